@@ -1,0 +1,52 @@
+//! Braid's runtime: the transaction model, the native program interface, the executor
+//! and an in-process harness.
+//!
+//! Read it in this order:
+//!
+//! - Wire format: [`short_vec`] lengths, [`message`], [`transaction`], [`signature`],
+//!   [`keypair`]; [`sanitized`] checks every structural rule once and exposes the declared
+//!   lock set; [`sigverify`] verifies signatures, batched.
+//! - Programs: [`instruction`] is what clients build; [`program`] is the trait a crate
+//!   implements to become a native program; [`invoke_context`] is all a program sees while it
+//!   runs, and where the runtime rules and cross-program calls live; [`pda`] derives program
+//!   addresses; [`compute_budget`] reads compute limits and priority fees.
+//! - Execution: [`account_source`] is the narrow trait through which the executor reads
+//!   state; [`executor`] runs transactions and reports their writes; [`fee`] prices them;
+//!   [`blockhash_queue`] and [`status_cache`] reject stale and replayed transactions;
+//!   [`state_hash`] folds accounts into an order-independent hash.
+//! - [`harness`]: a whole single-node chain in memory, for testing programs.
+
+pub mod account_source;
+pub mod blockhash_queue;
+pub mod compute_budget;
+pub mod error;
+pub mod executor;
+pub mod fee;
+pub mod harness;
+pub mod instruction;
+pub mod invoke_context;
+pub mod keypair;
+pub mod message;
+pub mod pda;
+pub mod program;
+pub mod sanitized;
+pub mod short_vec;
+pub mod signature;
+pub mod sigverify;
+pub mod state_hash;
+pub mod status_cache;
+pub mod transaction;
+
+pub use braid_accounts_db::{Account, Hash, Pubkey};
+pub use error::{InstructionError, TransactionError};
+pub use instruction::{AccountMeta, Instruction};
+pub use message::{CompiledInstruction, Message, MessageHeader};
+pub use sanitized::SanitizeError;
+pub use signature::Signature;
+pub use transaction::Transaction;
+
+/// The System program's id; the runtime needs it to check fee payers.
+pub const SYSTEM_PROGRAM_ID: Pubkey = Pubkey::from_str_const("11111111111111111111111111111111");
+/// The id that owns native program accounts.
+pub const NATIVE_LOADER_ID: Pubkey =
+    Pubkey::from_str_const("NativeLoader1111111111111111111111111111111");
