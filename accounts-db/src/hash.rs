@@ -8,7 +8,7 @@ pub const HASH_BYTES: usize = 32;
 
 /// A 32-byte hash, shown as base58 like Solana's blockhashes.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(serde::Serialize, serde::Deserialize, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Hash(pub [u8; HASH_BYTES]);
 
 impl Hash {

@@ -10,7 +10,7 @@ const PUBKEY_BASE58_LEN_MAX: usize = 44;
 
 /// The address of an account: an ed25519 public key or a program-derived address.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(serde::Serialize, serde::Deserialize, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Pubkey(pub [u8; PUBKEY_BYTES]);
 
 /// Why a text is not a valid base58 public key.
@@ -138,7 +138,8 @@ mod tests {
     #[test]
     fn bad_text_is_a_typed_error() {
         assert_eq!(Pubkey::from_str("0OIl"), Err(ParsePubkeyError::Invalid));
-        assert_eq!(Pubkey::from_str("abc"), Err(ParsePubkeyError::WrongSize(2)));
+        // "abc" is 33·58² + 34·58 + 35 = 0x01b97b: three bytes.
+        assert_eq!(Pubkey::from_str("abc"), Err(ParsePubkeyError::WrongSize(3)));
         assert_eq!(
             Pubkey::from_str(&"1".repeat(45)),
             Err(ParsePubkeyError::TooLong(45))

@@ -105,7 +105,7 @@ pub enum InstructionError {
     #[error("unsupported program id")]
     UnsupportedProgramId,
     /// A program called in a cross-program invocation is not among the caller's accounts.
-    #[error("an account required by the instruction is missing")]
+    #[error("cross-program invocation of a program that is not among the caller's accounts")]
     UnknownCalleeProgram,
 }
 
@@ -139,9 +139,6 @@ pub enum TransactionError {
     /// A compute-budget instruction appears twice.
     #[error("transaction contains a duplicate compute budget instruction {0}")]
     DuplicateInstruction(u8),
-    /// A compute-budget instruction is malformed or out of range.
-    #[error("compute budget instruction {0} is invalid")]
-    InvalidComputeBudget(u8),
     /// Instruction `.0` failed with `.1`; the fee was charged, nothing else changed.
     #[error("error processing instruction {0}: {1}")]
     InstructionError(u8, InstructionError),

@@ -1,1 +1,170 @@
-//! (being written)
+//! Executes transactions against an [`AccountSource`] and reports what each one wrote.
+//!
+//! Execution of one transaction: read its compute budget, price it, check its programs
+//! exist, load its accounts, charge the fee payer, run each instruction (checking the runtime
+//! rules after each), and on failure roll back everything but the fee. The executor writes
+//! nothing itself: it returns the writes, in transaction-index order, so a banking thread,
+//! the harness or a replay decides where they go, and the result never depends on thread
+//! timing or hash order.
+//!
+//! A batch is a slice of transactions whose locks do not conflict, so each reads the source
+//! as it was before the batch and their writes can be applied in any order.
+
+use crate::account_source::AccountSource;
+use crate::compute_budget::ComputeBudget;
+use crate::fee::FeeDetails;
+use crate::invoke_context::{Clock, Frame, TransactionState};
+use crate::program::ProgramRegistry;
+use crate::sanitized::SanitizedTransaction;
+use crate::{Account, Pubkey, SYSTEM_PROGRAM_ID, TransactionError};
+
+/// How the executor runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecutorConfig {
+    /// Collect log messages (the harness and RPC do; the load generator does not).
+    pub log_messages: bool,
+}
+
+impl Default for ExecutorConfig {
+    fn default() -> Self {
+        Self { log_messages: true }
+    }
+}
+
+/// A transaction that executed: it paid its fee, and either succeeded or failed in an
+/// instruction (then its only write is the fee payer's debit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutedTransaction {
+    /// `Ok` or `Err(TransactionError::InstructionError(..))`.
+    pub status: Result<(), TransactionError>,
+    /// Lamports charged to the fee payer.
+    pub fee: u64,
+    /// Compute units consumed.
+    pub compute_units_consumed: u64,
+    /// Log messages, if the executor collects them.
+    pub logs: Vec<String>,
+    /// Accounts written, in transaction-index order (the fee payer first). An account with
+    /// zero lamports is deleted.
+    pub writes: Vec<(Pubkey, Account)>,
+}
+
+/// The result of processing one transaction: executed (successfully or not, fee paid) or
+/// rejected (nothing changed, nothing paid).
+pub type ProcessedTransaction = Result<ExecutedTransaction, TransactionError>;
+
+/// Runs transactions with a fixed set of programs.
+#[derive(Clone, Default)]
+pub struct Executor {
+    programs: ProgramRegistry,
+    config: ExecutorConfig,
+}
+
+impl Executor {
+    /// An executor for `programs`.
+    pub fn new(programs: ProgramRegistry, config: ExecutorConfig) -> Self {
+        Self { programs, config }
+    }
+
+    /// The registered programs.
+    pub fn programs(&self) -> &ProgramRegistry {
+        &self.programs
+    }
+
+    /// The registered programs, to add more.
+    pub fn programs_mut(&mut self) -> &mut ProgramRegistry {
+        &mut self.programs
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ExecutorConfig {
+        &self.config
+    }
+
+    /// Executes a batch of transactions whose locks do not conflict, each against `source`
+    /// as it is; results are in input order.
+    pub fn execute_batch<S: AccountSource + ?Sized>(
+        &self,
+        transactions: &[SanitizedTransaction],
+        source: &S,
+        clock: &Clock,
+    ) -> Vec<ProcessedTransaction> {
+        transactions.iter().map(|tx| self.execute(tx, source, clock)).collect()
+    }
+
+    /// Executes one transaction against `source`. Signatures, blockhash and replay are the
+    /// caller's checks; this one prices, loads and runs.
+    pub fn execute<S: AccountSource + ?Sized>(
+        &self,
+        tx: &SanitizedTransaction,
+        source: &S,
+        clock: &Clock,
+    ) -> ProcessedTransaction {
+        let message = tx.message();
+        let keys = tx.account_keys();
+        let budget = ComputeBudget::from_message(message)?;
+        let fee = FeeDetails::new(tx.num_signatures() as u64, &budget).total();
+
+        let mut programs = Vec::with_capacity(message.instructions.len());
+        for instruction in &message.instructions {
+            let program_id = keys[usize::from(instruction.program_id_index)];
+            let program = self
+                .programs
+                .get(&program_id)
+                .ok_or(TransactionError::ProgramAccountNotFound(program_id))?;
+            programs.push(program);
+        }
+
+        let mut payer = source.get_account(tx.fee_payer()).ok_or(TransactionError::AccountNotFound)?;
+        if payer.owner != SYSTEM_PROGRAM_ID {
+            return Err(TransactionError::InvalidAccountForFee);
+        }
+        payer.lamports = payer
+            .lamports
+            .checked_sub(fee)
+            .ok_or(TransactionError::InsufficientFundsForFee)?;
+
+        let mut accounts = Vec::with_capacity(keys.len());
+        accounts.push(payer.clone());
+        accounts.extend(keys[1..].iter().map(|key| source.get_account(key).unwrap_or_default()));
+
+        let (mut signer_mask, mut writable_mask) = (0u64, 0u64);
+        for index in 0..keys.len() {
+            let bit = 1u64 << index;
+            if tx.is_signer(index) {
+                signer_mask |= bit;
+            }
+            if tx.is_writable(index) {
+                writable_mask |= bit;
+            }
+        }
+
+        let compute_limit = u64::from(budget.compute_unit_limit);
+        let mut state = TransactionState::new(accounts, compute_limit, self.config.log_messages, *clock);
+        let mut status = Ok(());
+        for (position, (instruction, program)) in message.instructions.iter().zip(programs).enumerate() {
+            let program_id = keys[usize::from(instruction.program_id_index)];
+            let frame = Frame::new(program_id, instruction.accounts.clone(), signer_mask, writable_mask);
+            if let Err(error) = state.process_instruction(keys, &self.programs, program, frame, &instruction.data) {
+                let position = u8::try_from(position).unwrap_or(u8::MAX);
+                status = Err(TransactionError::InstructionError(position, error));
+                break;
+            }
+        }
+
+        let compute_units_consumed = compute_limit.saturating_sub(state.compute_remaining);
+        let logs = state.logs.take().unwrap_or_default();
+        let writes = if status.is_ok() {
+            // The fee payer is always written (its fee); others only if a program touched them.
+            let written_mask = writable_mask & (state.touched_mask | 1);
+            keys.iter()
+                .zip(state.accounts)
+                .enumerate()
+                .filter(|(index, _)| written_mask & (1u64 << index) != 0)
+                .map(|(_, (key, account))| (*key, account))
+                .collect()
+        } else {
+            vec![(*tx.fee_payer(), payer)]
+        };
+        Ok(ExecutedTransaction { status, fee, compute_units_consumed, logs, writes })
+    }
+}

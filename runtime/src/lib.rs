@@ -37,6 +37,7 @@ pub mod state_hash;
 pub mod status_cache;
 pub mod transaction;
 
+pub use braid_accounts_db as accounts_db;
 pub use braid_accounts_db::{Account, Hash, Pubkey};
 pub use error::{InstructionError, TransactionError};
 pub use instruction::{AccountMeta, Instruction};

@@ -1,1 +1,75 @@
-//! (being written)
+//! The native program interface and the registry of programs a runtime knows.
+//!
+//! A program is a crate that implements [`Program`]. It sees the world only through the
+//! [`InvokeContext`] it is handed: the accounts its instruction lists (with their signer and
+//! writable flags), a compute meter, a log, the clock, and cross-program calls. The runtime
+//! never depends on any program; whoever builds a runtime registers the ones it wants.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::compute_budget::ComputeBudgetProgram;
+use crate::invoke_context::InvokeContext;
+use crate::{InstructionError, Pubkey};
+
+/// A native program.
+pub trait Program: Send + Sync {
+    /// The program's address; instructions name it as their program id.
+    fn id(&self) -> Pubkey;
+
+    /// A short human-readable name, used in logs.
+    fn name(&self) -> &'static str;
+
+    /// Processes one instruction. Changes made through `ctx` are kept only if this returns
+    /// `Ok` and every runtime rule holds afterwards.
+    fn process(&self, ctx: &mut InvokeContext<'_>, data: &[u8]) -> Result<(), InstructionError>;
+}
+
+/// The programs a runtime can execute, by id. Lookups only: nothing iterates it, so its
+/// hash order can never leak into results.
+#[derive(Clone)]
+pub struct ProgramRegistry {
+    programs: HashMap<Pubkey, Arc<dyn Program>>,
+}
+
+impl Default for ProgramRegistry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProgramRegistry {
+    /// A registry holding only the Compute Budget program, which every runtime has.
+    pub fn new() -> Self {
+        let mut registry = Self { programs: HashMap::new() };
+        registry.add(ComputeBudgetProgram);
+        registry
+    }
+
+    /// Registers `program` under its id, replacing any program with that id.
+    pub fn add<P: Program + 'static>(&mut self, program: P) {
+        self.add_arc(Arc::new(program));
+    }
+
+    /// Registers a shared program.
+    pub fn add_arc(&mut self, program: Arc<dyn Program>) {
+        self.programs.insert(program.id(), program);
+    }
+
+    /// The program with `id`, if registered.
+    pub fn get(&self, id: &Pubkey) -> Option<&Arc<dyn Program>> {
+        self.programs.get(id)
+    }
+
+    /// Whether a program with `id` is registered.
+    pub fn contains(&self, id: &Pubkey) -> bool {
+        self.programs.contains_key(id)
+    }
+
+    /// The registered ids in ascending order (for genesis: one executable account each).
+    pub fn ids(&self) -> Vec<Pubkey> {
+        let mut ids: Vec<Pubkey> = self.programs.keys().copied().collect();
+        ids.sort();
+        ids
+    }
+}

@@ -1,0 +1,116 @@
+//! Hot paths of the runtime: parse + sanitize, signature verification (single and batched),
+//! and executing a System transfer and an SPL Token transfer against in-memory accounts.
+
+use std::hint::black_box;
+
+use braid_program_system::instruction as system;
+use braid_program_token as token;
+use braid_runtime::account_source::InMemoryAccounts;
+use braid_runtime::executor::{Executor, ExecutorConfig};
+use braid_runtime::invoke_context::Clock;
+use braid_runtime::keypair::Keypair;
+use braid_runtime::program::ProgramRegistry;
+use braid_runtime::sanitized::SanitizedTransaction;
+use braid_runtime::{Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Transaction};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+
+const BATCH_SIGNATURES: usize = 64;
+
+fn transfer_tx(payer: &Keypair, to: &Pubkey) -> Transaction {
+    Transaction::new_signed_with_payer(
+        &[system::transfer(&payer.pubkey(), to, 1)],
+        Some(&payer.pubkey()),
+        &[payer],
+        Hash::default(),
+    )
+}
+
+fn executor() -> Executor {
+    let mut programs = ProgramRegistry::new();
+    programs.add(braid_program_system::SystemProgram);
+    programs.add(token::TokenProgram);
+    Executor::new(programs, ExecutorConfig { log_messages: false })
+}
+
+fn wire(c: &mut Criterion) {
+    let payer = Keypair::from_seed(&[1; 32]);
+    let bytes = transfer_tx(&payer, &Pubkey::new_from_array([2; 32])).to_bytes();
+    let mut group = c.benchmark_group("wire");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("parse_sanitize_transfer", |b| {
+        b.iter(|| SanitizedTransaction::try_from_bytes(black_box(&bytes)).unwrap())
+    });
+    group.finish();
+}
+
+fn sigverify(c: &mut Criterion) {
+    let txs: Vec<SanitizedTransaction> = (0..BATCH_SIGNATURES)
+        .map(|n| {
+            let payer = Keypair::from_seed(&[n as u8; 32]);
+            SanitizedTransaction::try_new(transfer_tx(&payer, &Pubkey::new_from_array([0xFF; 32]))).unwrap()
+        })
+        .collect();
+    let mut group = c.benchmark_group("sigverify");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("single", |b| {
+        b.iter(|| braid_runtime::sigverify::verify_transaction(black_box(&txs[0])).unwrap())
+    });
+    group.throughput(Throughput::Elements(BATCH_SIGNATURES as u64));
+    group.bench_function("batch_64", |b| {
+        b.iter(|| braid_runtime::sigverify::verify_batch(black_box(&txs)))
+    });
+    group.finish();
+}
+
+fn execute(c: &mut Criterion) {
+    let executor = executor();
+    let clock = Clock::default();
+    let payer = Keypair::from_seed(&[7; 32]);
+    let to = Pubkey::new_from_array([8; 32]);
+    let mut accounts = InMemoryAccounts::new();
+    accounts.store(payer.pubkey(), Account::new(1_000_000_000, 0, &SYSTEM_PROGRAM_ID));
+    let transfer = SanitizedTransaction::try_new(transfer_tx(&payer, &to)).unwrap();
+
+    // Token transfer between two initialised token accounts of one mint.
+    let mint = Pubkey::new_from_array([9; 32]);
+    let (source, destination) = (Pubkey::new_from_array([10; 32]), Pubkey::new_from_array([11; 32]));
+    let mint_state = token::state::Mint { is_initialized: true, decimals: 6, supply: 2_000, ..Default::default() };
+    accounts.store(mint, Account::with_data(1, mint_state.pack().to_vec(), &token::ID));
+    for key in [source, destination] {
+        let state = token::state::TokenAccount {
+            mint,
+            owner: payer.pubkey(),
+            amount: 1_000,
+            state: token::state::AccountState::Initialized,
+            ..Default::default()
+        };
+        accounts.store(key, Account::with_data(1, state.pack().to_vec(), &token::ID));
+    }
+    let token_transfer = SanitizedTransaction::try_new(Transaction::new_signed_with_payer(
+        &[token::instruction::transfer(&source, &destination, &payer.pubkey(), 1)],
+        Some(&payer.pubkey()),
+        &[&payer],
+        Hash::default(),
+    ))
+    .unwrap();
+
+    let mut group = c.benchmark_group("execute");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("system_transfer", |b| {
+        b.iter(|| executor.execute(black_box(&transfer), &accounts, &clock).unwrap())
+    });
+    group.bench_function("token_transfer", |b| {
+        b.iter(|| executor.execute(black_box(&token_transfer), &accounts, &clock).unwrap())
+    });
+    group.bench_function("system_transfer_batch_64", |b| {
+        b.iter_batched(
+            || vec![transfer.clone(); 64],
+            |batch| executor.execute_batch(&batch, &accounts, &clock),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, wire, sigverify, execute);
+criterion_main!(benches);
