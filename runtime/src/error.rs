@@ -139,6 +139,9 @@ pub enum TransactionError {
     /// A compute-budget instruction appears twice.
     #[error("transaction contains a duplicate compute budget instruction {0}")]
     DuplicateInstruction(u8),
+    /// The node is full; the transaction was not queued and may be sent again.
+    #[error("node is busy, try again")]
+    Busy,
     /// Instruction `.0` failed with `.1`; the fee was charged, nothing else changed.
     #[error("error processing instruction {0}: {1}")]
     InstructionError(u8, InstructionError),
