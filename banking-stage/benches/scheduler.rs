@@ -1,0 +1,110 @@
+//! Scheduler overhead per transaction: push, schedule and complete, for two threads and
+//! 64-transaction batches, with banking threads that finish instantly.
+//!
+//! Criterion reports time per iteration of [`TXS_PER_ITER`] transactions; divide by it (or
+//! read the throughput line) for the cost of one transaction.
+
+#![allow(clippy::arithmetic_side_effects)] // small counters and indices in test code
+
+use std::hint::black_box;
+
+use braid_accounts_db::Pubkey;
+use braid_banking_stage::scheduler::{BatchMode, PendingTx, Scheduler, SchedulerConfig};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+
+/// Transactions pushed and drained per measured iteration.
+const TXS_PER_ITER: usize = 8_192;
+/// Accounts the low-contention workload draws from.
+const ACCOUNT_POOL_LEN: usize = 100_000;
+
+/// splitmix64: a fixed workload without a random-number crate.
+fn next(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn random_key(state: &mut u64) -> Pubkey {
+    let mut bytes = [0u8; 32];
+    for chunk in bytes.chunks_mut(8) {
+        chunk.copy_from_slice(&next(state).to_le_bytes());
+    }
+    Pubkey::new_from_array(bytes)
+}
+
+/// Two-account transfers: `from` and `to` both written; `hot` replaces `from` when given.
+fn transfers(pool: &[Pubkey], hot: Option<Pubkey>, seed: u64) -> Vec<PendingTx> {
+    let mut state = seed;
+    (0..TXS_PER_ITER as u64)
+        .map(|id| {
+            let mut pick = || pool[(next(&mut state) % pool.len() as u64) as usize];
+            let from = hot.unwrap_or_else(&mut pick);
+            let to = pick();
+            PendingTx {
+                id,
+                priority: next(&mut state) % 1_000,
+                writes: vec![from, to],
+                reads: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+fn drain(scheduler: &mut Scheduler, txs: Vec<PendingTx>) -> usize {
+    for tx in txs {
+        scheduler.push(tx).expect("queue sized for one iteration");
+    }
+    let mut scheduled = 0;
+    while scheduler.pending_len() > 0 {
+        for batch in scheduler.schedule() {
+            scheduled += batch.txs.len();
+            scheduler.complete(batch.id).expect("batch in flight");
+        }
+    }
+    scheduled
+}
+
+fn bench(c: &mut Criterion) {
+    let mut state = 42;
+    let pool: Vec<Pubkey> = (0..ACCOUNT_POOL_LEN)
+        .map(|_| random_key(&mut state))
+        .collect();
+    let hot = random_key(&mut state);
+    let mut group = c.benchmark_group("scheduler");
+    group.throughput(Throughput::Elements(TXS_PER_ITER as u64));
+    let cases = [
+        ("low_contention", None, BatchMode::ConflictFree),
+        (
+            "hot_account_conflict_free",
+            Some(hot),
+            BatchMode::ConflictFree,
+        ),
+        ("hot_account_sequential", Some(hot), BatchMode::Sequential),
+    ];
+    for (name, hot, batch_mode) in cases {
+        let config = SchedulerConfig {
+            threads: 2,
+            batch_target: 64,
+            batch_mode,
+            ..SchedulerConfig::default()
+        };
+        let mut scheduler = Scheduler::new(config).expect("valid config");
+        let mut seed = 0;
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    seed += 1;
+                    transfers(&pool, hot, seed)
+                },
+                |txs| black_box(drain(&mut scheduler, txs)),
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

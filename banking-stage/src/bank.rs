@@ -1,0 +1,420 @@
+//! The bank: one ledger's slot state machine — replay protection, the open slot's block,
+//! the state hash, and the atomic end-of-slot commit.
+//!
+//! Exactly one thread owns a [`Bank`] (the scheduler thread of the pipeline, or a replay).
+//! Banking threads never touch it: they execute against the shared [`AccountsDb`] through an
+//! [`Executor`] and hand their results back, which the bank records in the order it receives
+//! them. That order is a valid serial order, because a transaction is only handed out once
+//! every conflicting transaction before it has completed (see [`crate::scheduler`]).
+//!
+//! End of slot ([`Bank::commit_slot`]):
+//! 1. fold the slot's writes into the state hash: for each account written this slot, remove
+//!    its committed value and add its new value (lattice hash: order does not matter);
+//! 2. bank hash = blake3(parent bank hash ‖ state hash ‖ blake3(signatures in block order));
+//! 3. append the block to the ledger and sync it — from here the slot can be replayed;
+//! 4. commit the accounts database (atomic, synced);
+//! 5. make the bank hash the newest recent blockhash.
+//!
+//! Key decision: the ledger is synced *before* the accounts. A crash between 3 and 4 leaves a
+//! block newer than the accounts, which [`Bank::open`] hands back for replay; the reverse
+//! order could leave committed accounts with no block to explain them.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use braid_accounts_db::{AccountsDb, Options as AccountsDbOptions};
+use braid_runtime::blockhash_queue::{BlockhashQueue, RECENT_BLOCKHASHES_MAX};
+use braid_runtime::executor::{ExecutedTransaction, Executor, ProcessedTransaction};
+use braid_runtime::invoke_context::Clock;
+use braid_runtime::sanitized::SanitizedTransaction;
+use braid_runtime::state_hash::LtHash;
+use braid_runtime::status_cache::StatusCache;
+use braid_runtime::{Hash, Pubkey, Signature, TransactionError};
+
+use crate::genesis::{Genesis, GenesisError};
+use crate::ledger::{Block, Entry, EntryStatus, Ledger, LedgerError};
+
+/// The accounts database's directory inside a ledger directory.
+pub const ACCOUNTS_DIR_NAME: &str = "accounts";
+
+/// Why a bank could not open or commit.
+#[derive(Debug, thiserror::Error)]
+pub enum BankError {
+    /// The ledger file failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The genesis file failed.
+    #[error(transparent)]
+    Genesis(#[from] GenesisError),
+    /// The accounts database failed.
+    #[error("accounts database: {0}")]
+    AccountsDb(#[from] braid_accounts_db::Error),
+    /// Recomputing the state hash from the accounts gave a different hash than recorded.
+    #[error("state hash of slot {slot} recomputed as {computed}, but {recorded} was committed")]
+    StateHashMismatch {
+        /// The slot.
+        slot: u64,
+        /// What the accounts hash to.
+        computed: Hash,
+        /// What the commit recorded.
+        recorded: Hash,
+    },
+    /// Replaying a block gave a different bank hash than the ledger records.
+    #[error("replay of slot {slot} gave bank hash {computed}, the ledger records {recorded}")]
+    BankHashMismatch {
+        /// The slot.
+        slot: u64,
+        /// What replay computed.
+        computed: Hash,
+        /// What the ledger holds.
+        recorded: Hash,
+    },
+    /// A recorded transaction no longer parses, executes differently, or is rejected.
+    #[error("replay of slot {slot}, entry {entry}: {reason}")]
+    ReplayDiverged {
+        /// The slot.
+        slot: u64,
+        /// The entry's position in the block.
+        entry: usize,
+        /// What differed.
+        reason: String,
+    },
+    /// The accounts are committed past the ledger's last block: blocks are missing.
+    #[error("accounts are committed at slot {accounts} but the ledger ends at slot {ledger}")]
+    LedgerBehindAccounts {
+        /// The accounts' last committed slot.
+        accounts: u64,
+        /// The ledger's last block.
+        ledger: u64,
+    },
+    /// The ledger directory has no genesis and none was supplied.
+    #[error("{0} holds no genesis.bin: create the ledger first")]
+    NoGenesis(PathBuf),
+}
+
+/// What a committed slot reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotCommit {
+    /// The slot.
+    pub slot: u64,
+    /// Its bank hash.
+    pub bank_hash: Hash,
+    /// The state hash after it.
+    pub state_hash: Hash,
+    /// Signatures of its transactions, in block order.
+    pub signatures: Vec<Signature>,
+}
+
+/// The bank hash of a slot.
+pub fn bank_hash(parent: &Hash, state_hash: &Hash, signatures_hash: &Hash) -> Hash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(parent.as_ref());
+    hasher.update(state_hash.as_ref());
+    hasher.update(signatures_hash.as_ref());
+    Hash::new_from_array(*hasher.finalize().as_bytes())
+}
+
+/// A ledger's slot state. See the module documentation.
+pub struct Bank {
+    db: Arc<AccountsDb>,
+    executor: Arc<Executor>,
+    ledger: Option<Ledger>,
+    /// The open slot: one past the last committed slot.
+    slot: u64,
+    parent_bank_hash: Hash,
+    state: LtHash,
+    blockhashes: BlockhashQueue,
+    status_cache: StatusCache,
+    /// Accounts written in the open slot, in key order so the hash fold is deterministic to
+    /// read (the sum itself is order-independent).
+    written: BTreeSet<Pubkey>,
+    entries: Vec<Entry>,
+    signatures: Vec<Signature>,
+    transaction_count: u64,
+}
+
+impl Bank {
+    /// Opens the ledger in `dir`: the genesis (written from `genesis` on first start), the
+    /// accounts database (genesis committed as slot 0 on first start) and the ledger. Returns
+    /// the bank at the accounts' last committed slot, and the ledger blocks after it, which
+    /// the caller must replay ([`Bank::replay_block`]) before producing new slots.
+    pub fn open(
+        dir: &Path,
+        genesis: Option<&Genesis>,
+        executor: Arc<Executor>,
+    ) -> Result<(Self, Vec<Block>), BankError> {
+        let genesis = match Genesis::read(dir)? {
+            Some(existing) => existing,
+            None => {
+                let genesis = genesis.ok_or_else(|| BankError::NoGenesis(dir.to_owned()))?;
+                genesis.write(dir)?;
+                genesis.clone()
+            }
+        };
+        let (db, recovered) = AccountsDb::open(dir.join(ACCOUNTS_DIR_NAME), AccountsDbOptions::default())?;
+        let (ledger, blocks) = Ledger::open(dir)?;
+        let fresh = recovered.sequence == 0;
+        let mut bank = Self::from_parts(Arc::new(db), executor, Some(ledger), &genesis, fresh)?;
+        let committed = bank.slot.saturating_sub(1);
+        let ledger_last = blocks.last().map_or(0, |block| block.slot);
+        if committed > ledger_last {
+            return Err(BankError::LedgerBehindAccounts { accounts: committed, ledger: ledger_last });
+        }
+        let (done, pending): (Vec<Block>, Vec<Block>) = blocks.into_iter().partition(|block| block.slot <= committed);
+        if let Some(last) = done.last()
+            && last.state_hash != bank.state.checksum()
+        {
+            return Err(BankError::StateHashMismatch {
+                slot: last.slot,
+                computed: bank.state.checksum(),
+                recorded: last.state_hash,
+            });
+        }
+        bank.resume_from(&done);
+        Ok((bank, pending))
+    }
+
+    /// A bank on an in-memory accounts database at genesis, with no ledger file: for
+    /// verifying a ledger by replay and for tests.
+    pub fn in_memory(genesis: &Genesis, executor: Arc<Executor>) -> Result<Self, BankError> {
+        Self::from_parts(Arc::new(AccountsDb::in_memory()), executor, None, genesis, true)
+    }
+
+    fn from_parts(
+        db: Arc<AccountsDb>,
+        executor: Arc<Executor>,
+        ledger: Option<Ledger>,
+        genesis: &Genesis,
+        fresh: bool,
+    ) -> Result<Self, BankError> {
+        let genesis_hash = genesis.hash();
+        let (mut committed_slot, mut recorded) = db.last_committed();
+        if fresh {
+            let mut state = LtHash::identity();
+            for (key, account) in &genesis.accounts {
+                state.mix_in(&LtHash::of_account(key, account));
+            }
+            db.store(0, &genesis.accounts)?;
+            db.commit(0, state.checksum())?;
+            (committed_slot, recorded) = (0, state.checksum());
+        }
+        let mut state = LtHash::identity();
+        db.for_each_committed(|key, account| state.mix_in(&LtHash::of_account(key, account)))?;
+        if state.checksum() != recorded {
+            return Err(BankError::StateHashMismatch { slot: committed_slot, computed: state.checksum(), recorded });
+        }
+        let mut blockhashes = BlockhashQueue::new();
+        blockhashes.register(genesis_hash);
+        Ok(Self {
+            db,
+            executor,
+            ledger,
+            slot: committed_slot.saturating_add(1),
+            parent_bank_hash: genesis_hash,
+            state,
+            blockhashes,
+            status_cache: StatusCache::new(),
+            written: BTreeSet::new(),
+            entries: Vec::new(),
+            signatures: Vec::new(),
+            transaction_count: 0,
+        })
+    }
+
+    /// Rebuilds replay protection and the parent hash from blocks already committed.
+    fn resume_from(&mut self, blocks: &[Block]) {
+        let recent = blocks.len().saturating_sub(RECENT_BLOCKHASHES_MAX);
+        for (position, block) in blocks.iter().enumerate() {
+            self.transaction_count = self.transaction_count.saturating_add(block.entries.len() as u64);
+            if position >= recent {
+                self.remember_block(block);
+            }
+            self.parent_bank_hash = block.bank_hash;
+        }
+    }
+
+    fn remember_block(&mut self, block: &Block) {
+        for entry in &block.entries {
+            if let Ok(tx) = SanitizedTransaction::try_from_bytes(&entry.transaction) {
+                let _ = self.status_cache.insert(tx.message().recent_blockhash, *tx.message_hash());
+            }
+        }
+        if let Some(expired) = self.blockhashes.register(block.bank_hash) {
+            self.status_cache.purge(&expired);
+        }
+    }
+
+    /// The shared accounts database banking threads execute against.
+    pub fn accounts_db(&self) -> &Arc<AccountsDb> {
+        &self.db
+    }
+
+    /// The executor banking threads use.
+    pub fn executor(&self) -> &Arc<Executor> {
+        &self.executor
+    }
+
+    /// The open slot.
+    pub fn slot(&self) -> u64 {
+        self.slot
+    }
+
+    /// The clock programs see in the open slot.
+    pub fn clock(&self) -> Clock {
+        Clock { slot: self.slot }
+    }
+
+    /// The newest recent blockhash: clients sign over it.
+    pub fn latest_blockhash(&self) -> Hash {
+        self.blockhashes.latest().unwrap_or_default()
+    }
+
+    /// The last committed slot's bank hash (the genesis hash before any slot).
+    pub fn parent_bank_hash(&self) -> Hash {
+        self.parent_bank_hash
+    }
+
+    /// The state hash as of the last commit.
+    pub fn state_hash(&self) -> Hash {
+        self.state.checksum()
+    }
+
+    /// Transactions committed so far (including those recorded in the open slot).
+    pub fn transaction_count(&self) -> u64 {
+        self.transaction_count
+    }
+
+    /// Transactions recorded in the open slot.
+    pub fn open_slot_len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Admits a verified transaction into the open slot: its blockhash must be recent and its
+    /// message new. Admission records the message, so a copy arriving later is refused even
+    /// before the first has executed; [`Bank::forget`] undoes it for a rejected transaction.
+    pub fn admit(&mut self, tx: &SanitizedTransaction) -> Result<(), TransactionError> {
+        let blockhash = tx.message().recent_blockhash;
+        if !self.blockhashes.is_valid(&blockhash) {
+            return Err(TransactionError::BlockhashNotFound);
+        }
+        self.status_cache.insert(blockhash, *tx.message_hash())
+    }
+
+    /// Undoes [`Bank::admit`] for a transaction that was rejected without paying.
+    pub fn forget(&mut self, tx: &SanitizedTransaction) {
+        self.status_cache.remove(&tx.message().recent_blockhash, tx.message_hash());
+    }
+
+    /// Executes `tx` against the open slot and stores its writes: what a banking thread does
+    /// for each transaction of its batch, in order.
+    pub fn execute_and_store(
+        db: &AccountsDb,
+        executor: &Executor,
+        slot: u64,
+        tx: &SanitizedTransaction,
+    ) -> Result<ProcessedTransaction, braid_accounts_db::Error> {
+        let processed = executor.execute(tx, db, &Clock { slot });
+        if let Ok(executed) = &processed {
+            db.store(slot, &executed.writes)?;
+        }
+        Ok(processed)
+    }
+
+    /// Records an executed transaction in the open slot's block.
+    pub fn record(&mut self, wire: Vec<u8>, tx: &SanitizedTransaction, executed: &ExecutedTransaction) {
+        self.written.extend(executed.writes.iter().map(|(key, _)| *key));
+        self.signatures.push(*tx.signature());
+        self.entries.push(Entry {
+            transaction: wire,
+            status: if executed.status.is_ok() { EntryStatus::Ok } else { EntryStatus::Failed },
+            fee: executed.fee,
+            compute_units: executed.compute_units_consumed,
+        });
+        self.transaction_count = self.transaction_count.saturating_add(1);
+    }
+
+    /// Ends the open slot: folds its writes into the state hash, appends its block to the
+    /// ledger (synced), commits the accounts (synced), and opens the next slot. Call it only
+    /// when no banking thread is executing.
+    pub fn commit_slot(&mut self) -> Result<SlotCommit, BankError> {
+        let slot = self.slot;
+        for key in std::mem::take(&mut self.written) {
+            if let Some(old) = self.db.get_committed(&key)? {
+                self.state.mix_out(&LtHash::of_account(&key, &old));
+            }
+            if let Some(new) = self.db.get(&key) {
+                self.state.mix_in(&LtHash::of_account(&key, &new));
+            }
+        }
+        let state_hash = self.state.checksum();
+        let mut signatures_hasher = blake3::Hasher::new();
+        for signature in &self.signatures {
+            signatures_hasher.update(signature.as_ref());
+        }
+        let signatures_hash = Hash::new_from_array(*signatures_hasher.finalize().as_bytes());
+        let bank_hash = bank_hash(&self.parent_bank_hash, &state_hash, &signatures_hash);
+        let block = Block {
+            slot,
+            parent_bank_hash: self.parent_bank_hash,
+            bank_hash,
+            state_hash,
+            entries: std::mem::take(&mut self.entries),
+        };
+        // Replaying a block the ledger already holds must not append it again.
+        if let Some(ledger) = &mut self.ledger
+            && ledger.last_slot().is_none_or(|last| last < slot)
+        {
+            ledger.append(&block)?;
+        }
+        self.db.commit(slot, state_hash)?;
+        if let Some(expired) = self.blockhashes.register(bank_hash) {
+            self.status_cache.purge(&expired);
+        }
+        self.parent_bank_hash = bank_hash;
+        self.slot = slot.saturating_add(1);
+        Ok(SlotCommit { slot, bank_hash, state_hash, signatures: std::mem::take(&mut self.signatures) })
+    }
+
+    /// Replays one ledger block serially, in block order, and checks that every outcome and
+    /// the bank hash match what the ledger records. The block must be for the open slot.
+    pub fn replay_block(&mut self, block: &Block) -> Result<SlotCommit, BankError> {
+        let diverged = |entry: usize, reason: String| BankError::ReplayDiverged { slot: block.slot, entry, reason };
+        if block.slot != self.slot {
+            return Err(diverged(0, format!("block is for slot {}, the bank is at slot {}", block.slot, self.slot)));
+        }
+        for (position, entry) in block.entries.iter().enumerate() {
+            let tx = SanitizedTransaction::try_from_bytes(&entry.transaction)
+                .map_err(|error| diverged(position, format!("does not parse: {error}")))?;
+            braid_runtime::sigverify::verify_transaction(&tx)
+                .map_err(|error| diverged(position, format!("signature: {error}")))?;
+            self.admit(&tx).map_err(|error| diverged(position, format!("not admitted: {error}")))?;
+            let executed = Self::execute_and_store(&self.db, &self.executor, self.slot, &tx)?
+                .map_err(|error| diverged(position, format!("rejected: {error}")))?;
+            let status = if executed.status.is_ok() { EntryStatus::Ok } else { EntryStatus::Failed };
+            if status != entry.status || executed.fee != entry.fee || executed.compute_units_consumed != entry.compute_units {
+                return Err(diverged(position, format!("outcome {:?} differs from the recorded {:?}", executed.status, entry.status)));
+            }
+            self.record(entry.transaction.clone(), &tx, &executed);
+        }
+        let commit = self.commit_slot()?;
+        if commit.bank_hash != block.bank_hash {
+            return Err(BankError::BankHashMismatch { slot: block.slot, computed: commit.bank_hash, recorded: block.bank_hash });
+        }
+        Ok(commit)
+    }
+}
+
+/// Replays a whole ledger directory against a fresh in-memory state and checks every bank
+/// hash. Returns the last slot and its bank hash (slot 0 and the genesis hash if empty).
+pub fn verify_ledger(dir: &Path, executor: Arc<Executor>) -> Result<(u64, Hash), BankError> {
+    let genesis = Genesis::read(dir)?.ok_or_else(|| BankError::NoGenesis(dir.to_owned()))?;
+    let blocks = crate::ledger::read_blocks(dir)?;
+    let mut bank = Bank::in_memory(&genesis, executor)?;
+    let mut last = (0, bank.parent_bank_hash());
+    for block in &blocks {
+        let commit = bank.replay_block(block)?;
+        last = (commit.slot, commit.bank_hash);
+    }
+    Ok(last)
+}

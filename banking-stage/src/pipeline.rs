@@ -1,0 +1,644 @@
+//! The pipeline: wire bytes in, durable slots out.
+//!
+//! ```text
+//! submit ─► ingress ─► sigverify ─► scheduler thread ─► banking threads ─┐
+//! (bytes)   (bounded)  (parse, batch  (bank: admit,      (execute each   │
+//!                       verify on     lock table,        batch in order, │
+//!                       all cores)    record, commit) ◄── store writes) ──┘
+//! ```
+//!
+//! Every queue is bounded. When the scheduler's pending queue is full it stops taking
+//! verified transactions, sigverify blocks, ingress fills and [`Pipeline::submit`] answers
+//! [`SubmitError::Busy`]: memory never grows without bound.
+//!
+//! Sigverify keeps arrival order (each chunk is verified in parallel inside, and chunks are
+//! passed on in order), so the scheduler sees transactions in submission order and, with
+//! equal priorities, conflicting transactions execute in submission order whatever the
+//! thread count: a parallel run reaches the same state as a serial one.
+//!
+//! Key decision: banking threads execute a batch's transactions one after another, storing
+//! each one's writes before the next runs ([`BatchMode::Sequential`]), so the scheduler may
+//! queue conflicting transactions behind each other on one thread. A hot account then fills
+//! whole batches on one thread instead of trickling out one transaction per batch.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use braid_accounts_db::AccountsDb;
+use braid_runtime::executor::{Executor, ProcessedTransaction};
+use braid_runtime::sanitized::SanitizedTransaction;
+use braid_runtime::{Hash, Signature, TransactionError};
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+
+use crate::bank::{Bank, BankError, SlotCommit};
+use crate::genesis::Genesis;
+use crate::scheduler::{BatchMode, PendingTx, Scheduler, SchedulerConfig};
+
+/// Default slot length.
+pub const SLOT_DURATION_DEFAULT: Duration = Duration::from_millis(400);
+/// Default capacity of the ingress queue, in transactions.
+pub const INGRESS_CAPACITY_TXS_DEFAULT: usize = 65_536;
+/// Transactions sigverify takes from ingress at a time.
+pub const SIGVERIFY_CHUNK_TXS: usize = 256;
+/// Capacity of the event queue, in events.
+pub const EVENTS_CAPACITY: usize = 1 << 20;
+
+/// When a slot ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotPolicy {
+    /// After this much time (a node).
+    Duration(Duration),
+    /// After this many admitted transactions, or when the pipeline is flushed (the load
+    /// generator and tests: slot contents then depend only on submission order).
+    Transactions(usize),
+}
+
+/// How the pipeline runs.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// Banking threads.
+    pub threads: usize,
+    /// When slots end.
+    pub slot: SlotPolicy,
+    /// Verify signatures (the load generator can measure without).
+    pub sigverify: bool,
+    /// Capacity of the ingress queue, in transactions.
+    pub ingress_capacity: usize,
+    /// Largest batch a banking thread receives, in transactions.
+    pub batch_target: usize,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            threads: 2,
+            slot: SlotPolicy::Duration(SLOT_DURATION_DEFAULT),
+            sigverify: true,
+            ingress_capacity: INGRESS_CAPACITY_TXS_DEFAULT,
+            batch_target: crate::scheduler::DEFAULT_BATCH_TARGET_TXS,
+        }
+    }
+}
+
+/// Why a submission was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The node is full: retry later.
+    #[error("node is busy: ingress queue full")]
+    Busy,
+    /// The pipeline has stopped.
+    #[error("pipeline has stopped")]
+    Stopped,
+}
+
+/// What the pipeline reports, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A transaction executed in `slot` (succeeded, or failed and paid its fee); it is
+    /// durable once that slot's [`Event::SlotCommitted`] arrives.
+    Processed {
+        /// Its first signature.
+        signature: Signature,
+        /// The slot it executed in.
+        slot: u64,
+        /// Its outcome.
+        status: Result<(), TransactionError>,
+    },
+    /// A transaction was refused and changed nothing.
+    Rejected {
+        /// Its first signature (default if it did not parse).
+        signature: Signature,
+        /// Why.
+        error: TransactionError,
+    },
+    /// A slot is committed: its transactions survive a crash.
+    SlotCommitted(SlotCommit),
+}
+
+/// Counters, readable while the pipeline runs.
+#[derive(Debug, Default)]
+pub struct PipelineCounters {
+    /// Transactions accepted by [`Pipeline::submit`].
+    pub received: AtomicU64,
+    /// Transactions that passed sanitize and sigverify.
+    pub verified: AtomicU64,
+    /// Transactions refused (any reason).
+    pub rejected: AtomicU64,
+    /// Transactions executed (succeeded or failed with a fee).
+    pub processed: AtomicU64,
+    /// Of those, failed.
+    pub failed: AtomicU64,
+    /// Slots committed.
+    pub slots: AtomicU64,
+    /// Nanoseconds spent verifying signatures.
+    pub sigverify_ns: AtomicU64,
+    /// Nanoseconds banking threads spent executing.
+    pub execute_ns: AtomicU64,
+    /// Nanoseconds spent committing slots.
+    pub commit_ns: AtomicU64,
+}
+
+/// State shared with readers (RPC).
+pub struct Shared {
+    latest_blockhash: std::sync::Mutex<Hash>,
+    slot: AtomicU64,
+    transaction_count: AtomicU64,
+    db: Arc<AccountsDb>,
+    counters: PipelineCounters,
+    stopping: AtomicBool,
+}
+
+impl Shared {
+    /// The newest blockhash clients should sign over.
+    pub fn latest_blockhash(&self) -> Hash {
+        *self.latest_blockhash.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// The last committed slot.
+    pub fn slot(&self) -> u64 {
+        self.slot.load(Ordering::Acquire)
+    }
+
+    /// Transactions committed.
+    pub fn transaction_count(&self) -> u64 {
+        self.transaction_count.load(Ordering::Acquire)
+    }
+
+    /// The accounts database (reads see executed but not yet committed writes).
+    pub fn accounts_db(&self) -> &Arc<AccountsDb> {
+        &self.db
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> &PipelineCounters {
+        &self.counters
+    }
+}
+
+/// A verified transaction on its way to execution.
+struct Verified {
+    wire: Vec<u8>,
+    tx: SanitizedTransaction,
+}
+
+struct Work {
+    batch_id: u64,
+    slot: u64,
+    txs: Vec<Verified>,
+}
+
+struct Done {
+    batch_id: u64,
+    results: Vec<(Verified, ProcessedTransaction)>,
+    error: Option<braid_accounts_db::Error>,
+}
+
+/// A running pipeline. Dropping it without [`Pipeline::shutdown`] stops it without
+/// committing the open slot.
+pub struct Pipeline {
+    ingress: Option<Sender<Vec<u8>>>,
+    events: Receiver<Event>,
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+    scheduler_thread: Option<JoinHandle<Result<(), BankError>>>,
+}
+
+impl Pipeline {
+    /// Opens the ledger in `dir` (creating it from `genesis` on first start), replays any
+    /// blocks newer than the committed accounts, and starts the threads.
+    pub fn start(
+        dir: &Path,
+        genesis: Option<&Genesis>,
+        executor: Arc<Executor>,
+        config: PipelineConfig,
+    ) -> Result<Self, BankError> {
+        let (mut bank, pending) = Bank::open(dir, genesis, executor)?;
+        for block in &pending {
+            bank.replay_block(block)?;
+        }
+        Self::start_with_bank(bank, config)
+    }
+
+    /// Starts the threads on an already opened bank.
+    pub fn start_with_bank(bank: Bank, config: PipelineConfig) -> Result<Self, BankError> {
+        let threads_count = config.threads.clamp(1, crate::scheduler::THREADS_MAX);
+        let shared = Arc::new(Shared {
+            latest_blockhash: std::sync::Mutex::new(bank.latest_blockhash()),
+            slot: AtomicU64::new(bank.slot().saturating_sub(1)),
+            transaction_count: AtomicU64::new(bank.transaction_count()),
+            db: Arc::clone(bank.accounts_db()),
+            counters: PipelineCounters::default(),
+            stopping: AtomicBool::new(false),
+        });
+        let (ingress_tx, ingress_rx) = bounded::<Vec<u8>>(config.ingress_capacity.max(1));
+        let (verified_tx, verified_rx) = bounded::<Vec<Verified>>(4);
+        let (events_tx, events_rx) = bounded::<Event>(EVENTS_CAPACITY);
+        let (done_tx, done_rx) = bounded::<Done>(threads_count.saturating_mul(8));
+        let mut threads = Vec::new();
+
+        let sigverify = config.sigverify;
+        let (shared_sv, events_sv) = (Arc::clone(&shared), events_tx.clone());
+        threads.push(spawn("braid-sigverify", move || {
+            sigverify_loop(&ingress_rx, &verified_tx, &events_sv, &shared_sv, sigverify)
+        }));
+
+        let mut work_senders = Vec::with_capacity(threads_count);
+        for index in 0..threads_count {
+            let (work_tx, work_rx) = bounded::<Work>(crate::scheduler::DEFAULT_THREAD_BATCHES_MAX.saturating_add(1));
+            work_senders.push(work_tx);
+            let (db, executor) = (Arc::clone(bank.accounts_db()), Arc::clone(bank.executor()));
+            let (done, shared_w) = (done_tx.clone(), Arc::clone(&shared));
+            threads.push(spawn(&format!("braid-banking-{index}"), move || {
+                banking_loop(&work_rx, &done, &db, &executor, &shared_w)
+            }));
+        }
+        drop(done_tx);
+
+        let scheduler_config = SchedulerConfig {
+            threads: threads_count,
+            batch_target: config.batch_target.max(1),
+            batch_mode: BatchMode::Sequential,
+            ..SchedulerConfig::default()
+        };
+        let scheduler = Scheduler::new(scheduler_config).map_err(|error| BankError::ReplayDiverged {
+            slot: bank.slot(),
+            entry: 0,
+            reason: format!("scheduler configuration: {error}"),
+        })?;
+        let shared_s = Arc::clone(&shared);
+        let slot_policy = config.slot;
+        let scheduler_thread = std::thread::Builder::new()
+            .name("braid-scheduler".into())
+            .spawn(move || {
+                SchedulerLoop {
+                    bank,
+                    scheduler,
+                    verified: verified_rx,
+                    done: done_rx,
+                    work: work_senders,
+                    events: events_tx,
+                    shared: shared_s,
+                    policy: slot_policy,
+                    backlog: VecDeque::new(),
+                    pending: HashMap::new(),
+                    in_flight: HashMap::new(),
+                    next_id: 0,
+                    admitted_in_slot: 0,
+                    slot_started: Instant::now(),
+                }
+                .run()
+            })
+            .map_err(|error| BankError::ReplayDiverged { slot: 0, entry: 0, reason: format!("spawn: {error}") })?;
+
+        Ok(Self {
+            ingress: Some(ingress_tx),
+            events: events_rx,
+            shared,
+            threads,
+            scheduler_thread: Some(scheduler_thread),
+        })
+    }
+
+    /// Submits a transaction's wire bytes; `Busy` if the ingress queue is full.
+    pub fn submit(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
+        let ingress = self.ingress.as_ref().ok_or(SubmitError::Stopped)?;
+        match ingress.try_send(wire) {
+            Ok(()) => {
+                self.shared.counters.received.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) => Err(SubmitError::Busy),
+            Err(TrySendError::Disconnected(_)) => Err(SubmitError::Stopped),
+        }
+    }
+
+    /// Submits, waiting while the node is busy.
+    pub fn submit_blocking(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
+        let ingress = self.ingress.as_ref().ok_or(SubmitError::Stopped)?;
+        ingress.send(wire).map_err(|_| SubmitError::Stopped)?;
+        self.shared.counters.received.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The event stream.
+    pub fn events(&self) -> &Receiver<Event> {
+        &self.events
+    }
+
+    /// State shared with readers.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Stops taking transactions, executes everything already submitted, commits the last
+    /// slot, and joins the threads.
+    pub fn shutdown(mut self) -> Result<(), BankError> {
+        self.shared.stopping.store(true, Ordering::Release);
+        drop(self.ingress.take());
+        let result = match self.scheduler_thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(BankError::ReplayDiverged { slot: 0, entry: 0, reason: "scheduler thread panicked".into() }),
+            None => Ok(()),
+        };
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+        result
+    }
+}
+
+fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
+    std::thread::Builder::new().name(name.to_owned()).spawn(body).expect("spawning a pipeline thread")
+}
+
+fn elapsed_ns(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Parses and verifies chunks of ingress in parallel, passing them on in arrival order.
+fn sigverify_loop(
+    ingress: &Receiver<Vec<u8>>,
+    verified: &Sender<Vec<Verified>>,
+    events: &Sender<Event>,
+    shared: &Shared,
+    sigverify: bool,
+) {
+    use rayon::prelude::*;
+    while let Ok(first) = ingress.recv() {
+        let mut chunk = Vec::with_capacity(SIGVERIFY_CHUNK_TXS);
+        chunk.push(first);
+        while chunk.len() < SIGVERIFY_CHUNK_TXS {
+            match ingress.try_recv() {
+                Ok(wire) => chunk.push(wire),
+                Err(_) => break,
+            }
+        }
+        let started = Instant::now();
+        let parsed: Vec<(Vec<u8>, Result<SanitizedTransaction, TransactionError>)> = chunk
+            .into_par_iter()
+            .map(|wire| {
+                let tx = SanitizedTransaction::try_from_bytes(&wire).map_err(TransactionError::from);
+                (wire, tx)
+            })
+            .collect();
+        let ok: Vec<&SanitizedTransaction> = parsed.iter().filter_map(|(_, tx)| tx.as_ref().ok()).collect();
+        let mut verdicts = if sigverify {
+            let owned: Vec<SanitizedTransaction> = ok.iter().map(|tx| (*tx).clone()).collect();
+            braid_runtime::sigverify::verify_batch_par(&owned).into_iter()
+        } else {
+            vec![Ok(()); ok.len()].into_iter()
+        };
+        shared.counters.sigverify_ns.fetch_add(elapsed_ns(started), Ordering::Relaxed);
+        let mut out = Vec::with_capacity(parsed.len());
+        for (wire, tx) in parsed {
+            let outcome = tx.and_then(|tx| verdicts.next().unwrap_or(Err(TransactionError::SignatureFailure)).map(|()| tx));
+            match outcome {
+                Ok(tx) => out.push(Verified { wire, tx }),
+                Err(error) => {
+                    shared.counters.rejected.fetch_add(1, Ordering::Relaxed);
+                    let signature = signature_of(&wire);
+                    let _ = events.send(Event::Rejected { signature, error });
+                }
+            }
+        }
+        shared.counters.verified.fetch_add(out.len() as u64, Ordering::Relaxed);
+        if !out.is_empty() && verified.send(out).is_err() {
+            return;
+        }
+    }
+}
+
+/// The first signature of wire bytes that did not parse, if the bytes hold one.
+fn signature_of(wire: &[u8]) -> Signature {
+    wire.get(1..65)
+        .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
+        .map(Signature)
+        .unwrap_or_default()
+}
+
+/// Executes batches in order, storing each transaction's writes before the next runs.
+fn banking_loop(work: &Receiver<Work>, done: &Sender<Done>, db: &AccountsDb, executor: &Executor, shared: &Shared) {
+    while let Ok(batch) = work.recv() {
+        let started = Instant::now();
+        let mut results = Vec::with_capacity(batch.txs.len());
+        let mut error = None;
+        for verified in batch.txs {
+            match Bank::execute_and_store(db, executor, batch.slot, &verified.tx) {
+                Ok(processed) => results.push((verified, processed)),
+                Err(store_error) => {
+                    error = Some(store_error);
+                    break;
+                }
+            }
+        }
+        shared.counters.execute_ns.fetch_add(elapsed_ns(started), Ordering::Relaxed);
+        if done.send(Done { batch_id: batch.batch_id, results, error }).is_err() {
+            return;
+        }
+    }
+}
+
+struct SchedulerLoop {
+    bank: Bank,
+    scheduler: Scheduler,
+    verified: Receiver<Vec<Verified>>,
+    done: Receiver<Done>,
+    work: Vec<Sender<Work>>,
+    events: Sender<Event>,
+    shared: Arc<Shared>,
+    policy: SlotPolicy,
+    /// Verified, not yet admitted (the rest of a chunk when a slot filled up).
+    backlog: VecDeque<Verified>,
+    /// Admitted, not yet handed to a thread.
+    pending: HashMap<u64, Verified>,
+    /// Batch id → number of transactions, for sanity checks.
+    in_flight: HashMap<u64, usize>,
+    next_id: u64,
+    admitted_in_slot: usize,
+    slot_started: Instant,
+}
+
+impl SchedulerLoop {
+    fn run(mut self) -> Result<(), BankError> {
+        let mut input_open = true;
+        loop {
+            self.drain_completions()?;
+            let slot_full = self.slot_full();
+            if !slot_full && input_open {
+                input_open = self.admit_verified()?;
+            }
+            self.dispatch();
+            let idle = self.scheduler.in_flight() == 0 && self.pending.is_empty();
+            let flushing = !input_open && idle;
+            if idle && (slot_full || (flushing && self.bank.open_slot_len() > 0)) {
+                self.commit()?;
+                continue;
+            }
+            if flushing {
+                return Ok(());
+            }
+            self.wait(input_open)?;
+        }
+    }
+
+    fn slot_full(&self) -> bool {
+        match self.policy {
+            SlotPolicy::Duration(duration) => {
+                self.slot_started.elapsed() >= duration && self.bank.open_slot_len() > 0
+            }
+            SlotPolicy::Transactions(count) => self.admitted_in_slot >= count,
+        }
+    }
+
+    /// Blocks until a completion or a verified chunk arrives, or the slot's time is up.
+    fn wait(&mut self, input_open: bool) -> Result<(), BankError> {
+        let timeout = match self.policy {
+            SlotPolicy::Duration(duration) => duration.saturating_sub(self.slot_started.elapsed()).max(Duration::from_millis(1)),
+            SlotPolicy::Transactions(_) => Duration::from_millis(50),
+        };
+        let room = self.has_room() && self.backlog.is_empty();
+        crossbeam_channel::select! {
+            recv(self.done) -> done => {
+                if let Ok(done) = done {
+                    self.complete(done)?;
+                }
+            }
+            recv(if input_open && room { self.verified.clone() } else { crossbeam_channel::never() }) -> chunk => {
+                if let Ok(chunk) = chunk {
+                    self.backlog.extend(chunk);
+                    self.admit_backlog();
+                }
+            }
+            default(timeout) => {}
+        }
+        Ok(())
+    }
+
+    fn drain_completions(&mut self) -> Result<(), BankError> {
+        while let Ok(done) = self.done.try_recv() {
+            self.complete(done)?;
+        }
+        Ok(())
+    }
+
+    fn complete(&mut self, done: Done) -> Result<(), BankError> {
+        if let Some(error) = done.error {
+            return Err(BankError::AccountsDb(error));
+        }
+        let _ = self.scheduler.complete(done.batch_id);
+        self.in_flight.remove(&done.batch_id);
+        let slot = self.bank.slot();
+        for (verified, processed) in done.results {
+            let signature = *verified.tx.signature();
+            match processed {
+                Ok(executed) => {
+                    self.bank.record(verified.wire, &verified.tx, &executed);
+                    let counters = &self.shared.counters;
+                    counters.processed.fetch_add(1, Ordering::Relaxed);
+                    if executed.status.is_err() {
+                        counters.failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let _ = self.events.send(Event::Processed { signature, slot, status: executed.status });
+                }
+                Err(error) => {
+                    self.bank.forget(&verified.tx);
+                    self.shared.counters.rejected.fetch_add(1, Ordering::Relaxed);
+                    let _ = self.events.send(Event::Rejected { signature, error });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn has_room(&self) -> bool {
+        self.scheduler.pending_len() < self.scheduler.config().pending_max / 2 && !self.slot_full()
+    }
+
+    /// Admits verified transactions while there is room; returns whether input is still open
+    /// (or buffered).
+    fn admit_verified(&mut self) -> Result<bool, BankError> {
+        loop {
+            self.admit_backlog();
+            if !self.has_room() {
+                return Ok(true);
+            }
+            match self.verified.try_recv() {
+                Ok(chunk) => self.backlog.extend(chunk),
+                Err(crossbeam_channel::TryRecvError::Empty) => return Ok(true),
+                Err(crossbeam_channel::TryRecvError::Disconnected) => return Ok(!self.backlog.is_empty()),
+            }
+        }
+    }
+
+    /// Admits from the backlog, in order, until it is empty or there is no room.
+    fn admit_backlog(&mut self) {
+        while self.has_room() {
+            let Some(verified) = self.backlog.pop_front() else { return };
+            self.admit_one(verified);
+        }
+    }
+
+    fn admit_one(&mut self, verified: Verified) {
+        if let Err(error) = self.bank.admit(&verified.tx) {
+            self.shared.counters.rejected.fetch_add(1, Ordering::Relaxed);
+            let signature = *verified.tx.signature();
+            let _ = self.events.send(Event::Rejected { signature, error });
+            return;
+        }
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        let priority = braid_runtime::compute_budget::ComputeBudget::from_message(verified.tx.message())
+            .map_or(0, |budget| budget.compute_unit_price);
+        let pending = PendingTx {
+            id,
+            priority,
+            writes: verified.tx.writable_keys().copied().collect(),
+            reads: verified.tx.readonly_keys().copied().collect(),
+        };
+        if let Err(error) = self.scheduler.push(pending) {
+            // Admission stops at half of pending_max and sanitize caps accounts at the
+            // scheduler's limit, so this is unreachable; refuse rather than lose it.
+            debug_assert!(false, "scheduler refused an admitted transaction: {error}");
+            self.bank.forget(&verified.tx);
+            self.shared.counters.rejected.fetch_add(1, Ordering::Relaxed);
+            let signature = *verified.tx.signature();
+            let _ = self.events.send(Event::Rejected { signature, error: TransactionError::Busy });
+            return;
+        }
+        self.pending.insert(id, verified);
+        self.admitted_in_slot = self.admitted_in_slot.saturating_add(1);
+    }
+
+    fn dispatch(&mut self) {
+        for batch in self.scheduler.schedule() {
+            let slot = self.bank.slot();
+            let txs: Vec<Verified> = batch.txs.iter().filter_map(|id| self.pending.remove(id)).collect();
+            debug_assert_eq!(txs.len(), batch.txs.len(), "scheduled an unknown transaction");
+            self.in_flight.insert(batch.id, txs.len());
+            if self.work[batch.thread].send(Work { batch_id: batch.id, slot, txs }).is_err() {
+                // The thread is gone only if the pipeline is being torn down.
+                self.in_flight.remove(&batch.id);
+                let _ = self.scheduler.complete(batch.id);
+            }
+        }
+    }
+
+    fn commit(&mut self) -> Result<(), BankError> {
+        let started = Instant::now();
+        let commit = self.bank.commit_slot()?;
+        let counters = &self.shared.counters;
+        counters.commit_ns.fetch_add(elapsed_ns(started), Ordering::Relaxed);
+        counters.slots.fetch_add(1, Ordering::Relaxed);
+        *self.shared.latest_blockhash.lock().unwrap_or_else(|poison| poison.into_inner()) = self.bank.latest_blockhash();
+        self.shared.slot.store(commit.slot, Ordering::Release);
+        self.shared.transaction_count.store(self.bank.transaction_count(), Ordering::Release);
+        let _ = self.events.send(Event::SlotCommitted(commit));
+        self.admitted_in_slot = 0;
+        self.slot_started = Instant::now();
+        Ok(())
+    }
+}

@@ -1,0 +1,322 @@
+//! The pipeline end to end: parallel execution equals serial execution, restart replays,
+//! a full node answers busy, and committed slots survive SIGKILL.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use braid_banking_stage::bank::{Bank, verify_ledger};
+use braid_banking_stage::genesis::Genesis;
+use braid_banking_stage::ledger::read_blocks;
+use braid_banking_stage::pipeline::{Event, Pipeline, PipelineConfig, SlotPolicy, SubmitError};
+use braid_program_system::instruction as system;
+use braid_runtime::executor::{Executor, ExecutorConfig};
+use braid_runtime::keypair::Keypair;
+use braid_runtime::program::ProgramRegistry;
+use braid_runtime::sanitized::SanitizedTransaction;
+use braid_runtime::{Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Signature, Transaction, TransactionError};
+use proptest::prelude::*;
+
+const FUNDS: u64 = 1_000_000_000;
+
+fn executor() -> Arc<Executor> {
+    let mut programs = ProgramRegistry::new();
+    programs.add(braid_program_system::SystemProgram);
+    Arc::new(Executor::new(programs, ExecutorConfig { log_messages: false }))
+}
+
+fn users(count: usize) -> Vec<Keypair> {
+    (0..count).map(|n| Keypair::from_seed(&[n as u8 + 1; 32])).collect()
+}
+
+fn genesis(users: &[Keypair]) -> Genesis {
+    let mut accounts: Vec<(Pubkey, Account)> =
+        users.iter().map(|user| (user.pubkey(), Account::new(FUNDS, 0, &SYSTEM_PROGRAM_ID))).collect();
+    accounts.push((SYSTEM_PROGRAM_ID, Account { lamports: 1, owner: braid_runtime::NATIVE_LOADER_ID, executable: true, data: b"system".to_vec() }));
+    Genesis::new(400, accounts).unwrap()
+}
+
+/// A transfer from `users[from]` to a destination among `destinations` accounts; `lamports`
+/// above the balance makes it fail (and pay its fee).
+fn transfer(users: &[Keypair], from: usize, to: usize, lamports: u64, blockhash: Hash) -> Vec<u8> {
+    let payer = &users[from];
+    let destination = Pubkey::new_from_array([0xD0 ^ to as u8; 32]);
+    Transaction::new_signed_with_payer(&[system::transfer(&payer.pubkey(), &destination, lamports)], Some(&payer.pubkey()), &[payer], blockhash)
+        .to_bytes()
+}
+
+/// Runs `txs` through a pipeline on a fresh ledger and returns (events, ledger dir).
+fn run_pipeline(dir: &Path, genesis: &Genesis, txs: &[Vec<u8>], config: PipelineConfig) -> Vec<Event> {
+    let pipeline = Pipeline::start(dir, Some(genesis), executor(), config).unwrap();
+    for tx in txs {
+        pipeline.submit_blocking(tx.clone()).unwrap();
+    }
+    let events_rx = pipeline.events().clone();
+    pipeline.shutdown().unwrap();
+    events_rx.try_iter().collect()
+}
+
+/// Executes `txs` serially in submission order, `per_slot` to a slot, with no pipeline;
+/// returns the final state hash.
+fn run_serial(genesis: &Genesis, txs: &[Vec<u8>], per_slot: usize) -> Hash {
+    let mut bank = Bank::in_memory(genesis, executor()).unwrap();
+    let mut last = None;
+    let mut admitted = 0;
+    for wire in txs {
+        let tx = SanitizedTransaction::try_from_bytes(wire).unwrap();
+        if bank.admit(&tx).is_err() {
+            continue;
+        }
+        admitted += 1;
+        match Bank::execute_and_store(bank.accounts_db(), bank.executor(), bank.slot(), &tx).unwrap() {
+            Ok(executed) => bank.record(wire.clone(), &tx, &executed),
+            Err(_) => bank.forget(&tx),
+        }
+        // Slots end after `per_slot` admitted transactions, as the pipeline's policy does.
+        if admitted % per_slot == 0 {
+            last = Some(bank.commit_slot().unwrap());
+        }
+    }
+    if bank.open_slot_len() > 0 {
+        last = Some(bank.commit_slot().unwrap());
+    }
+    last.unwrap().state_hash
+}
+
+fn genesis_hash(genesis: &Genesis) -> Hash {
+    genesis.hash()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// From no contention (every transfer between its own accounts) to total contention
+    /// (every transaction writes one account): the parallel pipeline, a serial replay of its
+    /// ledger, and a serial run in submission order agree bit for bit.
+    #[test]
+    fn parallel_equals_serial(
+        hot in 0usize..4,
+        plan in proptest::collection::vec((0usize..8, 0usize..8, 0u64..4), 8..48),
+        threads in 1usize..=2,
+    ) {
+        let users = users(8);
+        let genesis = genesis(&users);
+        let blockhash = genesis_hash(&genesis);
+        let txs: Vec<Vec<u8>> = plan
+            .iter()
+            .enumerate()
+            .map(|(n, &(from, to, size))| {
+                // hot 0: destination by payer (little contention); hot 3: one account for all.
+                let to = match hot { 0 => from, 1 => to, 2 => to % 2, _ => 0 };
+                // Amounts vary so messages differ; the largest fail for want of funds.
+                let lamports = match size { 3 => FUNDS * 2, _ => 1 + n as u64 + size * 1_000 };
+                transfer(&users, from, to, lamports, blockhash)
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let per_slot = 16;
+        let config = PipelineConfig { threads, slot: SlotPolicy::Transactions(per_slot), sigverify: true, ..PipelineConfig::default() };
+        let events = run_pipeline(dir.path(), &genesis, &txs, config);
+        let commits: Vec<_> = events.iter().filter_map(|e| match e { Event::SlotCommitted(c) => Some(c.clone()), _ => None }).collect();
+        let processed = events.iter().filter(|e| matches!(e, Event::Processed { .. })).count();
+        let rejected: Vec<_> = events.iter().filter_map(|e| match e { Event::Rejected { error, .. } => Some(error.clone()), _ => None }).collect();
+        // Duplicate plans produce identical messages: those, and only those, are replays.
+        prop_assert!(rejected.iter().all(|e| *e == TransactionError::AlreadyProcessed), "{rejected:?}");
+        prop_assert_eq!(processed + rejected.len(), txs.len());
+        let last = commits.last().unwrap();
+        // Submission order and block order differ for non-conflicting transactions, so the
+        // bank hashes (which hash signatures in block order) differ; the state may not.
+        prop_assert_eq!(last.state_hash, run_serial(&genesis, &txs, per_slot));
+        // Serial replay in block order reproduces every bank hash.
+        let (slot, bank_hash) = verify_ledger(dir.path(), executor()).unwrap();
+        prop_assert_eq!((slot, bank_hash), (last.slot, last.bank_hash));
+    }
+}
+
+#[test]
+fn restart_resumes_state_and_replay_protection() {
+    let users = users(2);
+    let genesis = genesis(&users);
+    let dir = tempfile::tempdir().unwrap();
+    let blockhash = genesis.hash();
+    let first = transfer(&users, 0, 1, 500, blockhash);
+    let config = || PipelineConfig { slot: SlotPolicy::Transactions(1), ..PipelineConfig::default() };
+    let events = run_pipeline(dir.path(), &genesis, std::slice::from_ref(&first), config());
+    assert!(events.iter().any(|e| matches!(e, Event::SlotCommitted(c) if c.slot == 1)));
+
+    // Same ledger, no genesis needed: state continues and the old message is a replay.
+    let pipeline = Pipeline::start(dir.path(), None, executor(), config()).unwrap();
+    let destination = Pubkey::new_from_array([0xD0 ^ 1; 32]);
+    assert_eq!(pipeline.shared().accounts_db().get(&destination).unwrap().lamports, 500);
+    assert_eq!(pipeline.shared().slot(), 1);
+    pipeline.submit_blocking(first).unwrap();
+    let second = transfer(&users, 1, 1, 700, pipeline.shared().latest_blockhash());
+    pipeline.submit_blocking(second).unwrap();
+    let events_rx = pipeline.events().clone();
+    pipeline.shutdown().unwrap();
+    let events: Vec<Event> = events_rx.try_iter().collect();
+    assert!(events.iter().any(|e| matches!(e, Event::Rejected { error: TransactionError::AlreadyProcessed, .. })));
+    assert!(events.iter().any(|e| matches!(e, Event::Processed { status: Ok(()), slot: 2, .. })));
+    let (slot, _) = verify_ledger(dir.path(), executor()).unwrap();
+    assert_eq!(slot, 2);
+}
+
+#[test]
+fn bad_transactions_are_rejected_with_reasons() {
+    let users = users(2);
+    let genesis = genesis(&users);
+    let dir = tempfile::tempdir().unwrap();
+    let good = transfer(&users, 0, 1, 5, genesis.hash());
+    let mut bad_signature = good.clone();
+    bad_signature[10] ^= 1;
+    let stale = transfer(&users, 0, 1, 6, Hash::new_from_array([7; 32]));
+    let stranger = Keypair::from_seed(&[99; 32]);
+    let unfunded = Transaction::new_signed_with_payer(
+        &[system::transfer(&stranger.pubkey(), &users[0].pubkey(), 1)],
+        Some(&stranger.pubkey()),
+        &[&stranger],
+        genesis.hash(),
+    )
+    .to_bytes();
+    let txs = vec![vec![1, 2, 3], bad_signature, stale, unfunded, good];
+    let events = run_pipeline(dir.path(), &genesis, &txs, PipelineConfig { slot: SlotPolicy::Transactions(8), ..PipelineConfig::default() });
+    let mut errors: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e { Event::Rejected { error, .. } => Some(format!("{error:?}")), _ => None })
+        .collect();
+    errors.sort();
+    assert_eq!(errors, ["AccountNotFound", "BlockhashNotFound", "Sanitize(Truncated)", "SignatureFailure"]);
+    assert_eq!(events.iter().filter(|e| matches!(e, Event::Processed { status: Ok(()), .. })).count(), 1);
+}
+
+#[test]
+fn a_full_ingress_answers_busy() {
+    let users = users(1);
+    let genesis = genesis(&users);
+    let dir = tempfile::tempdir().unwrap();
+    let config = PipelineConfig { ingress_capacity: 4, slot: SlotPolicy::Transactions(1_000_000), ..PipelineConfig::default() };
+    let pipeline = Pipeline::start(dir.path(), Some(&genesis), executor(), config).unwrap();
+    let mut busy = 0;
+    for n in 0..20_000u64 {
+        match pipeline.submit(transfer_fast(&users[0], n, genesis.hash())) {
+            Ok(()) => {}
+            Err(SubmitError::Busy) => busy += 1,
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert!(busy > 0, "a 4-slot ingress never filled");
+    pipeline.shutdown().unwrap();
+}
+
+/// Unsigned-looking but well-formed bytes are enough to fill a queue.
+fn transfer_fast(payer: &Keypair, n: u64, blockhash: Hash) -> Vec<u8> {
+    let mut tx = Transaction::new_unsigned(braid_runtime::Message::new_with_blockhash(
+        &[system::transfer(&payer.pubkey(), &Pubkey::new_from_array([3; 32]), n)],
+        Some(&payer.pubkey()),
+        &blockhash,
+    ));
+    tx.signatures = vec![Signature::default()];
+    tx.to_bytes()
+}
+
+// --- crash safety: a child commits slots and reports them; the parent SIGKILLs it ---
+
+const CHILD_ENV: &str = "BRAID_PIPELINE_CRASH_CHILD";
+const CRASH_CYCLES: usize = 12;
+
+/// The child: submits transfers forever on the ledger at `$BRAID_PIPELINE_CRASH_CHILD`,
+/// printing `committed <slot> <signature>...` after each slot commit.
+#[test]
+fn crash_child() {
+    let Ok(dir) = std::env::var(CHILD_ENV) else { return };
+    let users = users(4);
+    let genesis = genesis(&users);
+    let config = PipelineConfig { slot: SlotPolicy::Duration(Duration::from_millis(20)), ..PipelineConfig::default() };
+    let pipeline = Pipeline::start(Path::new(&dir), Some(&genesis), executor(), config).unwrap();
+    let events = pipeline.events().clone();
+    let seed = std::process::id() as u64;
+    for n in 0u64.. {
+        let blockhash = pipeline.shared().latest_blockhash();
+        let from = (n % 4) as usize;
+        let _ = pipeline.submit(transfer(&users, from, (n % 3) as usize, 1 + (n ^ seed) % 1_000, blockhash));
+        for event in events.try_iter() {
+            if let Event::SlotCommitted(commit) = event {
+                let sigs: Vec<String> = commit.signatures.iter().map(ToString::to_string).collect();
+                println!("committed {} {}", commit.slot, sigs.join(" "));
+            }
+        }
+        if n % 64 == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+#[test]
+fn committed_slots_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut acknowledged: BTreeSet<String> = BTreeSet::new();
+    let mut last_slot = 0u64;
+    for cycle in 0..CRASH_CYCLES {
+        let mut child = Command::new(&exe)
+            .args(["--exact", "crash_child", "--nocapture", "--test-threads", "1"])
+            .env(CHILD_ENV, dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (line_tx, line_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // Kill after a varying number of acknowledged slots, mid-stream.
+        let want = 1 + cycle % 4;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = 0;
+        while seen < want && Instant::now() < deadline {
+            if let Ok(line) = line_rx.recv_timeout(Duration::from_millis(100))
+                && let Some(rest) = line.strip_prefix("committed ")
+            {
+                let mut parts = rest.split(' ');
+                last_slot = last_slot.max(parts.next().unwrap().parse().unwrap());
+                acknowledged.extend(parts.filter(|s| !s.is_empty()).map(str::to_owned));
+                seen += 1;
+            }
+        }
+        std::thread::sleep(Duration::from_millis((cycle as u64 * 7) % 15));
+        child.kill().unwrap(); // SIGKILL on unix
+        child.wait().unwrap();
+        for line in line_rx.try_iter() {
+            if let Some(rest) = line.strip_prefix("committed ") {
+                let mut parts = rest.split(' ');
+                last_slot = last_slot.max(parts.next().unwrap().parse().unwrap());
+                acknowledged.extend(parts.filter(|s| !s.is_empty()).map(str::to_owned));
+            }
+        }
+        assert!(seen > 0, "cycle {cycle}: the child committed nothing");
+
+        // Reopen: replays what the ledger holds beyond the accounts; nothing acknowledged is lost.
+        let pipeline = Pipeline::start(dir.path(), None, executor(), PipelineConfig::default()).unwrap();
+        assert!(pipeline.shared().slot() >= last_slot, "cycle {cycle}: reopened at slot {} < {last_slot}", pipeline.shared().slot());
+        pipeline.shutdown().unwrap();
+        let in_ledger: BTreeSet<String> = read_blocks(dir.path())
+            .unwrap()
+            .iter()
+            .flat_map(|block| block.entries.iter())
+            .map(|entry| SanitizedTransaction::try_from_bytes(&entry.transaction).unwrap().signature().to_string())
+            .collect();
+        let lost: Vec<&String> = acknowledged.difference(&in_ledger).collect();
+        assert!(lost.is_empty(), "cycle {cycle}: {} acknowledged transactions lost", lost.len());
+    }
+    let (slot, _) = verify_ledger(dir.path(), executor()).unwrap();
+    assert!(slot >= last_slot);
+}
+
