@@ -1,0 +1,419 @@
+//! The program: decode accounts, check who they are, apply one [`logic`](crate::logic)
+//! transition, move exactly the tokens it returns through the token program, write back.
+//!
+//! Identity checks, because the runtime only guarantees that the program owns what it writes:
+//! every account this program reads must be owned by it and carry the right kind tag;
+//! positions and policies must name the pool they are used with and the signer; the vault,
+//! pool authority and oracle feed must be the keys stored in the pool. Token accounts given
+//! by users (sources and destinations) are checked by the token program itself (mint match,
+//! owner's signature).
+
+use braid_program_oracle::{PriceFeed, load_price, load_price_unchecked_age};
+use braid_program_token::{Mint, TokenAccount};
+use braid_runtime::invoke_context::InvokeContext;
+use braid_runtime::pda::find_program_address;
+use braid_runtime::program::Program;
+use braid_runtime::{InstructionError, Pubkey};
+
+use crate::error::InsuranceError;
+use crate::instruction::{AUTHORITY_SEED, InsuranceInstruction, POLICY_SEED, POSITION_SEED};
+use crate::logic::{self, PolicyRequest, PoolParams};
+use crate::state::{
+    AccountKind, POLICY_BYTES, POOL_BYTES, POSITION_BYTES, Policy, PolicyStatus, Pool, Position,
+};
+use crate::{ID, INSURANCE_INSTRUCTION_UNITS, POLICY_LAMPORTS, POSITION_LAMPORTS};
+
+/// The insurance program.
+pub struct InsuranceProgram;
+
+impl Program for InsuranceProgram {
+    fn id(&self) -> Pubkey {
+        ID
+    }
+
+    fn name(&self) -> &'static str {
+        "insurance"
+    }
+
+    fn process(&self, ctx: &mut InvokeContext<'_>, data: &[u8]) -> Result<(), InstructionError> {
+        ctx.consume(INSURANCE_INSTRUCTION_UNITS)?;
+        let instruction =
+            borsh::from_slice(data).map_err(|_| InstructionError::InvalidInstructionData)?;
+        match instruction {
+            InsuranceInstruction::InitializePool { params } => initialize_pool(ctx, &params),
+            InsuranceInstruction::OpenPosition => open_position(ctx),
+            InsuranceInstruction::Deposit { amount } => deposit(ctx, amount),
+            InsuranceInstruction::Withdraw { shares } => withdraw(ctx, shares),
+            InsuranceInstruction::BuyPolicy { request } => buy_policy(ctx, &request),
+            InsuranceInstruction::Claim => claim(ctx),
+            InsuranceInstruction::Expire => expire(ctx),
+        }
+    }
+}
+
+fn require_signer(ctx: &InvokeContext<'_>, position: usize) -> Result<Pubkey, InstructionError> {
+    if !ctx.is_signer(position)? {
+        return Err(InstructionError::MissingRequiredSignature);
+    }
+    Ok(*ctx.key(position)?)
+}
+
+fn owned_data<'c>(
+    ctx: &'c InvokeContext<'_>,
+    position: usize,
+) -> Result<&'c [u8], InstructionError> {
+    let account = ctx.account(position)?;
+    if account.owner != ID {
+        return Err(InstructionError::IncorrectProgramId);
+    }
+    Ok(&account.data)
+}
+
+fn load_pool(ctx: &InvokeContext<'_>, position: usize) -> Result<Pool, InstructionError> {
+    Pool::unpack(owned_data(ctx, position)?)
+}
+
+/// The position at `position`, which must belong to the pool at `pool_position` and `owner`.
+fn load_position(
+    ctx: &InvokeContext<'_>,
+    position: usize,
+    pool_position: usize,
+    owner: &Pubkey,
+) -> Result<Position, InstructionError> {
+    let state = Position::unpack(owned_data(ctx, position)?)?;
+    if state.pool != *ctx.key(pool_position)? {
+        return Err(InsuranceError::WrongPool.into());
+    }
+    if state.owner != *owner {
+        return Err(InsuranceError::NotOwner.into());
+    }
+    Ok(state)
+}
+
+fn load_policy(
+    ctx: &InvokeContext<'_>,
+    position: usize,
+    pool_position: usize,
+) -> Result<Policy, InstructionError> {
+    let state = Policy::unpack(owned_data(ctx, position)?)?;
+    if state.pool != *ctx.key(pool_position)? {
+        return Err(InsuranceError::WrongPool.into());
+    }
+    Ok(state)
+}
+
+fn require_key(
+    ctx: &InvokeContext<'_>,
+    position: usize,
+    expected: &Pubkey,
+    error: InsuranceError,
+) -> Result<(), InstructionError> {
+    if ctx.key(position)? != expected {
+        return Err(error.into());
+    }
+    Ok(())
+}
+
+fn store<T>(
+    ctx: &mut InvokeContext<'_>,
+    position: usize,
+    state: &T,
+    pack: fn(&T, &mut [u8]) -> Result<(), InstructionError>,
+) -> Result<(), InstructionError> {
+    pack(state, &mut ctx.account_mut(position)?.data)
+}
+
+/// A token transfer out of the vault, signed by the pool's authority.
+fn pay_from_vault(
+    ctx: &mut InvokeContext<'_>,
+    pool_key: &Pubkey,
+    pool: &Pool,
+    destination: &Pubkey,
+    amount: u64,
+) -> Result<(), InstructionError> {
+    let transfer = braid_program_token::instruction::transfer(
+        &pool.vault,
+        destination,
+        &pool.authority,
+        amount,
+    );
+    ctx.invoke_signed(
+        &transfer,
+        &[&[AUTHORITY_SEED, pool_key.as_ref(), &[pool.authority_bump]]],
+    )
+}
+
+fn initialize_pool(
+    ctx: &mut InvokeContext<'_>,
+    params: &PoolParams,
+) -> Result<(), InstructionError> {
+    const POOL: usize = 0;
+    const MINT: usize = 1;
+    const VAULT: usize = 2;
+    const FEED: usize = 3;
+    let data = owned_data(ctx, POOL)?;
+    if data.len() != POOL_BYTES {
+        return Err(InstructionError::InvalidAccountData);
+    }
+    if data.first() != Some(&(AccountKind::Uninitialized as u8)) {
+        return Err(InsuranceError::AlreadyInitialized.into());
+    }
+    params.validate()?;
+
+    let mint_account = ctx.account(MINT)?;
+    if mint_account.owner != braid_program_token::ID {
+        return Err(InstructionError::IncorrectProgramId);
+    }
+    Mint::unpack(&mint_account.data)?;
+    let mint = *ctx.key(MINT)?;
+
+    let pool_key = *ctx.key(POOL)?;
+    let (authority, authority_bump) =
+        find_program_address(&[AUTHORITY_SEED, pool_key.as_ref()], &ID);
+    let vault_account = ctx.account(VAULT)?;
+    if vault_account.owner != braid_program_token::ID {
+        return Err(InstructionError::IncorrectProgramId);
+    }
+    let vault = TokenAccount::unpack(&vault_account.data)?;
+    // A delegate or close authority could move or close the vault behind the pool's back.
+    if vault.mint != mint
+        || vault.owner != authority
+        || vault.delegate.is_some()
+        || vault.close_authority.is_some()
+        || vault.is_frozen()
+    {
+        return Err(InsuranceError::WrongVault.into());
+    }
+
+    let feed_account = ctx.account(FEED)?;
+    let feed_ok = feed_account.owner == braid_program_oracle::ID
+        && PriceFeed::unpack(&feed_account.data).is_ok_and(|feed| feed.is_initialized);
+    if !feed_ok {
+        return Err(InsuranceError::WrongOracle.into());
+    }
+
+    let pool = Pool {
+        kind: AccountKind::Pool,
+        mint,
+        vault: *ctx.key(VAULT)?,
+        authority,
+        oracle_feed: *ctx.key(FEED)?,
+        authority_bump,
+        premium_rate_bps: params.premium_rate_bps,
+        collateral_ratio_bps: params.collateral_ratio_bps,
+        max_oracle_age_slots: params.max_oracle_age_slots,
+        claim_grace_slots: params.claim_grace_slots,
+        total_capital: 0,
+        locked_capital: 0,
+        total_shares: 0,
+        active_coverage: 0,
+    };
+    store(ctx, POOL, &pool, Pool::pack)
+}
+
+fn open_position(ctx: &mut InvokeContext<'_>) -> Result<(), InstructionError> {
+    const OWNER: usize = 0;
+    const POSITION: usize = 1;
+    const POOL: usize = 2;
+    let owner = require_signer(ctx, OWNER)?;
+    load_pool(ctx, POOL)?;
+    let pool_key = *ctx.key(POOL)?;
+    let (expected, bump) =
+        find_program_address(&[POSITION_SEED, pool_key.as_ref(), owner.as_ref()], &ID);
+    require_key(
+        ctx,
+        POSITION,
+        &expected,
+        InsuranceError::WrongPositionAddress,
+    )?;
+    let create = braid_program_system::instruction::create_account(
+        &owner,
+        &expected,
+        POSITION_LAMPORTS,
+        POSITION_BYTES as u64,
+        &ID,
+    );
+    ctx.invoke_signed(
+        &create,
+        &[&[POSITION_SEED, pool_key.as_ref(), owner.as_ref(), &[bump]]],
+    )?;
+    let position = Position {
+        kind: AccountKind::Position,
+        pool: pool_key,
+        owner,
+        shares: 0,
+    };
+    store(ctx, POSITION, &position, Position::pack)
+}
+
+fn deposit(ctx: &mut InvokeContext<'_>, amount: u64) -> Result<(), InstructionError> {
+    const POOL: usize = 0;
+    const POSITION: usize = 1;
+    const VAULT: usize = 2;
+    const SOURCE: usize = 3;
+    const OWNER: usize = 4;
+    let owner = require_signer(ctx, OWNER)?;
+    let mut pool = load_pool(ctx, POOL)?;
+    let mut position = load_position(ctx, POSITION, POOL, &owner)?;
+    require_key(ctx, VAULT, &pool.vault, InsuranceError::WrongVault)?;
+    let shares = logic::deposit(&mut pool, &mut position, amount)?;
+    let source = *ctx.key(SOURCE)?;
+    ctx.invoke(&braid_program_token::instruction::transfer(
+        &source,
+        &pool.vault,
+        &owner,
+        amount,
+    ))?;
+    ctx.log(format_args!("deposit {amount} for {shares} shares"));
+    store(ctx, POOL, &pool, Pool::pack)?;
+    store(ctx, POSITION, &position, Position::pack)
+}
+
+fn withdraw(ctx: &mut InvokeContext<'_>, shares: u64) -> Result<(), InstructionError> {
+    const POOL: usize = 0;
+    const POSITION: usize = 1;
+    const VAULT: usize = 2;
+    const DESTINATION: usize = 3;
+    const OWNER: usize = 4;
+    const AUTHORITY: usize = 5;
+    let owner = require_signer(ctx, OWNER)?;
+    let mut pool = load_pool(ctx, POOL)?;
+    let mut position = load_position(ctx, POSITION, POOL, &owner)?;
+    require_key(ctx, VAULT, &pool.vault, InsuranceError::WrongVault)?;
+    require_key(
+        ctx,
+        AUTHORITY,
+        &pool.authority,
+        InsuranceError::WrongAuthority,
+    )?;
+    let amount = logic::withdraw(&mut pool, &mut position, shares)?;
+    // Shares of a depleted pool are worth nothing; burning them moves no tokens.
+    if amount > 0 {
+        let (pool_key, destination) = (*ctx.key(POOL)?, *ctx.key(DESTINATION)?);
+        pay_from_vault(ctx, &pool_key, &pool, &destination, amount)?;
+    }
+    ctx.log(format_args!("withdraw {shares} shares for {amount}"));
+    store(ctx, POOL, &pool, Pool::pack)?;
+    store(ctx, POSITION, &position, Position::pack)
+}
+
+fn buy_policy(
+    ctx: &mut InvokeContext<'_>,
+    request: &PolicyRequest,
+) -> Result<(), InstructionError> {
+    const POOL: usize = 0;
+    const POLICY: usize = 1;
+    const VAULT: usize = 2;
+    const SOURCE: usize = 3;
+    const HOLDER: usize = 4;
+    const FEED: usize = 5;
+    let holder = require_signer(ctx, HOLDER)?;
+    let mut pool = load_pool(ctx, POOL)?;
+    let pool_key = *ctx.key(POOL)?;
+    let id_bytes = request.policy_id.to_le_bytes();
+    let (expected, bump) = find_program_address(
+        &[POLICY_SEED, pool_key.as_ref(), holder.as_ref(), &id_bytes],
+        &ID,
+    );
+    require_key(ctx, POLICY, &expected, InsuranceError::WrongPolicyAddress)?;
+    require_key(ctx, VAULT, &pool.vault, InsuranceError::WrongVault)?;
+    require_key(ctx, FEED, &pool.oracle_feed, InsuranceError::WrongOracle)?;
+    let now = ctx.clock().slot;
+    let price = load_price(ctx.account(FEED)?, now, pool.max_oracle_age_slots)
+        .map_err(InsuranceError::from)?;
+    let quote = logic::buy_policy(&mut pool, request, price.price, now)?;
+
+    let source = *ctx.key(SOURCE)?;
+    ctx.invoke(&braid_program_token::instruction::transfer(
+        &source,
+        &pool.vault,
+        &holder,
+        quote.premium,
+    ))?;
+    let create = braid_program_system::instruction::create_account(
+        &holder,
+        &expected,
+        POLICY_LAMPORTS,
+        POLICY_BYTES as u64,
+        &ID,
+    );
+    ctx.invoke_signed(
+        &create,
+        &[&[
+            POLICY_SEED,
+            pool_key.as_ref(),
+            holder.as_ref(),
+            &id_bytes,
+            &[bump],
+        ]],
+    )?;
+    let policy = Policy {
+        kind: AccountKind::Policy,
+        pool: pool_key,
+        holder,
+        policy_id: request.policy_id,
+        coverage: request.coverage,
+        locked: quote.locked,
+        premium: quote.premium,
+        strike_price: request.strike_price,
+        start_slot: now,
+        expiry_slot: request.expiry_slot,
+        status: PolicyStatus::Active,
+    };
+    ctx.log(format_args!(
+        "policy {} covers {} for premium {}, locking {}",
+        request.policy_id, request.coverage, quote.premium, quote.locked
+    ));
+    store(ctx, POOL, &pool, Pool::pack)?;
+    store(ctx, POLICY, &policy, Policy::pack)
+}
+
+fn claim(ctx: &mut InvokeContext<'_>) -> Result<(), InstructionError> {
+    const POOL: usize = 0;
+    const POLICY: usize = 1;
+    const VAULT: usize = 2;
+    const DESTINATION: usize = 3;
+    const HOLDER: usize = 4;
+    const AUTHORITY: usize = 5;
+    const FEED: usize = 6;
+    let holder = require_signer(ctx, HOLDER)?;
+    let mut pool = load_pool(ctx, POOL)?;
+    let mut policy = load_policy(ctx, POLICY, POOL)?;
+    if policy.holder != holder {
+        return Err(InsuranceError::NotOwner.into());
+    }
+    require_key(ctx, VAULT, &pool.vault, InsuranceError::WrongVault)?;
+    require_key(
+        ctx,
+        AUTHORITY,
+        &pool.authority,
+        InsuranceError::WrongAuthority,
+    )?;
+    require_key(ctx, FEED, &pool.oracle_feed, InsuranceError::WrongOracle)?;
+    // Age is judged by the claim rule (fresh at min(now, expiry)), not by the oracle's.
+    let price = load_price_unchecked_age(ctx.account(FEED)?).map_err(InsuranceError::from)?;
+    let now = ctx.clock().slot;
+    let payout = logic::claim(&mut pool, &mut policy, &price, now)?;
+    let (pool_key, destination) = (*ctx.key(POOL)?, *ctx.key(DESTINATION)?);
+    pay_from_vault(ctx, &pool_key, &pool, &destination, payout)?;
+    ctx.log(format_args!(
+        "policy {} paid {payout} at price {}",
+        policy.policy_id, price.price
+    ));
+    store(ctx, POOL, &pool, Pool::pack)?;
+    store(ctx, POLICY, &policy, Policy::pack)
+}
+
+fn expire(ctx: &mut InvokeContext<'_>) -> Result<(), InstructionError> {
+    const POOL: usize = 0;
+    const POLICY: usize = 1;
+    let mut pool = load_pool(ctx, POOL)?;
+    let mut policy = load_policy(ctx, POLICY, POOL)?;
+    let released = logic::expire(&mut pool, &mut policy, ctx.clock().slot)?;
+    ctx.log(format_args!(
+        "policy {} expired, released {released}",
+        policy.policy_id
+    ));
+    store(ctx, POOL, &pool, Pool::pack)?;
+    store(ctx, POLICY, &policy, Policy::pack)
+}
