@@ -6,8 +6,7 @@ use crate::Pubkey;
 pub const ACCOUNT_DATA_BYTES_MAX: usize = 10 * 1024 * 1024;
 
 /// An account's state. An account whose lamports are zero does not exist.
-#[derive(Clone, Default, PartialEq, Eq)]
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Account {
     /// Balance in lamports.
     pub lamports: u64,

@@ -7,8 +7,20 @@ use std::str::FromStr;
 pub const HASH_BYTES: usize = 32;
 
 /// A 32-byte hash, shown as base58 like Solana's blockhashes.
-#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[derive(serde::Serialize, serde::Deserialize, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+)]
 pub struct Hash(pub [u8; HASH_BYTES]);
 
 impl Hash {

@@ -55,14 +55,23 @@ impl Location {
     }
 }
 
-/// A keyed hasher for pubkeys. Keys are attacker-chosen (anyone can grind addresses), so the
-/// hash is seeded per map and mixes all 32 bytes; it is still far cheaper than SipHash.
-#[derive(Clone)]
-pub(crate) struct KeyHasherBuilder {
+/// A keyed hasher for pubkeys and hashes. Keys are attacker-chosen (anyone can grind
+/// addresses), so the hash is seeded per map and mixes all 32 bytes; it is still far cheaper
+/// than SipHash. The seed is random, so a map keyed by it must never be iterated where the
+/// order could reach a result.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyHasherBuilder {
     seed: u64,
 }
 
+impl Default for KeyHasherBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl KeyHasherBuilder {
+    /// A builder with a fresh random seed.
     pub fn new() -> Self {
         Self {
             seed: std::collections::hash_map::RandomState::new().hash_one(0x0062_7261_6964_u64),
@@ -77,7 +86,8 @@ impl BuildHasher for KeyHasherBuilder {
     }
 }
 
-pub(crate) struct KeyHasher {
+/// The hasher built by [`KeyHasherBuilder`].
+pub struct KeyHasher {
     state: u64,
 }
 

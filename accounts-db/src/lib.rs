@@ -26,4 +26,5 @@ pub use account::{ACCOUNT_DATA_BYTES_MAX, Account};
 pub use db::{AccountsDb, CompactionReport, Options, Recovered, Stats};
 pub use error::{Error, Result};
 pub use hash::{HASH_BYTES, Hash};
+pub use index::{KeyHasher, KeyHasherBuilder};
 pub use pubkey::{PUBKEY_BYTES, ParsePubkeyError, Pubkey};

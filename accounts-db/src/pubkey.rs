@@ -9,8 +9,20 @@ pub const PUBKEY_BYTES: usize = 32;
 const PUBKEY_BASE58_LEN_MAX: usize = 44;
 
 /// The address of an account: an ed25519 public key or a program-derived address.
-#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[derive(serde::Serialize, serde::Deserialize, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+)]
 pub struct Pubkey(pub [u8; PUBKEY_BYTES]);
 
 /// Why a text is not a valid base58 public key.

@@ -19,11 +19,11 @@
 //! block newer than the accounts, which [`Bank::open`] hands back for replay; the reverse
 //! order could leave committed accounts with no block to explain them.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use braid_accounts_db::{AccountsDb, Options as AccountsDbOptions};
+use braid_accounts_db::{AccountsDb, KeyHasherBuilder, Options as AccountsDbOptions};
 use braid_runtime::blockhash_queue::{BlockhashQueue, RECENT_BLOCKHASHES_MAX};
 use braid_runtime::executor::{ExecutedTransaction, Executor, ProcessedTransaction};
 use braid_runtime::invoke_context::Clock;
@@ -31,6 +31,7 @@ use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::state_hash::LtHash;
 use braid_runtime::status_cache::StatusCache;
 use braid_runtime::{Hash, Pubkey, Signature, TransactionError};
+use rayon::prelude::*;
 
 use crate::genesis::{Genesis, GenesisError};
 use crate::ledger::{Block, Entry, EntryStatus, Ledger, LedgerError};
@@ -126,9 +127,9 @@ pub struct Bank {
     state: LtHash,
     blockhashes: BlockhashQueue,
     status_cache: StatusCache,
-    /// Accounts written in the open slot, in key order so the hash fold is deterministic to
-    /// read (the sum itself is order-independent).
-    written: BTreeSet<Pubkey>,
+    /// Accounts written in the open slot. Iterated only to fold the state hash, a sum whose
+    /// value does not depend on the order.
+    written: HashSet<Pubkey, KeyHasherBuilder>,
     entries: Vec<Entry>,
     signatures: Vec<Signature>,
     transaction_count: u64,
@@ -152,16 +153,22 @@ impl Bank {
                 genesis.clone()
             }
         };
-        let (db, recovered) = AccountsDb::open(dir.join(ACCOUNTS_DIR_NAME), AccountsDbOptions::default())?;
+        let (db, recovered) =
+            AccountsDb::open(dir.join(ACCOUNTS_DIR_NAME), AccountsDbOptions::default())?;
         let (ledger, blocks) = Ledger::open(dir)?;
         let fresh = recovered.sequence == 0;
         let mut bank = Self::from_parts(Arc::new(db), executor, Some(ledger), &genesis, fresh)?;
         let committed = bank.slot.saturating_sub(1);
         let ledger_last = blocks.last().map_or(0, |block| block.slot);
         if committed > ledger_last {
-            return Err(BankError::LedgerBehindAccounts { accounts: committed, ledger: ledger_last });
+            return Err(BankError::LedgerBehindAccounts {
+                accounts: committed,
+                ledger: ledger_last,
+            });
         }
-        let (done, pending): (Vec<Block>, Vec<Block>) = blocks.into_iter().partition(|block| block.slot <= committed);
+        let (done, pending): (Vec<Block>, Vec<Block>) = blocks
+            .into_iter()
+            .partition(|block| block.slot <= committed);
         if let Some(last) = done.last()
             && last.state_hash != bank.state.checksum()
         {
@@ -178,7 +185,13 @@ impl Bank {
     /// A bank on an in-memory accounts database at genesis, with no ledger file: for
     /// verifying a ledger by replay and for tests.
     pub fn in_memory(genesis: &Genesis, executor: Arc<Executor>) -> Result<Self, BankError> {
-        Self::from_parts(Arc::new(AccountsDb::in_memory()), executor, None, genesis, true)
+        Self::from_parts(
+            Arc::new(AccountsDb::in_memory()),
+            executor,
+            None,
+            genesis,
+            true,
+        )
     }
 
     fn from_parts(
@@ -202,7 +215,11 @@ impl Bank {
         let mut state = LtHash::identity();
         db.for_each_committed(|key, account| state.mix_in(&LtHash::of_account(key, account)))?;
         if state.checksum() != recorded {
-            return Err(BankError::StateHashMismatch { slot: committed_slot, computed: state.checksum(), recorded });
+            return Err(BankError::StateHashMismatch {
+                slot: committed_slot,
+                computed: state.checksum(),
+                recorded,
+            });
         }
         let mut blockhashes = BlockhashQueue::new();
         blockhashes.register(genesis_hash);
@@ -215,7 +232,7 @@ impl Bank {
             state,
             blockhashes,
             status_cache: StatusCache::new(),
-            written: BTreeSet::new(),
+            written: HashSet::with_hasher(KeyHasherBuilder::new()),
             entries: Vec::new(),
             signatures: Vec::new(),
             transaction_count: 0,
@@ -226,7 +243,9 @@ impl Bank {
     fn resume_from(&mut self, blocks: &[Block]) {
         let recent = blocks.len().saturating_sub(RECENT_BLOCKHASHES_MAX);
         for (position, block) in blocks.iter().enumerate() {
-            self.transaction_count = self.transaction_count.saturating_add(block.entries.len() as u64);
+            self.transaction_count = self
+                .transaction_count
+                .saturating_add(block.entries.len() as u64);
             if position >= recent {
                 self.remember_block(block);
             }
@@ -237,7 +256,9 @@ impl Bank {
     fn remember_block(&mut self, block: &Block) {
         for entry in &block.entries {
             if let Ok(tx) = SanitizedTransaction::try_from_bytes(&entry.transaction) {
-                let _ = self.status_cache.insert(tx.message().recent_blockhash, *tx.message_hash());
+                let _ = self
+                    .status_cache
+                    .insert(tx.message().recent_blockhash, *tx.message_hash());
             }
         }
         if let Some(expired) = self.blockhashes.register(block.bank_hash) {
@@ -303,7 +324,8 @@ impl Bank {
 
     /// Undoes [`Bank::admit`] for a transaction that was rejected without paying.
     pub fn forget(&mut self, tx: &SanitizedTransaction) {
-        self.status_cache.remove(&tx.message().recent_blockhash, tx.message_hash());
+        self.status_cache
+            .remove(&tx.message().recent_blockhash, tx.message_hash());
     }
 
     /// Executes `tx` against the open slot and stores its writes: what a banking thread does
@@ -322,12 +344,22 @@ impl Bank {
     }
 
     /// Records an executed transaction in the open slot's block.
-    pub fn record(&mut self, wire: Vec<u8>, tx: &SanitizedTransaction, executed: &ExecutedTransaction) {
-        self.written.extend(executed.writes.iter().map(|(key, _)| *key));
+    pub fn record(
+        &mut self,
+        wire: Vec<u8>,
+        tx: &SanitizedTransaction,
+        executed: &ExecutedTransaction,
+    ) {
+        self.written
+            .extend(executed.writes.iter().map(|(key, _)| *key));
         self.signatures.push(*tx.signature());
         self.entries.push(Entry {
             transaction: wire,
-            status: if executed.status.is_ok() { EntryStatus::Ok } else { EntryStatus::Failed },
+            status: if executed.status.is_ok() {
+                EntryStatus::Ok
+            } else {
+                EntryStatus::Failed
+            },
             fee: executed.fee,
             compute_units: executed.compute_units_consumed,
         });
@@ -339,14 +371,26 @@ impl Bank {
     /// when no banking thread is executing.
     pub fn commit_slot(&mut self) -> Result<SlotCommit, BankError> {
         let slot = self.slot;
-        for key in std::mem::take(&mut self.written) {
-            if let Some(old) = self.db.get_committed(&key)? {
-                self.state.mix_out(&LtHash::of_account(&key, &old));
-            }
-            if let Some(new) = self.db.get(&key) {
-                self.state.mix_in(&LtHash::of_account(&key, &new));
-            }
-        }
+        // Hashing each written account's old and new value dominates a commit; the sum is
+        // order-independent, so it folds on all cores.
+        let written: Vec<Pubkey> = std::mem::take(&mut self.written).into_iter().collect();
+        let db = &self.db;
+        let delta = written
+            .par_iter()
+            .try_fold(LtHash::identity, |mut delta, key| {
+                if let Some(old) = db.get_committed(key)? {
+                    delta.mix_out(&LtHash::of_account(key, &old));
+                }
+                if let Some(new) = db.get(key) {
+                    delta.mix_in(&LtHash::of_account(key, &new));
+                }
+                Ok::<_, braid_accounts_db::Error>(delta)
+            })
+            .try_reduce(LtHash::identity, |mut left, right| {
+                left.mix_in(&right);
+                Ok(left)
+            })?;
+        self.state.mix_in(&delta);
         let state_hash = self.state.checksum();
         let mut signatures_hasher = blake3::Hasher::new();
         for signature in &self.signatures {
@@ -373,33 +417,66 @@ impl Bank {
         }
         self.parent_bank_hash = bank_hash;
         self.slot = slot.saturating_add(1);
-        Ok(SlotCommit { slot, bank_hash, state_hash, signatures: std::mem::take(&mut self.signatures) })
+        Ok(SlotCommit {
+            slot,
+            bank_hash,
+            state_hash,
+            signatures: std::mem::take(&mut self.signatures),
+        })
     }
 
     /// Replays one ledger block serially, in block order, and checks that every outcome and
     /// the bank hash match what the ledger records. The block must be for the open slot.
     pub fn replay_block(&mut self, block: &Block) -> Result<SlotCommit, BankError> {
-        let diverged = |entry: usize, reason: String| BankError::ReplayDiverged { slot: block.slot, entry, reason };
+        let diverged = |entry: usize, reason: String| BankError::ReplayDiverged {
+            slot: block.slot,
+            entry,
+            reason,
+        };
         if block.slot != self.slot {
-            return Err(diverged(0, format!("block is for slot {}, the bank is at slot {}", block.slot, self.slot)));
+            return Err(diverged(
+                0,
+                format!(
+                    "block is for slot {}, the bank is at slot {}",
+                    block.slot, self.slot
+                ),
+            ));
         }
         for (position, entry) in block.entries.iter().enumerate() {
             let tx = SanitizedTransaction::try_from_bytes(&entry.transaction)
                 .map_err(|error| diverged(position, format!("does not parse: {error}")))?;
             braid_runtime::sigverify::verify_transaction(&tx)
                 .map_err(|error| diverged(position, format!("signature: {error}")))?;
-            self.admit(&tx).map_err(|error| diverged(position, format!("not admitted: {error}")))?;
+            self.admit(&tx)
+                .map_err(|error| diverged(position, format!("not admitted: {error}")))?;
             let executed = Self::execute_and_store(&self.db, &self.executor, self.slot, &tx)?
                 .map_err(|error| diverged(position, format!("rejected: {error}")))?;
-            let status = if executed.status.is_ok() { EntryStatus::Ok } else { EntryStatus::Failed };
-            if status != entry.status || executed.fee != entry.fee || executed.compute_units_consumed != entry.compute_units {
-                return Err(diverged(position, format!("outcome {:?} differs from the recorded {:?}", executed.status, entry.status)));
+            let status = if executed.status.is_ok() {
+                EntryStatus::Ok
+            } else {
+                EntryStatus::Failed
+            };
+            if status != entry.status
+                || executed.fee != entry.fee
+                || executed.compute_units_consumed != entry.compute_units
+            {
+                return Err(diverged(
+                    position,
+                    format!(
+                        "outcome {:?} differs from the recorded {:?}",
+                        executed.status, entry.status
+                    ),
+                ));
             }
             self.record(entry.transaction.clone(), &tx, &executed);
         }
         let commit = self.commit_slot()?;
         if commit.bank_hash != block.bank_hash {
-            return Err(BankError::BankHashMismatch { slot: block.slot, computed: commit.bank_hash, recorded: block.bank_hash });
+            return Err(BankError::BankHashMismatch {
+                slot: block.slot,
+                computed: commit.bank_hash,
+                recorded: block.bank_hash,
+            });
         }
         Ok(commit)
     }

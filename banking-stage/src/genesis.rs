@@ -63,7 +63,7 @@ pub enum GenesisError {
 impl Genesis {
     /// A genesis with `accounts` (sorted here) and the given slot length.
     pub fn new(slot_ms: u64, mut accounts: Vec<(Pubkey, Account)>) -> Result<Self, GenesisError> {
-        accounts.sort_by(|a, b| a.0.cmp(&b.0));
+        accounts.sort_by_key(|(key, _)| *key);
         if let Some(pair) = accounts.windows(2).find(|pair| pair[0].0 == pair[1].0) {
             return Err(GenesisError::DuplicateAccount(pair[0].0));
         }
@@ -92,8 +92,14 @@ impl Genesis {
 
     /// Parses file contents; `path` names the file in errors.
     pub fn decode(bytes: &[u8], path: &Path) -> Result<Self, GenesisError> {
-        let corrupt = |reason| GenesisError::Corrupt { path: path.to_owned(), reason };
-        let body_len = bytes.len().checked_sub(CHECKSUM_BYTES).ok_or_else(|| corrupt("file too short"))?;
+        let corrupt = |reason| GenesisError::Corrupt {
+            path: path.to_owned(),
+            reason,
+        };
+        let body_len = bytes
+            .len()
+            .checked_sub(CHECKSUM_BYTES)
+            .ok_or_else(|| corrupt("file too short"))?;
         let (body, checksum) = bytes.split_at(body_len);
         if blake3::hash(body).as_bytes()[..] != checksum[..] {
             return Err(corrupt("checksum mismatch"));
@@ -101,30 +107,47 @@ impl Genesis {
         if body.len() < HEADER_BYTES || body[..8] != GENESIS_MAGIC {
             return Err(corrupt("bad magic"));
         }
-        let u64_at = |at: usize| u64::from_le_bytes(body[at..at + 8].try_into().unwrap_or([0; 8]));
-        let slot_ms = u64_at(8);
-        let count = u64_at(16);
+        let slot_ms =
+            u64::from_le_bytes(body[8..16].try_into().map_err(|_| corrupt("bad header"))?);
+        let count = u64::from_le_bytes(body[16..24].try_into().map_err(|_| corrupt("bad header"))?);
         let mut rest = &body[HEADER_BYTES..];
         let mut accounts = Vec::new();
         for _ in 0..count {
             if rest.len() < ACCOUNT_FIXED_BYTES {
                 return Err(corrupt("truncated account"));
             }
-            let key = Pubkey::new_from_array(rest[..32].try_into().map_err(|_| corrupt("bad key"))?);
-            let lamports = u64::from_le_bytes(rest[32..40].try_into().map_err(|_| corrupt("bad lamports"))?);
-            let owner = Pubkey::new_from_array(rest[40..72].try_into().map_err(|_| corrupt("bad owner"))?);
+            let key =
+                Pubkey::new_from_array(rest[..32].try_into().map_err(|_| corrupt("bad key"))?);
+            let lamports = u64::from_le_bytes(
+                rest[32..40]
+                    .try_into()
+                    .map_err(|_| corrupt("bad lamports"))?,
+            );
+            let owner =
+                Pubkey::new_from_array(rest[40..72].try_into().map_err(|_| corrupt("bad owner"))?);
             let executable = match rest[72] {
                 0 => false,
                 1 => true,
                 _ => return Err(corrupt("bad executable flag")),
             };
-            let len = u32::from_le_bytes(rest[73..77].try_into().map_err(|_| corrupt("bad length"))?) as usize;
-            if len > ACCOUNT_DATA_BYTES_MAX || rest.len() < ACCOUNT_FIXED_BYTES.saturating_add(len) {
+            let len =
+                u32::from_le_bytes(rest[73..77].try_into().map_err(|_| corrupt("bad length"))?)
+                    as usize;
+            let end = ACCOUNT_FIXED_BYTES.saturating_add(len);
+            if len > ACCOUNT_DATA_BYTES_MAX || rest.len() < end {
                 return Err(corrupt("bad data length"));
             }
-            let data = rest[ACCOUNT_FIXED_BYTES..ACCOUNT_FIXED_BYTES + len].to_vec();
-            rest = &rest[ACCOUNT_FIXED_BYTES + len..];
-            accounts.push((key, Account { lamports, owner, executable, data }));
+            let data = rest[ACCOUNT_FIXED_BYTES..end].to_vec();
+            rest = &rest[end..];
+            accounts.push((
+                key,
+                Account {
+                    lamports,
+                    owner,
+                    executable,
+                    data,
+                },
+            ));
         }
         if !rest.is_empty() {
             return Err(corrupt("trailing bytes"));
@@ -140,13 +163,20 @@ impl Genesis {
     /// Writes `genesis.bin` into `dir` (durably: file and directory synced).
     pub fn write(&self, dir: &Path) -> Result<(), GenesisError> {
         let path = dir.join(GENESIS_FILE_NAME);
-        let io = |source| GenesisError::Io { path: path.clone(), source };
+        let io = |source| GenesisError::Io {
+            path: path.clone(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(io)?;
         let temp = dir.join(format!("{GENESIS_FILE_NAME}.tmp"));
         std::fs::write(&temp, self.encode()).map_err(io)?;
-        std::fs::File::open(&temp).and_then(|file| file.sync_all()).map_err(io)?;
+        std::fs::File::open(&temp)
+            .and_then(|file| file.sync_all())
+            .map_err(io)?;
         std::fs::rename(&temp, &path).map_err(io)?;
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)?;
         Ok(())
     }
 
@@ -162,12 +192,18 @@ impl Genesis {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)] // small known values in tests
 mod tests {
     use super::*;
 
     fn sample() -> Genesis {
         let accounts = (0..5u8)
-            .map(|n| (Pubkey::new_from_array([n; 32]), Account::with_data(u64::from(n) + 1, vec![n; n as usize], &Pubkey::default())))
+            .map(|n| {
+                (
+                    Pubkey::new_from_array([n; 32]),
+                    Account::with_data(u64::from(n) + 1, vec![n; n as usize], &Pubkey::default()),
+                )
+            })
             .collect();
         Genesis::new(400, accounts).unwrap()
     }
@@ -181,7 +217,13 @@ mod tests {
         for at in 0..bytes.len() {
             let mut damaged = bytes.clone();
             damaged[at] ^= 0x40;
-            assert!(matches!(Genesis::decode(&damaged, path), Err(GenesisError::Corrupt { .. })), "byte {at}");
+            assert!(
+                matches!(
+                    Genesis::decode(&damaged, path),
+                    Err(GenesisError::Corrupt { .. })
+                ),
+                "byte {at}"
+            );
         }
         for cut in 0..bytes.len() {
             assert!(Genesis::decode(&bytes[..cut], path).is_err());

@@ -117,13 +117,18 @@ pub enum LedgerError {
 impl Block {
     /// Serializes the payload.
     pub fn encode(&self) -> Result<Vec<u8>, LedgerError> {
-        let entries_bytes: usize = self.entries.iter().map(|e| ENTRY_FIXED_BYTES.saturating_add(e.transaction.len())).sum();
+        let entries_bytes: usize = self
+            .entries
+            .iter()
+            .map(|e| ENTRY_FIXED_BYTES.saturating_add(e.transaction.len()))
+            .sum();
         let mut out = Vec::with_capacity(BLOCK_FIXED_BYTES.saturating_add(entries_bytes));
         out.extend_from_slice(&self.slot.to_le_bytes());
         out.extend_from_slice(self.parent_bank_hash.as_ref());
         out.extend_from_slice(self.bank_hash.as_ref());
         out.extend_from_slice(self.state_hash.as_ref());
-        let count = u32::try_from(self.entries.len()).map_err(|_| LedgerError::TransactionTooLong(usize::MAX))?;
+        let count = u32::try_from(self.entries.len())
+            .map_err(|_| LedgerError::TransactionTooLong(usize::MAX))?;
         out.extend_from_slice(&count.to_le_bytes());
         for entry in &self.entries {
             let len = u16::try_from(entry.transaction.len())
@@ -147,7 +152,11 @@ impl Block {
         let count = reader.u32()?;
         // Each entry takes at least ENTRY_FIXED_BYTES: refuse counts the bytes can't hold
         // before allocating for them.
-        if usize::try_from(count).ok()?.checked_mul(ENTRY_FIXED_BYTES)? > reader.0.len() {
+        if usize::try_from(count)
+            .ok()?
+            .checked_mul(ENTRY_FIXED_BYTES)?
+            > reader.0.len()
+        {
             return None;
         }
         let mut entries = Vec::with_capacity(usize::try_from(count).ok()?);
@@ -161,9 +170,20 @@ impl Block {
             };
             let fee = reader.u64()?;
             let compute_units = reader.u64()?;
-            entries.push(Entry { transaction, status, fee, compute_units });
+            entries.push(Entry {
+                transaction,
+                status,
+                fee,
+                compute_units,
+            });
         }
-        reader.0.is_empty().then_some(Self { slot, parent_bank_hash, bank_hash, state_hash, entries })
+        reader.0.is_empty().then_some(Self {
+            slot,
+            parent_bank_hash,
+            bank_hash,
+            state_hash,
+            entries,
+        })
     }
 }
 
@@ -204,9 +224,17 @@ impl Ledger {
     /// every complete block in order.
     pub fn open(dir: &Path) -> Result<(Self, Vec<Block>), LedgerError> {
         let path = dir.join(LEDGER_FILE_NAME);
-        let io = |source| LedgerError::Io { path: path.clone(), source };
+        let io = |source| LedgerError::Io {
+            path: path.clone(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let mut file = OpenOptions::new().read(true).append(true).create(true).open(&path).map_err(io)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(io)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io)?;
 
@@ -218,7 +246,14 @@ impl Ledger {
         }
         file.seek(SeekFrom::End(0)).map_err(io)?;
         let last_slot = blocks.last().map(|block| block.slot);
-        Ok((Self { path, file, last_slot }, blocks))
+        Ok((
+            Self {
+                path,
+                file,
+                last_slot,
+            },
+            blocks,
+        ))
     }
 
     /// Appends `block` and syncs it to disk: when this returns, the block survives a crash.
@@ -226,17 +261,28 @@ impl Ledger {
         if let Some(last) = self.last_slot
             && block.slot <= last
         {
-            return Err(LedgerError::OutOfOrder { slot: block.slot, last });
+            return Err(LedgerError::OutOfOrder {
+                slot: block.slot,
+                last,
+            });
         }
         let payload = block.encode()?;
-        let len = u32::try_from(payload.len()).map_err(|_| LedgerError::TransactionTooLong(payload.len()))?;
-        let mut record = Vec::with_capacity(RECORD_HEADER_BYTES.saturating_add(payload.len()).saturating_add(RECORD_CHECKSUM_BYTES));
+        let len = u32::try_from(payload.len())
+            .map_err(|_| LedgerError::TransactionTooLong(payload.len()))?;
+        let mut record = Vec::with_capacity(
+            RECORD_HEADER_BYTES
+                .saturating_add(payload.len())
+                .saturating_add(RECORD_CHECKSUM_BYTES),
+        );
         record.extend_from_slice(&RECORD_MAGIC);
         record.extend_from_slice(&len.to_le_bytes());
         record.extend_from_slice(&payload);
         let checksum = blake3::hash(&record);
         record.extend_from_slice(checksum.as_bytes());
-        let io = |source| LedgerError::Io { path: self.path.clone(), source };
+        let io = |source| LedgerError::Io {
+            path: self.path.clone(),
+            source,
+        };
         self.file.write_all(&record).map_err(io)?;
         self.file.sync_data().map_err(io)?;
         self.last_slot = Some(block.slot);
@@ -277,14 +323,22 @@ fn scan(bytes: &[u8], path: &Path) -> Result<(Vec<Block>, usize), LedgerError> {
                     && block.slot <= last.slot
                 {
                     let path = path.to_owned();
-                    return Err(LedgerError::Corrupt { path, offset: offset as u64, reason: "slots out of order" });
+                    return Err(LedgerError::Corrupt {
+                        path,
+                        offset: offset as u64,
+                        reason: "slots out of order",
+                    });
                 }
                 blocks.push(block);
                 offset = offset.saturating_add(len);
             }
             Err(RecordFault::Torn) => break,
             Err(RecordFault::Bad(reason)) => {
-                return Err(LedgerError::Corrupt { path: path.to_owned(), offset: offset as u64, reason });
+                return Err(LedgerError::Corrupt {
+                    path: path.to_owned(),
+                    offset: offset as u64,
+                    reason,
+                });
             }
         }
     }
@@ -319,13 +373,19 @@ fn parse_record(bytes: &[u8]) -> Result<(Block, usize), RecordFault> {
     let checksum = blake3::hash(&bytes[..body_end]);
     if checksum.as_bytes()[..] != bytes[body_end..record_len] {
         // Only the last record can have been torn by a crash; anything else is damage.
-        return Err(if last_record { RecordFault::Torn } else { RecordFault::Bad("checksum mismatch") });
+        return Err(if last_record {
+            RecordFault::Torn
+        } else {
+            RecordFault::Bad("checksum mismatch")
+        });
     }
-    let block = Block::decode(&bytes[RECORD_HEADER_BYTES..body_end]).ok_or(RecordFault::Bad("malformed block"))?;
+    let block = Block::decode(&bytes[RECORD_HEADER_BYTES..body_end])
+        .ok_or(RecordFault::Bad("malformed block"))?;
     Ok((block, record_len))
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)] // small known values in tests
 mod tests {
     use super::*;
 
@@ -338,7 +398,11 @@ mod tests {
             entries: (0..entries)
                 .map(|n| Entry {
                     transaction: vec![n as u8; 100 + n],
-                    status: if n % 2 == 0 { EntryStatus::Ok } else { EntryStatus::Failed },
+                    status: if n % 2 == 0 {
+                        EntryStatus::Ok
+                    } else {
+                        EntryStatus::Failed
+                    },
                     fee: 5_000,
                     compute_units: 150,
                 })
@@ -357,7 +421,10 @@ mod tests {
         assert!(blocks.is_empty());
         ledger.append(&block(1, 3)).unwrap();
         ledger.append(&block(2, 0)).unwrap();
-        assert!(matches!(ledger.append(&block(2, 1)), Err(LedgerError::OutOfOrder { slot: 2, last: 2 })));
+        assert!(matches!(
+            ledger.append(&block(2, 1)),
+            Err(LedgerError::OutOfOrder { slot: 2, last: 2 })
+        ));
         drop(ledger);
         let (ledger, blocks) = Ledger::open(dir.path()).unwrap();
         assert_eq!(blocks, vec![block(1, 3), block(2, 0)]);
@@ -394,13 +461,24 @@ mod tests {
         bytes[20] ^= 0xFF;
         std::fs::write(&path, &bytes).unwrap();
         match Ledger::open(dir.path()) {
-            Err(LedgerError::Corrupt { offset: 0, reason: "checksum mismatch", .. }) => {}
+            Err(LedgerError::Corrupt {
+                offset: 0,
+                reason: "checksum mismatch",
+                ..
+            }) => {}
             other => panic!("expected corruption at 0, got {:?}", other.map(|(_, b)| b)),
         }
         bytes[20] ^= 0xFF;
         bytes[0] = b'X';
         std::fs::write(&path, &bytes).unwrap();
-        assert!(matches!(Ledger::open(dir.path()), Err(LedgerError::Corrupt { offset: 0, reason: "bad record magic", .. })));
+        assert!(matches!(
+            Ledger::open(dir.path()),
+            Err(LedgerError::Corrupt {
+                offset: 0,
+                reason: "bad record magic",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use braid_accounts_db::AccountsDb;
+use braid_accounts_db::{AccountsDb, KeyHasherBuilder};
 use braid_runtime::executor::{Executor, ProcessedTransaction};
 use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::{Hash, Signature, TransactionError};
@@ -155,7 +155,10 @@ pub struct Shared {
 impl Shared {
     /// The newest blockhash clients should sign over.
     pub fn latest_blockhash(&self) -> Hash {
-        *self.latest_blockhash.lock().unwrap_or_else(|poison| poison.into_inner())
+        *self
+            .latest_blockhash
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// The last committed slot.
@@ -248,7 +251,8 @@ impl Pipeline {
 
         let mut work_senders = Vec::with_capacity(threads_count);
         for index in 0..threads_count {
-            let (work_tx, work_rx) = bounded::<Work>(crate::scheduler::DEFAULT_THREAD_BATCHES_MAX.saturating_add(1));
+            let (work_tx, work_rx) =
+                bounded::<Work>(crate::scheduler::DEFAULT_THREAD_BATCHES_MAX.saturating_add(1));
             work_senders.push(work_tx);
             let (db, executor) = (Arc::clone(bank.accounts_db()), Arc::clone(bank.executor()));
             let (done, shared_w) = (done_tx.clone(), Arc::clone(&shared));
@@ -264,11 +268,12 @@ impl Pipeline {
             batch_mode: BatchMode::Sequential,
             ..SchedulerConfig::default()
         };
-        let scheduler = Scheduler::new(scheduler_config).map_err(|error| BankError::ReplayDiverged {
-            slot: bank.slot(),
-            entry: 0,
-            reason: format!("scheduler configuration: {error}"),
-        })?;
+        let scheduler =
+            Scheduler::new(scheduler_config).map_err(|error| BankError::ReplayDiverged {
+                slot: bank.slot(),
+                entry: 0,
+                reason: format!("scheduler configuration: {error}"),
+            })?;
         let shared_s = Arc::clone(&shared);
         let slot_policy = config.slot;
         let scheduler_thread = std::thread::Builder::new()
@@ -284,15 +289,20 @@ impl Pipeline {
                     shared: shared_s,
                     policy: slot_policy,
                     backlog: VecDeque::new(),
-                    pending: HashMap::new(),
-                    in_flight: HashMap::new(),
+                    pending: HashMap::with_hasher(KeyHasherBuilder::new()),
+                    in_flight: HashMap::with_hasher(KeyHasherBuilder::new()),
                     next_id: 0,
                     admitted_in_slot: 0,
                     slot_started: Instant::now(),
+                    metrics: SlotMetrics::default(),
                 }
                 .run()
             })
-            .map_err(|error| BankError::ReplayDiverged { slot: 0, entry: 0, reason: format!("spawn: {error}") })?;
+            .map_err(|error| BankError::ReplayDiverged {
+                slot: 0,
+                entry: 0,
+                reason: format!("spawn: {error}"),
+            })?;
 
         Ok(Self {
             ingress: Some(ingress_tx),
@@ -308,7 +318,10 @@ impl Pipeline {
         let ingress = self.ingress.as_ref().ok_or(SubmitError::Stopped)?;
         match ingress.try_send(wire) {
             Ok(()) => {
-                self.shared.counters.received.fetch_add(1, Ordering::Relaxed);
+                self.shared
+                    .counters
+                    .received
+                    .fetch_add(1, Ordering::Relaxed);
                 Ok(())
             }
             Err(TrySendError::Full(_)) => Err(SubmitError::Busy),
@@ -320,7 +333,10 @@ impl Pipeline {
     pub fn submit_blocking(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
         let ingress = self.ingress.as_ref().ok_or(SubmitError::Stopped)?;
         ingress.send(wire).map_err(|_| SubmitError::Stopped)?;
-        self.shared.counters.received.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .counters
+            .received
+            .fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -341,7 +357,11 @@ impl Pipeline {
         drop(self.ingress.take());
         let result = match self.scheduler_thread.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
-            Some(Err(_)) => Err(BankError::ReplayDiverged { slot: 0, entry: 0, reason: "scheduler thread panicked".into() }),
+            Some(Err(_)) => Err(BankError::ReplayDiverged {
+                slot: 0,
+                entry: 0,
+                reason: "scheduler thread panicked".into(),
+            }),
             None => Ok(()),
         };
         for thread in self.threads.drain(..) {
@@ -352,7 +372,10 @@ impl Pipeline {
 }
 
 fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
-    std::thread::Builder::new().name(name.to_owned()).spawn(body).expect("spawning a pipeline thread")
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(body)
+        .expect("spawning a pipeline thread")
 }
 
 fn elapsed_ns(since: Instant) -> u64 {
@@ -381,21 +404,33 @@ fn sigverify_loop(
         let parsed: Vec<(Vec<u8>, Result<SanitizedTransaction, TransactionError>)> = chunk
             .into_par_iter()
             .map(|wire| {
-                let tx = SanitizedTransaction::try_from_bytes(&wire).map_err(TransactionError::from);
+                let tx =
+                    SanitizedTransaction::try_from_bytes(&wire).map_err(TransactionError::from);
                 (wire, tx)
             })
             .collect();
-        let ok: Vec<&SanitizedTransaction> = parsed.iter().filter_map(|(_, tx)| tx.as_ref().ok()).collect();
+        let ok: Vec<&SanitizedTransaction> = parsed
+            .iter()
+            .filter_map(|(_, tx)| tx.as_ref().ok())
+            .collect();
         let mut verdicts = if sigverify {
             let owned: Vec<SanitizedTransaction> = ok.iter().map(|tx| (*tx).clone()).collect();
             braid_runtime::sigverify::verify_batch_par(&owned).into_iter()
         } else {
             vec![Ok(()); ok.len()].into_iter()
         };
-        shared.counters.sigverify_ns.fetch_add(elapsed_ns(started), Ordering::Relaxed);
+        shared
+            .counters
+            .sigverify_ns
+            .fetch_add(elapsed_ns(started), Ordering::Relaxed);
         let mut out = Vec::with_capacity(parsed.len());
         for (wire, tx) in parsed {
-            let outcome = tx.and_then(|tx| verdicts.next().unwrap_or(Err(TransactionError::SignatureFailure)).map(|()| tx));
+            let outcome = tx.and_then(|tx| {
+                verdicts
+                    .next()
+                    .unwrap_or(Err(TransactionError::SignatureFailure))
+                    .map(|()| tx)
+            });
             match outcome {
                 Ok(tx) => out.push(Verified { wire, tx }),
                 Err(error) => {
@@ -405,7 +440,10 @@ fn sigverify_loop(
                 }
             }
         }
-        shared.counters.verified.fetch_add(out.len() as u64, Ordering::Relaxed);
+        shared
+            .counters
+            .verified
+            .fetch_add(out.len() as u64, Ordering::Relaxed);
         if !out.is_empty() && verified.send(out).is_err() {
             return;
         }
@@ -421,7 +459,13 @@ fn signature_of(wire: &[u8]) -> Signature {
 }
 
 /// Executes batches in order, storing each transaction's writes before the next runs.
-fn banking_loop(work: &Receiver<Work>, done: &Sender<Done>, db: &AccountsDb, executor: &Executor, shared: &Shared) {
+fn banking_loop(
+    work: &Receiver<Work>,
+    done: &Sender<Done>,
+    db: &AccountsDb,
+    executor: &Executor,
+    shared: &Shared,
+) {
     while let Ok(batch) = work.recv() {
         let started = Instant::now();
         let mut results = Vec::with_capacity(batch.txs.len());
@@ -435,8 +479,18 @@ fn banking_loop(work: &Receiver<Work>, done: &Sender<Done>, db: &AccountsDb, exe
                 }
             }
         }
-        shared.counters.execute_ns.fetch_add(elapsed_ns(started), Ordering::Relaxed);
-        if done.send(Done { batch_id: batch.batch_id, results, error }).is_err() {
+        shared
+            .counters
+            .execute_ns
+            .fetch_add(elapsed_ns(started), Ordering::Relaxed);
+        if done
+            .send(Done {
+                batch_id: batch.batch_id,
+                results,
+                error,
+            })
+            .is_err()
+        {
             return;
         }
     }
@@ -454,12 +508,42 @@ struct SchedulerLoop {
     /// Verified, not yet admitted (the rest of a chunk when a slot filled up).
     backlog: VecDeque<Verified>,
     /// Admitted, not yet handed to a thread.
-    pending: HashMap<u64, Verified>,
+    pending: HashMap<u64, Verified, KeyHasherBuilder>,
     /// Batch id → number of transactions, for sanity checks.
-    in_flight: HashMap<u64, usize>,
+    in_flight: HashMap<u64, usize, KeyHasherBuilder>,
     next_id: u64,
     admitted_in_slot: usize,
     slot_started: Instant,
+    metrics: SlotMetrics,
+}
+
+/// What happened in one slot, reported through `tracing` when it commits (target
+/// `braid::slot`). Sigverify rejections are counted where they happen and appear in the
+/// cumulative [`PipelineCounters`].
+#[derive(Debug, Default)]
+struct SlotMetrics {
+    admitted: u64,
+    scheduled: u64,
+    passed_over_before: u64,
+    committed: u64,
+    failed: std::collections::BTreeMap<String, u64>,
+    rejected: std::collections::BTreeMap<String, u64>,
+    execute_ns_before: u64,
+    sigverify_ns_before: u64,
+    verified_before: u64,
+}
+
+/// Adds one to a per-reason count.
+fn count(counts: &mut std::collections::BTreeMap<String, u64>, error: &TransactionError) {
+    let entry = counts.entry(error_kind(error)).or_default();
+    *entry = entry.saturating_add(1);
+}
+
+fn error_kind(error: &TransactionError) -> String {
+    match error {
+        TransactionError::InstructionError(_, inner) => format!("{inner:?}"),
+        other => format!("{other:?}"),
+    }
 }
 
 impl SchedulerLoop {
@@ -497,7 +581,9 @@ impl SchedulerLoop {
     /// Blocks until a completion or a verified chunk arrives, or the slot's time is up.
     fn wait(&mut self, input_open: bool) -> Result<(), BankError> {
         let timeout = match self.policy {
-            SlotPolicy::Duration(duration) => duration.saturating_sub(self.slot_started.elapsed()).max(Duration::from_millis(1)),
+            SlotPolicy::Duration(duration) => duration
+                .saturating_sub(self.slot_started.elapsed())
+                .max(Duration::from_millis(1)),
             SlotPolicy::Transactions(_) => Duration::from_millis(50),
         };
         let room = self.has_room() && self.backlog.is_empty();
@@ -539,14 +625,24 @@ impl SchedulerLoop {
                     self.bank.record(verified.wire, &verified.tx, &executed);
                     let counters = &self.shared.counters;
                     counters.processed.fetch_add(1, Ordering::Relaxed);
-                    if executed.status.is_err() {
+                    self.metrics.committed = self.metrics.committed.saturating_add(1);
+                    if let Err(error) = &executed.status {
                         counters.failed.fetch_add(1, Ordering::Relaxed);
+                        count(&mut self.metrics.failed, error);
                     }
-                    let _ = self.events.send(Event::Processed { signature, slot, status: executed.status });
+                    let _ = self.events.send(Event::Processed {
+                        signature,
+                        slot,
+                        status: executed.status,
+                    });
                 }
                 Err(error) => {
                     self.bank.forget(&verified.tx);
-                    self.shared.counters.rejected.fetch_add(1, Ordering::Relaxed);
+                    self.shared
+                        .counters
+                        .rejected
+                        .fetch_add(1, Ordering::Relaxed);
+                    count(&mut self.metrics.rejected, &error);
                     let _ = self.events.send(Event::Rejected { signature, error });
                 }
             }
@@ -569,7 +665,9 @@ impl SchedulerLoop {
             match self.verified.try_recv() {
                 Ok(chunk) => self.backlog.extend(chunk),
                 Err(crossbeam_channel::TryRecvError::Empty) => return Ok(true),
-                Err(crossbeam_channel::TryRecvError::Disconnected) => return Ok(!self.backlog.is_empty()),
+                Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                    return Ok(!self.backlog.is_empty());
+                }
             }
         }
     }
@@ -577,22 +675,29 @@ impl SchedulerLoop {
     /// Admits from the backlog, in order, until it is empty or there is no room.
     fn admit_backlog(&mut self) {
         while self.has_room() {
-            let Some(verified) = self.backlog.pop_front() else { return };
+            let Some(verified) = self.backlog.pop_front() else {
+                return;
+            };
             self.admit_one(verified);
         }
     }
 
     fn admit_one(&mut self, verified: Verified) {
         if let Err(error) = self.bank.admit(&verified.tx) {
-            self.shared.counters.rejected.fetch_add(1, Ordering::Relaxed);
+            self.shared
+                .counters
+                .rejected
+                .fetch_add(1, Ordering::Relaxed);
+            count(&mut self.metrics.rejected, &error);
             let signature = *verified.tx.signature();
             let _ = self.events.send(Event::Rejected { signature, error });
             return;
         }
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
-        let priority = braid_runtime::compute_budget::ComputeBudget::from_message(verified.tx.message())
-            .map_or(0, |budget| budget.compute_unit_price);
+        let priority =
+            braid_runtime::compute_budget::ComputeBudget::from_message(verified.tx.message())
+                .map_or(0, |budget| budget.compute_unit_price);
         let pending = PendingTx {
             id,
             priority,
@@ -604,22 +709,48 @@ impl SchedulerLoop {
             // scheduler's limit, so this is unreachable; refuse rather than lose it.
             debug_assert!(false, "scheduler refused an admitted transaction: {error}");
             self.bank.forget(&verified.tx);
-            self.shared.counters.rejected.fetch_add(1, Ordering::Relaxed);
+            self.shared
+                .counters
+                .rejected
+                .fetch_add(1, Ordering::Relaxed);
             let signature = *verified.tx.signature();
-            let _ = self.events.send(Event::Rejected { signature, error: TransactionError::Busy });
+            let _ = self.events.send(Event::Rejected {
+                signature,
+                error: TransactionError::Busy,
+            });
             return;
         }
         self.pending.insert(id, verified);
         self.admitted_in_slot = self.admitted_in_slot.saturating_add(1);
+        self.metrics.admitted = self.metrics.admitted.saturating_add(1);
     }
 
     fn dispatch(&mut self) {
         for batch in self.scheduler.schedule() {
             let slot = self.bank.slot();
-            let txs: Vec<Verified> = batch.txs.iter().filter_map(|id| self.pending.remove(id)).collect();
-            debug_assert_eq!(txs.len(), batch.txs.len(), "scheduled an unknown transaction");
+            self.metrics.scheduled = self
+                .metrics
+                .scheduled
+                .saturating_add(batch.txs.len() as u64);
+            let txs: Vec<Verified> = batch
+                .txs
+                .iter()
+                .filter_map(|id| self.pending.remove(id))
+                .collect();
+            debug_assert_eq!(
+                txs.len(),
+                batch.txs.len(),
+                "scheduled an unknown transaction"
+            );
             self.in_flight.insert(batch.id, txs.len());
-            if self.work[batch.thread].send(Work { batch_id: batch.id, slot, txs }).is_err() {
+            if self.work[batch.thread]
+                .send(Work {
+                    batch_id: batch.id,
+                    slot,
+                    txs,
+                })
+                .is_err()
+            {
                 // The thread is gone only if the pipeline is being torn down.
                 self.in_flight.remove(&batch.id);
                 let _ = self.scheduler.complete(batch.id);
@@ -631,14 +762,57 @@ impl SchedulerLoop {
         let started = Instant::now();
         let commit = self.bank.commit_slot()?;
         let counters = &self.shared.counters;
-        counters.commit_ns.fetch_add(elapsed_ns(started), Ordering::Relaxed);
+        counters
+            .commit_ns
+            .fetch_add(elapsed_ns(started), Ordering::Relaxed);
         counters.slots.fetch_add(1, Ordering::Relaxed);
-        *self.shared.latest_blockhash.lock().unwrap_or_else(|poison| poison.into_inner()) = self.bank.latest_blockhash();
+        *self
+            .shared
+            .latest_blockhash
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = self.bank.latest_blockhash();
         self.shared.slot.store(commit.slot, Ordering::Release);
-        self.shared.transaction_count.store(self.bank.transaction_count(), Ordering::Release);
+        self.shared
+            .transaction_count
+            .store(self.bank.transaction_count(), Ordering::Release);
+        self.trace_slot(&commit, elapsed_ns(started));
         let _ = self.events.send(Event::SlotCommitted(commit));
         self.admitted_in_slot = 0;
         self.slot_started = Instant::now();
         Ok(())
+    }
+
+    /// Reports the slot's metrics and starts counting the next slot.
+    fn trace_slot(&mut self, commit: &SlotCommit, commit_ns: u64) {
+        let counters = &self.shared.counters;
+        let execute_ns = counters.execute_ns.load(Ordering::Relaxed);
+        let sigverify_ns = counters.sigverify_ns.load(Ordering::Relaxed);
+        let verified = counters.verified.load(Ordering::Relaxed);
+        let passed_over = self.scheduler.metrics().passed_over;
+        let metrics = &self.metrics;
+        tracing::info!(
+            target: "braid::slot",
+            slot = commit.slot,
+            received = counters.received.load(Ordering::Relaxed),
+            verified = verified.saturating_sub(metrics.verified_before),
+            admitted = metrics.admitted,
+            scheduled = metrics.scheduled,
+            retried = passed_over.saturating_sub(metrics.passed_over_before),
+            committed = metrics.committed,
+            failed = ?metrics.failed,
+            rejected = ?metrics.rejected,
+            sigverify_ms = sigverify_ns.saturating_sub(metrics.sigverify_ns_before) / 1_000_000,
+            execute_ms = execute_ns.saturating_sub(metrics.execute_ns_before) / 1_000_000,
+            commit_ms = commit_ns / 1_000_000,
+            slot_ms = self.slot_started.elapsed().as_millis() as u64,
+            "slot committed"
+        );
+        self.metrics = SlotMetrics {
+            passed_over_before: passed_over,
+            execute_ns_before: execute_ns,
+            sigverify_ns_before: sigverify_ns,
+            verified_before: verified,
+            ..SlotMetrics::default()
+        };
     }
 }

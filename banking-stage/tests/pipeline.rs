@@ -1,6 +1,9 @@
 //! The pipeline end to end: parallel execution equals serial execution, restart replays,
 //! a full node answers busy, and committed slots survive SIGKILL.
 
+// Test arithmetic runs on small, known values; an overflow would be a failing test anyway.
+#![allow(clippy::arithmetic_side_effects)]
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -17,7 +20,9 @@ use braid_runtime::executor::{Executor, ExecutorConfig};
 use braid_runtime::keypair::Keypair;
 use braid_runtime::program::ProgramRegistry;
 use braid_runtime::sanitized::SanitizedTransaction;
-use braid_runtime::{Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Signature, Transaction, TransactionError};
+use braid_runtime::{
+    Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Signature, Transaction, TransactionError,
+};
 use proptest::prelude::*;
 
 const FUNDS: u64 = 1_000_000_000;
@@ -25,17 +30,34 @@ const FUNDS: u64 = 1_000_000_000;
 fn executor() -> Arc<Executor> {
     let mut programs = ProgramRegistry::new();
     programs.add(braid_program_system::SystemProgram);
-    Arc::new(Executor::new(programs, ExecutorConfig { log_messages: false }))
+    Arc::new(Executor::new(
+        programs,
+        ExecutorConfig {
+            log_messages: false,
+        },
+    ))
 }
 
 fn users(count: usize) -> Vec<Keypair> {
-    (0..count).map(|n| Keypair::from_seed(&[n as u8 + 1; 32])).collect()
+    (0..count)
+        .map(|n| Keypair::from_seed(&[n as u8 + 1; 32]))
+        .collect()
 }
 
 fn genesis(users: &[Keypair]) -> Genesis {
-    let mut accounts: Vec<(Pubkey, Account)> =
-        users.iter().map(|user| (user.pubkey(), Account::new(FUNDS, 0, &SYSTEM_PROGRAM_ID))).collect();
-    accounts.push((SYSTEM_PROGRAM_ID, Account { lamports: 1, owner: braid_runtime::NATIVE_LOADER_ID, executable: true, data: b"system".to_vec() }));
+    let mut accounts: Vec<(Pubkey, Account)> = users
+        .iter()
+        .map(|user| (user.pubkey(), Account::new(FUNDS, 0, &SYSTEM_PROGRAM_ID)))
+        .collect();
+    accounts.push((
+        SYSTEM_PROGRAM_ID,
+        Account {
+            lamports: 1,
+            owner: braid_runtime::NATIVE_LOADER_ID,
+            executable: true,
+            data: b"system".to_vec(),
+        },
+    ));
     Genesis::new(400, accounts).unwrap()
 }
 
@@ -44,12 +66,22 @@ fn genesis(users: &[Keypair]) -> Genesis {
 fn transfer(users: &[Keypair], from: usize, to: usize, lamports: u64, blockhash: Hash) -> Vec<u8> {
     let payer = &users[from];
     let destination = Pubkey::new_from_array([0xD0 ^ to as u8; 32]);
-    Transaction::new_signed_with_payer(&[system::transfer(&payer.pubkey(), &destination, lamports)], Some(&payer.pubkey()), &[payer], blockhash)
-        .to_bytes()
+    Transaction::new_signed_with_payer(
+        &[system::transfer(&payer.pubkey(), &destination, lamports)],
+        Some(&payer.pubkey()),
+        &[payer],
+        blockhash,
+    )
+    .to_bytes()
 }
 
 /// Runs `txs` through a pipeline on a fresh ledger and returns (events, ledger dir).
-fn run_pipeline(dir: &Path, genesis: &Genesis, txs: &[Vec<u8>], config: PipelineConfig) -> Vec<Event> {
+fn run_pipeline(
+    dir: &Path,
+    genesis: &Genesis,
+    txs: &[Vec<u8>],
+    config: PipelineConfig,
+) -> Vec<Event> {
     let pipeline = Pipeline::start(dir, Some(genesis), executor(), config).unwrap();
     for tx in txs {
         pipeline.submit_blocking(tx.clone()).unwrap();
@@ -71,7 +103,9 @@ fn run_serial(genesis: &Genesis, txs: &[Vec<u8>], per_slot: usize) -> Hash {
             continue;
         }
         admitted += 1;
-        match Bank::execute_and_store(bank.accounts_db(), bank.executor(), bank.slot(), &tx).unwrap() {
+        match Bank::execute_and_store(bank.accounts_db(), bank.executor(), bank.slot(), &tx)
+            .unwrap()
+        {
             Ok(executed) => bank.record(wire.clone(), &tx, &executed),
             Err(_) => bank.forget(&tx),
         }
@@ -143,14 +177,29 @@ fn restart_resumes_state_and_replay_protection() {
     let dir = tempfile::tempdir().unwrap();
     let blockhash = genesis.hash();
     let first = transfer(&users, 0, 1, 500, blockhash);
-    let config = || PipelineConfig { slot: SlotPolicy::Transactions(1), ..PipelineConfig::default() };
+    let config = || PipelineConfig {
+        slot: SlotPolicy::Transactions(1),
+        ..PipelineConfig::default()
+    };
     let events = run_pipeline(dir.path(), &genesis, std::slice::from_ref(&first), config());
-    assert!(events.iter().any(|e| matches!(e, Event::SlotCommitted(c) if c.slot == 1)));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::SlotCommitted(c) if c.slot == 1))
+    );
 
     // Same ledger, no genesis needed: state continues and the old message is a replay.
     let pipeline = Pipeline::start(dir.path(), None, executor(), config()).unwrap();
     let destination = Pubkey::new_from_array([0xD0 ^ 1; 32]);
-    assert_eq!(pipeline.shared().accounts_db().get(&destination).unwrap().lamports, 500);
+    assert_eq!(
+        pipeline
+            .shared()
+            .accounts_db()
+            .get(&destination)
+            .unwrap()
+            .lamports,
+        500
+    );
     assert_eq!(pipeline.shared().slot(), 1);
     pipeline.submit_blocking(first).unwrap();
     let second = transfer(&users, 1, 1, 700, pipeline.shared().latest_blockhash());
@@ -158,8 +207,21 @@ fn restart_resumes_state_and_replay_protection() {
     let events_rx = pipeline.events().clone();
     pipeline.shutdown().unwrap();
     let events: Vec<Event> = events_rx.try_iter().collect();
-    assert!(events.iter().any(|e| matches!(e, Event::Rejected { error: TransactionError::AlreadyProcessed, .. })));
-    assert!(events.iter().any(|e| matches!(e, Event::Processed { status: Ok(()), slot: 2, .. })));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Rejected {
+            error: TransactionError::AlreadyProcessed,
+            ..
+        }
+    )));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Processed {
+            status: Ok(()),
+            slot: 2,
+            ..
+        }
+    )));
     let (slot, _) = verify_ledger(dir.path(), executor()).unwrap();
     assert_eq!(slot, 2);
 }
@@ -182,14 +244,39 @@ fn bad_transactions_are_rejected_with_reasons() {
     )
     .to_bytes();
     let txs = vec![vec![1, 2, 3], bad_signature, stale, unfunded, good];
-    let events = run_pipeline(dir.path(), &genesis, &txs, PipelineConfig { slot: SlotPolicy::Transactions(8), ..PipelineConfig::default() });
+    let events = run_pipeline(
+        dir.path(),
+        &genesis,
+        &txs,
+        PipelineConfig {
+            slot: SlotPolicy::Transactions(8),
+            ..PipelineConfig::default()
+        },
+    );
     let mut errors: Vec<String> = events
         .iter()
-        .filter_map(|e| match e { Event::Rejected { error, .. } => Some(format!("{error:?}")), _ => None })
+        .filter_map(|e| match e {
+            Event::Rejected { error, .. } => Some(format!("{error:?}")),
+            _ => None,
+        })
         .collect();
     errors.sort();
-    assert_eq!(errors, ["AccountNotFound", "BlockhashNotFound", "Sanitize(Truncated)", "SignatureFailure"]);
-    assert_eq!(events.iter().filter(|e| matches!(e, Event::Processed { status: Ok(()), .. })).count(), 1);
+    assert_eq!(
+        errors,
+        [
+            "AccountNotFound",
+            "BlockhashNotFound",
+            "Sanitize(Truncated)",
+            "SignatureFailure"
+        ]
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Processed { status: Ok(()), .. }))
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -197,7 +284,11 @@ fn a_full_ingress_answers_busy() {
     let users = users(1);
     let genesis = genesis(&users);
     let dir = tempfile::tempdir().unwrap();
-    let config = PipelineConfig { ingress_capacity: 4, slot: SlotPolicy::Transactions(1_000_000), ..PipelineConfig::default() };
+    let config = PipelineConfig {
+        ingress_capacity: 4,
+        slot: SlotPolicy::Transactions(1_000_000),
+        ..PipelineConfig::default()
+    };
     let pipeline = Pipeline::start(dir.path(), Some(&genesis), executor(), config).unwrap();
     let mut busy = 0;
     for n in 0..20_000u64 {
@@ -214,7 +305,11 @@ fn a_full_ingress_answers_busy() {
 /// Unsigned-looking but well-formed bytes are enough to fill a queue.
 fn transfer_fast(payer: &Keypair, n: u64, blockhash: Hash) -> Vec<u8> {
     let mut tx = Transaction::new_unsigned(braid_runtime::Message::new_with_blockhash(
-        &[system::transfer(&payer.pubkey(), &Pubkey::new_from_array([3; 32]), n)],
+        &[system::transfer(
+            &payer.pubkey(),
+            &Pubkey::new_from_array([3; 32]),
+            n,
+        )],
         Some(&payer.pubkey()),
         &blockhash,
     ));
@@ -231,17 +326,28 @@ const CRASH_CYCLES: usize = 12;
 /// printing `committed <slot> <signature>...` after each slot commit.
 #[test]
 fn crash_child() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else { return };
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let users = users(4);
     let genesis = genesis(&users);
-    let config = PipelineConfig { slot: SlotPolicy::Duration(Duration::from_millis(20)), ..PipelineConfig::default() };
+    let config = PipelineConfig {
+        slot: SlotPolicy::Duration(Duration::from_millis(20)),
+        ..PipelineConfig::default()
+    };
     let pipeline = Pipeline::start(Path::new(&dir), Some(&genesis), executor(), config).unwrap();
     let events = pipeline.events().clone();
     let seed = std::process::id() as u64;
     for n in 0u64.. {
         let blockhash = pipeline.shared().latest_blockhash();
         let from = (n % 4) as usize;
-        let _ = pipeline.submit(transfer(&users, from, (n % 3) as usize, 1 + (n ^ seed) % 1_000, blockhash));
+        let _ = pipeline.submit(transfer(
+            &users,
+            from,
+            (n % 3) as usize,
+            1 + (n ^ seed) % 1_000,
+            blockhash,
+        ));
         for event in events.try_iter() {
             if let Event::SlotCommitted(commit) = event {
                 let sigs: Vec<String> = commit.signatures.iter().map(ToString::to_string).collect();
@@ -262,7 +368,13 @@ fn committed_slots_survive_sigkill() {
     let mut last_slot = 0u64;
     for cycle in 0..CRASH_CYCLES {
         let mut child = Command::new(&exe)
-            .args(["--exact", "crash_child", "--nocapture", "--test-threads", "1"])
+            .args([
+                "--exact",
+                "crash_child",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
             .env(CHILD_ENV, dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -304,19 +416,32 @@ fn committed_slots_survive_sigkill() {
         assert!(seen > 0, "cycle {cycle}: the child committed nothing");
 
         // Reopen: replays what the ledger holds beyond the accounts; nothing acknowledged is lost.
-        let pipeline = Pipeline::start(dir.path(), None, executor(), PipelineConfig::default()).unwrap();
-        assert!(pipeline.shared().slot() >= last_slot, "cycle {cycle}: reopened at slot {} < {last_slot}", pipeline.shared().slot());
+        let pipeline =
+            Pipeline::start(dir.path(), None, executor(), PipelineConfig::default()).unwrap();
+        assert!(
+            pipeline.shared().slot() >= last_slot,
+            "cycle {cycle}: reopened at slot {} < {last_slot}",
+            pipeline.shared().slot()
+        );
         pipeline.shutdown().unwrap();
         let in_ledger: BTreeSet<String> = read_blocks(dir.path())
             .unwrap()
             .iter()
             .flat_map(|block| block.entries.iter())
-            .map(|entry| SanitizedTransaction::try_from_bytes(&entry.transaction).unwrap().signature().to_string())
+            .map(|entry| {
+                SanitizedTransaction::try_from_bytes(&entry.transaction)
+                    .unwrap()
+                    .signature()
+                    .to_string()
+            })
             .collect();
         let lost: Vec<&String> = acknowledged.difference(&in_ledger).collect();
-        assert!(lost.is_empty(), "cycle {cycle}: {} acknowledged transactions lost", lost.len());
+        assert!(
+            lost.is_empty(),
+            "cycle {cycle}: {} acknowledged transactions lost",
+            lost.len()
+        );
     }
     let (slot, _) = verify_ledger(dir.path(), executor()).unwrap();
     assert!(slot >= last_slot);
 }
-

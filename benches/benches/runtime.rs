@@ -29,7 +29,12 @@ fn executor() -> Executor {
     let mut programs = ProgramRegistry::new();
     programs.add(braid_program_system::SystemProgram);
     programs.add(token::TokenProgram);
-    Executor::new(programs, ExecutorConfig { log_messages: false })
+    Executor::new(
+        programs,
+        ExecutorConfig {
+            log_messages: false,
+        },
+    )
 }
 
 fn wire(c: &mut Criterion) {
@@ -47,7 +52,8 @@ fn sigverify(c: &mut Criterion) {
     let txs: Vec<SanitizedTransaction> = (0..BATCH_SIGNATURES)
         .map(|n| {
             let payer = Keypair::from_seed(&[n as u8; 32]);
-            SanitizedTransaction::try_new(transfer_tx(&payer, &Pubkey::new_from_array([0xFF; 32]))).unwrap()
+            SanitizedTransaction::try_new(transfer_tx(&payer, &Pubkey::new_from_array([0xFF; 32])))
+                .unwrap()
         })
         .collect();
     let mut group = c.benchmark_group("sigverify");
@@ -68,14 +74,28 @@ fn execute(c: &mut Criterion) {
     let payer = Keypair::from_seed(&[7; 32]);
     let to = Pubkey::new_from_array([8; 32]);
     let mut accounts = InMemoryAccounts::new();
-    accounts.store(payer.pubkey(), Account::new(1_000_000_000, 0, &SYSTEM_PROGRAM_ID));
+    accounts.store(
+        payer.pubkey(),
+        Account::new(1_000_000_000, 0, &SYSTEM_PROGRAM_ID),
+    );
     let transfer = SanitizedTransaction::try_new(transfer_tx(&payer, &to)).unwrap();
 
     // Token transfer between two initialised token accounts of one mint.
     let mint = Pubkey::new_from_array([9; 32]);
-    let (source, destination) = (Pubkey::new_from_array([10; 32]), Pubkey::new_from_array([11; 32]));
-    let mint_state = token::state::Mint { is_initialized: true, decimals: 6, supply: 2_000, ..Default::default() };
-    accounts.store(mint, Account::with_data(1, mint_state.pack().to_vec(), &token::ID));
+    let (source, destination) = (
+        Pubkey::new_from_array([10; 32]),
+        Pubkey::new_from_array([11; 32]),
+    );
+    let mint_state = token::state::Mint {
+        is_initialized: true,
+        decimals: 6,
+        supply: 2_000,
+        ..Default::default()
+    };
+    accounts.store(
+        mint,
+        Account::with_data(1, mint_state.pack().to_vec(), &token::ID),
+    );
     for key in [source, destination] {
         let state = token::state::TokenAccount {
             mint,
@@ -84,10 +104,18 @@ fn execute(c: &mut Criterion) {
             state: token::state::AccountState::Initialized,
             ..Default::default()
         };
-        accounts.store(key, Account::with_data(1, state.pack().to_vec(), &token::ID));
+        accounts.store(
+            key,
+            Account::with_data(1, state.pack().to_vec(), &token::ID),
+        );
     }
     let token_transfer = SanitizedTransaction::try_new(Transaction::new_signed_with_payer(
-        &[token::instruction::transfer(&source, &destination, &payer.pubkey(), 1)],
+        &[token::instruction::transfer(
+            &source,
+            &destination,
+            &payer.pubkey(),
+            1,
+        )],
         Some(&payer.pubkey()),
         &[&payer],
         Hash::default(),
@@ -97,11 +125,20 @@ fn execute(c: &mut Criterion) {
     let mut group = c.benchmark_group("execute");
     group.throughput(Throughput::Elements(1));
     group.bench_function("system_transfer", |b| {
-        b.iter(|| executor.execute(black_box(&transfer), &accounts, &clock).unwrap())
+        b.iter(|| {
+            executor
+                .execute(black_box(&transfer), &accounts, &clock)
+                .unwrap()
+        })
     });
     group.bench_function("token_transfer", |b| {
-        b.iter(|| executor.execute(black_box(&token_transfer), &accounts, &clock).unwrap())
+        b.iter(|| {
+            executor
+                .execute(black_box(&token_transfer), &accounts, &clock)
+                .unwrap()
+        })
     });
+    group.throughput(Throughput::Elements(64));
     group.bench_function("system_transfer_batch_64", |b| {
         b.iter_batched(
             || vec![transfer.clone(); 64],

@@ -17,12 +17,18 @@ pub struct BlockhashQueue {
 impl BlockhashQueue {
     /// An empty queue.
     pub fn new() -> Self {
-        Self { hashes: VecDeque::with_capacity(RECENT_BLOCKHASHES_MAX) }
+        Self {
+            hashes: VecDeque::with_capacity(RECENT_BLOCKHASHES_MAX),
+        }
     }
 
     /// Makes `hash` the newest blockhash; returns the one that expired, if any.
     pub fn register(&mut self, hash: Hash) -> Option<Hash> {
-        let expired = if self.hashes.len() == RECENT_BLOCKHASHES_MAX { self.hashes.pop_front() } else { None };
+        let expired = if self.hashes.len() == RECENT_BLOCKHASHES_MAX {
+            self.hashes.pop_front()
+        } else {
+            None
+        };
         self.hashes.push_back(hash);
         expired
     }

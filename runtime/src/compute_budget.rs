@@ -26,7 +26,7 @@ pub const HEAP_FRAME_BYTES_MAX: u32 = 256 * 1024;
 pub const HEAP_FRAME_BYTES_GRANULARITY: u32 = 1024;
 
 const _: () = assert!(COMPUTE_UNIT_LIMIT_PER_INSTRUCTION_DEFAULT <= COMPUTE_UNIT_LIMIT_MAX);
-const _: () = assert!(HEAP_FRAME_BYTES_MIN % HEAP_FRAME_BYTES_GRANULARITY == 0);
+const _: () = assert!(HEAP_FRAME_BYTES_MIN.is_multiple_of(HEAP_FRAME_BYTES_GRANULARITY));
 
 /// Instructions of the Compute Budget program, with Solana's tags (the enum order).
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -46,12 +46,20 @@ pub enum ComputeBudgetInstruction {
 
 /// Builds an instruction setting the transaction's compute-unit limit.
 pub fn set_compute_unit_limit(units: u32) -> Instruction {
-    Instruction::new_with_borsh(ID, &ComputeBudgetInstruction::SetComputeUnitLimit(units), vec![])
+    Instruction::new_with_borsh(
+        ID,
+        &ComputeBudgetInstruction::SetComputeUnitLimit(units),
+        vec![],
+    )
 }
 
 /// Builds an instruction setting the compute-unit price, in micro-lamports.
 pub fn set_compute_unit_price(micro_lamports: u64) -> Instruction {
-    Instruction::new_with_borsh(ID, &ComputeBudgetInstruction::SetComputeUnitPrice(micro_lamports), vec![])
+    Instruction::new_with_borsh(
+        ID,
+        &ComputeBudgetInstruction::SetComputeUnitPrice(micro_lamports),
+        vec![],
+    )
 }
 
 /// A transaction's compute budget.
@@ -83,28 +91,41 @@ impl ComputeBudget {
                 other_instructions = other_instructions.saturating_add(1);
                 continue;
             }
-            let invalid = TransactionError::InstructionError(position, InstructionError::InvalidInstructionData);
-            let parsed = ComputeBudgetInstruction::try_from_slice(&instruction.data).map_err(|_| invalid.clone())?;
+            let invalid = TransactionError::InstructionError(
+                position,
+                InstructionError::InvalidInstructionData,
+            );
+            let parsed = ComputeBudgetInstruction::try_from_slice(&instruction.data)
+                .map_err(|_| invalid.clone())?;
             let (slot, value): (&mut Option<u64>, u64) = match parsed {
                 ComputeBudgetInstruction::Unused => return Err(invalid),
                 ComputeBudgetInstruction::RequestHeapFrame(bytes) => {
                     if !(HEAP_FRAME_BYTES_MIN..=HEAP_FRAME_BYTES_MAX).contains(&bytes)
-                        || bytes % HEAP_FRAME_BYTES_GRANULARITY != 0
+                        || !bytes.is_multiple_of(HEAP_FRAME_BYTES_GRANULARITY)
                     {
                         return Err(invalid);
                     }
                     (&mut heap, u64::from(bytes))
                 }
-                ComputeBudgetInstruction::SetComputeUnitLimit(units) => (&mut limit, u64::from(units)),
-                ComputeBudgetInstruction::SetComputeUnitPrice(micro_lamports) => (&mut price, micro_lamports),
-                ComputeBudgetInstruction::SetLoadedAccountsDataSizeLimit(bytes) => (&mut data_size, u64::from(bytes)),
+                ComputeBudgetInstruction::SetComputeUnitLimit(units) => {
+                    (&mut limit, u64::from(units))
+                }
+                ComputeBudgetInstruction::SetComputeUnitPrice(micro_lamports) => {
+                    (&mut price, micro_lamports)
+                }
+                ComputeBudgetInstruction::SetLoadedAccountsDataSizeLimit(bytes) => {
+                    (&mut data_size, u64::from(bytes))
+                }
             };
             if slot.replace(value).is_some() {
                 return Err(TransactionError::DuplicateInstruction(position));
             }
         }
-        let default_limit = other_instructions.saturating_mul(COMPUTE_UNIT_LIMIT_PER_INSTRUCTION_DEFAULT);
-        let requested = limit.map_or(default_limit, |units| u32::try_from(units).unwrap_or(u32::MAX));
+        let default_limit =
+            other_instructions.saturating_mul(COMPUTE_UNIT_LIMIT_PER_INSTRUCTION_DEFAULT);
+        let requested = limit.map_or(default_limit, |units| {
+            u32::try_from(units).unwrap_or(u32::MAX)
+        });
         Ok(Self {
             compute_unit_limit: requested.min(COMPUTE_UNIT_LIMIT_MAX),
             compute_unit_price: price.unwrap_or(0),
@@ -137,7 +158,10 @@ mod tests {
     #[test]
     fn encodings_match_solana() {
         // Solana: tag byte then the little-endian value.
-        assert_eq!(set_compute_unit_limit(300_000).data, [2, 0xe0, 0x93, 0x04, 0x00]);
+        assert_eq!(
+            set_compute_unit_limit(300_000).data,
+            [2, 0xe0, 0x93, 0x04, 0x00]
+        );
         assert_eq!(set_compute_unit_price(1).data, [3, 1, 0, 0, 0, 0, 0, 0, 0]);
     }
 }

@@ -88,7 +88,10 @@ impl Executor {
         source: &S,
         clock: &Clock,
     ) -> Vec<ProcessedTransaction> {
-        transactions.iter().map(|tx| self.execute(tx, source, clock)).collect()
+        transactions
+            .iter()
+            .map(|tx| self.execute(tx, source, clock))
+            .collect()
     }
 
     /// Executes one transaction against `source`. Signatures, blockhash and replay are the
@@ -114,7 +117,9 @@ impl Executor {
             programs.push(program);
         }
 
-        let mut payer = source.get_account(tx.fee_payer()).ok_or(TransactionError::AccountNotFound)?;
+        let mut payer = source
+            .get_account(tx.fee_payer())
+            .ok_or(TransactionError::AccountNotFound)?;
         if payer.owner != SYSTEM_PROGRAM_ID {
             return Err(TransactionError::InvalidAccountForFee);
         }
@@ -125,7 +130,11 @@ impl Executor {
 
         let mut accounts = Vec::with_capacity(keys.len());
         accounts.push(payer.clone());
-        accounts.extend(keys[1..].iter().map(|key| source.get_account(key).unwrap_or_default()));
+        accounts.extend(
+            keys[1..]
+                .iter()
+                .map(|key| source.get_account(key).unwrap_or_default()),
+        );
 
         let (mut signer_mask, mut writable_mask) = (0u64, 0u64);
         for index in 0..keys.len() {
@@ -139,12 +148,22 @@ impl Executor {
         }
 
         let compute_limit = u64::from(budget.compute_unit_limit);
-        let mut state = TransactionState::new(accounts, compute_limit, self.config.log_messages, *clock);
+        let mut state =
+            TransactionState::new(accounts, compute_limit, self.config.log_messages, *clock);
         let mut status = Ok(());
-        for (position, (instruction, program)) in message.instructions.iter().zip(programs).enumerate() {
+        for (position, (instruction, program)) in
+            message.instructions.iter().zip(programs).enumerate()
+        {
             let program_id = keys[usize::from(instruction.program_id_index)];
-            let frame = Frame::new(program_id, instruction.accounts.clone(), signer_mask, writable_mask);
-            if let Err(error) = state.process_instruction(keys, &self.programs, program, frame, &instruction.data) {
+            let frame = Frame::new(
+                program_id,
+                instruction.accounts.clone(),
+                signer_mask,
+                writable_mask,
+            );
+            if let Err(error) =
+                state.process_instruction(keys, &self.programs, program, frame, &instruction.data)
+            {
                 let position = u8::try_from(position).unwrap_or(u8::MAX);
                 status = Err(TransactionError::InstructionError(position, error));
                 break;
@@ -165,6 +184,12 @@ impl Executor {
         } else {
             vec![(*tx.fee_payer(), payer)]
         };
-        Ok(ExecutedTransaction { status, fee, compute_units_consumed, logs, writes })
+        Ok(ExecutedTransaction {
+            status,
+            fee,
+            compute_units_consumed,
+            logs,
+            writes,
+        })
     }
 }

@@ -22,8 +22,8 @@ impl FeeDetails {
     /// as unaffordable rather than wrapping to a small fee.
     pub fn new(num_signatures: u64, budget: &ComputeBudget) -> Self {
         let signature_fee = num_signatures.saturating_mul(LAMPORTS_PER_SIGNATURE);
-        let micro_lamports =
-            u128::from(budget.compute_unit_limit).saturating_mul(u128::from(budget.compute_unit_price));
+        let micro_lamports = u128::from(budget.compute_unit_limit)
+            .saturating_mul(u128::from(budget.compute_unit_price));
         let lamports = micro_lamports.div_ceil(MICRO_LAMPORTS_PER_LAMPORT);
         Self {
             signature_fee,
@@ -43,12 +43,27 @@ mod tests {
 
     #[test]
     fn priority_fee_rounds_up() {
-        let budget = ComputeBudget { compute_unit_limit: 200_000, compute_unit_price: 1 };
+        let budget = ComputeBudget {
+            compute_unit_limit: 200_000,
+            compute_unit_price: 1,
+        };
         // 200_000 µ-lamports = 0.2 lamports, rounded up to 1.
-        assert_eq!(FeeDetails::new(1, &budget), FeeDetails { signature_fee: 5_000, prioritization_fee: 1 });
-        let budget = ComputeBudget { compute_unit_limit: 1_400_000, compute_unit_price: 1_000_000 };
+        assert_eq!(
+            FeeDetails::new(1, &budget),
+            FeeDetails {
+                signature_fee: 5_000,
+                prioritization_fee: 1
+            }
+        );
+        let budget = ComputeBudget {
+            compute_unit_limit: 1_400_000,
+            compute_unit_price: 1_000_000,
+        };
         assert_eq!(FeeDetails::new(2, &budget).total(), 10_000 + 1_400_000);
-        let budget = ComputeBudget { compute_unit_limit: 1_400_000, compute_unit_price: u64::MAX };
+        let budget = ComputeBudget {
+            compute_unit_limit: 1_400_000,
+            compute_unit_price: u64::MAX,
+        };
         assert_eq!(FeeDetails::new(1, &budget).total(), u64::MAX);
     }
 }

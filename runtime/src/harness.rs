@@ -24,7 +24,10 @@ use crate::program::{Program, ProgramRegistry};
 use crate::sanitized::SanitizedTransaction;
 use crate::state_hash::LtHash;
 use crate::status_cache::StatusCache;
-use crate::{Account, Hash, NATIVE_LOADER_ID, Pubkey, SYSTEM_PROGRAM_ID, Signature, Transaction, TransactionError};
+use crate::{
+    Account, Hash, NATIVE_LOADER_ID, Pubkey, SYSTEM_PROGRAM_ID, Signature, Transaction,
+    TransactionError,
+};
 
 /// What a processed transaction reports, whether it succeeded or failed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -74,6 +77,10 @@ pub enum HarnessError {
 }
 
 /// An in-memory chain. See the module documentation.
+///
+/// Transaction results carry their logs in the error too ([`FailedTransaction`]), as
+/// LiteSVM's do: a failing test wants them. That makes the `Err` variant large, which is
+/// fine for a test harness.
 pub struct Harness {
     accounts: InMemoryAccounts,
     executor: Executor,
@@ -95,7 +102,9 @@ impl Harness {
     /// An empty chain at slot 0 with one blockhash and only the Compute Budget program.
     pub fn new() -> Self {
         let mut blockhashes = BlockhashQueue::new();
-        blockhashes.register(Hash::new_from_array(*blake3::hash(b"braid harness genesis").as_bytes()));
+        blockhashes.register(Hash::new_from_array(
+            *blake3::hash(b"braid harness genesis").as_bytes(),
+        ));
         let mut harness = Self {
             accounts: InMemoryAccounts::new(),
             executor: Executor::new(ProgramRegistry::new(), ExecutorConfig::default()),
@@ -137,7 +146,12 @@ impl Harness {
     /// Turns log collection on or off (on by default).
     pub fn set_log_messages(&mut self, enabled: bool) -> &mut Self {
         let programs = self.executor.programs().clone();
-        self.executor = Executor::new(programs, ExecutorConfig { log_messages: enabled });
+        self.executor = Executor::new(
+            programs,
+            ExecutorConfig {
+                log_messages: enabled,
+            },
+        );
         self
     }
 
@@ -151,10 +165,14 @@ impl Harness {
         if account.owner != SYSTEM_PROGRAM_ID {
             return Err(HarnessError::NotSystemOwned(*key));
         }
-        account.lamports = account
-            .lamports
-            .checked_add(lamports)
-            .ok_or(HarnessError::BalanceOverflow { key: *key, lamports })?;
+        account.lamports =
+            account
+                .lamports
+                .checked_add(lamports)
+                .ok_or(HarnessError::BalanceOverflow {
+                    key: *key,
+                    lamports,
+                })?;
         self.set_account(*key, account);
         Ok(())
     }
@@ -224,15 +242,20 @@ impl Harness {
 
     /// Processes `tx` and applies its writes. `Ok` only if it succeeded; a failed
     /// transaction still pays its fee.
-    pub fn send_transaction(&mut self, tx: Transaction) -> Result<TransactionMeta, FailedTransaction> {
+    #[allow(clippy::result_large_err)] // see the type's documentation
+    pub fn send_transaction(
+        &mut self,
+        tx: Transaction,
+    ) -> Result<TransactionMeta, FailedTransaction> {
         let (sanitized, executed) = self.process(tx)?;
         for (key, account) in &executed.writes {
             self.set_account(*key, account.clone());
         }
         // Checked in `process`: the message is new, so this insert cannot report a replay.
-        let _ = self
-            .status_cache
-            .insert(sanitized.message().recent_blockhash, *sanitized.message_hash());
+        let _ = self.status_cache.insert(
+            sanitized.message().recent_blockhash,
+            *sanitized.message_hash(),
+        );
         self.transaction_count = self.transaction_count.saturating_add(1);
         let meta = meta_of(&sanitized, &executed);
         match executed.status {
@@ -242,20 +265,34 @@ impl Harness {
     }
 
     /// Processes `tx` without changing any state.
-    pub fn simulate_transaction(&self, tx: Transaction) -> Result<SimulatedTransaction, FailedTransaction> {
+    #[allow(clippy::result_large_err)] // see the type's documentation
+    pub fn simulate_transaction(
+        &self,
+        tx: Transaction,
+    ) -> Result<SimulatedTransaction, FailedTransaction> {
         let (sanitized, executed) = self.process(tx)?;
         let meta = meta_of(&sanitized, &executed);
         match executed.status {
-            Ok(()) => Ok(SimulatedTransaction { meta, post_accounts: executed.writes }),
+            Ok(()) => Ok(SimulatedTransaction {
+                meta,
+                post_accounts: executed.writes,
+            }),
             Err(err) => Err(FailedTransaction { err, meta }),
         }
     }
 
-    fn process(&self, tx: Transaction) -> Result<(SanitizedTransaction, ExecutedTransaction), FailedTransaction> {
+    #[allow(clippy::result_large_err)] // see the type's documentation
+    fn process(
+        &self,
+        tx: Transaction,
+    ) -> Result<(SanitizedTransaction, ExecutedTransaction), FailedTransaction> {
         let signature = tx.signatures.first().copied().unwrap_or_default();
         let reject = |err: TransactionError| FailedTransaction {
             err,
-            meta: TransactionMeta { signature, ..TransactionMeta::default() },
+            meta: TransactionMeta {
+                signature,
+                ..TransactionMeta::default()
+            },
         };
         let sanitized = SanitizedTransaction::try_new(tx).map_err(|e| reject(e.into()))?;
         if self.sigverify {
@@ -265,10 +302,16 @@ impl Harness {
         if !self.blockhashes.is_valid(&blockhash) {
             return Err(reject(TransactionError::BlockhashNotFound));
         }
-        if self.status_cache.contains(&blockhash, sanitized.message_hash()) {
+        if self
+            .status_cache
+            .contains(&blockhash, sanitized.message_hash())
+        {
             return Err(reject(TransactionError::AlreadyProcessed));
         }
-        let executed = self.executor.execute(&sanitized, &self.accounts, &self.clock).map_err(reject)?;
+        let executed = self
+            .executor
+            .execute(&sanitized, &self.accounts, &self.clock)
+            .map_err(reject)?;
         Ok((sanitized, executed))
     }
 }

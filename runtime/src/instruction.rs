@@ -17,12 +17,20 @@ pub struct AccountMeta {
 impl AccountMeta {
     /// A writable account.
     pub const fn new(pubkey: Pubkey, is_signer: bool) -> Self {
-        Self { pubkey, is_signer, is_writable: true }
+        Self {
+            pubkey,
+            is_signer,
+            is_writable: true,
+        }
     }
 
     /// A readonly account.
     pub const fn new_readonly(pubkey: Pubkey, is_signer: bool) -> Self {
-        Self { pubkey, is_signer, is_writable: false }
+        Self {
+            pubkey,
+            is_signer,
+            is_writable: false,
+        }
     }
 }
 
@@ -40,7 +48,11 @@ pub struct Instruction {
 impl Instruction {
     /// An instruction with raw data.
     pub fn new_with_bytes(program_id: Pubkey, data: &[u8], accounts: Vec<AccountMeta>) -> Self {
-        Self { program_id, accounts, data: data.to_vec() }
+        Self {
+            program_id,
+            accounts,
+            data: data.to_vec(),
+        }
     }
 
     /// An instruction whose data is `value` encoded with borsh.
@@ -50,7 +62,11 @@ impl Instruction {
         accounts: Vec<AccountMeta>,
     ) -> Self {
         let data = borsh::to_vec(value).expect("borsh encoding into a Vec cannot fail");
-        Self { program_id, accounts, data }
+        Self {
+            program_id,
+            accounts,
+            data,
+        }
     }
 
     /// An instruction whose data is `value` encoded like Solana's bincode 1 (fixed-width
@@ -62,6 +78,10 @@ impl Instruction {
     ) -> Self {
         let data = bincode::serde::encode_to_vec(value, bincode::config::legacy())
             .expect("bincode encoding into a Vec cannot fail");
-        Self { program_id, accounts, data }
+        Self {
+            program_id,
+            accounts,
+            data,
+        }
     }
 }

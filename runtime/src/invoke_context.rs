@@ -74,7 +74,12 @@ impl TransactionState {
         frame: Frame,
         data: &[u8],
     ) -> Result<(), InstructionError> {
-        let mut ctx = InvokeContext { keys, programs, state: self, frame };
+        let mut ctx = InvokeContext {
+            keys,
+            programs,
+            state: self,
+            frame,
+        };
         ctx.run(program, data)
     }
 }
@@ -102,7 +107,12 @@ pub(crate) struct Frame {
 
 impl Frame {
     /// A frame for a top-level instruction; privileges come from the message header.
-    pub(crate) fn new(program_id: Pubkey, indexes: Vec<u8>, signer_mask: u64, writable_mask: u64) -> Self {
+    pub(crate) fn new(
+        program_id: Pubkey,
+        indexes: Vec<u8>,
+        signer_mask: u64,
+        writable_mask: u64,
+    ) -> Self {
         Self {
             program_id,
             indexes,
@@ -193,7 +203,12 @@ impl InvokeContext<'_> {
 
     /// Moves `lamports` from the account at `from` to the account at `to`, with checked
     /// arithmetic. The runtime rules still decide whether the debit was allowed.
-    pub fn transfer_lamports(&mut self, from: usize, to: usize, lamports: u64) -> Result<(), InstructionError> {
+    pub fn transfer_lamports(
+        &mut self,
+        from: usize,
+        to: usize,
+        lamports: u64,
+    ) -> Result<(), InstructionError> {
         let source = self.account_mut(from)?;
         source.lamports = source
             .lamports
@@ -266,7 +281,12 @@ impl InvokeContext<'_> {
         if stack.contains(&callee_id) && stack.last() != Some(&callee_id) {
             return Err(InstructionError::ReentrancyNotAllowed);
         }
-        if !self.frame.indexes.iter().any(|&i| self.keys[usize::from(i)] == callee_id) {
+        if !self
+            .frame
+            .indexes
+            .iter()
+            .any(|&i| self.keys[usize::from(i)] == callee_id)
+        {
             return Err(InstructionError::UnknownCalleeProgram);
         }
         let program = self

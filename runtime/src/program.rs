@@ -41,7 +41,9 @@ impl Default for ProgramRegistry {
 impl ProgramRegistry {
     /// A registry holding only the Compute Budget program, which every runtime has.
     pub fn new() -> Self {
-        let mut registry = Self { programs: HashMap::new() };
+        let mut registry = Self {
+            programs: HashMap::new(),
+        };
         registry.add(ComputeBudgetProgram);
         registry
     }

@@ -121,7 +121,10 @@ mod tests {
     #[test]
     fn zero_lamport_accounts_are_absent() {
         let key = Pubkey::new_from_array([9; 32]);
-        assert_eq!(LtHash::of_account(&key, &account(0, b"junk")), LtHash::identity());
+        assert_eq!(
+            LtHash::of_account(&key, &account(0, b"junk")),
+            LtHash::identity()
+        );
         let mut hash = LtHash::identity();
         hash.update(&key, None, &account(5, b"x"));
         hash.update(&key, Some(&account(5, b"x")), &account(0, b"x"));

@@ -1,6 +1,9 @@
 //! Property: lamports are conserved over random sequences of System instructions, including
 //! failing ones. Every lamport is in some account or was paid as a fee.
 
+// Test arithmetic runs on small, known values; an overflow would be a failing test anyway.
+#![allow(clippy::arithmetic_side_effects)]
+
 mod common;
 
 use braid_program_system::instruction as system;
@@ -14,25 +17,54 @@ const FUNDS: u64 = 1_000_000;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Transfer { from: usize, to: usize, lamports: u64 },
-    Create { from: usize, lamports: u64, space: u64 },
-    Allocate { user: usize, space: u64 },
-    Assign { user: usize },
-    Garbage { from: usize, data: Vec<u8> },
+    Transfer {
+        from: usize,
+        to: usize,
+        lamports: u64,
+    },
+    Create {
+        from: usize,
+        lamports: u64,
+        space: u64,
+    },
+    Allocate {
+        user: usize,
+        space: u64,
+    },
+    Assign {
+        user: usize,
+    },
+    Garbage {
+        from: usize,
+        data: Vec<u8>,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (0..USERS, 0..USERS, 0..FUNDS * 2).prop_map(|(from, to, lamports)| Op::Transfer { from, to, lamports }),
-        (0..USERS, 0..FUNDS, 0..64u64).prop_map(|(from, lamports, space)| Op::Create { from, lamports, space }),
+        (0..USERS, 0..USERS, 0..FUNDS * 2).prop_map(|(from, to, lamports)| Op::Transfer {
+            from,
+            to,
+            lamports
+        }),
+        (0..USERS, 0..FUNDS, 0..64u64).prop_map(|(from, lamports, space)| Op::Create {
+            from,
+            lamports,
+            space
+        }),
         (0..USERS, 0..64u64).prop_map(|(user, space)| Op::Allocate { user, space }),
         (0..USERS).prop_map(|user| Op::Assign { user }),
-        (0..USERS, proptest::collection::vec(any::<u8>(), 0..16)).prop_map(|(from, data)| Op::Garbage { from, data }),
+        (0..USERS, proptest::collection::vec(any::<u8>(), 0..16))
+            .prop_map(|(from, data)| Op::Garbage { from, data }),
     ]
 }
 
 fn total_lamports(harness: &Harness) -> u128 {
-    harness.accounts().iter().map(|(_, account)| u128::from(account.lamports)).sum()
+    harness
+        .accounts()
+        .iter()
+        .map(|(_, account)| u128::from(account.lamports))
+        .sum()
 }
 
 proptest! {

@@ -1,5 +1,8 @@
 //! One test per rule: the exact error, and that nothing changed but the fee where one is owed.
 
+// Test arithmetic runs on small, known values; an overflow would be a failing test anyway.
+#![allow(clippy::arithmetic_side_effects)]
+
 mod common;
 
 use braid_program_system::SystemError;
@@ -11,8 +14,8 @@ use braid_runtime::harness::Harness;
 use braid_runtime::keypair::Keypair;
 use braid_runtime::pda::find_program_address;
 use braid_runtime::{
-    Account, AccountMeta, Instruction, InstructionError, Pubkey, SYSTEM_PROGRAM_ID, SanitizeError, Transaction,
-    TransactionError,
+    Account, AccountMeta, Instruction, InstructionError, Pubkey, SYSTEM_PROGRAM_ID, SanitizeError,
+    Transaction, TransactionError,
 };
 use common::*;
 
@@ -30,7 +33,11 @@ fn expect_failure(harness: &mut Harness, tx: Transaction, expected: TransactionE
         account.lamports -= fee;
         expected_state.store(payer, account);
     }
-    assert_eq!(harness.accounts(), &expected_state, "state changed beyond the fee");
+    assert_eq!(
+        harness.accounts(),
+        &expected_state,
+        "state changed beyond the fee"
+    );
 }
 
 fn ix_failed(index: u8, error: InstructionError) -> TransactionError {
@@ -45,7 +52,16 @@ fn probe(probe: &Probe, accounts: Vec<AccountMeta>) -> Instruction {
 fn bad_signature_is_rejected_unpaid() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
-    let mut tx = sign(&h, &payer, &[], &[system::transfer(&payer.pubkey(), &Pubkey::new_from_array([9; 32]), 1)]);
+    let mut tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[system::transfer(
+            &payer.pubkey(),
+            &Pubkey::new_from_array([9; 32]),
+            1,
+        )],
+    );
     tx.signatures[0].0[0] ^= 1;
     expect_failure(&mut h, tx, TransactionError::SignatureFailure, 0);
 }
@@ -54,9 +70,21 @@ fn bad_signature_is_rejected_unpaid() {
 fn signature_count_must_match_header() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
-    let mut tx = sign(&h, &payer, &[], &[system::transfer(&payer.pubkey(), &Pubkey::new_from_array([9; 32]), 1)]);
+    let mut tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[system::transfer(
+            &payer.pubkey(),
+            &Pubkey::new_from_array([9; 32]),
+            1,
+        )],
+    );
     tx.signatures.clear();
-    let expected = SanitizeError::SignatureCountMismatch { signatures: 0, required: 1 };
+    let expected = SanitizeError::SignatureCountMismatch {
+        signatures: 0,
+        required: 1,
+    };
     expect_failure(&mut h, tx, TransactionError::Sanitize(expected), 0);
 }
 
@@ -68,17 +96,36 @@ fn missing_instruction_signer_fails_paid() {
     let mut ix = system::transfer(&victim.pubkey(), &payer.pubkey(), 10);
     ix.accounts[0].is_signer = false;
     let tx = sign(&h, &payer, &[], &[ix]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::MissingRequiredSignature), LAMPORTS_PER_SIGNATURE);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::MissingRequiredSignature),
+        LAMPORTS_PER_SIGNATURE,
+    );
 }
 
 #[test]
 fn duplicate_account_keys_are_rejected() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
-    let mut tx = sign(&h, &payer, &[], &[system::transfer(&payer.pubkey(), &Pubkey::new_from_array([9; 32]), 1)]);
+    let mut tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[system::transfer(
+            &payer.pubkey(),
+            &Pubkey::new_from_array([9; 32]),
+            1,
+        )],
+    );
     let duplicate = tx.message.account_keys[0];
     tx.message.account_keys[1] = duplicate;
-    expect_failure(&mut h, tx, TransactionError::Sanitize(SanitizeError::AccountLoadedTwice(duplicate)), 0);
+    expect_failure(
+        &mut h,
+        tx,
+        TransactionError::Sanitize(SanitizeError::AccountLoadedTwice(duplicate)),
+        0,
+    );
 }
 
 #[test]
@@ -86,16 +133,41 @@ fn readonly_account_cannot_change() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
     let owned = account_owned_by(&mut h, &PROBE_ID, 100, &[0]);
-    let tx = sign(&h, &payer, &[], &[probe(&Probe::Write { at: 0, byte: 7 }, vec![AccountMeta::new_readonly(owned, false)])]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::ReadonlyDataModified), LAMPORTS_PER_SIGNATURE);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[probe(
+            &Probe::Write { at: 0, byte: 7 },
+            vec![AccountMeta::new_readonly(owned, false)],
+        )],
+    );
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::ReadonlyDataModified),
+        LAMPORTS_PER_SIGNATURE,
+    );
 
     let other = account_owned_by(&mut h, &PROBE_ID, 100, &[]);
     let move_ix = probe(
-        &Probe::Move { from: 0, to: 1, lamports: 1 },
-        vec![AccountMeta::new_readonly(owned, false), AccountMeta::new(other, false)],
+        &Probe::Move {
+            from: 0,
+            to: 1,
+            lamports: 1,
+        },
+        vec![
+            AccountMeta::new_readonly(owned, false),
+            AccountMeta::new(other, false),
+        ],
     );
     let tx = sign(&h, &payer, &[], &[move_ix]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::ReadonlyLamportChange), LAMPORTS_PER_SIGNATURE);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::ReadonlyLamportChange),
+        LAMPORTS_PER_SIGNATURE,
+    );
 }
 
 #[test]
@@ -104,11 +176,23 @@ fn only_the_owner_debits() {
     let payer = funded(&mut h, FUNDS);
     let foreign = account_owned_by(&mut h, &PROBE2_ID, 100, &[]);
     let ix = probe(
-        &Probe::Move { from: 0, to: 1, lamports: 1 },
-        vec![AccountMeta::new(foreign, false), AccountMeta::new(payer.pubkey(), true)],
+        &Probe::Move {
+            from: 0,
+            to: 1,
+            lamports: 1,
+        },
+        vec![
+            AccountMeta::new(foreign, false),
+            AccountMeta::new(payer.pubkey(), true),
+        ],
     );
     let tx = sign(&h, &payer, &[], &[ix]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::ExternalAccountLamportSpend), LAMPORTS_PER_SIGNATURE);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::ExternalAccountLamportSpend),
+        LAMPORTS_PER_SIGNATURE,
+    );
 }
 
 #[test]
@@ -118,8 +202,15 @@ fn anyone_credits_a_writable_account() {
     let mine = account_owned_by(&mut h, &PROBE_ID, 100, &[]);
     let foreign = account_owned_by(&mut h, &PROBE2_ID, 100, &[]);
     let ix = probe(
-        &Probe::Move { from: 0, to: 1, lamports: 40 },
-        vec![AccountMeta::new(mine, false), AccountMeta::new(foreign, false)],
+        &Probe::Move {
+            from: 0,
+            to: 1,
+            lamports: 40,
+        },
+        vec![
+            AccountMeta::new(mine, false),
+            AccountMeta::new(foreign, false),
+        ],
     );
     send_signed(&mut h, &payer, &[], &[ix]).unwrap();
     assert_eq!(h.get_balance(&mine), 60);
@@ -131,8 +222,21 @@ fn only_the_owner_changes_data() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
     let foreign = account_owned_by(&mut h, &PROBE2_ID, 100, &[0]);
-    let tx = sign(&h, &payer, &[], &[probe(&Probe::Write { at: 0, byte: 1 }, vec![AccountMeta::new(foreign, false)])]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::ExternalAccountDataModified), LAMPORTS_PER_SIGNATURE);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[probe(
+            &Probe::Write { at: 0, byte: 1 },
+            vec![AccountMeta::new(foreign, false)],
+        )],
+    );
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::ExternalAccountDataModified),
+        LAMPORTS_PER_SIGNATURE,
+    );
 }
 
 #[test]
@@ -140,11 +244,37 @@ fn lamports_cannot_be_created_or_destroyed() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
     let mine = account_owned_by(&mut h, &PROBE_ID, 100, &[]);
-    let tx = sign(&h, &payer, &[], &[probe(&Probe::Mint { at: 0, lamports: 5 }, vec![AccountMeta::new(mine, false)])]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::UnbalancedInstruction), LAMPORTS_PER_SIGNATURE);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[probe(
+            &Probe::Mint { at: 0, lamports: 5 },
+            vec![AccountMeta::new(mine, false)],
+        )],
+    );
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::UnbalancedInstruction),
+        LAMPORTS_PER_SIGNATURE,
+    );
 
-    let tx = sign(&h, &payer, &[], &[probe(&Probe::Destroy { at: 0, lamports: 5 }, vec![AccountMeta::new(mine, false)])]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::UnbalancedInstruction), LAMPORTS_PER_SIGNATURE);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[probe(
+            &Probe::Destroy { at: 0, lamports: 5 },
+            vec![AccountMeta::new(mine, false)],
+        )],
+    );
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::UnbalancedInstruction),
+        LAMPORTS_PER_SIGNATURE,
+    );
 }
 
 #[test]
@@ -152,41 +282,129 @@ fn executable_accounts_never_change() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
     let mine = account_owned_by(&mut h, &PROBE_ID, 100, &[]);
-    let tx = sign(&h, &payer, &[], &[probe(&Probe::FlipExecutable { at: 0 }, vec![AccountMeta::new(mine, false)])]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::ExecutableModified), LAMPORTS_PER_SIGNATURE);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[probe(
+            &Probe::FlipExecutable { at: 0 },
+            vec![AccountMeta::new(mine, false)],
+        )],
+    );
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::ExecutableModified),
+        LAMPORTS_PER_SIGNATURE,
+    );
 
-    let program_account = Account { lamports: 10, owner: PROBE_ID, executable: true, data: vec![1] };
+    let program_account = Account {
+        lamports: 10,
+        owner: PROBE_ID,
+        executable: true,
+        data: vec![1],
+    };
     let exe = Keypair::new().pubkey();
     h.set_account(exe, program_account);
-    let tx = sign(&h, &payer, &[], &[probe(&Probe::Write { at: 0, byte: 2 }, vec![AccountMeta::new(exe, false)])]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::ExecutableDataModified), LAMPORTS_PER_SIGNATURE);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[probe(
+            &Probe::Write { at: 0, byte: 2 },
+            vec![AccountMeta::new(exe, false)],
+        )],
+    );
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::ExecutableDataModified),
+        LAMPORTS_PER_SIGNATURE,
+    );
     let ix = probe(
-        &Probe::Move { from: 0, to: 1, lamports: 1 },
+        &Probe::Move {
+            from: 0,
+            to: 1,
+            lamports: 1,
+        },
         vec![AccountMeta::new(exe, false), AccountMeta::new(mine, false)],
     );
     let tx = sign(&h, &payer, &[], &[ix]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::ExecutableLamportChange), LAMPORTS_PER_SIGNATURE);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::ExecutableLamportChange),
+        LAMPORTS_PER_SIGNATURE,
+    );
 }
 
 #[test]
 fn owner_changes_only_by_owner_with_zeroed_data() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
-    let to_probe2 = Probe::SetOwner { at: 0, owner: PROBE2_ID.to_bytes() };
+    let to_probe2 = Probe::SetOwner {
+        at: 0,
+        owner: PROBE2_ID.to_bytes(),
+    };
     let foreign = account_owned_by(&mut h, &PROBE2_ID, 100, &[]);
-    let tx = sign(&h, &payer, &[], &[probe(&Probe::SetOwner { at: 0, owner: PROBE_ID.to_bytes() }, vec![AccountMeta::new(foreign, false)])]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::ModifiedProgramId), LAMPORTS_PER_SIGNATURE);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[probe(
+            &Probe::SetOwner {
+                at: 0,
+                owner: PROBE_ID.to_bytes(),
+            },
+            vec![AccountMeta::new(foreign, false)],
+        )],
+    );
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::ModifiedProgramId),
+        LAMPORTS_PER_SIGNATURE,
+    );
 
     let dirty = account_owned_by(&mut h, &PROBE_ID, 100, &[1]);
-    let tx = sign(&h, &payer, &[], &[probe(&to_probe2, vec![AccountMeta::new(dirty, false)])]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::ModifiedProgramId), LAMPORTS_PER_SIGNATURE);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[probe(&to_probe2, vec![AccountMeta::new(dirty, false)])],
+    );
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::ModifiedProgramId),
+        LAMPORTS_PER_SIGNATURE,
+    );
 
     let readonly = account_owned_by(&mut h, &PROBE_ID, 100, &[0]);
-    let tx = sign(&h, &payer, &[], &[probe(&to_probe2, vec![AccountMeta::new_readonly(readonly, false)])]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::ModifiedProgramId), LAMPORTS_PER_SIGNATURE);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[probe(
+            &to_probe2,
+            vec![AccountMeta::new_readonly(readonly, false)],
+        )],
+    );
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::ModifiedProgramId),
+        LAMPORTS_PER_SIGNATURE,
+    );
 
     let clean = account_owned_by(&mut h, &PROBE_ID, 100, &[0, 0]);
-    send_signed(&mut h, &payer, &[], &[probe(&to_probe2, vec![AccountMeta::new(clean, false)])]).unwrap();
+    send_signed(
+        &mut h,
+        &payer,
+        &[],
+        &[probe(&to_probe2, vec![AccountMeta::new(clean, false)])],
+    )
+    .unwrap();
     assert_eq!(h.get_account(&clean).unwrap().owner, PROBE2_ID);
 }
 
@@ -196,13 +414,40 @@ fn data_is_capped_at_ten_mebibytes() {
     let payer = funded(&mut h, FUNDS);
     let mine = account_owned_by(&mut h, &PROBE_ID, 100, &[]);
     let too_big = (10 * 1024 * 1024 + 1) as u64;
-    let tx = sign(&h, &payer, &[], &[probe(&Probe::Resize { at: 0, len: too_big }, vec![AccountMeta::new(mine, false)])]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::InvalidRealloc), LAMPORTS_PER_SIGNATURE);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[probe(
+            &Probe::Resize {
+                at: 0,
+                len: too_big,
+            },
+            vec![AccountMeta::new(mine, false)],
+        )],
+    );
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::InvalidRealloc),
+        LAMPORTS_PER_SIGNATURE,
+    );
 }
 
 /// Positions: 0 payer, 1 target account, 2 the probe program.
-fn call(then: Probe, target: AccountMeta, signer: bool, writable: bool, seeds: Vec<Vec<u8>>) -> Instruction {
-    let probe_call = Probe::Call { program: 2, accounts: vec![(1, signer, writable)], then: Box::new(then), seeds };
+fn call(
+    then: Probe,
+    target: AccountMeta,
+    signer: bool,
+    writable: bool,
+    seeds: Vec<Vec<u8>>,
+) -> Instruction {
+    let probe_call = Probe::Call {
+        program: 2,
+        accounts: vec![(1, signer, writable)],
+        then: Box::new(then),
+        seeds,
+    };
     probe(
         &probe_call,
         vec![
@@ -218,18 +463,46 @@ fn cross_program_calls_cannot_escalate_privileges() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
     let target = account_owned_by(&mut h, &PROBE2_ID, 100, &[0]);
-    let mut fix = |mut ix: Instruction| {
+    let fix = |mut ix: Instruction| {
         ix.accounts[0] = AccountMeta::new(payer.pubkey(), true);
         ix
     };
-    let writable = fix(call(Probe::Noop, AccountMeta::new_readonly(target, false), false, true, vec![]));
+    let writable = fix(call(
+        Probe::Noop,
+        AccountMeta::new_readonly(target, false),
+        false,
+        true,
+        vec![],
+    ));
     let tx = sign(&h, &payer, &[], &[writable]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::PrivilegeEscalation), LAMPORTS_PER_SIGNATURE);
-    let signer = fix(call(Probe::Noop, AccountMeta::new(target, false), true, true, vec![]));
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::PrivilegeEscalation),
+        LAMPORTS_PER_SIGNATURE,
+    );
+    let signer = fix(call(
+        Probe::Noop,
+        AccountMeta::new(target, false),
+        true,
+        true,
+        vec![],
+    ));
     let tx = sign(&h, &payer, &[], &[signer]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::PrivilegeEscalation), LAMPORTS_PER_SIGNATURE);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::PrivilegeEscalation),
+        LAMPORTS_PER_SIGNATURE,
+    );
     // With the caller's own privileges the call goes through and the callee (owner) writes.
-    let ok = fix(call(Probe::Write { at: 0, byte: 9 }, AccountMeta::new(target, false), false, true, vec![]));
+    let ok = fix(call(
+        Probe::Write { at: 0, byte: 9 },
+        AccountMeta::new(target, false),
+        false,
+        true,
+        vec![],
+    ));
     send_signed(&mut h, &payer, &[], &[ok]).unwrap();
     assert_eq!(h.get_account(&target).unwrap().data, [9]);
 }
@@ -244,13 +517,28 @@ fn a_program_signs_for_its_derived_address() {
     // `find_program_address(["vault"])` found with that bump.
     let seed_with = |bump: u8| vec![b"vault".iter().copied().chain([bump]).collect::<Vec<u8>>()];
     let signed_call = |seeds| {
-        let mut ix = call(Probe::Write { at: 0, byte: 1 }, AccountMeta::new(pda, false), true, true, seeds);
+        let mut ix = call(
+            Probe::Write { at: 0, byte: 1 },
+            AccountMeta::new(pda, false),
+            true,
+            true,
+            seeds,
+        );
         ix.accounts[0] = AccountMeta::new(payer.pubkey(), true);
         ix
     };
     let tx = sign(&h, &payer, &[], &[signed_call(vec![])]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::PrivilegeEscalation), LAMPORTS_PER_SIGNATURE);
-    let wrong_bump = if bump == 255 { 254 } else { bump.wrapping_add(1) };
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::PrivilegeEscalation),
+        LAMPORTS_PER_SIGNATURE,
+    );
+    let wrong_bump = if bump == 255 {
+        254
+    } else {
+        bump.wrapping_add(1)
+    };
     let tx = sign(&h, &payer, &[], &[signed_call(seed_with(wrong_bump))]);
     let result = send(&mut h, tx);
     assert!(
@@ -268,17 +556,35 @@ fn reentrancy_is_refused_but_self_recursion_is_allowed() {
     let payer = funded(&mut h, FUNDS);
     // probe1 → probe2 → probe1. Top-level accounts: payer, PROBE2, PROBE1; probe2 is handed
     // both programs (its positions 0 and 1) and calls position 1, probe1.
-    let back = Probe::Call { program: 1, accounts: vec![], then: Box::new(Probe::Noop), seeds: vec![] };
-    let forth = Probe::Call { program: 1, accounts: vec![(1, false, false), (2, false, false)], then: Box::new(back), seeds: vec![] };
+    let back = Probe::Call {
+        program: 1,
+        accounts: vec![],
+        then: Box::new(Probe::Noop),
+        seeds: vec![],
+    };
+    let forth = Probe::Call {
+        program: 1,
+        accounts: vec![(1, false, false), (2, false, false)],
+        then: Box::new(back),
+        seeds: vec![],
+    };
     let accounts = vec![
         AccountMeta::new(payer.pubkey(), true),
         AccountMeta::new_readonly(PROBE2_ID, false),
         AccountMeta::new_readonly(PROBE_ID, false),
     ];
     let tx = sign(&h, &payer, &[], &[probe(&forth, accounts)]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::ReentrancyNotAllowed), LAMPORTS_PER_SIGNATURE);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::ReentrancyNotAllowed),
+        LAMPORTS_PER_SIGNATURE,
+    );
 
-    let recurse = probe(&Probe::Recurse { depth: 3 }, vec![AccountMeta::new_readonly(PROBE_ID, false)]);
+    let recurse = probe(
+        &Probe::Recurse { depth: 3 },
+        vec![AccountMeta::new_readonly(PROBE_ID, false)],
+    );
     send_signed(&mut h, &payer, &[], &[recurse]).unwrap();
 }
 
@@ -286,32 +592,86 @@ fn reentrancy_is_refused_but_self_recursion_is_allowed() {
 fn call_depth_is_limited_to_four() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
-    let recurse = probe(&Probe::Recurse { depth: 4 }, vec![AccountMeta::new_readonly(PROBE_ID, false)]);
+    let recurse = probe(
+        &Probe::Recurse { depth: 4 },
+        vec![AccountMeta::new_readonly(PROBE_ID, false)],
+    );
     let tx = sign(&h, &payer, &[], &[recurse]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::CallDepth), LAMPORTS_PER_SIGNATURE);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::CallDepth),
+        LAMPORTS_PER_SIGNATURE,
+    );
 }
 
 #[test]
 fn calling_a_program_outside_the_callers_accounts_fails() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
-    let tx = sign(&h, &payer, &[], &[probe(&Probe::CallId { program_id: PROBE2_ID.to_bytes() }, vec![])]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::UnknownCalleeProgram), LAMPORTS_PER_SIGNATURE);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[probe(
+            &Probe::CallId {
+                program_id: PROBE2_ID.to_bytes(),
+            },
+            vec![],
+        )],
+    );
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::UnknownCalleeProgram),
+        LAMPORTS_PER_SIGNATURE,
+    );
     // Listed but not a program.
     let stranger = Pubkey::new_from_array([0xCC; 32]);
-    let ix = probe(&Probe::CallId { program_id: stranger.to_bytes() }, vec![AccountMeta::new_readonly(stranger, false)]);
+    let ix = probe(
+        &Probe::CallId {
+            program_id: stranger.to_bytes(),
+        },
+        vec![AccountMeta::new_readonly(stranger, false)],
+    );
     let tx = sign(&h, &payer, &[], &[ix]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::UnsupportedProgramId), LAMPORTS_PER_SIGNATURE);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::UnsupportedProgramId),
+        LAMPORTS_PER_SIGNATURE,
+    );
 }
 
 #[test]
 fn compute_exhaustion_fails_the_transaction() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
-    let tx = sign(&h, &payer, &[], &[set_compute_unit_limit(1_000), probe(&Probe::Burn { units: 901 }, vec![])]);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[
+            set_compute_unit_limit(1_000),
+            probe(&Probe::Burn { units: 901 }, vec![]),
+        ],
+    );
     // 150 (compute budget) + 100 (probe) + 901 > 1000.
-    expect_failure(&mut h, tx, ix_failed(1, InstructionError::ComputationalBudgetExceeded), LAMPORTS_PER_SIGNATURE);
-    let tx = sign(&h, &payer, &[], &[set_compute_unit_limit(1_000), probe(&Probe::Burn { units: 750 }, vec![])]);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(1, InstructionError::ComputationalBudgetExceeded),
+        LAMPORTS_PER_SIGNATURE,
+    );
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[
+            set_compute_unit_limit(1_000),
+            probe(&Probe::Burn { units: 750 }, vec![]),
+        ],
+    );
     let meta = h.send_transaction(tx).unwrap();
     assert_eq!(meta.compute_units_consumed, 1_000);
 }
@@ -320,9 +680,22 @@ fn compute_exhaustion_fails_the_transaction() {
 fn default_compute_limit_is_200k_per_instruction() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
-    let tx = sign(&h, &payer, &[], &[probe(&Probe::Burn { units: 199_901 }, vec![])]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::ComputationalBudgetExceeded), LAMPORTS_PER_SIGNATURE);
-    let ixs = [probe(&Probe::Burn { units: 199_901 }, vec![]), probe(&Probe::Noop, vec![])];
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[probe(&Probe::Burn { units: 199_901 }, vec![])],
+    );
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::ComputationalBudgetExceeded),
+        LAMPORTS_PER_SIGNATURE,
+    );
+    let ixs = [
+        probe(&Probe::Burn { units: 199_901 }, vec![]),
+        probe(&Probe::Noop, vec![]),
+    ];
     send_signed(&mut h, &payer, &[], &ixs).unwrap();
 }
 
@@ -330,11 +703,21 @@ fn default_compute_limit_is_200k_per_instruction() {
 fn duplicate_compute_budget_instruction_is_rejected_unpaid() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
-    let tx = sign(&h, &payer, &[], &[set_compute_unit_limit(1_000), set_compute_unit_limit(2_000)]);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[set_compute_unit_limit(1_000), set_compute_unit_limit(2_000)],
+    );
     expect_failure(&mut h, tx, TransactionError::DuplicateInstruction(1), 0);
     let bad = Instruction::new_with_bytes(braid_runtime::compute_budget::ID, &[9, 9], vec![]);
     let tx = sign(&h, &payer, &[], &[bad]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::InvalidInstructionData), 0);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::InvalidInstructionData),
+        0,
+    );
 }
 
 #[test]
@@ -342,10 +725,17 @@ fn priority_fee_is_charged() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
     // 10_000 units at 2_500_000 micro-lamports = 25_000 lamports.
-    let ixs = [set_compute_unit_limit(10_000), set_compute_unit_price(2_500_000), probe(&Probe::Noop, vec![])];
+    let ixs = [
+        set_compute_unit_limit(10_000),
+        set_compute_unit_price(2_500_000),
+        probe(&Probe::Noop, vec![]),
+    ];
     let meta = h.send_transaction(sign(&h, &payer, &[], &ixs)).unwrap();
     assert_eq!(meta.fee, LAMPORTS_PER_SIGNATURE + 25_000);
-    assert_eq!(h.get_balance(&payer.pubkey()), FUNDS - LAMPORTS_PER_SIGNATURE - 25_000);
+    assert_eq!(
+        h.get_balance(&payer.pubkey()),
+        FUNDS - LAMPORTS_PER_SIGNATURE - 25_000
+    );
 }
 
 #[test]
@@ -366,12 +756,26 @@ fn stale_blockhash_is_rejected() {
 fn the_same_message_is_processed_once() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
-    let tx = sign(&h, &payer, &[], &[system::transfer(&payer.pubkey(), &Pubkey::new_from_array([9; 32]), 1)]);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[system::transfer(
+            &payer.pubkey(),
+            &Pubkey::new_from_array([9; 32]),
+            1,
+        )],
+    );
     send(&mut h, tx.clone()).unwrap();
     expect_failure(&mut h, tx.clone(), TransactionError::AlreadyProcessed, 0);
     // A failed transaction is recorded too: its fee was paid.
     let failing = sign(&h, &payer, &[], &[probe(&Probe::Fail { code: 3 }, vec![])]);
-    expect_failure(&mut h, failing.clone(), ix_failed(0, InstructionError::Custom(3)), LAMPORTS_PER_SIGNATURE);
+    expect_failure(
+        &mut h,
+        failing.clone(),
+        ix_failed(0, InstructionError::Custom(3)),
+        LAMPORTS_PER_SIGNATURE,
+    );
     expect_failure(&mut h, failing, TransactionError::AlreadyProcessed, 0);
 }
 
@@ -401,16 +805,30 @@ fn fee_payer_must_be_a_writable_signer() {
     let payer = funded(&mut h, FUNDS);
     let mut tx = sign(&h, &payer, &[], &[probe(&Probe::Noop, vec![])]);
     tx.message.header.num_readonly_signed_accounts = 1;
-    expect_failure(&mut h, tx, TransactionError::Sanitize(SanitizeError::NoWritableSigner), 0);
+    expect_failure(
+        &mut h,
+        tx,
+        TransactionError::Sanitize(SanitizeError::NoWritableSigner),
+        0,
+    );
 }
 
 #[test]
 fn malformed_instruction_data_fails_paid() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
-    let bad = Instruction::new_with_bytes(SYSTEM_PROGRAM_ID, &[2, 0, 0], vec![AccountMeta::new(payer.pubkey(), true)]);
+    let bad = Instruction::new_with_bytes(
+        SYSTEM_PROGRAM_ID,
+        &[2, 0, 0],
+        vec![AccountMeta::new(payer.pubkey(), true)],
+    );
     let tx = sign(&h, &payer, &[], &[bad]);
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::InvalidInstructionData), LAMPORTS_PER_SIGNATURE);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::InvalidInstructionData),
+        LAMPORTS_PER_SIGNATURE,
+    );
 }
 
 #[test]
@@ -418,8 +836,18 @@ fn unknown_program_is_rejected_unpaid() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
     let nowhere = Pubkey::new_from_array([0xEE; 32]);
-    let tx = sign(&h, &payer, &[], &[Instruction::new_with_bytes(nowhere, &[], vec![])]);
-    expect_failure(&mut h, tx, TransactionError::ProgramAccountNotFound(nowhere), 0);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[Instruction::new_with_bytes(nowhere, &[], vec![])],
+    );
+    expect_failure(
+        &mut h,
+        tx,
+        TransactionError::ProgramAccountNotFound(nowhere),
+        0,
+    );
 }
 
 #[test]
@@ -427,9 +855,17 @@ fn a_failed_transaction_rolls_back_all_but_the_fee() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
     let to = Pubkey::new_from_array([9; 32]);
-    let ixs = [system::transfer(&payer.pubkey(), &to, 1_000), probe(&Probe::Fail { code: 7 }, vec![])];
+    let ixs = [
+        system::transfer(&payer.pubkey(), &to, 1_000),
+        probe(&Probe::Fail { code: 7 }, vec![]),
+    ];
     let tx = sign(&h, &payer, &[], &ixs);
-    expect_failure(&mut h, tx, ix_failed(1, InstructionError::Custom(7)), LAMPORTS_PER_SIGNATURE);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(1, InstructionError::Custom(7)),
+        LAMPORTS_PER_SIGNATURE,
+    );
     assert_eq!(h.get_account(&to), None);
 }
 
@@ -438,12 +874,31 @@ fn system_transfer_checks() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
     let to = Pubkey::new_from_array([9; 32]);
-    let tx = sign(&h, &payer, &[], &[system::transfer(&payer.pubkey(), &to, FUNDS)]);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[system::transfer(&payer.pubkey(), &to, FUNDS)],
+    );
     let code = SystemError::ResultWithNegativeLamports as u32;
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::Custom(code)), LAMPORTS_PER_SIGNATURE);
-    send_signed(&mut h, &payer, &[], &[system::transfer(&payer.pubkey(), &to, 1_234)]).unwrap();
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::Custom(code)),
+        LAMPORTS_PER_SIGNATURE,
+    );
+    send_signed(
+        &mut h,
+        &payer,
+        &[],
+        &[system::transfer(&payer.pubkey(), &to, 1_234)],
+    )
+    .unwrap();
     assert_eq!(h.get_balance(&to), 1_234);
-    assert_eq!(h.get_balance(&payer.pubkey()), FUNDS - 2 * LAMPORTS_PER_SIGNATURE - 1_234);
+    assert_eq!(
+        h.get_balance(&payer.pubkey()),
+        FUNDS - 2 * LAMPORTS_PER_SIGNATURE - 1_234
+    );
 }
 
 #[test]
@@ -452,32 +907,76 @@ fn system_create_account_checks() {
     let payer = funded(&mut h, FUNDS);
     let new = Keypair::new();
     let ix = system::create_account(&payer.pubkey(), &new.pubkey(), 500, 10, &PROBE_ID);
-    send_signed(&mut h, &payer, &[&new], &[ix.clone()]).unwrap();
-    assert_eq!(h.get_account(&new.pubkey()), Some(Account::new(500, 10, &PROBE_ID)));
+    send_signed(&mut h, &payer, &[&new], std::slice::from_ref(&ix)).unwrap();
+    assert_eq!(
+        h.get_account(&new.pubkey()),
+        Some(Account::new(500, 10, &PROBE_ID))
+    );
     h.expire_blockhash();
     let tx = sign(&h, &payer, &[&new], &[ix]);
     let code = SystemError::AccountAlreadyInUse as u32;
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::Custom(code)), 2 * LAMPORTS_PER_SIGNATURE);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::Custom(code)),
+        2 * LAMPORTS_PER_SIGNATURE,
+    );
 
     let huge = Keypair::new();
-    let ix = system::create_account(&payer.pubkey(), &huge.pubkey(), 1, 10 * 1024 * 1024 + 1, &PROBE_ID);
+    let ix = system::create_account(
+        &payer.pubkey(),
+        &huge.pubkey(),
+        1,
+        10 * 1024 * 1024 + 1,
+        &PROBE_ID,
+    );
     let tx = sign(&h, &payer, &[&huge], &[ix]);
     let code = SystemError::InvalidAccountDataLength as u32;
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::Custom(code)), 2 * LAMPORTS_PER_SIGNATURE);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::Custom(code)),
+        2 * LAMPORTS_PER_SIGNATURE,
+    );
 }
 
 #[test]
 fn system_with_seed_addresses() {
     let mut h = harness();
     let payer = funded(&mut h, FUNDS);
-    let address = braid_runtime::pda::create_with_seed(&payer.pubkey(), "pool-1", &PROBE_ID).unwrap();
-    let ix = system::create_account_with_seed(&payer.pubkey(), &address, &payer.pubkey(), "pool-1", 700, 3, &PROBE_ID);
+    let address =
+        braid_runtime::pda::create_with_seed(&payer.pubkey(), "pool-1", &PROBE_ID).unwrap();
+    let ix = system::create_account_with_seed(
+        &payer.pubkey(),
+        &address,
+        &payer.pubkey(),
+        "pool-1",
+        700,
+        3,
+        &PROBE_ID,
+    );
     send_signed(&mut h, &payer, &[], &[ix]).unwrap();
-    assert_eq!(h.get_account(&address), Some(Account::new(700, 3, &PROBE_ID)));
-    let wrong = system::create_account_with_seed(&payer.pubkey(), &address, &payer.pubkey(), "pool-2", 700, 3, &PROBE_ID);
+    assert_eq!(
+        h.get_account(&address),
+        Some(Account::new(700, 3, &PROBE_ID))
+    );
+    let wrong = system::create_account_with_seed(
+        &payer.pubkey(),
+        &address,
+        &payer.pubkey(),
+        "pool-2",
+        700,
+        3,
+        &PROBE_ID,
+    );
     let tx = sign(&h, &payer, &[], &[wrong]);
     let code = SystemError::AddressWithSeedMismatch as u32;
-    expect_failure(&mut h, tx, ix_failed(0, InstructionError::Custom(code)), LAMPORTS_PER_SIGNATURE);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::Custom(code)),
+        LAMPORTS_PER_SIGNATURE,
+    );
 }
 
 #[test]
@@ -486,8 +985,18 @@ fn simulation_changes_nothing() {
     let payer = funded(&mut h, FUNDS);
     let to = Pubkey::new_from_array([9; 32]);
     let before = h.accounts().clone();
-    let sim = h.simulate_transaction(sign(&h, &payer, &[], &[system::transfer(&payer.pubkey(), &to, 5)])).unwrap();
+    let sim = h
+        .simulate_transaction(sign(
+            &h,
+            &payer,
+            &[],
+            &[system::transfer(&payer.pubkey(), &to, 5)],
+        ))
+        .unwrap();
     assert_eq!(h.accounts(), &before);
-    assert_eq!(sim.post_accounts[1], (to, Account::new(5, 0, &SYSTEM_PROGRAM_ID)));
+    assert_eq!(
+        sim.post_accounts[1],
+        (to, Account::new(5, 0, &SYSTEM_PROGRAM_ID))
+    );
     assert_eq!(sim.meta.compute_units_consumed, 150);
 }

@@ -95,7 +95,10 @@ pub fn increment(authority: &Pubkey, by: u64) -> Instruction {
     Instruction::new_with_borsh(
         ID,
         &CounterInstruction::Increment { by },
-        vec![AccountMeta::new_readonly(*authority, true), AccountMeta::new(counter, false)],
+        vec![
+            AccountMeta::new_readonly(*authority, true),
+            AccountMeta::new(counter, false),
+        ],
     )
 }
 
@@ -113,7 +116,8 @@ impl Program for CounterProgram {
 
     fn process(&self, ctx: &mut InvokeContext<'_>, data: &[u8]) -> Result<(), InstructionError> {
         ctx.consume(COUNTER_INSTRUCTION_UNITS)?;
-        let instruction = CounterInstruction::try_from_slice(data).map_err(|_| InstructionError::InvalidInstructionData)?;
+        let instruction = CounterInstruction::try_from_slice(data)
+            .map_err(|_| InstructionError::InvalidInstructionData)?;
         let authority = *ctx.key(0)?;
         if !ctx.is_signer(0)? {
             return Err(InstructionError::MissingRequiredSignature);
@@ -132,7 +136,10 @@ impl Program for CounterProgram {
                     &ID,
                 );
                 ctx.invoke_signed(&create, &[&[COUNTER_SEED, authority.as_ref(), &[bump]]])?;
-                let state = Counter { authority, count: 0 };
+                let state = Counter {
+                    authority,
+                    count: 0,
+                };
                 write_state(ctx, &state)
             }
             CounterInstruction::Increment { by } => {
@@ -140,8 +147,8 @@ impl Program for CounterProgram {
                 if account.owner != ID {
                     return Err(InstructionError::IncorrectProgramId);
                 }
-                let mut state =
-                    Counter::try_from_slice(&account.data).map_err(|_| InstructionError::InvalidAccountData)?;
+                let mut state = Counter::try_from_slice(&account.data)
+                    .map_err(|_| InstructionError::InvalidAccountData)?;
                 if state.authority != authority {
                     return Err(CounterError::NotAuthority.into());
                 }
@@ -156,5 +163,7 @@ impl Program for CounterProgram {
 fn write_state(ctx: &mut InvokeContext<'_>, state: &Counter) -> Result<(), InstructionError> {
     let account = ctx.account_mut(1)?;
     let mut cursor = account.data.as_mut_slice();
-    state.serialize(&mut cursor).map_err(|_| InstructionError::AccountDataTooSmall)
+    state
+        .serialize(&mut cursor)
+        .map_err(|_| InstructionError::AccountDataTooSmall)
 }

@@ -89,10 +89,20 @@ pub enum SystemInstruction {
 }
 
 /// Builds `CreateAccount`.
-pub fn create_account(from: &Pubkey, to: &Pubkey, lamports: u64, space: u64, owner: &Pubkey) -> Instruction {
+pub fn create_account(
+    from: &Pubkey,
+    to: &Pubkey,
+    lamports: u64,
+    space: u64,
+    owner: &Pubkey,
+) -> Instruction {
     Instruction::new_with_bincode(
         ID,
-        &SystemInstruction::CreateAccount { lamports, space, owner: *owner },
+        &SystemInstruction::CreateAccount {
+            lamports,
+            space,
+            owner: *owner,
+        },
         vec![AccountMeta::new(*from, true), AccountMeta::new(*to, true)],
     )
 }
@@ -113,14 +123,24 @@ pub fn create_account_with_seed(
     }
     Instruction::new_with_bincode(
         ID,
-        &SystemInstruction::CreateAccountWithSeed { base: *base, seed: seed.to_owned(), lamports, space, owner: *owner },
+        &SystemInstruction::CreateAccountWithSeed {
+            base: *base,
+            seed: seed.to_owned(),
+            lamports,
+            space,
+            owner: *owner,
+        },
         accounts,
     )
 }
 
 /// Builds `Assign`.
 pub fn assign(account: &Pubkey, owner: &Pubkey) -> Instruction {
-    Instruction::new_with_bincode(ID, &SystemInstruction::Assign { owner: *owner }, vec![AccountMeta::new(*account, true)])
+    Instruction::new_with_bincode(
+        ID,
+        &SystemInstruction::Assign { owner: *owner },
+        vec![AccountMeta::new(*account, true)],
+    )
 }
 
 /// Builds `Transfer`.
@@ -134,24 +154,54 @@ pub fn transfer(from: &Pubkey, to: &Pubkey, lamports: u64) -> Instruction {
 
 /// Builds `Allocate`.
 pub fn allocate(account: &Pubkey, space: u64) -> Instruction {
-    Instruction::new_with_bincode(ID, &SystemInstruction::Allocate { space }, vec![AccountMeta::new(*account, true)])
+    Instruction::new_with_bincode(
+        ID,
+        &SystemInstruction::Allocate { space },
+        vec![AccountMeta::new(*account, true)],
+    )
 }
 
 /// Builds `AllocateWithSeed`.
-pub fn allocate_with_seed(address: &Pubkey, base: &Pubkey, seed: &str, space: u64, owner: &Pubkey) -> Instruction {
+pub fn allocate_with_seed(
+    address: &Pubkey,
+    base: &Pubkey,
+    seed: &str,
+    space: u64,
+    owner: &Pubkey,
+) -> Instruction {
     Instruction::new_with_bincode(
         ID,
-        &SystemInstruction::AllocateWithSeed { base: *base, seed: seed.to_owned(), space, owner: *owner },
-        vec![AccountMeta::new(*address, false), AccountMeta::new_readonly(*base, true)],
+        &SystemInstruction::AllocateWithSeed {
+            base: *base,
+            seed: seed.to_owned(),
+            space,
+            owner: *owner,
+        },
+        vec![
+            AccountMeta::new(*address, false),
+            AccountMeta::new_readonly(*base, true),
+        ],
     )
 }
 
 /// Builds `AssignWithSeed`.
-pub fn assign_with_seed(address: &Pubkey, base: &Pubkey, seed: &str, owner: &Pubkey) -> Instruction {
+pub fn assign_with_seed(
+    address: &Pubkey,
+    base: &Pubkey,
+    seed: &str,
+    owner: &Pubkey,
+) -> Instruction {
     Instruction::new_with_bincode(
         ID,
-        &SystemInstruction::AssignWithSeed { base: *base, seed: seed.to_owned(), owner: *owner },
-        vec![AccountMeta::new(*address, false), AccountMeta::new_readonly(*base, true)],
+        &SystemInstruction::AssignWithSeed {
+            base: *base,
+            seed: seed.to_owned(),
+            owner: *owner,
+        },
+        vec![
+            AccountMeta::new(*address, false),
+            AccountMeta::new_readonly(*base, true),
+        ],
     )
 }
 
@@ -166,7 +216,11 @@ pub fn transfer_with_seed(
 ) -> Instruction {
     Instruction::new_with_bincode(
         ID,
-        &SystemInstruction::TransferWithSeed { lamports, from_seed: from_seed.to_owned(), from_owner: *from_owner },
+        &SystemInstruction::TransferWithSeed {
+            lamports,
+            from_seed: from_seed.to_owned(),
+            from_owner: *from_owner,
+        },
         vec![
             AccountMeta::new(*from, false),
             AccountMeta::new_readonly(*from_base, true),
@@ -182,16 +236,32 @@ mod tests {
     #[test]
     fn transfer_encoding_matches_solana() {
         // u32 tag 2, then u64 lamports, little-endian: Solana's bincode 1 layout.
-        let ix = transfer(&Pubkey::new_from_array([1; 32]), &Pubkey::new_from_array([2; 32]), 0x0102);
+        let ix = transfer(
+            &Pubkey::new_from_array([1; 32]),
+            &Pubkey::new_from_array([2; 32]),
+            0x0102,
+        );
         assert_eq!(ix.data, [2, 0, 0, 0, 0x02, 0x01, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(ix.accounts[0], AccountMeta::new(Pubkey::new_from_array([1; 32]), true));
-        assert_eq!(ix.accounts[1], AccountMeta::new(Pubkey::new_from_array([2; 32]), false));
+        assert_eq!(
+            ix.accounts[0],
+            AccountMeta::new(Pubkey::new_from_array([1; 32]), true)
+        );
+        assert_eq!(
+            ix.accounts[1],
+            AccountMeta::new(Pubkey::new_from_array([2; 32]), false)
+        );
     }
 
     #[test]
     fn create_account_encoding_matches_solana() {
         let owner = Pubkey::new_from_array([7; 32]);
-        let ix = create_account(&Pubkey::new_from_array([1; 32]), &Pubkey::new_from_array([2; 32]), 5, 165, &owner);
+        let ix = create_account(
+            &Pubkey::new_from_array([1; 32]),
+            &Pubkey::new_from_array([2; 32]),
+            5,
+            165,
+            &owner,
+        );
         let mut expected = vec![0, 0, 0, 0];
         expected.extend_from_slice(&5u64.to_le_bytes());
         expected.extend_from_slice(&165u64.to_le_bytes());
@@ -202,7 +272,12 @@ mod tests {
     #[test]
     fn seed_strings_are_u64_length_prefixed() {
         let base = Pubkey::new_from_array([3; 32]);
-        let ix = assign_with_seed(&Pubkey::new_from_array([1; 32]), &base, "ab", &Pubkey::new_from_array([4; 32]));
+        let ix = assign_with_seed(
+            &Pubkey::new_from_array([1; 32]),
+            &base,
+            "ab",
+            &Pubkey::new_from_array([4; 32]),
+        );
         let mut expected = vec![10, 0, 0, 0];
         expected.extend_from_slice(&[3; 32]);
         expected.extend_from_slice(&2u64.to_le_bytes());

@@ -33,14 +33,25 @@ impl Program for SystemProgram {
         // Like Solana's `limited_deserialize`: bounded, trailing bytes allowed.
         let config = bincode::config::legacy().with_limit::<INSTRUCTION_BYTES_MAX>();
         let (instruction, _): (SystemInstruction, usize) =
-            bincode::serde::decode_from_slice(data, config).map_err(|_| InstructionError::InvalidInstructionData)?;
+            bincode::serde::decode_from_slice(data, config)
+                .map_err(|_| InstructionError::InvalidInstructionData)?;
         match instruction {
-            SystemInstruction::CreateAccount { lamports, space, owner } => {
+            SystemInstruction::CreateAccount {
+                lamports,
+                space,
+                owner,
+            } => {
                 let to = *ctx.key(1)?;
                 let to_signed = ctx.is_signer(1)?;
                 create_account(ctx, 0, 1, &to, lamports, space, &owner, to_signed)
             }
-            SystemInstruction::CreateAccountWithSeed { base, seed, lamports, space, owner } => {
+            SystemInstruction::CreateAccountWithSeed {
+                base,
+                seed,
+                lamports,
+                space,
+                owner,
+            } => {
                 let to = *ctx.key(1)?;
                 check_seed_address(&to, &base, &seed, &owner)?;
                 let base_signed = signed_by(ctx, &base, &[0, 2])?;
@@ -59,7 +70,11 @@ impl Program for SystemProgram {
                 let signed = ctx.is_signer(0)?;
                 transfer(ctx, 0, 1, lamports, signed)
             }
-            SystemInstruction::TransferWithSeed { lamports, from_seed, from_owner } => {
+            SystemInstruction::TransferWithSeed {
+                lamports,
+                from_seed,
+                from_owner,
+            } => {
                 let base = *ctx.key(1)?;
                 check_seed_address(ctx.key(0)?, &base, &from_seed, &from_owner)?;
                 let signed = ctx.is_signer(1)?;
@@ -70,7 +85,12 @@ impl Program for SystemProgram {
                 let signed = ctx.is_signer(0)?;
                 allocate(ctx, 0, space, signed)
             }
-            SystemInstruction::AllocateWithSeed { base, seed, space, owner } => {
+            SystemInstruction::AllocateWithSeed {
+                base,
+                seed,
+                space,
+                owner,
+            } => {
                 check_seed_address(ctx.key(0)?, &base, &seed, &owner)?;
                 let signed = signed_by(ctx, &base, &[1])?;
                 allocate(ctx, 0, space, signed)?;
@@ -80,13 +100,19 @@ impl Program for SystemProgram {
             | SystemInstruction::WithdrawNonceAccount(_)
             | SystemInstruction::InitializeNonceAccount(_)
             | SystemInstruction::AuthorizeNonceAccount(_)
-            | SystemInstruction::UpgradeNonceAccount => Err(InstructionError::InvalidInstructionData),
+            | SystemInstruction::UpgradeNonceAccount => {
+                Err(InstructionError::InvalidInstructionData)
+            }
         }
     }
 }
 
 /// Whether `base` is one of the accounts at `positions` and signed.
-fn signed_by(ctx: &InvokeContext<'_>, base: &Pubkey, positions: &[usize]) -> Result<bool, InstructionError> {
+fn signed_by(
+    ctx: &InvokeContext<'_>,
+    base: &Pubkey,
+    positions: &[usize],
+) -> Result<bool, InstructionError> {
     for &position in positions {
         if position < ctx.num_accounts() && ctx.key(position)? == base {
             return ctx.is_signer(position);
@@ -95,11 +121,17 @@ fn signed_by(ctx: &InvokeContext<'_>, base: &Pubkey, positions: &[usize]) -> Res
     Ok(false)
 }
 
-fn check_seed_address(address: &Pubkey, base: &Pubkey, seed: &str, owner: &Pubkey) -> Result<(), InstructionError> {
+fn check_seed_address(
+    address: &Pubkey,
+    base: &Pubkey,
+    seed: &str,
+    owner: &Pubkey,
+) -> Result<(), InstructionError> {
     if seed.len() > SEED_BYTES_MAX {
         return Err(SystemError::MaxSeedLengthExceeded.into());
     }
-    let derived = create_with_seed(base, seed, owner).map_err(|_| SystemError::AddressWithSeedMismatch)?;
+    let derived =
+        create_with_seed(base, seed, owner).map_err(|_| SystemError::AddressWithSeedMismatch)?;
     if derived != *address {
         return Err(SystemError::AddressWithSeedMismatch.into());
     }
@@ -127,7 +159,12 @@ fn create_account(
     transfer(ctx, from, to, lamports, from_signed)
 }
 
-fn allocate(ctx: &mut InvokeContext<'_>, position: usize, space: u64, signed: bool) -> Result<(), InstructionError> {
+fn allocate(
+    ctx: &mut InvokeContext<'_>,
+    position: usize,
+    space: u64,
+    signed: bool,
+) -> Result<(), InstructionError> {
     if !signed {
         return Err(InstructionError::MissingRequiredSignature);
     }
@@ -143,7 +180,12 @@ fn allocate(ctx: &mut InvokeContext<'_>, position: usize, space: u64, signed: bo
     Ok(())
 }
 
-fn assign(ctx: &mut InvokeContext<'_>, position: usize, owner: &Pubkey, signed: bool) -> Result<(), InstructionError> {
+fn assign(
+    ctx: &mut InvokeContext<'_>,
+    position: usize,
+    owner: &Pubkey,
+    signed: bool,
+) -> Result<(), InstructionError> {
     if ctx.account(position)?.owner == *owner {
         return Ok(());
     }

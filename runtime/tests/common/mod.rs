@@ -2,13 +2,16 @@
 //! whichever runtime rule its instruction asks for.
 
 #![allow(dead_code)] // each test file uses a different part
+#![allow(clippy::arithmetic_side_effects)] // small known values in test doubles
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use braid_runtime::harness::Harness;
 use braid_runtime::invoke_context::InvokeContext;
 use braid_runtime::keypair::Keypair;
 use braid_runtime::program::Program;
-use braid_runtime::{Account, AccountMeta, Instruction, InstructionError, Pubkey, Transaction, TransactionError};
+use braid_runtime::{
+    Account, AccountMeta, Instruction, InstructionError, Pubkey, Transaction, TransactionError,
+};
 
 /// The first probe program's id.
 pub const PROBE_ID: Pubkey = Pubkey::new_from_array([0xA1; 32]);
@@ -40,7 +43,12 @@ pub enum Probe {
     Burn { units: u64 },
     /// Calls the program at position `program` with `accounts` (position, signer,
     /// writable), the nested probe `then`, signing with each of `seeds` (one seed each).
-    Call { program: u8, accounts: Vec<(u8, bool, bool)>, then: Box<Probe>, seeds: Vec<Vec<u8>> },
+    Call {
+        program: u8,
+        accounts: Vec<(u8, bool, bool)>,
+        then: Box<Probe>,
+        seeds: Vec<Vec<u8>>,
+    },
     /// Calls `program_id` with no accounts, whether or not the caller has it.
     CallId { program_id: [u8; 32] },
     /// Calls itself `depth` more times.
@@ -63,7 +71,8 @@ impl Program for ProbeProgram {
 
     fn process(&self, ctx: &mut InvokeContext<'_>, data: &[u8]) -> Result<(), InstructionError> {
         ctx.consume(PROBE_UNITS)?;
-        let probe = Probe::try_from_slice(data).map_err(|_| InstructionError::InvalidInstructionData)?;
+        let probe =
+            Probe::try_from_slice(data).map_err(|_| InstructionError::InvalidInstructionData)?;
         run(ctx, probe)
     }
 }
@@ -75,12 +84,18 @@ fn run(ctx: &mut InvokeContext<'_>, probe: Probe) -> Result<(), InstructionError
         Probe::Move { from, to, lamports } => ctx.transfer_lamports(pos(from), pos(to), lamports),
         Probe::Mint { at, lamports } => {
             let account = ctx.account_mut(pos(at))?;
-            account.lamports = account.lamports.checked_add(lamports).ok_or(InstructionError::ArithmeticOverflow)?;
+            account.lamports = account
+                .lamports
+                .checked_add(lamports)
+                .ok_or(InstructionError::ArithmeticOverflow)?;
             Ok(())
         }
         Probe::Destroy { at, lamports } => {
             let account = ctx.account_mut(pos(at))?;
-            account.lamports = account.lamports.checked_sub(lamports).ok_or(InstructionError::InsufficientFunds)?;
+            account.lamports = account
+                .lamports
+                .checked_sub(lamports)
+                .ok_or(InstructionError::InsufficientFunds)?;
             Ok(())
         }
         Probe::Write { at, byte } => {
@@ -102,24 +117,38 @@ fn run(ctx: &mut InvokeContext<'_>, probe: Probe) -> Result<(), InstructionError
             Ok(())
         }
         Probe::Resize { at, len } => {
-            ctx.account_mut(pos(at))?.data.resize(usize::try_from(len).unwrap(), 0);
+            ctx.account_mut(pos(at))?
+                .data
+                .resize(usize::try_from(len).unwrap(), 0);
             Ok(())
         }
         Probe::Burn { units } => ctx.consume(units),
-        Probe::Call { program, accounts, then, seeds } => {
+        Probe::Call {
+            program,
+            accounts,
+            then,
+            seeds,
+        } => {
             let program_id = *ctx.key(pos(program))?;
             let mut metas = Vec::new();
             for (at, is_signer, is_writable) in accounts {
-                metas.push(AccountMeta { pubkey: *ctx.key(pos(at))?, is_signer, is_writable });
+                metas.push(AccountMeta {
+                    pubkey: *ctx.key(pos(at))?,
+                    is_signer,
+                    is_writable,
+                });
             }
             let ix = Instruction::new_with_borsh(program_id, &*then, metas);
             let seed_slices: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
-            let signer_seeds: Vec<&[&[u8]]> = seed_slices.iter().map(std::slice::from_ref).collect();
+            let signer_seeds: Vec<&[&[u8]]> =
+                seed_slices.iter().map(std::slice::from_ref).collect();
             ctx.invoke_signed(&ix, &signer_seeds)
         }
-        Probe::CallId { program_id } => {
-            ctx.invoke(&Instruction::new_with_borsh(Pubkey::new_from_array(program_id), &Probe::Noop, vec![]))
-        }
+        Probe::CallId { program_id } => ctx.invoke(&Instruction::new_with_borsh(
+            Pubkey::new_from_array(program_id),
+            &Probe::Noop,
+            vec![],
+        )),
         Probe::Recurse { depth } => {
             if depth == 0 {
                 return Ok(());
@@ -133,7 +162,11 @@ fn run(ctx: &mut InvokeContext<'_>, probe: Probe) -> Result<(), InstructionError
                     })
                 })
                 .collect::<Result<Vec<_>, InstructionError>>()?;
-            let ix = Instruction::new_with_borsh(*ctx.program_id(), &Probe::Recurse { depth: depth - 1 }, metas);
+            let ix = Instruction::new_with_borsh(
+                *ctx.program_id(),
+                &Probe::Recurse { depth: depth - 1 },
+                metas,
+            );
             ctx.invoke(&ix)
         }
         Probe::Fail { code } => Err(InstructionError::Custom(code)),
@@ -163,22 +196,40 @@ pub fn funded(harness: &mut Harness, lamports: u64) -> Keypair {
 }
 
 /// An account at a fresh address owned by `owner`.
-pub fn account_owned_by(harness: &mut Harness, owner: &Pubkey, lamports: u64, data: &[u8]) -> Pubkey {
+pub fn account_owned_by(
+    harness: &mut Harness,
+    owner: &Pubkey,
+    lamports: u64,
+    data: &[u8],
+) -> Pubkey {
     let key = Keypair::new().pubkey();
     harness.set_account(key, Account::with_data(lamports, data.to_vec(), owner));
     key
 }
 
 /// Signs `ixs` with `payer` (and `others`) over the latest blockhash.
-pub fn sign(harness: &Harness, payer: &Keypair, others: &[&Keypair], ixs: &[Instruction]) -> Transaction {
+pub fn sign(
+    harness: &Harness,
+    payer: &Keypair,
+    others: &[&Keypair],
+    ixs: &[Instruction],
+) -> Transaction {
     let mut signers = vec![payer];
     signers.extend_from_slice(others);
-    Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &signers, harness.latest_blockhash())
+    Transaction::new_signed_with_payer(
+        ixs,
+        Some(&payer.pubkey()),
+        &signers,
+        harness.latest_blockhash(),
+    )
 }
 
 /// Sends and returns just the error.
 pub fn send(harness: &mut Harness, tx: Transaction) -> Result<(), TransactionError> {
-    harness.send_transaction(tx).map(|_| ()).map_err(|failed| failed.err)
+    harness
+        .send_transaction(tx)
+        .map(|_| ())
+        .map_err(|failed| failed.err)
 }
 
 /// Signs over the latest blockhash and sends.
