@@ -67,7 +67,7 @@ use std::collections::HashMap;
 
 use braid_accounts_db::Pubkey;
 
-pub use self::hash::{KeyBuildHasher, KeyHasher};
+use self::hash::{KeyBuildHasher, LockKey, PassThroughBuild};
 pub use self::locks::THREADS_MAX;
 use self::locks::{LockTable, ThreadSet};
 use self::queue::{PendingQueue, QueueKey, QueuedTx};
@@ -86,7 +86,7 @@ pub const DEFAULT_AGE_LIMIT_ARRIVALS: u64 = 16_384;
 /// Default limit of transactions examined by one pass.
 pub const DEFAULT_SCAN_MAX_TXS: usize = 4_096;
 /// Default limit of unschedulable transactions in a row before a pass stops.
-pub const DEFAULT_SCAN_MISSES_MAX_TXS: usize = 256;
+pub const DEFAULT_SCAN_MISSES_MAX_TXS: usize = 64;
 /// Default limit of accounts one transaction may lock (the runtime's limit of keys).
 pub const DEFAULT_TX_ACCOUNTS_MAX: usize = 64;
 /// Spare lock lists kept for reuse per in-flight batch slot.
@@ -226,7 +226,7 @@ pub struct SchedulerMetrics {
 /// An account locked by an in-flight batch.
 #[derive(Clone, Copy, Debug)]
 struct LockedKey {
-    key: Pubkey,
+    key: LockKey,
     write: bool,
 }
 
@@ -357,10 +357,12 @@ pub struct Scheduler {
     dispatch: Dispatch,
     /// Accounts of transactions passed over in the current pass, with whether one of them
     /// writes it; empty between passes.
-    blocked: HashMap<Pubkey, bool, KeyBuildHasher>,
+    blocked: HashMap<LockKey, bool, PassThroughBuild>,
     /// Queue keys scheduled in the current pass, removed from the queue at its end.
     scheduled_keys: Vec<QueueKey>,
     metrics: SchedulerMetrics,
+    /// Hashes account keys once, as their transaction is queued.
+    key_hasher: KeyBuildHasher,
 }
 
 impl Scheduler {
@@ -409,6 +411,7 @@ impl Scheduler {
             blocked: HashMap::default(),
             scheduled_keys: Vec::new(),
             metrics: SchedulerMetrics::default(),
+            key_hasher: KeyBuildHasher::new(),
         })
     }
 
@@ -460,14 +463,8 @@ impl Scheduler {
                 accounts.push(key);
             }
         }
-        self.pending.push(
-            priority,
-            QueuedTx {
-                id,
-                accounts,
-                write_len,
-            },
-        );
+        let queued = QueuedTx::new(id, accounts, write_len, &self.key_hasher);
+        self.pending.push(priority, queued);
         self.metrics.pushed = self.metrics.pushed.saturating_add(1);
         Ok(())
     }
@@ -485,6 +482,7 @@ impl Scheduler {
             blocked,
             scheduled_keys,
             metrics,
+            key_hasher,
         } = self;
         metrics.passes = metrics.passes.saturating_add(1);
         let aged = pending.age(config.age_limit);
@@ -510,9 +508,10 @@ impl Scheduler {
                 locks,
                 blocked,
                 dispatch,
+                key_hasher,
             ) else {
-                for (account, write) in tx.accesses() {
-                    let blocked_write = blocked.entry(*account).or_insert(write);
+                for (account, write) in tx.accesses(key_hasher) {
+                    let blocked_write = blocked.entry(account).or_insert(write);
                     *blocked_write |= write;
                 }
                 misses = misses.saturating_add(1);
@@ -526,10 +525,10 @@ impl Scheduler {
                 metrics.batches_split = metrics.batches_split.saturating_add(1);
             }
             let batch = dispatch.open_batch(thread);
-            for (account, write) in tx.accesses() {
-                locks.lock(*account, write, thread, batch.id);
+            for (account, write) in tx.accesses(key_hasher) {
+                locks.lock(account, write, thread, batch.id);
                 batch.locks.push(LockedKey {
-                    key: *account,
+                    key: account,
                     write,
                 });
             }
@@ -630,14 +629,15 @@ fn place(
     all: ThreadSet,
     mode: BatchMode,
     locks: &LockTable,
-    blocked: &HashMap<Pubkey, bool, KeyBuildHasher>,
+    blocked: &HashMap<LockKey, bool, PassThroughBuild>,
     dispatch: &Dispatch,
+    key_hasher: &KeyBuildHasher,
 ) -> Option<Placement> {
     if !blocked.is_empty() {
-        for (account, write) in tx.accesses() {
+        for (account, write) in tx.accesses(key_hasher) {
             // A waiting transaction holds `account`: any access if it writes, writes if it reads.
             if blocked
-                .get(account)
+                .get(&account)
                 .is_some_and(|&blocked_write| blocked_write || write)
             {
                 return None;
@@ -646,8 +646,8 @@ fn place(
     }
     let mut threads = dispatch.available;
     let mut split_thread = None;
-    for (account, write) in tx.accesses() {
-        let access = locks.access(account, write, all);
+    for (account, write) in tx.accesses(key_hasher) {
+        let access = locks.access(&account, write, all);
         threads = threads.intersect(access.threads);
         if threads.is_empty() {
             return None;

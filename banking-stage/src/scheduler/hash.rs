@@ -1,13 +1,19 @@
-//! A seeded hasher for the lock table, fast because it only has to mix 32-byte keys.
+//! Hashing for the lock table: each account key is hashed once, when its transaction is
+//! queued, and every map afterwards reuses that hash.
 //!
 //! Account keys are mostly random already, so the hasher needs little mixing; but a
 //! transaction may name any 32 bytes as an account, so a hasher that looks at part of the
 //! key, or mixes without a secret, lets a sender pick keys that all land in one bucket.
-//! Each 16 bytes go through one folded 64×64→128 multiply with per-table random seeds
-//! (the construction of wyhash and foldhash), which costs a few nanoseconds per key.
-//! Scheduling never iterates a hash map, so the random seeds cannot change its output.
+//! Each 16 bytes go through one folded 64×64→128 multiply with per-scheduler random seeds
+//! (the construction of wyhash and foldhash), a few nanoseconds per key. The maps then key
+//! on [`LockKey`], which carries that hash, through a pass-through hasher: a transaction
+//! touches the lock table four times per account (check, lock, unlock, and the pass's
+//! blocked set), so hashing once saves most of the hashing work. Scheduling never iterates
+//! a hash map, so the random seeds cannot change its output.
 
-use std::hash::{BuildHasher, Hasher, RandomState};
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+
+use braid_accounts_db::Pubkey;
 
 /// Input words for drawing the two seeds from the standard library's random state.
 const SEED_INPUTS: [u64; 2] = [0x9e37_79b9_7f4a_7c15, 0x2545_f491_4f6c_dd1d];
@@ -64,6 +70,76 @@ fn folded_multiply(left: u64, right: u64) -> u64 {
     (product as u64) ^ (product.wrapping_shr(64) as u64)
 }
 
+/// An account key with its hash from the scheduler's [`KeyBuildHasher`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LockKey {
+    /// Compared first, so unequal keys usually differ at once.
+    hash: u64,
+    key: Pubkey,
+}
+
+impl LockKey {
+    /// Hashes `key` with `hasher`.
+    pub fn new(key: Pubkey, hasher: &KeyBuildHasher) -> Self {
+        // Straight to `write`: the derived `Hash` would also mix in the constant length.
+        let mut state = hasher.build_hasher();
+        state.write(key.as_array());
+        Self {
+            hash: state.finish(),
+            key,
+        }
+    }
+
+    /// A key whose hash [`LockKey::new`] computed before.
+    pub fn from_parts(hash: u64, key: Pubkey) -> Self {
+        Self { hash, key }
+    }
+
+    /// The hash.
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
+}
+
+impl Hash for LockKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// Builds [`PassThroughHasher`]s, for maps keyed by [`LockKey`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PassThroughBuild;
+
+impl BuildHasher for PassThroughBuild {
+    type Hasher = PassThroughHasher;
+
+    fn build_hasher(&self) -> PassThroughHasher {
+        PassThroughHasher(0)
+    }
+}
+
+/// Returns the `u64` it is given: the key was hashed already.
+#[derive(Clone, Copy, Debug)]
+pub struct PassThroughHasher(u64);
+
+impl Hasher for PassThroughHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only reached by keys other than `LockKey` and u64; mix them rather than misbehave.
+        for chunk in bytes.chunks(WORD_BYTES) {
+            self.0 = folded_multiply(self.0 ^ word(chunk), SEED_INPUTS[0]);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 fn word(bytes: &[u8]) -> u64 {
     let mut word = [0u8; WORD_BYTES];
     let len = bytes.len().min(WORD_BYTES);
@@ -79,12 +155,11 @@ impl KeyHasher {
 
 impl Hasher for KeyHasher {
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(CHUNK_BYTES);
-        for chunk in &mut chunks {
-            let (low, high) = chunk.split_at(WORD_BYTES);
-            self.mix(word(low), word(high));
+        let (chunks, rest) = bytes.as_chunks::<CHUNK_BYTES>();
+        for chunk in chunks {
+            let both = u128::from_le_bytes(*chunk);
+            self.mix(both as u64, both.wrapping_shr(64) as u64);
         }
-        let rest = chunks.remainder();
         if !rest.is_empty() {
             let (low, high) = rest.split_at(rest.len().min(WORD_BYTES));
             // The length in the high word keeps "ab" and "ab\0" apart.
@@ -125,6 +200,19 @@ mod tests {
             key[index] = 1;
             assert_ne!(build.hash_one(key), base, "byte {index} ignored");
         }
+    }
+
+    #[test]
+    fn lock_keys_carry_the_hash_through_the_map() {
+        let build = KeyBuildHasher::new();
+        let key = Pubkey::new_from_array([3; 32]);
+        let lock_key = LockKey::new(key, &build);
+        assert_eq!(PassThroughBuild.hash_one(lock_key), lock_key.hash);
+        assert_eq!(lock_key, LockKey::new(key, &build));
+        assert_ne!(
+            lock_key,
+            LockKey::new(Pubkey::new_from_array([4; 32]), &build)
+        );
     }
 
     #[test]

@@ -8,9 +8,7 @@
 
 use std::collections::HashMap;
 
-use braid_accounts_db::Pubkey;
-
-use super::hash::KeyBuildHasher;
+use super::hash::{LockKey, PassThroughBuild};
 
 /// Most banking threads one scheduler can feed (the width of [`ThreadSet`]).
 pub const THREADS_MAX: usize = 16;
@@ -139,12 +137,12 @@ pub struct Access {
 /// Account → locks held by in-flight batches. Free accounts have no entry.
 #[derive(Debug, Default)]
 pub struct LockTable {
-    accounts: HashMap<Pubkey, AccountLock, KeyBuildHasher>,
+    accounts: HashMap<LockKey, AccountLock, PassThroughBuild>,
 }
 
 impl LockTable {
     /// Where an access (a write when `write`) to `key` could run, out of `all` threads.
-    pub fn access(&self, key: &Pubkey, write: bool, all: ThreadSet) -> Access {
+    pub fn access(&self, key: &LockKey, write: bool, all: ThreadSet) -> Access {
         let Some(lock) = self.accounts.get(key) else {
             return Access {
                 threads: all,
@@ -173,7 +171,7 @@ impl LockTable {
     }
 
     /// Takes a lock for batch `batch` on `thread`; the caller has checked that it may.
-    pub fn lock(&mut self, key: Pubkey, write: bool, thread: usize, batch: u64) {
+    pub fn lock(&mut self, key: LockKey, write: bool, thread: usize, batch: u64) {
         let lock = self.accounts.entry(key).or_insert(AccountLock::FREE);
         let thread_byte = thread as u8;
         if write {
@@ -202,7 +200,7 @@ impl LockTable {
     }
 
     /// Releases a lock taken by [`LockTable::lock`].
-    pub fn unlock(&mut self, key: &Pubkey, write: bool, thread: usize) {
+    pub fn unlock(&mut self, key: &LockKey, write: bool, thread: usize) {
         let Some(lock) = self.accounts.get_mut(key) else {
             debug_assert!(false, "unlock of an account with no locks");
             return;
@@ -235,9 +233,11 @@ impl LockTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use braid_accounts_db::Pubkey;
 
-    fn key(byte: u8) -> Pubkey {
-        Pubkey::new_from_array([byte; 32])
+    fn key(byte: u8) -> LockKey {
+        // Any hash will do, as long as a key always has the same one.
+        LockKey::from_parts(u64::from(byte), Pubkey::new_from_array([byte; 32]))
     }
 
     #[test]

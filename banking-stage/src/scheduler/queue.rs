@@ -13,6 +13,11 @@ use std::collections::{BTreeMap, VecDeque};
 
 use braid_accounts_db::Pubkey;
 
+use super::hash::{KeyBuildHasher, LockKey};
+
+/// Accounts per transaction whose hashes are kept; later ones are hashed when needed.
+pub const HASHED_ACCOUNTS_INLINE: usize = 4;
+
 /// A position in the queue; smaller goes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct QueueKey {
@@ -36,29 +41,48 @@ pub struct QueuedTx {
     pub accounts: Vec<Pubkey>,
     /// How many of `accounts` are written.
     pub write_len: usize,
+    /// Hashes of the first [`HASHED_ACCOUNTS_INLINE`] accounts.
+    pub hashes: [u64; HASHED_ACCOUNTS_INLINE],
 }
 
 impl QueuedTx {
-    /// The written and the read accounts.
-    pub fn split(&self) -> (&[Pubkey], &[Pubkey]) {
-        self.accounts
-            .split_at(self.write_len.min(self.accounts.len()))
+    /// Takes `accounts` (written first, no duplicates) and hashes the first few.
+    pub fn new(id: u64, accounts: Vec<Pubkey>, write_len: usize, hasher: &KeyBuildHasher) -> Self {
+        let mut hashes = [0; HASHED_ACCOUNTS_INLINE];
+        for (hash, key) in hashes.iter_mut().zip(&accounts) {
+            *hash = LockKey::new(*key, hasher).hash();
+        }
+        Self {
+            id,
+            accounts,
+            write_len,
+            hashes,
+        }
     }
 
     /// Every account with whether it is written.
-    pub fn accesses(&self) -> impl Iterator<Item = (&Pubkey, bool)> {
-        let (writes, reads) = self.split();
-        writes
-            .iter()
-            .map(|key| (key, true))
-            .chain(reads.iter().map(|key| (key, false)))
+    pub fn accesses<'a>(
+        &'a self,
+        hasher: &'a KeyBuildHasher,
+    ) -> impl Iterator<Item = (LockKey, bool)> + 'a {
+        self.accounts.iter().enumerate().map(move |(index, key)| {
+            let lock_key = match self.hashes.get(index) {
+                Some(&hash) => LockKey::from_parts(hash, *key),
+                None => LockKey::new(*key, hasher),
+            };
+            (lock_key, index < self.write_len)
+        })
     }
 }
 
 /// Waiting transactions in scheduling order.
 #[derive(Debug, Default)]
 pub struct PendingQueue {
-    order: BTreeMap<QueueKey, QueuedTx>,
+    /// Queue position → index in `slots`; the transactions live outside the tree so its
+    /// nodes stay small and cache-friendly.
+    order: BTreeMap<QueueKey, u32>,
+    slots: Vec<Option<QueuedTx>>,
+    free_slots: Vec<u32>,
     /// The rank of each transaction by arrival, `None` once it has left the queue; index 0 is
     /// sequence number `arrivals_base`. Only aging reads it, to find a transaction's key.
     arrivals: VecDeque<Option<u64>>,
@@ -75,13 +99,25 @@ impl PendingQueue {
         let seq = self.next_seq;
         self.next_seq = self.next_seq.saturating_add(1);
         self.arrivals.push_back(Some(rank));
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(tx);
+                slot
+            }
+            None => {
+                // The caller bounds the queue far below u32::MAX transactions.
+                let slot = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+                self.slots.push(Some(tx));
+                slot
+            }
+        };
         self.order.insert(
             QueueKey {
                 tier: TIER_FRESH,
                 rank,
                 seq,
             },
-            tx,
+            slot,
         );
     }
 
@@ -98,14 +134,14 @@ impl PendingQueue {
                     rank,
                     seq,
                 };
-                if let Some(tx) = self.order.remove(&fresh) {
+                if let Some(slot) = self.order.remove(&fresh) {
                     self.order.insert(
                         QueueKey {
                             tier: TIER_AGED,
                             rank: 0,
                             seq,
                         },
-                        tx,
+                        slot,
                     );
                     moved = moved.saturating_add(1);
                 }
@@ -129,12 +165,18 @@ impl PendingQueue {
 
     /// Waiting transactions in scheduling order.
     pub fn iter(&self) -> impl Iterator<Item = (&QueueKey, &QueuedTx)> {
-        self.order.iter()
+        self.order.iter().filter_map(|(key, &slot)| {
+            let tx = self.slots.get(slot as usize)?.as_ref();
+            debug_assert!(tx.is_some(), "queue entry without its transaction");
+            Some((key, tx?))
+        })
     }
 
     /// Takes a transaction out of the queue.
     pub fn remove(&mut self, key: &QueueKey) -> Option<QueuedTx> {
-        let tx = self.order.remove(key)?;
+        let slot = self.order.remove(key)?;
+        let tx = self.slots.get_mut(slot as usize)?.take()?;
+        self.free_slots.push(slot);
         if let Some(index) = self.arrival_index(key.seq)
             && let Some(slot) = self.arrivals.get_mut(index)
         {
@@ -165,11 +207,7 @@ mod tests {
     use super::*;
 
     fn tx(id: u64) -> QueuedTx {
-        QueuedTx {
-            id,
-            accounts: Vec::new(),
-            write_len: 0,
-        }
+        QueuedTx::new(id, Vec::new(), 0, &KeyBuildHasher::new())
     }
 
     fn ids(queue: &PendingQueue) -> Vec<u64> {
