@@ -19,18 +19,17 @@
 //! block newer than the accounts, which [`Bank::open`] hands back for replay; the reverse
 //! order could leave committed accounts with no block to explain them.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use braid_accounts_db::{AccountsDb, KeyHasherBuilder, Options as AccountsDbOptions};
+use braid_accounts_db::{AccountsDb, Options as AccountsDbOptions};
 use braid_runtime::blockhash_queue::{BlockhashQueue, RECENT_BLOCKHASHES_MAX};
 use braid_runtime::executor::{ExecutedTransaction, Executor, ProcessedTransaction};
 use braid_runtime::invoke_context::Clock;
 use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::state_hash::LtHash;
 use braid_runtime::status_cache::StatusCache;
-use braid_runtime::{Hash, Pubkey, Signature, TransactionError};
+use braid_runtime::{Hash, Signature, TransactionError};
 use rayon::prelude::*;
 
 use crate::genesis::{Genesis, GenesisError};
@@ -127,9 +126,6 @@ pub struct Bank {
     state: LtHash,
     blockhashes: BlockhashQueue,
     status_cache: StatusCache,
-    /// Accounts written in the open slot. Iterated only to fold the state hash, a sum whose
-    /// value does not depend on the order.
-    written: HashSet<Pubkey, KeyHasherBuilder>,
     entries: Vec<Entry>,
     signatures: Vec<Signature>,
     transaction_count: u64,
@@ -232,7 +228,6 @@ impl Bank {
             state,
             blockhashes,
             status_cache: StatusCache::new(),
-            written: HashSet::with_hasher(KeyHasherBuilder::new()),
             entries: Vec::new(),
             signatures: Vec::new(),
             transaction_count: 0,
@@ -324,8 +319,12 @@ impl Bank {
 
     /// Undoes [`Bank::admit`] for a transaction that was rejected without paying.
     pub fn forget(&mut self, tx: &SanitizedTransaction) {
-        self.status_cache
-            .remove(&tx.message().recent_blockhash, tx.message_hash());
+        self.forget_message(&tx.message().recent_blockhash, tx.message_hash());
+    }
+
+    /// [`Bank::forget`] by the message's recent blockhash and hash.
+    pub fn forget_message(&mut self, blockhash: &Hash, message_hash: &Hash) {
+        self.status_cache.remove(blockhash, message_hash);
     }
 
     /// Executes `tx` against the open slot and stores its writes: what a banking thread does
@@ -350,9 +349,17 @@ impl Bank {
         tx: &SanitizedTransaction,
         executed: &ExecutedTransaction,
     ) {
-        self.written
-            .extend(executed.writes.iter().map(|(key, _)| *key));
-        self.signatures.push(*tx.signature());
+        self.record_signed(wire, *tx.signature(), executed);
+    }
+
+    /// [`Bank::record`] for a transaction already dropped: its wire bytes and signature.
+    pub fn record_signed(
+        &mut self,
+        wire: Vec<u8>,
+        signature: Signature,
+        executed: &ExecutedTransaction,
+    ) {
+        self.signatures.push(signature);
         self.entries.push(Entry {
             transaction: wire,
             status: if executed.status.is_ok() {
@@ -372,8 +379,9 @@ impl Bank {
     pub fn commit_slot(&mut self) -> Result<SlotCommit, BankError> {
         let slot = self.slot;
         // Hashing each written account's old and new value dominates a commit; the sum is
-        // order-independent, so it folds on all cores.
-        let written: Vec<Pubkey> = std::mem::take(&mut self.written).into_iter().collect();
+        // order-independent, so it folds on all cores, in whatever order accounts-db lists
+        // the slot's writes.
+        let written = self.db.open_slot_keys();
         let db = &self.db;
         let delta = written
             .par_iter()

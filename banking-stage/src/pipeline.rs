@@ -186,6 +186,37 @@ impl Shared {
 struct Verified {
     wire: Vec<u8>,
     tx: SanitizedTransaction,
+    /// Declared locks and priority, computed in the parallel sigverify stage so the single
+    /// scheduler thread only moves them.
+    writes: Vec<braid_runtime::Pubkey>,
+    reads: Vec<braid_runtime::Pubkey>,
+    priority: u64,
+}
+
+impl Verified {
+    fn new(wire: Vec<u8>, tx: SanitizedTransaction) -> Self {
+        let priority = braid_runtime::compute_budget::ComputeBudget::from_message(tx.message())
+            .map_or(0, |budget| budget.compute_unit_price);
+        let writes = tx.writable_keys().copied().collect();
+        let reads = tx.readonly_keys().copied().collect();
+        Self {
+            wire,
+            tx,
+            writes,
+            reads,
+            priority,
+        }
+    }
+}
+
+/// A transaction a banking thread is done with: what the scheduler thread records. The
+/// parsed transaction is dropped on the banking thread, which has cycles to spare.
+struct Completed {
+    wire: Vec<u8>,
+    signature: Signature,
+    blockhash: Hash,
+    message_hash: Hash,
+    processed: ProcessedTransaction,
 }
 
 struct Work {
@@ -196,7 +227,7 @@ struct Work {
 
 struct Done {
     batch_id: u64,
-    results: Vec<(Verified, ProcessedTransaction)>,
+    results: Vec<Completed>,
     error: Option<braid_accounts_db::Error>,
 }
 
@@ -401,39 +432,47 @@ fn sigverify_loop(
             }
         }
         let started = Instant::now();
-        let parsed: Vec<(Vec<u8>, Result<SanitizedTransaction, TransactionError>)> = chunk
+        // Parse, sanitize and extract lock sets on all cores; order is kept.
+        let parsed: Vec<Result<Verified, (Vec<u8>, TransactionError)>> = chunk
             .into_par_iter()
-            .map(|wire| {
-                let tx =
-                    SanitizedTransaction::try_from_bytes(&wire).map_err(TransactionError::from);
-                (wire, tx)
+            .map(|wire| match SanitizedTransaction::try_from_bytes(&wire) {
+                Ok(tx) => Ok(Verified::new(wire, tx)),
+                Err(error) => Err((wire, error.into())),
             })
             .collect();
-        let ok: Vec<&SanitizedTransaction> = parsed
-            .iter()
-            .filter_map(|(_, tx)| tx.as_ref().ok())
-            .collect();
-        let mut verdicts = if sigverify {
-            let owned: Vec<SanitizedTransaction> = ok.iter().map(|tx| (*tx).clone()).collect();
-            braid_runtime::sigverify::verify_batch_par(&owned).into_iter()
+        let verdicts = if sigverify {
+            let txs: Vec<&SanitizedTransaction> = parsed
+                .iter()
+                .filter_map(|p| p.as_ref().ok())
+                .map(|v| &v.tx)
+                .collect();
+            braid_runtime::sigverify::verify_batch_par(&txs)
         } else {
-            vec![Ok(()); ok.len()].into_iter()
+            Vec::new()
         };
         shared
             .counters
             .sigverify_ns
             .fetch_add(elapsed_ns(started), Ordering::Relaxed);
+        let mut verdicts = verdicts.into_iter();
         let mut out = Vec::with_capacity(parsed.len());
-        for (wire, tx) in parsed {
-            let outcome = tx.and_then(|tx| {
-                verdicts
-                    .next()
-                    .unwrap_or(Err(TransactionError::SignatureFailure))
-                    .map(|()| tx)
+        for parsed in parsed {
+            let outcome = parsed.and_then(|verified| {
+                let verdict = if sigverify {
+                    verdicts
+                        .next()
+                        .unwrap_or(Err(TransactionError::SignatureFailure))
+                } else {
+                    Ok(())
+                };
+                match verdict {
+                    Ok(()) => Ok(verified),
+                    Err(error) => Err((verified.wire, error)),
+                }
             });
             match outcome {
-                Ok(tx) => out.push(Verified { wire, tx }),
-                Err(error) => {
+                Ok(verified) => out.push(verified),
+                Err((wire, error)) => {
                     shared.counters.rejected.fetch_add(1, Ordering::Relaxed);
                     let signature = signature_of(&wire);
                     let _ = events.send(Event::Rejected { signature, error });
@@ -472,7 +511,13 @@ fn banking_loop(
         let mut error = None;
         for verified in batch.txs {
             match Bank::execute_and_store(db, executor, batch.slot, &verified.tx) {
-                Ok(processed) => results.push((verified, processed)),
+                Ok(processed) => results.push(Completed {
+                    signature: *verified.tx.signature(),
+                    blockhash: verified.tx.message().recent_blockhash,
+                    message_hash: *verified.tx.message_hash(),
+                    wire: verified.wire,
+                    processed,
+                }),
                 Err(store_error) => {
                     error = Some(store_error);
                     break;
@@ -618,11 +663,12 @@ impl SchedulerLoop {
         let _ = self.scheduler.complete(done.batch_id);
         self.in_flight.remove(&done.batch_id);
         let slot = self.bank.slot();
-        for (verified, processed) in done.results {
-            let signature = *verified.tx.signature();
-            match processed {
+        for completed in done.results {
+            let signature = completed.signature;
+            match completed.processed {
                 Ok(executed) => {
-                    self.bank.record(verified.wire, &verified.tx, &executed);
+                    self.bank
+                        .record_signed(completed.wire, signature, &executed);
                     let counters = &self.shared.counters;
                     counters.processed.fetch_add(1, Ordering::Relaxed);
                     self.metrics.committed = self.metrics.committed.saturating_add(1);
@@ -637,7 +683,8 @@ impl SchedulerLoop {
                     });
                 }
                 Err(error) => {
-                    self.bank.forget(&verified.tx);
+                    self.bank
+                        .forget_message(&completed.blockhash, &completed.message_hash);
                     self.shared
                         .counters
                         .rejected
@@ -682,7 +729,7 @@ impl SchedulerLoop {
         }
     }
 
-    fn admit_one(&mut self, verified: Verified) {
+    fn admit_one(&mut self, mut verified: Verified) {
         if let Err(error) = self.bank.admit(&verified.tx) {
             self.shared
                 .counters
@@ -695,14 +742,11 @@ impl SchedulerLoop {
         }
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
-        let priority =
-            braid_runtime::compute_budget::ComputeBudget::from_message(verified.tx.message())
-                .map_or(0, |budget| budget.compute_unit_price);
         let pending = PendingTx {
             id,
-            priority,
-            writes: verified.tx.writable_keys().copied().collect(),
-            reads: verified.tx.readonly_keys().copied().collect(),
+            priority: verified.priority,
+            writes: std::mem::take(&mut verified.writes),
+            reads: std::mem::take(&mut verified.reads),
         };
         if let Err(error) = self.scheduler.push(pending) {
             // Admission stops at half of pending_max and sanitize caps accounts at the

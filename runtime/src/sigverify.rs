@@ -76,6 +76,7 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use rayon::prelude::*;
 use sha2::{Digest, Sha512};
+use std::borrow::Borrow;
 
 use crate::sanitized::SanitizedTransaction;
 use crate::{Pubkey, Signature, TransactionError};
@@ -246,7 +247,13 @@ pub fn verify_transaction(tx: &SanitizedTransaction) -> Result<(), TransactionEr
 /// falling back to single verification for each transaction of a batch that fails, so only
 /// the bad ones are rejected. Results are in input order and identical to
 /// [`verify_transaction`]'s.
-pub fn verify_batch(txs: &[SanitizedTransaction]) -> Vec<Result<(), TransactionError>> {
+///
+/// Takes owned transactions or references (`&[SanitizedTransaction]` or
+/// `&[&SanitizedTransaction]`), so a caller holding them inside its own records need not
+/// copy them.
+pub fn verify_batch<T: Borrow<SanitizedTransaction>>(
+    txs: &[T],
+) -> Vec<Result<(), TransactionError>> {
     let mut results = Vec::with_capacity(txs.len());
     for chunk in txs.chunks(BATCH_TRANSACTIONS_MAX) {
         verify_chunk(chunk, &mut results);
@@ -255,7 +262,9 @@ pub fn verify_batch(txs: &[SanitizedTransaction]) -> Vec<Result<(), TransactionE
 }
 
 /// [`verify_batch`] with chunks spread over rayon's thread pool.
-pub fn verify_batch_par(txs: &[SanitizedTransaction]) -> Vec<Result<(), TransactionError>> {
+pub fn verify_batch_par<T: Borrow<SanitizedTransaction> + Sync>(
+    txs: &[T],
+) -> Vec<Result<(), TransactionError>> {
     txs.par_chunks(BATCH_TRANSACTIONS_MAX)
         .flat_map_iter(|chunk| {
             let mut results = Vec::with_capacity(chunk.len());
@@ -266,13 +275,17 @@ pub fn verify_batch_par(txs: &[SanitizedTransaction]) -> Vec<Result<(), Transact
 }
 
 /// Verifies one chunk, appending one result per transaction to `results`.
-fn verify_chunk(chunk: &[SanitizedTransaction], results: &mut Vec<Result<(), TransactionError>>) {
-    let signature_count = chunk.iter().map(SanitizedTransaction::num_signatures).sum();
+fn verify_chunk<T: Borrow<SanitizedTransaction>>(
+    chunk: &[T],
+    results: &mut Vec<Result<(), TransactionError>>,
+) {
+    let signature_count = chunk.iter().map(|tx| tx.borrow().num_signatures()).sum();
     let mut screened = Vec::with_capacity(signature_count);
     // Per transaction, the range of its signatures in `screened`, or `None` if one of them
     // broke an input rule.
     let mut spans = Vec::with_capacity(chunk.len());
     for tx in chunk {
+        let tx = tx.borrow();
         let start = screened.len();
         let message = tx.message_bytes();
         let passed = tx
