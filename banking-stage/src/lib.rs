@@ -4,4 +4,5 @@ pub mod bank;
 pub mod genesis;
 pub mod ledger;
 pub mod pipeline;
+pub mod rpc;
 pub mod scheduler;

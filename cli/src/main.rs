@@ -1,12 +1,796 @@
 //! `braid`: the command line. Thin: parse arguments, call the libraries, print.
+//!
+//! Every command returns `Result<Output, String>`: the error is one readable line (what
+//! failed and why) printed on stderr with a non-zero exit status; user mistakes never panic.
+//! With `--output json` a command prints exactly one JSON object on stdout.
 
-use clap::Parser;
+mod programs;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use braid_banking_stage::rpc::client::{CONFIRM_TIMEOUT_DEFAULT, ClientError, RpcClient};
+use braid_banking_stage::rpc::types::RpcSignatureStatus;
+use braid_banking_stage::rpc::{LAMPORTS_PER_SOL, Node, NodeConfig, RPC_PORT_DEFAULT};
+use braid_runtime::keypair::{Keypair, read_keypair_file, write_keypair_file};
+use braid_runtime::{Instruction, Pubkey, Transaction};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+
+/// The default node URL.
+const URL_DEFAULT: &str = "http://127.0.0.1:8899";
+/// The default keypair, relative to the home directory.
+const KEYPAIR_PATH_DEFAULT: &str = ".config/braid/id.json";
+/// How often the node's status line is refreshed.
+const STATUS_REFRESH_INTERVAL: Duration = Duration::from_secs(1);
+/// Lamports a new mint account holds. Braid has no rent, but an account needs lamports to
+/// exist; this is what Solana charges for rent exemption, so balances look familiar.
+const MINT_ACCOUNT_LAMPORTS: u64 = 1_461_600;
+/// Lamports a new token account holds (see [`MINT_ACCOUNT_LAMPORTS`]).
+const TOKEN_ACCOUNT_LAMPORTS: u64 = 2_039_280;
+/// Lamports a new price feed holds (see [`MINT_ACCOUNT_LAMPORTS`]).
+const FEED_ACCOUNT_LAMPORTS: u64 = 1_000_000;
+/// How often the node checks for Ctrl-C between refreshes.
+const SHUTDOWN_POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Braid: a declared-account transaction runtime.
 #[derive(Parser)]
 #[command(name = "braid", version, about)]
-struct Cli {}
+struct Cli {
+    /// JSON-RPC URL of the node.
+    #[arg(short = 'u', long, global = true, default_value = URL_DEFAULT)]
+    url: String,
+    /// Keypair file paying for and signing transactions [default: ~/.config/braid/id.json].
+    #[arg(short = 'k', long, global = true)]
+    keypair: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Display)]
+    output: OutputFormat,
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    let _cli = Cli::parse();
+/// How results are printed.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// Readable lines.
+    Display,
+    /// One JSON object.
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Manage keypairs.
+    #[command(subcommand)]
+    Keygen(KeygenCommand),
+    /// Print the address (base58 public key) of the keypair.
+    Address,
+    /// Run a local node: the banking pipeline on a ledger, served over JSON-RPC.
+    Node {
+        /// Ledger directory (created if missing).
+        #[arg(long)]
+        ledger: PathBuf,
+        /// Wipe the ledger first.
+        #[arg(long)]
+        reset: bool,
+        /// JSON-RPC port on 127.0.0.1 (0 picks a free port).
+        #[arg(long, default_value_t = RPC_PORT_DEFAULT)]
+        rpc_port: u16,
+    },
+    /// Print an account's balance in lamports.
+    Balance {
+        /// The account [default: the keypair's address].
+        pubkey: Option<Pubkey>,
+    },
+    /// Ask the node's faucet for lamports.
+    Airdrop {
+        /// Lamports to request.
+        lamports: u64,
+        /// The recipient [default: the keypair's address].
+        pubkey: Option<Pubkey>,
+    },
+    /// Transfer lamports from the keypair's account.
+    Transfer {
+        /// The recipient.
+        to: Pubkey,
+        /// Lamports to send.
+        lamports: u64,
+    },
+    /// Print an account.
+    Account {
+        /// The account.
+        pubkey: Pubkey,
+    },
+    /// SPL-token operations; the keypair pays and is the authority.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Price-feed operations; the keypair pays and is the feed's authority.
+    #[command(subcommand)]
+    Oracle(OracleCommand),
+    /// Ledger maintenance.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Run the load generator: pre-signed transactions through the full pipeline.
+    Bench(BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum OracleCommand {
+    /// Create a price feed whose authority is the keypair.
+    CreateFeed {
+        /// Decimal exponent of prices (e.g. -6: a price of 1500000 means 1.5).
+        #[arg(long, default_value_t = -6, allow_hyphen_values = true)]
+        exponent: i32,
+    },
+    /// Publish a price.
+    SetPrice {
+        /// The feed.
+        feed: Pubkey,
+        /// The price, in units of 10^exponent.
+        #[arg(allow_hyphen_values = true)]
+        price: i64,
+        /// Confidence interval, in the same units.
+        #[arg(long, default_value_t = 0)]
+        confidence: u64,
+    },
+}
+
+/// `braid bench` flags (see `braid_benches::BenchConfig`).
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// What the transactions do.
+    #[arg(long, value_enum, default_value_t = braid_benches::Workload::Transfer)]
+    workload: braid_benches::Workload,
+    /// Generated accounts.
+    #[arg(long, default_value_t = BENCH_DEFAULTS.accounts)]
+    accounts: usize,
+    /// Pools (AMM-style workloads).
+    #[arg(long, default_value_t = BENCH_DEFAULTS.pools)]
+    pools: usize,
+    /// Share of transactions touching one hot account, 0 to 1.
+    #[arg(long, default_value_t = BENCH_DEFAULTS.hot_ratio)]
+    hot_ratio: f64,
+    /// Transactions to send.
+    #[arg(long, default_value_t = BENCH_DEFAULTS.txs)]
+    txs: usize,
+    /// Banking threads.
+    #[arg(long, default_value_t = BENCH_DEFAULTS.threads)]
+    threads: usize,
+    /// Seed for keys and transactions.
+    #[arg(long, default_value_t = BENCH_DEFAULTS.seed)]
+    seed: u64,
+    /// Skip signature verification.
+    #[arg(long)]
+    no_sigverify: bool,
+    /// Reference executor: one thread, block order, no scheduler.
+    #[arg(long)]
+    serial: bool,
+    /// Ledger directory [default: a temporary directory].
+    #[arg(long)]
+    ledger: Option<PathBuf>,
+    /// Print exactly one JSON object (same as `--output json`).
+    #[arg(long)]
+    json: bool,
+}
+
+/// The load generator's defaults, shown in `--help`.
+const BENCH_DEFAULTS: BenchDefaults = BenchDefaults {
+    accounts: 10_000,
+    pools: 16,
+    hot_ratio: 0.0,
+    txs: 200_000,
+    threads: 2,
+    seed: 42,
+};
+
+/// Defaults for [`BenchArgs`] (kept equal to `BenchConfig::default()`, checked by a test).
+struct BenchDefaults {
+    accounts: usize,
+    pools: usize,
+    hot_ratio: f64,
+    txs: usize,
+    threads: usize,
+    seed: u64,
+}
+
+#[derive(Subcommand)]
+enum KeygenCommand {
+    /// Write a new keypair file (Solana's format: a JSON array of 64 numbers).
+    New {
+        /// The file to write.
+        #[arg(short = 'o', long)]
+        outfile: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a mint whose authority is the keypair.
+    CreateMint {
+        /// Decimal places of the token.
+        #[arg(long, default_value_t = 9)]
+        decimals: u8,
+    },
+    /// Create a token account for a mint.
+    CreateAccount {
+        /// The mint.
+        mint: Pubkey,
+        /// The account's owner [default: the keypair's address].
+        #[arg(long)]
+        owner: Option<Pubkey>,
+    },
+    /// Mint tokens (in base units) into a token account.
+    Mint {
+        /// The mint.
+        mint: Pubkey,
+        /// The destination token account.
+        account: Pubkey,
+        /// Amount in base units.
+        amount: u64,
+    },
+    /// Transfer tokens (in base units) from a token account the keypair owns.
+    Transfer {
+        /// The source token account.
+        source: Pubkey,
+        /// The destination token account.
+        destination: Pubkey,
+        /// Amount in base units.
+        amount: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Replay a ledger from genesis and check every bank hash.
+    Verify {
+        /// Ledger directory.
+        #[arg(long)]
+        ledger: PathBuf,
+    },
+}
+
+/// Prints `text` and a newline on stdout; a closed stdout is not worth a panic.
+fn print_line(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
+}
+
+/// What a command prints: a readable text and the same facts as JSON.
+struct Output {
+    text: String,
+    json: Value,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Per-slot metrics and other diagnostics go to stderr when asked for, e.g.
+    // `RUST_LOG=braid::slot=info braid node ...`; silent otherwise.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let mut format = cli.output;
+    if let Command::Bench(args) = &cli.command {
+        if args.json {
+            format = OutputFormat::Json;
+        }
+        return finish(bench(args, format), format);
+    }
+    finish(run(cli), format)
+}
+
+fn finish(result: Result<Output, String>, format: OutputFormat) -> ExitCode {
+    match result {
+        Ok(output) => {
+            match format {
+                OutputFormat::Display => print_line(&output.text),
+                OutputFormat::Json => print_line(&output.json.to_string()),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<Output, String> {
+    let context = Context {
+        url: cli.url,
+        keypair: cli.keypair,
+    };
+    match cli.command {
+        Command::Keygen(KeygenCommand::New { outfile, force }) => keygen_new(&outfile, force),
+        Command::Address => {
+            let pubkey = context.signer()?.pubkey();
+            Ok(Output {
+                text: pubkey.to_string(),
+                json: json!({"pubkey": pubkey.to_string()}),
+            })
+        }
+        Command::Node {
+            ledger,
+            reset,
+            rpc_port,
+        } => node(&ledger, reset, rpc_port),
+        Command::Balance { pubkey } => {
+            let pubkey = match pubkey {
+                Some(pubkey) => pubkey,
+                None => context.signer()?.pubkey(),
+            };
+            let lamports = context
+                .client()
+                .get_balance(&pubkey)
+                .map_err(|e| e.to_string())?;
+            Ok(Output {
+                text: format!("{lamports} lamports ({} SOL)", sol(lamports)),
+                json: json!({"pubkey": pubkey.to_string(), "lamports": lamports}),
+            })
+        }
+        Command::Airdrop { lamports, pubkey } => {
+            let pubkey = match pubkey {
+                Some(pubkey) => pubkey,
+                None => context.signer()?.pubkey(),
+            };
+            let client = context.client();
+            let signature = client
+                .request_airdrop(&pubkey, lamports)
+                .map_err(|e| format!("airdrop failed: {e}"))?;
+            let status = client
+                .confirm_transaction(
+                    &signature,
+                    braid_banking_stage::rpc::types::ConfirmationStatus::Confirmed,
+                    CONFIRM_TIMEOUT_DEFAULT,
+                )
+                .map_err(|e| format!("airdrop failed: {e}"))?;
+            let balance = client.get_balance(&pubkey).map_err(|e| e.to_string())?;
+            let mut output = confirmed(&signature.to_string(), &status);
+            output.text = format!("{}\nbalance: {balance} lamports", output.text);
+            extend(
+                &mut output.json,
+                json!({"pubkey": pubkey.to_string(), "lamports": lamports, "balance": balance}),
+            );
+            Ok(output)
+        }
+        Command::Transfer { to, lamports } => {
+            let payer = context.signer()?;
+            let instruction =
+                braid_program_system::instruction::transfer(&payer.pubkey(), &to, lamports);
+            let mut output = context
+                .send(&[instruction], &payer, &[])
+                .map_err(|e| format!("transfer failed: {e}"))?;
+            extend(
+                &mut output.json,
+                json!({"from": payer.pubkey().to_string(), "to": to.to_string(), "lamports": lamports}),
+            );
+            Ok(output)
+        }
+        Command::Account { pubkey } => {
+            let info = context
+                .client()
+                .get_account_info(&pubkey)
+                .map_err(|e| e.to_string())?;
+            let Some(info) = info else {
+                return Err(format!("account {pubkey} does not exist"));
+            };
+            let text = format!(
+                "address: {pubkey}\nlamports: {}\nowner: {}\nexecutable: {}\ndata ({} bytes, base64): {}",
+                info.lamports, info.owner, info.executable, info.space, info.data.0
+            );
+            let mut json = serde_json::to_value(&info).map_err(|e| e.to_string())?;
+            extend(&mut json, json!({"pubkey": pubkey.to_string()}));
+            Ok(Output { text, json })
+        }
+        Command::Token(command) => token(&context, command),
+        Command::Oracle(command) => oracle(&context, command),
+        Command::Bench(_) => unreachable!("bench is dispatched in main"),
+        Command::Ledger(LedgerCommand::Verify { ledger }) => {
+            let executor = Arc::new(braid_runtime::executor::Executor::new(
+                programs::programs(),
+                braid_runtime::executor::ExecutorConfig {
+                    log_messages: false,
+                },
+            ));
+            let (slot, bank_hash) = braid_banking_stage::bank::verify_ledger(&ledger, executor)
+                .map_err(|e| format!("ledger {} failed verification: {e}", ledger.display()))?;
+            Ok(Output {
+                text: format!("ledger verified: last slot {slot}, bank hash {bank_hash}"),
+                json: json!({"ok": true, "slot": slot, "bank_hash": bank_hash.to_string()}),
+            })
+        }
+    }
+}
+
+/// Where to reach the node and who signs.
+struct Context {
+    url: String,
+    keypair: Option<PathBuf>,
+}
+
+impl Context {
+    fn keypair_path(&self) -> Result<PathBuf, String> {
+        if let Some(path) = &self.keypair {
+            return Ok(path.clone());
+        }
+        let home = std::env::var_os("HOME").ok_or("no --keypair given and $HOME is not set")?;
+        Ok(PathBuf::from(home).join(KEYPAIR_PATH_DEFAULT))
+    }
+
+    fn signer(&self) -> Result<Keypair, String> {
+        let path = self.keypair_path()?;
+        read_keypair_file(&path).map_err(|e| format!("cannot use keypair {}: {e}", path.display()))
+    }
+
+    fn client(&self) -> RpcClient {
+        RpcClient::new(self.url.clone())
+    }
+
+    /// Signs `instructions` with `payer` and `extra` signers, sends them and waits for
+    /// confirmation.
+    fn send(
+        &self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        extra: &[&Keypair],
+    ) -> Result<Output, ClientError> {
+        let client = self.client();
+        let blockhash = client.get_latest_blockhash()?;
+        let mut signers = vec![payer];
+        signers.extend_from_slice(extra);
+        let tx = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&payer.pubkey()),
+            &signers,
+            blockhash,
+        );
+        let (signature, status) =
+            client.send_and_confirm_transaction(&tx, CONFIRM_TIMEOUT_DEFAULT)?;
+        Ok(confirmed(&signature.to_string(), &status))
+    }
+}
+
+/// The output of a confirmed transaction.
+fn confirmed(signature: &str, status: &RpcSignatureStatus) -> Output {
+    let level = serde_json::to_value(status.confirmation_status).unwrap_or(Value::Null);
+    let level_text = level.as_str().unwrap_or("confirmed").to_owned();
+    Output {
+        text: format!(
+            "signature: {signature}\n{level_text} in slot {}",
+            status.slot
+        ),
+        json: json!({"signature": signature, "slot": status.slot, "confirmationStatus": level}),
+    }
+}
+
+/// Adds `more`'s fields to the JSON object `json`.
+fn extend(json: &mut Value, more: Value) {
+    if let (Value::Object(target), Value::Object(source)) = (json, more) {
+        target.extend(source);
+    }
+}
+
+/// Lamports as SOL, for display only.
+fn sol(lamports: u64) -> String {
+    let whole = lamports.checked_div(LAMPORTS_PER_SOL).unwrap_or(0);
+    let fraction = lamports.checked_rem(LAMPORTS_PER_SOL).unwrap_or(0);
+    let fraction = format!("{fraction:09}");
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() {
+        whole.to_string()
+    } else {
+        format!("{whole}.{fraction}")
+    }
+}
+
+fn keygen_new(outfile: &Path, force: bool) -> Result<Output, String> {
+    if outfile.exists() && !force {
+        return Err(format!(
+            "{} already exists: pass --force to overwrite it",
+            outfile.display()
+        ));
+    }
+    let keypair = Keypair::new();
+    write_keypair_file(&keypair, outfile).map_err(|e| format!("cannot write keypair: {e}"))?;
+    let pubkey = keypair.pubkey().to_string();
+    Ok(Output {
+        text: format!(
+            "Wrote new keypair to {}\npubkey: {pubkey}",
+            outfile.display()
+        ),
+        json: json!({"pubkey": pubkey, "outfile": outfile.display().to_string()}),
+    })
+}
+
+fn node(ledger: &Path, reset: bool, rpc_port: u16) -> Result<Output, String> {
+    let mut config = NodeConfig::new(ledger, rpc_port);
+    config.reset = reset;
+    let node = Node::start(config, programs::programs())
+        .map_err(|e| format!("cannot start the node: {e}"))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let handler_stop = Arc::clone(&stop);
+    ctrlc::set_handler(move || handler_stop.store(true, Ordering::Release))
+        .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
+    // The URL goes to stdout first, so scripts can find a node started on port 0. A reader
+    // that closes the pipe afterwards must not bring the node down, so write errors are
+    // ignored rather than panicking as println! would.
+    let faucet = node
+        .faucet()
+        .map_or_else(|| "none".to_owned(), |faucet| faucet.to_string());
+    print_line(&format!(
+        "JSON-RPC listening on {}\nfaucet: {faucet}\nledger: {}",
+        node.rpc_url(),
+        ledger.display()
+    ));
+    let shared = Arc::clone(node.shared());
+    let (mut last_count, mut last_time) = (shared.transaction_count(), Instant::now());
+    while !stop.load(Ordering::Acquire) {
+        std::thread::sleep(SHUTDOWN_POLL_INTERVAL);
+        let elapsed = last_time.elapsed();
+        if elapsed < STATUS_REFRESH_INTERVAL {
+            continue;
+        }
+        let count = shared.transaction_count();
+        let tps = count.saturating_sub(last_count) as f64 / elapsed.as_secs_f64();
+        eprint!(
+            "\rslot {:>8}  transactions {:>10}  tps {:>9.0}   ",
+            shared.slot(),
+            count,
+            tps
+        );
+        (last_count, last_time) = (count, Instant::now());
+    }
+    eprintln!("\nshutting down: committing the open slot");
+    let slot = shared.slot();
+    node.shutdown()
+        .map_err(|e| format!("node shutdown failed: {e}"))?;
+    Ok(Output {
+        text: format!("node stopped at slot {slot}"),
+        json: json!({"stopped": true, "slot": slot}),
+    })
+}
+
+fn token(context: &Context, command: TokenCommand) -> Result<Output, String> {
+    use braid_program_token::instruction as token;
+    let payer = context.signer()?;
+    match command {
+        TokenCommand::CreateMint { decimals } => {
+            let mint = Keypair::new();
+            let instructions = [
+                braid_program_system::instruction::create_account(
+                    &payer.pubkey(),
+                    &mint.pubkey(),
+                    MINT_ACCOUNT_LAMPORTS,
+                    braid_program_token::MINT_LEN as u64,
+                    &braid_program_token::ID,
+                ),
+                token::initialize_mint2(&mint.pubkey(), &payer.pubkey(), None, decimals),
+            ];
+            let mut output = context
+                .send(&instructions, &payer, &[&mint])
+                .map_err(|e| format!("create-mint failed: {e}"))?;
+            output.text = format!("mint: {}\n{}", mint.pubkey(), output.text);
+            extend(
+                &mut output.json,
+                json!({"mint": mint.pubkey().to_string(), "decimals": decimals}),
+            );
+            Ok(output)
+        }
+        TokenCommand::CreateAccount { mint, owner } => {
+            let owner = owner.unwrap_or_else(|| payer.pubkey());
+            let account = Keypair::new();
+            let instructions = [
+                braid_program_system::instruction::create_account(
+                    &payer.pubkey(),
+                    &account.pubkey(),
+                    TOKEN_ACCOUNT_LAMPORTS,
+                    braid_program_token::ACCOUNT_LEN as u64,
+                    &braid_program_token::ID,
+                ),
+                token::initialize_account3(&account.pubkey(), &mint, &owner),
+            ];
+            let mut output = context
+                .send(&instructions, &payer, &[&account])
+                .map_err(|e| format!("create-account failed: {e}"))?;
+            output.text = format!("account: {}\n{}", account.pubkey(), output.text);
+            extend(
+                &mut output.json,
+                json!({"account": account.pubkey().to_string(), "mint": mint.to_string(), "owner": owner.to_string()}),
+            );
+            Ok(output)
+        }
+        TokenCommand::Mint {
+            mint,
+            account,
+            amount,
+        } => {
+            let instruction = token::mint_to(&mint, &account, &payer.pubkey(), amount);
+            let mut output = context
+                .send(&[instruction], &payer, &[])
+                .map_err(|e| format!("mint failed: {e}"))?;
+            extend(
+                &mut output.json,
+                json!({"mint": mint.to_string(), "account": account.to_string(), "amount": amount}),
+            );
+            Ok(output)
+        }
+        TokenCommand::Transfer {
+            source,
+            destination,
+            amount,
+        } => {
+            let instruction = token::transfer(&source, &destination, &payer.pubkey(), amount);
+            let mut output = context
+                .send(&[instruction], &payer, &[])
+                .map_err(|e| format!("token transfer failed: {e}"))?;
+            extend(
+                &mut output.json,
+                json!({"source": source.to_string(), "destination": destination.to_string(), "amount": amount}),
+            );
+            Ok(output)
+        }
+    }
+}
+
+fn oracle(context: &Context, command: OracleCommand) -> Result<Output, String> {
+    use braid_program_oracle as oracle;
+    let payer = context.signer()?;
+    match command {
+        OracleCommand::CreateFeed { exponent } => {
+            let feed = Keypair::new();
+            let instructions = [
+                braid_program_system::instruction::create_account(
+                    &payer.pubkey(),
+                    &feed.pubkey(),
+                    FEED_ACCOUNT_LAMPORTS,
+                    oracle::FEED_BYTES as u64,
+                    &oracle::ID,
+                ),
+                oracle::initialize_feed(&feed.pubkey(), &payer.pubkey(), exponent),
+            ];
+            let mut output = context
+                .send(&instructions, &payer, &[&feed])
+                .map_err(|e| format!("create-feed failed: {e}"))?;
+            output.text = format!("feed: {}\n{}", feed.pubkey(), output.text);
+            extend(
+                &mut output.json,
+                json!({"feed": feed.pubkey().to_string(), "exponent": exponent}),
+            );
+            Ok(output)
+        }
+        OracleCommand::SetPrice {
+            feed,
+            price,
+            confidence,
+        } => {
+            let instruction = oracle::set_price(&feed, &payer.pubkey(), price, confidence);
+            let mut output = context
+                .send(&[instruction], &payer, &[])
+                .map_err(|e| format!("set-price failed: {e}"))?;
+            extend(
+                &mut output.json,
+                json!({"feed": feed.to_string(), "price": price, "confidence": confidence}),
+            );
+            Ok(output)
+        }
+    }
+}
+
+fn bench(args: &BenchArgs, format: OutputFormat) -> Result<Output, String> {
+    let config = braid_benches::BenchConfig {
+        workload: args.workload,
+        accounts: args.accounts,
+        pools: args.pools,
+        hot_ratio: args.hot_ratio,
+        txs: args.txs,
+        threads: args.threads,
+        seed: args.seed,
+        sigverify: !args.no_sigverify,
+        serial: args.serial,
+        ledger: args.ledger.clone(),
+        ..braid_benches::BenchConfig::default()
+    };
+    let show_progress = format == OutputFormat::Display;
+    let progress = move |phase: &str, done: u64, total: u64| {
+        if show_progress {
+            let percent = if total == 0 {
+                100.0
+            } else {
+                done as f64 * 100.0 / total as f64
+            };
+            eprint!("\r{phase:<10} {done:>10}/{total:<10} {percent:>5.1}%   ");
+        }
+    };
+    let report =
+        braid_benches::run(&config, &progress).map_err(|e| format!("bench failed: {e}"))?;
+    if show_progress {
+        eprintln!();
+    }
+    let json = serde_json::to_value(&report).map_err(|e| format!("bench report: {e}"))?;
+    let failed: Vec<String> = report
+        .failed_by_reason
+        .iter()
+        .map(|(reason, count)| format!("{count} {reason}"))
+        .collect();
+    let text = format!(
+        "workload {} | threads {} | sigverify {} | serial {}\n\
+         transactions {} | committed {} | failed {}{} | rejected {}\n\
+         elapsed {:.3} s | {:.0} TPS | latency p50 {:.1} ms, p99 {:.1} ms | slots {}\n\
+         stages: sigverify {:.3} s, execute {:.3} s, commit {:.3} s\n\
+         state hash {}",
+        report.workload,
+        report.threads,
+        report.sigverify,
+        report.serial,
+        report.txs,
+        report.committed,
+        report.failed,
+        if failed.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", failed.join(", "))
+        },
+        report.rejected,
+        report.elapsed_s,
+        report.tps,
+        report.latency_p50_ms,
+        report.latency_p99_ms,
+        report.slots,
+        report.stages.sigverify_s,
+        report.stages.execute_s,
+        report.stages.commit_s,
+        report.state_hash,
+    );
+    Ok(Output { text, json })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_flag_defaults_match_the_library() {
+        let library = braid_benches::BenchConfig::default();
+        assert_eq!(
+            (
+                BENCH_DEFAULTS.accounts,
+                BENCH_DEFAULTS.pools,
+                BENCH_DEFAULTS.txs,
+                BENCH_DEFAULTS.threads,
+                BENCH_DEFAULTS.seed
+            ),
+            (
+                library.accounts,
+                library.pools,
+                library.txs,
+                library.threads,
+                library.seed
+            )
+        );
+        assert_eq!(
+            BENCH_DEFAULTS.hot_ratio.to_bits(),
+            library.hot_ratio.to_bits()
+        );
+    }
+
+    #[test]
+    fn arguments_parse() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sol_formats_exactly() {
+        assert_eq!(sol(1_500_000_000), "1.5");
+        assert_eq!(sol(2_000_000_000), "2");
+        assert_eq!(sol(1), "0.000000001");
+    }
 }

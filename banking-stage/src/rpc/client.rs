@@ -1,0 +1,326 @@
+//! A blocking JSON-RPC client for a Braid (or Solana) node.
+//!
+//! Typed methods over the shapes in [`crate::rpc::types`]; every failure is a
+//! [`ClientError`] whose message says what failed and why, naming the URL when the node
+//! cannot be reached. HTTP is `ureq` without TLS: nodes are local.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use braid_runtime::{Account, Hash, Pubkey, Signature, Transaction};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::rpc::types::{
+    ConfirmationStatus, JSONRPC_VERSION, RpcAccount, RpcBlockhash, RpcErrorObject, RpcResponse,
+    RpcSignatureStatus, RpcSimulation,
+};
+
+/// How long one request may take before the node counts as unreachable.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long connecting may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pause between two status polls while waiting for confirmation.
+pub const CONFIRM_POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// Default time to wait for a transaction to be confirmed.
+pub const CONFIRM_TIMEOUT_DEFAULT: Duration = Duration::from_secs(30);
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// No answer: the node is down, the URL is wrong, or the connection broke.
+    #[error("cannot reach the node at {url}: {reason}")]
+    Unreachable {
+        /// The node's URL.
+        url: String,
+        /// What the transport said.
+        reason: String,
+    },
+    /// The node answered with an HTTP error status.
+    #[error("the node at {url} answered HTTP {status}: {body}")]
+    Http {
+        /// The node's URL.
+        url: String,
+        /// The status code.
+        status: u16,
+        /// The start of the body.
+        body: String,
+    },
+    /// The node answered with a JSON-RPC error.
+    #[error("{message} (JSON-RPC error {code})")]
+    Rpc {
+        /// The error code.
+        code: i64,
+        /// The node's message.
+        message: String,
+        /// Details, such as simulation logs.
+        data: Option<Value>,
+    },
+    /// The node's answer is not what the method returns.
+    #[error("unexpected answer from {url}: {reason}")]
+    InvalidResponse {
+        /// The node's URL.
+        url: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The transaction was not confirmed in time.
+    #[error(
+        "transaction {signature} was not confirmed within {seconds} s (it may have been dropped, e.g. for an expired blockhash)"
+    )]
+    Timeout {
+        /// The transaction.
+        signature: Signature,
+        /// How long we waited.
+        seconds: u64,
+    },
+    /// The transaction executed and failed (its fee was charged).
+    #[error("transaction {signature} failed: {error}")]
+    TransactionFailed {
+        /// The transaction.
+        signature: Signature,
+        /// Why.
+        error: String,
+    },
+}
+
+/// Bytes of an HTTP error body quoted in [`ClientError::Http`].
+const ERROR_BODY_QUOTE_BYTES: usize = 200;
+
+/// A blocking client for one node.
+pub struct RpcClient {
+    url: String,
+    agent: ureq::Agent,
+    next_id: AtomicU64,
+}
+
+impl RpcClient {
+    /// A client for the node at `url` (e.g. `http://127.0.0.1:8899`). Nothing is sent yet.
+    pub fn new(url: impl Into<String>) -> Self {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(REQUEST_TIMEOUT))
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .build();
+        Self {
+            url: url.into(),
+            agent: ureq::Agent::new_with_config(config),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// The node's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn invalid(&self, reason: impl Into<String>) -> ClientError {
+        ClientError::InvalidResponse {
+            url: self.url.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Calls `method` with `params` and returns the raw `result`.
+    pub fn call_raw(&self, method: &str, params: Value) -> Result<Value, ClientError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let body =
+            json!({"jsonrpc": JSONRPC_VERSION, "id": id, "method": method, "params": params})
+                .to_string();
+        let unreachable = |error: ureq::Error| ClientError::Unreachable {
+            url: self.url.clone(),
+            reason: error.to_string(),
+        };
+        let mut response = self
+            .agent
+            .post(&self.url)
+            .header("Content-Type", "application/json")
+            .send(body)
+            .map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().map_err(unreachable)?;
+        let reply: Value = match serde_json::from_str(&text) {
+            Ok(reply) => reply,
+            Err(_) if status != 200 => {
+                let body = text.chars().take(ERROR_BODY_QUOTE_BYTES).collect();
+                return Err(ClientError::Http {
+                    url: self.url.clone(),
+                    status,
+                    body,
+                });
+            }
+            Err(error) => return Err(self.invalid(format!("not JSON: {error}"))),
+        };
+        if let Some(error) = reply.get("error") {
+            let error: RpcErrorObject = serde_json::from_value(error.clone())
+                .map_err(|e| self.invalid(format!("malformed error object: {e}")))?;
+            return Err(ClientError::Rpc {
+                code: error.code,
+                message: error.message,
+                data: error.data,
+            });
+        }
+        reply
+            .get("result")
+            .cloned()
+            .ok_or_else(|| self.invalid("reply has neither result nor error"))
+    }
+
+    /// Calls `method` and parses its result as `T`.
+    pub fn call<T: DeserializeOwned>(&self, method: &str, params: Value) -> Result<T, ClientError> {
+        let result = self.call_raw(method, params)?;
+        serde_json::from_value(result).map_err(|error| self.invalid(format!("{method}: {error}")))
+    }
+
+    /// `getHealth`: `Ok` if the node answers "ok".
+    pub fn get_health(&self) -> Result<(), ClientError> {
+        let health: String = self.call("getHealth", json!([]))?;
+        if health == "ok" {
+            Ok(())
+        } else {
+            Err(self.invalid(format!("node reports {health:?}")))
+        }
+    }
+
+    /// `getSlot`: the last committed slot.
+    pub fn get_slot(&self) -> Result<u64, ClientError> {
+        self.call("getSlot", json!([]))
+    }
+
+    /// `getTransactionCount`: transactions executed.
+    pub fn get_transaction_count(&self) -> Result<u64, ClientError> {
+        self.call("getTransactionCount", json!([]))
+    }
+
+    /// `getLatestBlockhash`: the blockhash to sign over.
+    pub fn get_latest_blockhash(&self) -> Result<Hash, ClientError> {
+        let reply: RpcResponse<RpcBlockhash> = self.call("getLatestBlockhash", json!([]))?;
+        reply
+            .value
+            .blockhash
+            .parse()
+            .map_err(|error| self.invalid(format!("blockhash: {error}")))
+    }
+
+    /// `getBalance`, in lamports (0 for an account that does not exist).
+    pub fn get_balance(&self, key: &Pubkey) -> Result<u64, ClientError> {
+        let reply: RpcResponse<u64> = self.call("getBalance", json!([key.to_string()]))?;
+        Ok(reply.value)
+    }
+
+    /// `getAccountInfo` as the node reports it (base64 data).
+    pub fn get_account_info(&self, key: &Pubkey) -> Result<Option<RpcAccount>, ClientError> {
+        let reply: RpcResponse<Option<RpcAccount>> = self.call(
+            "getAccountInfo",
+            json!([key.to_string(), {"encoding": "base64"}]),
+        )?;
+        Ok(reply.value)
+    }
+
+    /// `getAccountInfo`, decoded into an [`Account`].
+    pub fn get_account(&self, key: &Pubkey) -> Result<Option<Account>, ClientError> {
+        let Some(info) = self.get_account_info(key)? else {
+            return Ok(None);
+        };
+        let data = BASE64
+            .decode(info.data.0.as_bytes())
+            .map_err(|error| self.invalid(format!("account data: {error}")))?;
+        let owner = info
+            .owner
+            .parse()
+            .map_err(|error| self.invalid(format!("account owner: {error}")))?;
+        Ok(Some(Account {
+            lamports: info.lamports,
+            owner,
+            executable: info.executable,
+            data,
+        }))
+    }
+
+    /// `getSignatureStatuses`: one entry per signature, `None` if the node does not know it.
+    pub fn get_signature_statuses(
+        &self,
+        signatures: &[Signature],
+    ) -> Result<Vec<Option<RpcSignatureStatus>>, ClientError> {
+        let texts: Vec<String> = signatures.iter().map(ToString::to_string).collect();
+        let reply: RpcResponse<Vec<Option<RpcSignatureStatus>>> =
+            self.call("getSignatureStatuses", json!([texts]))?;
+        Ok(reply.value)
+    }
+
+    /// `sendTransaction` (base64): queues `tx` after the node's preflight and returns its
+    /// signature.
+    pub fn send_transaction(&self, tx: &Transaction) -> Result<Signature, ClientError> {
+        let encoded = BASE64.encode(tx.to_bytes());
+        let text: String =
+            self.call("sendTransaction", json!([encoded, {"encoding": "base64"}]))?;
+        text.parse()
+            .map_err(|error| self.invalid(format!("signature: {error}")))
+    }
+
+    /// `simulateTransaction` (base64): what `tx` would do now.
+    pub fn simulate_transaction(&self, tx: &Transaction) -> Result<RpcSimulation, ClientError> {
+        let encoded = BASE64.encode(tx.to_bytes());
+        let reply: RpcResponse<RpcSimulation> = self.call(
+            "simulateTransaction",
+            json!([encoded, {"encoding": "base64"}]),
+        )?;
+        Ok(reply.value)
+    }
+
+    /// `requestAirdrop`: asks the node's faucet for `lamports`; returns the signature.
+    pub fn request_airdrop(&self, to: &Pubkey, lamports: u64) -> Result<Signature, ClientError> {
+        let text: String = self.call("requestAirdrop", json!([to.to_string(), lamports]))?;
+        text.parse()
+            .map_err(|error| self.invalid(format!("signature: {error}")))
+    }
+
+    /// Polls until `signature` reaches at least `target`, failed, or `timeout` passed.
+    pub fn confirm_transaction(
+        &self,
+        signature: &Signature,
+        target: ConfirmationStatus,
+        timeout: Duration,
+    ) -> Result<RpcSignatureStatus, ClientError> {
+        let started = Instant::now();
+        loop {
+            let status = self
+                .get_signature_statuses(std::slice::from_ref(signature))?
+                .into_iter()
+                .next()
+                .flatten();
+            if let Some(status) = status {
+                if let Some(error) = &status.err {
+                    return Err(ClientError::TransactionFailed {
+                        signature: *signature,
+                        error: error.clone(),
+                    });
+                }
+                if status.confirmation_status >= target {
+                    return Ok(status);
+                }
+            }
+            if started.elapsed() >= timeout {
+                return Err(ClientError::Timeout {
+                    signature: *signature,
+                    seconds: timeout.as_secs(),
+                });
+            }
+            std::thread::sleep(CONFIRM_POLL_INTERVAL);
+        }
+    }
+
+    /// Sends `tx` and waits until it is confirmed (durable on the node).
+    pub fn send_and_confirm_transaction(
+        &self,
+        tx: &Transaction,
+        timeout: Duration,
+    ) -> Result<(Signature, RpcSignatureStatus), ClientError> {
+        let signature = self.send_transaction(tx)?;
+        let status =
+            self.confirm_transaction(&signature, ConfirmationStatus::Confirmed, timeout)?;
+        Ok((signature, status))
+    }
+}

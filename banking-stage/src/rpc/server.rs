@@ -1,0 +1,575 @@
+//! The HTTP side of the node: JSON-RPC 2.0 requests in, Solana-shaped replies out.
+//!
+//! A few worker threads take requests from one `tiny_http` listener. Every method is short
+//! and never waits on the pipeline (sendTransaction queues and returns; clients poll
+//! getSignatureStatuses), so a handful of threads serve any number of clients.
+//!
+//! Key decision: sendTransaction runs Solana's preflight synchronously (parse, verify
+//! signatures, check the blockhash and replay as far as this node has seen, simulate) so
+//! that the common refusals (no funds, bad signature, stale blockhash) come back as an error
+//! on the request itself; what it cannot see (a race with another copy) is refused later by
+//! the bank and only shows as a status that never appears.
+
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use braid_runtime::executor::Executor;
+use braid_runtime::invoke_context::Clock;
+use braid_runtime::keypair::Keypair;
+use braid_runtime::sanitized::SanitizedTransaction;
+use braid_runtime::{Pubkey, Signature, Transaction};
+use serde_json::{Value, json};
+
+use crate::pipeline::{Pipeline, SubmitError};
+use crate::rpc::status::{BlockhashValidity, StatusTracker};
+use crate::rpc::types::{
+    JSONRPC_VERSION, RpcAccount, RpcBlockhash, RpcContext, RpcErrorObject, RpcResponse,
+    RpcSimulation, codes,
+};
+
+/// Largest request body accepted, in bytes (a transaction is at most 1232 bytes; batches
+/// of statuses stay far below this).
+pub const REQUEST_BODY_BYTES_MAX: usize = 1 << 20;
+/// Most signatures one getSignatureStatuses call may ask about (Solana's limit).
+pub const SIGNATURE_STATUSES_MAX: usize = 256;
+/// Largest airdrop, in lamports (one million SOL).
+pub const AIRDROP_LAMPORTS_MAX: u64 = 1_000_000_000_000_000;
+/// Largest account data `getAccountInfo` encodes as base58 (Solana's limit), in bytes.
+pub const BASE58_ACCOUNT_DATA_BYTES_MAX: usize = 128;
+/// How long a worker waits for a request before checking whether to stop.
+pub const WORKER_POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// Compute-unit limits the faucet varies between airdrops, so two identical airdrops in
+/// one slot are different messages and neither is refused as a replay.
+const AIRDROP_NONCE_UNITS_SPAN: u64 = 400_000;
+const AIRDROP_COMPUTE_UNITS_BASE: u64 = 1_000_000;
+
+/// Everything a request handler reads or touches.
+pub(crate) struct RpcState {
+    pub(crate) pipeline: Pipeline,
+    pub(crate) executor: Arc<Executor>,
+    /// Shared with the event thread, which must not keep the pipeline alive.
+    pub(crate) tracker: Arc<Mutex<StatusTracker>>,
+    pub(crate) faucet: Option<Keypair>,
+    pub(crate) airdrop_nonce: AtomicU64,
+}
+
+impl RpcState {
+    fn tracker(&self) -> MutexGuard<'_, StatusTracker> {
+        // The tracker stays consistent even if a holder panicked mid-update: entries are
+        // inserted whole.
+        self.tracker
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn context(&self) -> RpcContext {
+        RpcContext {
+            slot: self.pipeline.shared().slot(),
+        }
+    }
+
+    fn with_context<T: serde::Serialize>(&self, value: T) -> Result<Value, RpcError> {
+        to_value(&RpcResponse {
+            context: self.context(),
+            value,
+        })
+    }
+}
+
+/// A JSON-RPC error on its way out.
+#[derive(Debug, Clone)]
+pub(crate) struct RpcError {
+    code: i64,
+    message: String,
+    data: Option<Value>,
+}
+
+impl RpcError {
+    fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    fn invalid_params(message: impl Into<String>) -> Self {
+        Self::new(codes::INVALID_PARAMS, message)
+    }
+
+    fn into_object(self) -> RpcErrorObject {
+        RpcErrorObject {
+            code: self.code,
+            message: self.message,
+            data: self.data,
+        }
+    }
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, RpcError> {
+    serde_json::to_value(value).map_err(|error| {
+        RpcError::new(
+            codes::INTERNAL_ERROR,
+            format!("encoding the reply: {error}"),
+        )
+    })
+}
+
+/// Serves requests until `stop` is set.
+pub(crate) fn worker_loop(server: &tiny_http::Server, state: &RpcState, stop: &AtomicBool) {
+    while !stop.load(Ordering::Acquire) {
+        match server.recv_timeout(WORKER_POLL_INTERVAL) {
+            Ok(Some(request)) => serve(request, state),
+            Ok(None) => {}
+            // Accept errors concern one connection; the listener carries on.
+            Err(_) => {}
+        }
+    }
+}
+
+fn serve(mut request: tiny_http::Request, state: &RpcState) {
+    let content_type =
+        tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).ok();
+    let respond = |request: tiny_http::Request, status: u16, body: String| {
+        let mut response = tiny_http::Response::from_string(body).with_status_code(status);
+        if let Some(header) = content_type.clone() {
+            response.add_header(header);
+        }
+        // The client may have gone; nothing to do about it.
+        let _ = request.respond(response);
+    };
+    match request.method() {
+        tiny_http::Method::Post => {}
+        tiny_http::Method::Get if request.url() == "/health" => {
+            respond(request, 200, "ok".to_owned());
+            return;
+        }
+        _ => {
+            respond(
+                request,
+                405,
+                error_reply(
+                    Value::Null,
+                    RpcError::new(codes::INVALID_REQUEST, "use POST with a JSON-RPC body"),
+                ),
+            );
+            return;
+        }
+    }
+    let mut body = Vec::new();
+    let limit = u64::try_from(REQUEST_BODY_BYTES_MAX)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    if let Err(error) = request.as_reader().take(limit).read_to_end(&mut body) {
+        respond(
+            request,
+            400,
+            error_reply(
+                Value::Null,
+                RpcError::new(codes::INVALID_REQUEST, format!("reading the body: {error}")),
+            ),
+        );
+        return;
+    }
+    if body.len() > REQUEST_BODY_BYTES_MAX {
+        let message = format!("request body exceeds {REQUEST_BODY_BYTES_MAX} bytes");
+        respond(
+            request,
+            413,
+            error_reply(Value::Null, RpcError::new(codes::INVALID_REQUEST, message)),
+        );
+        return;
+    }
+    respond(request, 200, handle_body(&body, state));
+}
+
+/// Answers one HTTP body: a single request or a batch.
+pub(crate) fn handle_body(body: &[u8], state: &RpcState) -> String {
+    let parsed: Value = match serde_json::from_slice(body) {
+        Ok(value) => value,
+        Err(error) => {
+            return error_reply(
+                Value::Null,
+                RpcError::new(codes::PARSE_ERROR, format!("parse error: {error}")),
+            );
+        }
+    };
+    match parsed {
+        Value::Array(requests) if requests.is_empty() => error_reply(
+            Value::Null,
+            RpcError::new(codes::INVALID_REQUEST, "empty batch"),
+        ),
+        Value::Array(requests) => {
+            let replies: Vec<Value> = requests
+                .into_iter()
+                .map(|request| handle_request(request, state))
+                .collect();
+            Value::Array(replies).to_string()
+        }
+        request => handle_request(request, state).to_string(),
+    }
+}
+
+fn error_reply(id: Value, error: RpcError) -> String {
+    json!({"jsonrpc": JSONRPC_VERSION, "error": error.into_object(), "id": id}).to_string()
+}
+
+fn handle_request(request: Value, state: &RpcState) -> Value {
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let outcome = (|| {
+        let object = request
+            .as_object()
+            .ok_or_else(|| RpcError::new(codes::INVALID_REQUEST, "request is not a JSON object"))?;
+        if object.get("jsonrpc").and_then(Value::as_str) != Some(JSONRPC_VERSION) {
+            return Err(RpcError::new(
+                codes::INVALID_REQUEST,
+                "missing or wrong \"jsonrpc\": expected \"2.0\"",
+            ));
+        }
+        let method = object
+            .get("method")
+            .and_then(Value::as_str)
+            .ok_or_else(|| RpcError::new(codes::INVALID_REQUEST, "missing \"method\""))?;
+        let params = match object.get("params") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(params)) => params.clone(),
+            Some(_) => return Err(RpcError::invalid_params("\"params\" must be an array")),
+        };
+        dispatch(method, &Params(params), state)
+    })();
+    match outcome {
+        Ok(result) => json!({"jsonrpc": JSONRPC_VERSION, "result": result, "id": id}),
+        Err(error) => json!({"jsonrpc": JSONRPC_VERSION, "error": error.into_object(), "id": id}),
+    }
+}
+
+/// Positional parameters with typed, named access.
+struct Params(Vec<Value>);
+
+impl Params {
+    fn required<T: serde::de::DeserializeOwned>(
+        &self,
+        index: usize,
+        name: &str,
+    ) -> Result<T, RpcError> {
+        let value = self.0.get(index).ok_or_else(|| {
+            RpcError::invalid_params(format!("missing parameter {index}: {name}"))
+        })?;
+        serde_json::from_value(value.clone()).map_err(|error| {
+            RpcError::invalid_params(format!("invalid parameter {index} ({name}): {error}"))
+        })
+    }
+
+    /// The optional configuration object at `index` (absent or null gives the default).
+    fn config(&self, index: usize) -> Result<Config, RpcError> {
+        match self.0.get(index) {
+            None | Some(Value::Null) => Ok(Config::default()),
+            Some(value) => serde_json::from_value(value.clone()).map_err(|error| {
+                RpcError::invalid_params(format!("invalid configuration object: {error}"))
+            }),
+        }
+    }
+
+    fn pubkey(&self, index: usize) -> Result<Pubkey, RpcError> {
+        let text: String = self.required(index, "base58 public key")?;
+        text.parse().map_err(|error| {
+            RpcError::invalid_params(format!("invalid public key {text:?}: {error}"))
+        })
+    }
+}
+
+/// The configuration fields any method here understands; others are ignored, as Solana
+/// ignores commitment levels it does not distinguish.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Config {
+    encoding: Option<String>,
+    #[serde(default)]
+    skip_preflight: bool,
+    #[serde(default)]
+    sig_verify: bool,
+}
+
+fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, RpcError> {
+    let shared = state.pipeline.shared();
+    match method {
+        "getHealth" => Ok(json!("ok")),
+        "getVersion" => Ok(
+            json!({"solana-core": concat!("braid ", env!("CARGO_PKG_VERSION")), "feature-set": 0}),
+        ),
+        "getSlot" => Ok(json!(shared.slot())),
+        "getTransactionCount" => Ok(json!(shared.transaction_count())),
+        "getLatestBlockhash" => {
+            let value = RpcBlockhash {
+                blockhash: shared.latest_blockhash().to_string(),
+                last_valid_block_height: shared
+                    .slot()
+                    .saturating_add(braid_runtime::blockhash_queue::RECENT_BLOCKHASHES_MAX as u64),
+            };
+            state.with_context(value)
+        }
+        "getBalance" => {
+            let key = params.pubkey(0)?;
+            let lamports = shared
+                .accounts_db()
+                .get(&key)
+                .map_or(0, |account| account.lamports);
+            state.with_context(lamports)
+        }
+        "getAccountInfo" => get_account_info(params, state),
+        "getSignatureStatuses" => {
+            let texts: Vec<String> = params.required(0, "array of base58 signatures")?;
+            if texts.len() > SIGNATURE_STATUSES_MAX {
+                return Err(RpcError::invalid_params(format!(
+                    "too many signatures: {} > {SIGNATURE_STATUSES_MAX}",
+                    texts.len()
+                )));
+            }
+            let signatures = texts
+                .iter()
+                .map(|text| {
+                    text.parse::<Signature>().map_err(|error| {
+                        RpcError::invalid_params(format!("invalid signature {text:?}: {error}"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let tracker = state.tracker();
+            let statuses: Vec<_> = signatures
+                .iter()
+                .map(|signature| tracker.get(signature))
+                .collect();
+            drop(tracker);
+            state.with_context(statuses)
+        }
+        "sendTransaction" => send_transaction(params, state),
+        "simulateTransaction" => simulate_transaction(params, state),
+        "requestAirdrop" => request_airdrop(params, state),
+        _ => Err(RpcError::new(
+            codes::METHOD_NOT_FOUND,
+            format!("method not found: {method}"),
+        )),
+    }
+}
+
+fn get_account_info(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
+    let key = params.pubkey(0)?;
+    let config = params.config(1)?;
+    let encoding = config.encoding.as_deref().unwrap_or("base64");
+    let Some(account) = state.pipeline.shared().accounts_db().get(&key) else {
+        return state.with_context(Value::Null);
+    };
+    let data = match encoding {
+        "base64" => BASE64.encode(&account.data),
+        "base58" if account.data.len() <= BASE58_ACCOUNT_DATA_BYTES_MAX => {
+            bs58::encode(&account.data).into_string()
+        }
+        "base58" => {
+            return Err(RpcError::invalid_params(format!(
+                "account data is {} bytes: base58 is limited to {BASE58_ACCOUNT_DATA_BYTES_MAX}, use base64",
+                account.data.len()
+            )));
+        }
+        other => {
+            return Err(RpcError::invalid_params(format!(
+                "unsupported encoding {other:?}: use base64 or base58"
+            )));
+        }
+    };
+    let value = RpcAccount {
+        data: (data, encoding.to_owned()),
+        executable: account.executable,
+        lamports: account.lamports,
+        owner: account.owner.to_string(),
+        rent_epoch: 0,
+        space: account.data.len() as u64,
+    };
+    state.with_context(value)
+}
+
+/// Decodes parameter 0 (an encoded transaction) per the configuration at parameter 1.
+fn decode_transaction(
+    params: &Params,
+) -> Result<(Vec<u8>, SanitizedTransaction, Config), RpcError> {
+    let encoded: String = params.required(0, "encoded transaction")?;
+    let config = params.config(1)?;
+    // Braid's documented default is base64; Solana's is base58 (legacy): both are accepted
+    // through the encoding option.
+    let wire = match config.encoding.as_deref().unwrap_or("base64") {
+        "base64" => BASE64.decode(encoded.as_bytes()).map_err(|error| {
+            RpcError::invalid_params(format!("invalid base64 transaction: {error}"))
+        })?,
+        "base58" => bs58::decode(&encoded).into_vec().map_err(|error| {
+            RpcError::invalid_params(format!("invalid base58 transaction: {error}"))
+        })?,
+        other => {
+            return Err(RpcError::invalid_params(format!(
+                "unsupported encoding {other:?}: use base64 or base58"
+            )));
+        }
+    };
+    let tx = SanitizedTransaction::try_from_bytes(&wire)
+        .map_err(|error| RpcError::invalid_params(format!("invalid transaction: {error}")))?;
+    Ok((wire, tx, config))
+}
+
+fn simulation(state: &RpcState, tx: &SanitizedTransaction) -> RpcSimulation {
+    let shared = state.pipeline.shared();
+    // Simulate in the open slot: one past the last committed one.
+    let clock = Clock {
+        slot: shared.slot().saturating_add(1),
+    };
+    match state.executor.execute(tx, &**shared.accounts_db(), &clock) {
+        Ok(executed) => RpcSimulation {
+            err: executed.status.err().map(|error| describe(tx, &error)),
+            logs: executed.logs,
+            units_consumed: executed.compute_units_consumed,
+            fee: executed.fee,
+        },
+        Err(error) => RpcSimulation {
+            err: Some(error.to_string()),
+            logs: Vec::new(),
+            units_consumed: 0,
+            fee: 0,
+        },
+    }
+}
+
+/// The error's text, naming the System program's custom errors (the node runs that
+/// program itself, for airdrops), so "insufficient funds" reads as such.
+fn describe(tx: &SanitizedTransaction, error: &braid_runtime::TransactionError) -> String {
+    use braid_runtime::{InstructionError, TransactionError};
+    let text = error.to_string();
+    let TransactionError::InstructionError(index, InstructionError::Custom(code)) = error else {
+        return text;
+    };
+    let program = tx
+        .message()
+        .instructions
+        .get(usize::from(*index))
+        .and_then(|instruction| {
+            tx.account_keys()
+                .get(usize::from(instruction.program_id_index))
+        });
+    match (program, braid_program_system::SystemError::try_from(*code)) {
+        (Some(program), Ok(system_error)) if *program == braid_program_system::ID => {
+            format!("{text} ({system_error})")
+        }
+        _ => text,
+    }
+}
+
+fn simulate_transaction(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
+    let (_, tx, config) = decode_transaction(params)?;
+    if config.sig_verify {
+        braid_runtime::sigverify::verify_transaction(&tx).map_err(|error| {
+            RpcError::new(codes::SIGNATURE_VERIFICATION_FAILURE, error.to_string())
+        })?;
+    }
+    let value = simulation(state, &tx);
+    state.with_context(value)
+}
+
+fn send_transaction(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
+    let (wire, tx, config) = decode_transaction(params)?;
+    braid_runtime::sigverify::verify_transaction(&tx).map_err(|error| {
+        RpcError::new(
+            codes::SIGNATURE_VERIFICATION_FAILURE,
+            format!("transaction signature verification failure: {error}"),
+        )
+    })?;
+    let signature = *tx.signature();
+    {
+        let tracker = state.tracker();
+        if tracker.get(&signature).is_some() {
+            return Err(rejected(&braid_runtime::TransactionError::AlreadyProcessed));
+        }
+        if tracker.blockhash_validity(&tx.message().recent_blockhash) == BlockhashValidity::Invalid
+        {
+            return Err(rejected(
+                &braid_runtime::TransactionError::BlockhashNotFound,
+            ));
+        }
+    }
+    if !config.skip_preflight {
+        let simulated = simulation(state, &tx);
+        if let Some(err) = &simulated.err {
+            let mut error = RpcError::new(
+                codes::TRANSACTION_REJECTED,
+                format!("transaction simulation failed: {err}"),
+            );
+            error.data = to_value(&simulated).ok();
+            return Err(error);
+        }
+    }
+    submit(state, wire)?;
+    Ok(json!(signature.to_string()))
+}
+
+fn rejected(error: &braid_runtime::TransactionError) -> RpcError {
+    RpcError::new(
+        codes::TRANSACTION_REJECTED,
+        format!("transaction rejected: {error}"),
+    )
+}
+
+fn submit(state: &RpcState, wire: Vec<u8>) -> Result<(), RpcError> {
+    state.pipeline.submit(wire).map_err(|error| match error {
+        SubmitError::Busy => RpcError::new(
+            codes::NODE_BUSY,
+            "node is busy: its ingress queue is full, retry shortly",
+        ),
+        SubmitError::Stopped => RpcError::new(codes::NODE_BUSY, "node is shutting down"),
+    })
+}
+
+fn request_airdrop(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
+    let to = params.pubkey(0)?;
+    let lamports: u64 = params.required(1, "lamports")?;
+    if lamports == 0 || lamports > AIRDROP_LAMPORTS_MAX {
+        return Err(RpcError::invalid_params(format!(
+            "airdrop must be between 1 and {AIRDROP_LAMPORTS_MAX} lamports"
+        )));
+    }
+    let faucet = state.faucet.as_ref().ok_or_else(|| {
+        RpcError::new(
+            codes::INTERNAL_ERROR,
+            "airdrops are unavailable: this node has no faucet keypair",
+        )
+    })?;
+    let nonce = state
+        .airdrop_nonce
+        .fetch_add(1, Ordering::Relaxed)
+        .checked_rem(AIRDROP_NONCE_UNITS_SPAN)
+        .unwrap_or(0);
+    let units = u32::try_from(AIRDROP_COMPUTE_UNITS_BASE.saturating_add(nonce)).unwrap_or(u32::MAX);
+    let instructions = [
+        braid_runtime::compute_budget::set_compute_unit_limit(units),
+        braid_program_system::instruction::transfer(&faucet.pubkey(), &to, lamports),
+    ];
+    let blockhash = state.pipeline.shared().latest_blockhash();
+    let tx = Transaction::new_signed_with_payer(
+        &instructions,
+        Some(&faucet.pubkey()),
+        &[faucet],
+        blockhash,
+    );
+    let signature = tx.signatures.first().copied().unwrap_or_default();
+    let sanitized = SanitizedTransaction::try_new(tx.clone()).map_err(|error| {
+        RpcError::new(
+            codes::INTERNAL_ERROR,
+            format!("faucet built a bad transaction: {error}"),
+        )
+    })?;
+    if let Some(err) = simulation(state, &sanitized).err {
+        return Err(RpcError::new(
+            codes::TRANSACTION_REJECTED,
+            format!("airdrop failed: {err}"),
+        ));
+    }
+    submit(state, tx.to_bytes())?;
+    Ok(json!(signature.to_string()))
+}
