@@ -1,9 +1,19 @@
 //! The load generator end to end on small runs: every transaction is accounted for, and the
 //! same seed gives the same state hash serially and with any thread count.
+//!
+//! The DeFi workloads (amm, lending, insurance, mix) must also commit every transaction
+//! successfully: a failure would mean setup left a user or pool unable to pay, or a
+//! generated transaction is stale or malformed.
 
 use braid_benches::{BenchConfig, Workload, run};
 
-fn small(workload: Workload, threads: usize, serial: bool, sigverify: bool, hot_ratio: f64) -> BenchConfig {
+fn small(
+    workload: Workload,
+    threads: usize,
+    serial: bool,
+    sigverify: bool,
+    hot_ratio: f64,
+) -> BenchConfig {
     BenchConfig {
         workload,
         accounts: 64,
@@ -29,11 +39,15 @@ fn same_seed_same_state_hash_serial_and_parallel() {
             assert_eq!(serial.failed, 0, "{serial:?}");
             assert_eq!(serial.slots, 4);
             for threads in [1, 2] {
-                let parallel = run(&small(workload, threads, false, false, hot_ratio), &quiet).unwrap();
+                let parallel =
+                    run(&small(workload, threads, false, false, hot_ratio), &quiet).unwrap();
                 assert_eq!(parallel.committed, 1_500, "{parallel:?}");
                 assert_eq!(parallel.rejected, 0, "{parallel:?}");
                 assert_eq!(parallel.slots, 4);
-                assert_eq!(parallel.state_hash, serial.state_hash, "{workload} hot {hot_ratio} threads {threads}");
+                assert_eq!(
+                    parallel.state_hash, serial.state_hash,
+                    "{workload} hot {hot_ratio} threads {threads}"
+                );
                 assert!(parallel.latency_p99_ms >= parallel.latency_p50_ms);
             }
         }
@@ -53,8 +67,136 @@ fn sigverify_changes_nothing_but_time() {
 fn bad_parameters_are_typed_errors() {
     let mut config = small(Workload::Transfer, 2, false, false, 0.0);
     config.hot_ratio = 1.5;
-    assert!(matches!(run(&config, &quiet), Err(braid_benches::BenchError::InvalidConfig(_))));
+    assert!(matches!(
+        run(&config, &quiet),
+        Err(braid_benches::BenchError::InvalidConfig(_))
+    ));
     config.hot_ratio = 0.0;
     config.accounts = 1;
-    assert!(matches!(run(&config, &quiet), Err(braid_benches::BenchError::InvalidConfig(_))));
+    assert!(matches!(
+        run(&config, &quiet),
+        Err(braid_benches::BenchError::InvalidConfig(_))
+    ));
+}
+
+fn defi(workload: Workload, threads: usize, serial: bool, hot_ratio: f64) -> BenchConfig {
+    BenchConfig {
+        workload,
+        accounts: 64,
+        pools: 4,
+        txs: 1_200,
+        threads,
+        serial,
+        sigverify: false,
+        hot_ratio,
+        slot_txs: 300,
+        seed: 11,
+        ..BenchConfig::default()
+    }
+}
+
+fn all_succeeded(report: &braid_benches::BenchReport) {
+    assert_eq!(report.committed, 1_200, "{report:?}");
+    assert_eq!(report.failed, 0, "{:?}", report.failed_by_reason);
+    assert_eq!(report.rejected, 0, "{:?}", report.failed_by_reason);
+    assert_eq!(report.slots, 4, "{report:?}");
+}
+
+fn serial_and_parallel_agree(workload: Workload) {
+    for hot_ratio in [0.0, 0.5] {
+        let serial = run(&defi(workload, 1, true, hot_ratio), &quiet).unwrap();
+        all_succeeded(&serial);
+        for threads in [1, 2] {
+            let parallel = run(&defi(workload, threads, false, hot_ratio), &quiet).unwrap();
+            all_succeeded(&parallel);
+            assert_eq!(
+                parallel.state_hash, serial.state_hash,
+                "{workload} hot {hot_ratio} threads {threads}"
+            );
+        }
+    }
+}
+
+#[test]
+fn amm_swaps_all_succeed_and_agree() {
+    serial_and_parallel_agree(Workload::Amm);
+}
+
+#[test]
+fn lending_deposits_and_redemptions_all_succeed_and_agree() {
+    serial_and_parallel_agree(Workload::Lending);
+}
+
+#[test]
+fn insurance_purchases_all_succeed_and_agree() {
+    serial_and_parallel_agree(Workload::Insurance);
+}
+
+#[test]
+fn mix_all_succeeds_and_agrees() {
+    serial_and_parallel_agree(Workload::Mix);
+}
+
+#[test]
+fn different_seeds_differ() {
+    let one = run(&defi(Workload::Mix, 2, false, 0.0), &quiet).unwrap();
+    let other = run(
+        &BenchConfig {
+            seed: 12,
+            ..defi(Workload::Mix, 2, false, 0.0)
+        },
+        &quiet,
+    )
+    .unwrap();
+    assert_ne!(one.state_hash, other.state_hash);
+}
+
+#[test]
+fn workloads_have_lowercase_names() {
+    use clap::ValueEnum;
+    for (name, workload) in [
+        ("transfer", Workload::Transfer),
+        ("token", Workload::Token),
+        ("amm", Workload::Amm),
+        ("lending", Workload::Lending),
+        ("insurance", Workload::Insurance),
+        ("mix", Workload::Mix),
+    ] {
+        assert_eq!(Workload::from_str(name, false), Ok(workload));
+        assert_eq!(workload.to_string(), name);
+    }
+}
+
+#[test]
+fn pool_workloads_need_pools() {
+    for pools in [0, braid_benches::POOLS_MAX + 1] {
+        let config = BenchConfig {
+            pools,
+            ..defi(Workload::Amm, 2, false, 0.0)
+        };
+        assert!(matches!(
+            run(&config, &quiet),
+            Err(braid_benches::BenchError::InvalidConfig(_))
+        ));
+    }
+    // Transfers ignore the pool count.
+    let config = BenchConfig {
+        pools: 0,
+        txs: 10,
+        ..small(Workload::Transfer, 1, true, false, 0.0)
+    };
+    assert_eq!(run(&config, &quiet).unwrap().committed, 10);
+}
+
+#[test]
+fn everything_on_the_hot_pool_still_succeeds() {
+    // Pool 0 must have the liquidity, reserves and capital for the whole run.
+    for workload in [
+        Workload::Amm,
+        Workload::Lending,
+        Workload::Insurance,
+        Workload::Mix,
+    ] {
+        all_succeeded(&run(&defi(workload, 2, false, 1.0), &quiet).unwrap());
+    }
 }

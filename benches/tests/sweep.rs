@@ -1,0 +1,39 @@
+//! The sweep runs every (threads, hot ratio) pair and draws them into an SVG.
+
+use braid_benches::sweep::{plot_svg, sweep};
+use braid_benches::{BenchConfig, Workload};
+
+#[test]
+fn sweep_measures_every_pair_and_plots_them() {
+    let base = BenchConfig {
+        workload: Workload::Transfer,
+        accounts: 32,
+        txs: 400,
+        sigverify: false,
+        slot_txs: 200,
+        ..BenchConfig::default()
+    };
+    let points = sweep(&base, &[1, 2], &[0.0, 1.0], &|_, _, _| {}).unwrap();
+    let pairs: Vec<(usize, f64)> = points.iter().map(|p| (p.threads, p.hot_ratio)).collect();
+    assert_eq!(pairs, [(1, 0.0), (1, 1.0), (2, 0.0), (2, 1.0)]);
+    assert!(
+        points
+            .iter()
+            .all(|p| p.report.committed == 400 && p.report.tps > 0.0)
+    );
+    // Same seed and contention: the thread count does not change the state.
+    assert_eq!(points[0].report.state_hash, points[2].report.state_hash);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sweep.svg");
+    plot_svg(&points, &path, "transfer").unwrap();
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(svg.starts_with("<svg"), "{}", &svg[..40.min(svg.len())]);
+    assert!(svg.contains("1 banking thread") && svg.contains("2 banking threads"));
+
+    let unwritable = dir.path().join("missing-dir").join("sweep.svg");
+    assert!(matches!(
+        plot_svg(&points, &unwritable, "x"),
+        Err(braid_benches::BenchError::Plot(_))
+    ));
+}
