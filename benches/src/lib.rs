@@ -240,8 +240,19 @@ fn percentile_ms(sorted: &[Duration], percentile: usize) -> f64 {
 /// Progress callbacks: `(phase, done, total)`.
 pub type Progress<'a> = &'a (dyn Fn(&str, u64, u64) + Sync);
 
-/// Runs the load generator.
-pub fn run(config: &BenchConfig, progress: Progress<'_>) -> Result<BenchReport, BenchError> {
+/// A workload ready to measure: its genesis and its pre-signed wire transactions.
+pub struct Prepared {
+    /// The starting state.
+    pub genesis: Genesis,
+    /// The transactions, in submission order.
+    pub transactions: Vec<Vec<u8>>,
+    /// Transactions per slot for this run.
+    pub slot_txs: usize,
+}
+
+/// Validates `config`, builds the workload's starting state and pre-signs its transactions
+/// (phases 1 and 2 of a run; also what the criterion benches execute).
+pub fn prepare(config: &BenchConfig, progress: Progress<'_>) -> Result<Prepared, BenchError> {
     if config.accounts < 2 {
         return Err(BenchError::InvalidConfig(
             "--accounts must be at least 2".into(),
@@ -275,14 +286,27 @@ pub fn run(config: &BenchConfig, progress: Progress<'_>) -> Result<BenchReport, 
     let blockhash = plan.genesis.hash();
     let signed = std::sync::atomic::AtomicU64::new(0);
     let total = config.txs as u64;
-    let wires = sign_all(config, &plan, blockhash, &|n| {
+    let transactions = sign_all(config, &plan, blockhash, &|n| {
         let done = signed
             .fetch_add(n, Ordering::Relaxed)
             .saturating_add(n)
             .min(total);
         progress("sign", done, total);
     });
+    Ok(Prepared {
+        genesis: plan.genesis,
+        transactions,
+        slot_txs,
+    })
+}
 
+/// Runs the load generator.
+pub fn run(config: &BenchConfig, progress: Progress<'_>) -> Result<BenchReport, BenchError> {
+    let Prepared {
+        genesis,
+        transactions: wires,
+        slot_txs,
+    } = prepare(config, progress)?;
     let temp;
     let dir = match &config.ledger {
         Some(dir) => dir.clone(),
@@ -298,25 +322,9 @@ pub fn run(config: &BenchConfig, progress: Progress<'_>) -> Result<BenchReport, 
         },
     ));
     if config.serial {
-        run_serial(
-            config,
-            &plan.genesis,
-            &dir,
-            executor,
-            &wires,
-            slot_txs,
-            progress,
-        )
+        run_serial(config, &genesis, &dir, executor, &wires, slot_txs, progress)
     } else {
-        run_pipeline(
-            config,
-            &plan.genesis,
-            &dir,
-            executor,
-            wires,
-            slot_txs,
-            progress,
-        )
+        run_pipeline(config, &genesis, &dir, executor, wires, slot_txs, progress)
     }
 }
 
