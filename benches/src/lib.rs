@@ -85,7 +85,7 @@ pub struct BenchConfig {
 impl Default for BenchConfig {
     fn default() -> Self {
         Self {
-            workload: Workload::Transfer,
+            workload: Workload::Mix,
             accounts: 10_000,
             pools: 16,
             hot_ratio: 0.0,

@@ -4,6 +4,11 @@
 //! failed and why) printed on stderr with a non-zero exit status; user mistakes never panic.
 //! With `--output json` a command prints exactly one JSON object on stdout.
 
+mod amm;
+mod chain;
+mod errors;
+mod insurance;
+mod lending;
 mod programs;
 
 use std::path::{Path, PathBuf};
@@ -111,6 +116,21 @@ enum Command {
     /// Price-feed operations; the keypair pays and is the feed's authority.
     #[command(subcommand)]
     Oracle(OracleCommand),
+    /// Constant-product AMM: create pools, swap, deposit, withdraw.
+    ///
+    /// The keypair's token accounts are given as flags (`--source-a`, `--token-a`,
+    /// `--lp-account`, ...): Braid has no associated token accounts to derive them from.
+    #[command(subcommand)]
+    Amm(amm::AmmCommand),
+    /// Lending: reserves, deposits, borrows, repayments, liquidations.
+    ///
+    /// Every transaction that moves value begins with the refreshes the program requires
+    /// (each reserve involved, then the obligation).
+    #[command(subcommand)]
+    Lending(lending::LendingCommand),
+    /// Parametric insurance: pools, underwriting, policies, claims.
+    #[command(subcommand)]
+    Insurance(insurance::InsuranceCommand),
     /// Ledger maintenance.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -143,7 +163,7 @@ enum OracleCommand {
 #[derive(clap::Args)]
 struct BenchArgs {
     /// What the transactions do.
-    #[arg(long, value_enum, default_value_t = braid_benches::Workload::Transfer)]
+    #[arg(long, value_enum, default_value_t = braid_benches::Workload::Mix)]
     workload: braid_benches::Workload,
     /// Generated accounts.
     #[arg(long, default_value_t = BENCH_DEFAULTS.accounts)]
@@ -175,6 +195,13 @@ struct BenchArgs {
     /// Print exactly one JSON object (same as `--output json`).
     #[arg(long)]
     json: bool,
+    /// Run every banking-thread count (1, 2) at every hot ratio (0, 0.25, 0.5, 0.75, 1)
+    /// instead of one run, and report TPS for each.
+    #[arg(long)]
+    sweep: bool,
+    /// With `--sweep`: draw TPS against contention into this SVG file.
+    #[arg(long, requires = "sweep")]
+    plot: Option<PathBuf>,
 }
 
 /// The load generator's defaults, shown in `--help`.
@@ -234,6 +261,11 @@ enum TokenCommand {
         account: Pubkey,
         /// Amount in base units.
         amount: u64,
+    },
+    /// Print a token account's balance (base units), mint and owner.
+    Balance {
+        /// The token account.
+        account: Pubkey,
     },
     /// Transfer tokens (in base units) from a token account the keypair owns.
     Transfer {
@@ -392,6 +424,9 @@ fn run(cli: Cli) -> Result<Output, String> {
         }
         Command::Token(command) => token(&context, command),
         Command::Oracle(command) => oracle(&context, command),
+        Command::Amm(command) => amm::run(&context, command),
+        Command::Lending(command) => lending::run(&context, command),
+        Command::Insurance(command) => insurance::run(&context, command),
         Command::Bench(_) => unreachable!("bench is dispatched in main"),
         Command::Ledger(LedgerCommand::Verify { ledger }) => {
             let executor = Arc::new(braid_runtime::executor::Executor::new(
@@ -455,6 +490,19 @@ impl Context {
         let (signature, status) =
             client.send_and_confirm_transaction(&tx, CONFIRM_TIMEOUT_DEFAULT)?;
         Ok(confirmed(&signature.to_string(), &status))
+    }
+
+    /// [`Context::send`], with a failure as one line naming `what` failed and, for a
+    /// program's custom error, its typed name.
+    fn send_checked(
+        &self,
+        what: &str,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        extra: &[&Keypair],
+    ) -> Result<Output, String> {
+        self.send(instructions, payer, extra)
+            .map_err(|e| format!("{what} failed: {}", errors::describe(&e, instructions)))
     }
 }
 
@@ -560,6 +608,17 @@ fn node(ledger: &Path, reset: bool, rpc_port: u16) -> Result<Output, String> {
 
 fn token(context: &Context, command: TokenCommand) -> Result<Output, String> {
     use braid_program_token::instruction as token;
+    if let TokenCommand::Balance { account } = command {
+        // Reading needs no keypair.
+        let state = chain::token_account(context, &account)?;
+        return Ok(Output {
+            text: format!(
+                "{} tokens (mint {}, owner {})",
+                state.amount, state.mint, state.owner
+            ),
+            json: json!({"account": account.to_string(), "amount": state.amount, "mint": state.mint.to_string(), "owner": state.owner.to_string()}),
+        });
+    }
     let payer = context.signer()?;
     match command {
         TokenCommand::CreateMint { decimals } => {
@@ -622,15 +681,14 @@ fn token(context: &Context, command: TokenCommand) -> Result<Output, String> {
             );
             Ok(output)
         }
+        TokenCommand::Balance { .. } => unreachable!("answered above without a keypair"),
         TokenCommand::Transfer {
             source,
             destination,
             amount,
         } => {
             let instruction = token::transfer(&source, &destination, &payer.pubkey(), amount);
-            let mut output = context
-                .send(&[instruction], &payer, &[])
-                .map_err(|e| format!("token transfer failed: {e}"))?;
+            let mut output = context.send_checked("token transfer", &[instruction], &payer, &[])?;
             extend(
                 &mut output.json,
                 json!({"source": source.to_string(), "destination": destination.to_string(), "amount": amount}),
@@ -684,6 +742,48 @@ fn oracle(context: &Context, command: OracleCommand) -> Result<Output, String> {
     }
 }
 
+/// `braid bench --sweep [--plot FILE]`: one run per (threads, hot ratio) pair.
+fn bench_sweep(
+    args: &BenchArgs,
+    config: &braid_benches::BenchConfig,
+    progress: braid_benches::Progress<'_>,
+    show_progress: bool,
+) -> Result<Output, String> {
+    use braid_benches::sweep::{SWEEP_HOT_RATIOS_DEFAULT, SWEEP_THREADS_DEFAULT, plot_svg, sweep};
+    let points = sweep(
+        config,
+        &SWEEP_THREADS_DEFAULT,
+        &SWEEP_HOT_RATIOS_DEFAULT,
+        progress,
+    )
+    .map_err(|e| format!("bench sweep failed: {e}"))?;
+    if show_progress {
+        eprintln!();
+    }
+    if let Some(path) = &args.plot {
+        let title = format!(
+            "braid bench --workload {} --txs {}",
+            args.workload, args.txs
+        );
+        plot_svg(&points, path, &title).map_err(|e| format!("bench sweep failed: {e}"))?;
+    }
+    let mut text = String::from("threads  hot_ratio          TPS  state_hash");
+    for point in &points {
+        text.push_str(&format!(
+            "\n{:>7}  {:>9.2}  {:>11.0}  {}",
+            point.threads, point.hot_ratio, point.report.tps, point.report.state_hash
+        ));
+    }
+    if let Some(path) = &args.plot {
+        text.push_str(&format!("\nplot written to {}", path.display()));
+    }
+    let json = serde_json::json!({
+        "sweep": serde_json::to_value(&points).map_err(|e| format!("bench report: {e}"))?,
+        "plot": args.plot.as_ref().map(|path| path.display().to_string()),
+    });
+    Ok(Output { text, json })
+}
+
 fn bench(args: &BenchArgs, format: OutputFormat) -> Result<Output, String> {
     let config = braid_benches::BenchConfig {
         workload: args.workload,
@@ -709,6 +809,9 @@ fn bench(args: &BenchArgs, format: OutputFormat) -> Result<Output, String> {
             eprint!("\r{phase:<10} {done:>10}/{total:<10} {percent:>5.1}%   ");
         }
     };
+    if args.sweep {
+        return bench_sweep(args, &config, &progress, show_progress);
+    }
     let report =
         braid_benches::run(&config, &progress).map_err(|e| format!("bench failed: {e}"))?;
     if show_progress {

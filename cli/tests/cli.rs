@@ -261,3 +261,42 @@ fn bench_prints_one_json_report() {
     }
     assert_eq!(report["txs"], 300);
 }
+
+#[test]
+fn bench_sweep_reports_every_pair_and_writes_the_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let plot = dir.path().join("sweep.svg");
+    let plot_arg = plot.to_str().unwrap();
+    let report = braid_json(&[
+        "bench",
+        "--sweep",
+        "--plot",
+        plot_arg,
+        "--workload",
+        "transfer",
+        "--txs",
+        "200",
+        "--accounts",
+        "16",
+        "--no-sigverify",
+        "--json",
+    ]);
+    let points = report["sweep"].as_array().unwrap();
+    let pairs: Vec<(u64, f64)> = points
+        .iter()
+        .map(|p| {
+            (
+                p["threads"].as_u64().unwrap(),
+                p["hot_ratio"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(u64, f64)> = [1, 2]
+        .iter()
+        .flat_map(|&t| [0.0, 0.25, 0.5, 0.75, 1.0].map(|h| (t, h)))
+        .collect();
+    assert_eq!(pairs, expected);
+    assert!(points.iter().all(|p| p["report"]["committed"] == 200));
+    assert_eq!(report["plot"], plot_arg);
+    assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
+}

@@ -1,0 +1,138 @@
+//! Reading accounts from the node and the two-instruction setups (create + initialize) that
+//! every DeFi command composes from the System and Token builders.
+
+use braid_program_token::{Mint, TokenAccount};
+use braid_runtime::keypair::Keypair;
+use braid_runtime::{Account, Instruction, Pubkey};
+
+use crate::{Context, MINT_ACCOUNT_LAMPORTS, TOKEN_ACCOUNT_LAMPORTS};
+
+/// Lamports a new program state account (pool, reserve, market, obligation) holds. Braid
+/// has no rent; an account only needs lamports to exist.
+pub const STATE_ACCOUNT_LAMPORTS: u64 = 2_000_000;
+
+/// The account at `key`; `what` names it in the error when it does not exist.
+pub fn fetch(context: &Context, key: &Pubkey, what: &str) -> Result<Account, String> {
+    context
+        .client()
+        .get_account(key)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{what} {key} does not exist"))
+}
+
+/// Whether an account exists at `key`.
+pub fn exists(context: &Context, key: &Pubkey) -> Result<bool, String> {
+    let account = context
+        .client()
+        .get_account_info(key)
+        .map_err(|e| e.to_string())?;
+    Ok(account.is_some())
+}
+
+/// The token account at `key`.
+pub fn token_account(context: &Context, key: &Pubkey) -> Result<TokenAccount, String> {
+    let account = fetch(context, key, "token account")?;
+    if account.owner != braid_program_token::ID {
+        return Err(format!("{key} is not a token account"));
+    }
+    TokenAccount::unpack(&account.data).map_err(|e| format!("{key} is not a token account: {e}"))
+}
+
+/// The mint at `key`.
+pub fn mint(context: &Context, key: &Pubkey) -> Result<Mint, String> {
+    let account = fetch(context, key, "mint")?;
+    if account.owner != braid_program_token::ID {
+        return Err(format!("{key} is not a mint"));
+    }
+    Mint::unpack(&account.data).map_err(|e| format!("{key} is not a mint: {e}"))
+}
+
+/// The token balance of `key`.
+pub fn balance(context: &Context, key: &Pubkey) -> Result<u64, String> {
+    Ok(token_account(context, key)?.amount)
+}
+
+/// Checks that `source` holds at least `amount` of `mint`, so a command fails before it
+/// spends fees on setup transactions.
+pub fn check_source(
+    context: &Context,
+    source: &Pubkey,
+    mint: &Pubkey,
+    amount: u64,
+) -> Result<(), String> {
+    let account = token_account(context, source)?;
+    if account.mint != *mint {
+        return Err(format!(
+            "token account {source} holds mint {}, not {mint}",
+            account.mint
+        ));
+    }
+    if account.amount < amount {
+        return Err(format!(
+            "token account {source} holds {} tokens, fewer than {amount}",
+            account.amount
+        ));
+    }
+    Ok(())
+}
+
+/// Creates `account` (a new keypair) as a token account of `mint` owned by `owner`.
+pub fn create_token_account(
+    payer: &Pubkey,
+    account: &Keypair,
+    mint: &Pubkey,
+    owner: &Pubkey,
+) -> [Instruction; 2] {
+    [
+        braid_program_system::instruction::create_account(
+            payer,
+            &account.pubkey(),
+            TOKEN_ACCOUNT_LAMPORTS,
+            braid_program_token::ACCOUNT_LEN as u64,
+            &braid_program_token::ID,
+        ),
+        braid_program_token::instruction::initialize_account3(&account.pubkey(), mint, owner),
+    ]
+}
+
+/// Creates `mint` (a new keypair) with `authority` as mint authority and no freeze
+/// authority.
+pub fn create_mint(
+    payer: &Pubkey,
+    mint: &Keypair,
+    authority: &Pubkey,
+    decimals: u8,
+) -> [Instruction; 2] {
+    [
+        braid_program_system::instruction::create_account(
+            payer,
+            &mint.pubkey(),
+            MINT_ACCOUNT_LAMPORTS,
+            braid_program_token::MINT_LEN as u64,
+            &braid_program_token::ID,
+        ),
+        braid_program_token::instruction::initialize_mint2(
+            &mint.pubkey(),
+            authority,
+            None,
+            decimals,
+        ),
+    ]
+}
+
+/// Creates `account` (a new keypair) with `space` zeroed bytes owned by `program`, for the
+/// program to initialize in the same transaction.
+pub fn create_state_account(
+    payer: &Pubkey,
+    account: &Keypair,
+    space: usize,
+    program: &Pubkey,
+) -> Instruction {
+    braid_program_system::instruction::create_account(
+        payer,
+        &account.pubkey(),
+        STATE_ACCOUNT_LAMPORTS,
+        space as u64,
+        program,
+    )
+}
