@@ -5,6 +5,10 @@
 //! it, and only the program (through the runtime) can sign for it. [`find_program_address`]
 //! appends a one-byte bump seed, counting down from 255, until the hash falls off the curve.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use braid_accounts_db::KeyHasherBuilder;
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use sha2::{Digest, Sha256};
 
@@ -40,9 +44,39 @@ impl From<PdaError> for InstructionError {
     }
 }
 
+/// Addresses whose curve membership each thread remembers.
+pub const CURVE_MEMO_ENTRIES_MAX: usize = 4096;
+
+thread_local! {
+    /// Curve membership of recently derived addresses. Every cross-program call signed by a
+    /// program re-derives its PDA, and the curve test (a point decompression, ~2 µs) was most
+    /// of an AMM swap's execution time; a hot pool's authority is derived over and over. The
+    /// answer is a pure function of the 32 bytes, so remembering it cannot change a result.
+    static CURVE_MEMO: RefCell<HashMap<[u8; 32], bool, KeyHasherBuilder>> =
+        RefCell::new(HashMap::with_hasher(KeyHasherBuilder::new()));
+}
+
 /// Whether `bytes` decode to a point on the ed25519 curve.
 pub fn is_on_curve(bytes: &[u8; 32]) -> bool {
     CompressedEdwardsY(*bytes).decompress().is_some()
+}
+
+/// [`is_on_curve`], remembered per thread for the most recent addresses.
+fn is_on_curve_memoized(bytes: &[u8; 32]) -> bool {
+    CURVE_MEMO.with(|memo| {
+        if let Some(&on_curve) = memo.borrow().get(bytes) {
+            return on_curve;
+        }
+        let on_curve = is_on_curve(bytes);
+        let mut memo = memo.borrow_mut();
+        if memo.len() >= CURVE_MEMO_ENTRIES_MAX {
+            // Forgetting everything keeps the memo bounded without tracking recency; a hot
+            // address is back after one more derivation.
+            memo.clear();
+        }
+        memo.insert(*bytes, on_curve);
+        on_curve
+    })
 }
 
 /// The program address for `seeds` under `program_id`, if it falls off the curve.
@@ -67,7 +101,7 @@ fn derive(seeds: &[&[u8]], bump: Option<u8>, program_id: &Pubkey) -> Result<Pubk
     hasher.update(program_id.as_ref());
     hasher.update(PDA_MARKER);
     let hash: [u8; 32] = hasher.finalize().into();
-    if is_on_curve(&hash) {
+    if is_on_curve_memoized(&hash) {
         return Err(PdaError::InvalidSeeds);
     }
     Ok(Pubkey::new_from_array(hash))
@@ -117,6 +151,23 @@ pub fn create_with_seed(base: &Pubkey, seed: &str, owner: &Pubkey) -> Result<Pub
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memoized_curve_test_agrees_with_the_direct_one_past_its_capacity() {
+        // Hashes are a cheap source of varied bytes; about half of them are on the curve.
+        let samples = CURVE_MEMO_ENTRIES_MAX + 100;
+        for round in 0..2 {
+            for n in 0..samples {
+                let bytes: [u8; 32] = Sha256::digest((n as u64).to_le_bytes()).into();
+                assert_eq!(
+                    is_on_curve_memoized(&bytes),
+                    is_on_curve(&bytes),
+                    "round {round}, sample {n}"
+                );
+            }
+        }
+        CURVE_MEMO.with(|memo| assert!(memo.borrow().len() <= CURVE_MEMO_ENTRIES_MAX));
+    }
 
     const PROGRAM: Pubkey = Pubkey::new_from_array([9; 32]);
 
