@@ -170,7 +170,9 @@ pub struct BenchReport {
     pub stages: StageTimes,
 }
 
-/// The programs a bench ledger (and a node) runs.
+/// Every program in this repository: what a bench ledger, a `braid node` and
+/// `braid ledger verify` run (one registry, so a ledger always replays with the programs
+/// that wrote it).
 pub fn programs() -> ProgramRegistry {
     let mut programs = ProgramRegistry::new();
     programs.add(braid_program_system::SystemProgram);

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use braid_banking_stage::rpc::client::{CONFIRM_TIMEOUT_DEFAULT, ClientError, RpcClient};
 use braid_banking_stage::rpc::types::RpcSignatureStatus;
 use braid_banking_stage::rpc::{LAMPORTS_PER_SOL, Node, NodeConfig, RPC_PORT_DEFAULT};
+use braid_benches::BenchConfig;
 use braid_runtime::keypair::{Keypair, read_keypair_file, write_keypair_file};
 use braid_runtime::{Instruction, Pubkey, Transaction};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -163,25 +164,25 @@ enum OracleCommand {
 #[derive(clap::Args)]
 struct BenchArgs {
     /// What the transactions do.
-    #[arg(long, value_enum, default_value_t = braid_benches::Workload::Mix)]
+    #[arg(long, value_enum, default_value_t = BenchConfig::default().workload)]
     workload: braid_benches::Workload,
     /// Generated accounts.
-    #[arg(long, default_value_t = BENCH_DEFAULTS.accounts)]
+    #[arg(long, default_value_t = BenchConfig::default().accounts)]
     accounts: usize,
     /// Pools (AMM-style workloads).
-    #[arg(long, default_value_t = BENCH_DEFAULTS.pools)]
+    #[arg(long, default_value_t = BenchConfig::default().pools)]
     pools: usize,
     /// Share of transactions touching one hot account, 0 to 1.
-    #[arg(long, default_value_t = BENCH_DEFAULTS.hot_ratio)]
+    #[arg(long, default_value_t = BenchConfig::default().hot_ratio)]
     hot_ratio: f64,
     /// Transactions to send.
-    #[arg(long, default_value_t = BENCH_DEFAULTS.txs)]
+    #[arg(long, default_value_t = BenchConfig::default().txs)]
     txs: usize,
     /// Banking threads.
-    #[arg(long, default_value_t = BENCH_DEFAULTS.threads)]
+    #[arg(long, default_value_t = BenchConfig::default().threads)]
     threads: usize,
     /// Seed for keys and transactions.
-    #[arg(long, default_value_t = BENCH_DEFAULTS.seed)]
+    #[arg(long, default_value_t = BenchConfig::default().seed)]
     seed: u64,
     /// Skip signature verification.
     #[arg(long)]
@@ -202,26 +203,6 @@ struct BenchArgs {
     /// With `--sweep`: draw TPS against contention into this SVG file.
     #[arg(long, requires = "sweep")]
     plot: Option<PathBuf>,
-}
-
-/// The load generator's defaults, shown in `--help`.
-const BENCH_DEFAULTS: BenchDefaults = BenchDefaults {
-    accounts: 10_000,
-    pools: 16,
-    hot_ratio: 0.0,
-    txs: 200_000,
-    threads: 2,
-    seed: 42,
-};
-
-/// Defaults for [`BenchArgs`] (kept equal to `BenchConfig::default()`, checked by a test).
-struct BenchDefaults {
-    accounts: usize,
-    pools: usize,
-    hot_ratio: f64,
-    txs: usize,
-    threads: usize,
-    seed: u64,
 }
 
 #[derive(Subcommand)]
@@ -860,17 +841,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bench_flag_defaults_match_the_library() {
-        let library = braid_benches::BenchConfig::default();
+    fn bench_flags_default_to_the_library_defaults() {
+        let cli = Cli::try_parse_from(["braid", "bench"]).unwrap();
+        let Command::Bench(args) = cli.command else {
+            panic!("parsed another command")
+        };
+        let library = BenchConfig::default();
         assert_eq!(
             (
-                BENCH_DEFAULTS.accounts,
-                BENCH_DEFAULTS.pools,
-                BENCH_DEFAULTS.txs,
-                BENCH_DEFAULTS.threads,
-                BENCH_DEFAULTS.seed
+                args.workload,
+                args.accounts,
+                args.pools,
+                args.txs,
+                args.threads,
+                args.seed
             ),
             (
+                library.workload,
                 library.accounts,
                 library.pools,
                 library.txs,
@@ -878,10 +865,7 @@ mod tests {
                 library.seed
             )
         );
-        assert_eq!(
-            BENCH_DEFAULTS.hot_ratio.to_bits(),
-            library.hot_ratio.to_bits()
-        );
+        assert_eq!(args.hot_ratio.to_bits(), library.hot_ratio.to_bits());
     }
 
     #[test]
