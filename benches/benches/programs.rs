@@ -61,7 +61,9 @@ fn workloads(c: &mut Criterion) {
         let mut cycle = txs.iter().cycle();
         group.bench_function(workload.to_string(), |b| {
             b.iter(|| {
-                let tx = cycle.next().expect("a cycle over a non-empty list never ends");
+                let tx = cycle
+                    .next()
+                    .expect("a cycle over a non-empty list never ends");
                 executor.execute(black_box(tx), &accounts, &clock)
             })
         });
