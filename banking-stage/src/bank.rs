@@ -91,6 +91,9 @@ pub enum BankError {
     /// The ledger directory has no genesis and none was supplied.
     #[error("{0} holds no genesis.bin: create the ledger first")]
     NoGenesis(PathBuf),
+    /// The pipeline around the bank could not start or stopped abnormally.
+    #[error("pipeline: {0}")]
+    Pipeline(String),
 }
 
 /// What a committed slot reports.

@@ -278,7 +278,7 @@ impl Pipeline {
         let (shared_sv, events_sv) = (Arc::clone(&shared), events_tx.clone());
         threads.push(spawn("braid-sigverify", move || {
             sigverify_loop(&ingress_rx, &verified_tx, &events_sv, &shared_sv, sigverify)
-        }));
+        })?);
 
         let mut work_senders = Vec::with_capacity(threads_count);
         for index in 0..threads_count {
@@ -289,7 +289,7 @@ impl Pipeline {
             let (done, shared_w) = (done_tx.clone(), Arc::clone(&shared));
             threads.push(spawn(&format!("braid-banking-{index}"), move || {
                 banking_loop(&work_rx, &done, &db, &executor, &shared_w)
-            }));
+            })?);
         }
         drop(done_tx);
 
@@ -299,12 +299,8 @@ impl Pipeline {
             batch_mode: BatchMode::Sequential,
             ..SchedulerConfig::default()
         };
-        let scheduler =
-            Scheduler::new(scheduler_config).map_err(|error| BankError::ReplayDiverged {
-                slot: bank.slot(),
-                entry: 0,
-                reason: format!("scheduler configuration: {error}"),
-            })?;
+        let scheduler = Scheduler::new(scheduler_config)
+            .map_err(|error| BankError::Pipeline(format!("scheduler configuration: {error}")))?;
         let shared_s = Arc::clone(&shared);
         let slot_policy = config.slot;
         let scheduler_thread = std::thread::Builder::new()
@@ -321,7 +317,6 @@ impl Pipeline {
                     policy: slot_policy,
                     backlog: VecDeque::new(),
                     pending: HashMap::with_hasher(KeyHasherBuilder::new()),
-                    in_flight: HashMap::with_hasher(KeyHasherBuilder::new()),
                     next_id: 0,
                     admitted_in_slot: 0,
                     slot_started: Instant::now(),
@@ -329,10 +324,8 @@ impl Pipeline {
                 }
                 .run()
             })
-            .map_err(|error| BankError::ReplayDiverged {
-                slot: 0,
-                entry: 0,
-                reason: format!("spawn: {error}"),
+            .map_err(|error| {
+                BankError::Pipeline(format!("cannot start the scheduler thread: {error}"))
             })?;
 
         Ok(Self {
@@ -388,11 +381,7 @@ impl Pipeline {
         drop(self.ingress.take());
         let result = match self.scheduler_thread.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
-            Some(Err(_)) => Err(BankError::ReplayDiverged {
-                slot: 0,
-                entry: 0,
-                reason: "scheduler thread panicked".into(),
-            }),
+            Some(Err(_)) => Err(BankError::Pipeline("the scheduler thread panicked".into())),
             None => Ok(()),
         };
         for thread in self.threads.drain(..) {
@@ -402,11 +391,11 @@ impl Pipeline {
     }
 }
 
-fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
+fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, BankError> {
     std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(body)
-        .expect("spawning a pipeline thread")
+        .map_err(|error| BankError::Pipeline(format!("cannot start thread {name}: {error}")))
 }
 
 fn elapsed_ns(since: Instant) -> u64 {
@@ -554,8 +543,6 @@ struct SchedulerLoop {
     backlog: VecDeque<Verified>,
     /// Admitted, not yet handed to a thread.
     pending: HashMap<u64, Verified, KeyHasherBuilder>,
-    /// Batch id → number of transactions, for sanity checks.
-    in_flight: HashMap<u64, usize, KeyHasherBuilder>,
     next_id: u64,
     admitted_in_slot: usize,
     slot_started: Instant,
@@ -660,8 +647,9 @@ impl SchedulerLoop {
         if let Some(error) = done.error {
             return Err(BankError::AccountsDb(error));
         }
-        let _ = self.scheduler.complete(done.batch_id);
-        self.in_flight.remove(&done.batch_id);
+        let completed = self.scheduler.complete(done.batch_id);
+        // Every completion answers a batch this loop dispatched.
+        debug_assert!(completed.is_ok(), "{completed:?}");
         let slot = self.bank.slot();
         for completed in done.results {
             let signature = completed.signature;
@@ -786,7 +774,6 @@ impl SchedulerLoop {
                 batch.txs.len(),
                 "scheduled an unknown transaction"
             );
-            self.in_flight.insert(batch.id, txs.len());
             if self.work[batch.thread]
                 .send(Work {
                     batch_id: batch.id,
@@ -796,7 +783,6 @@ impl SchedulerLoop {
                 .is_err()
             {
                 // The thread is gone only if the pipeline is being torn down.
-                self.in_flight.remove(&batch.id);
                 let _ = self.scheduler.complete(batch.id);
             }
         }
