@@ -463,7 +463,8 @@ fn sigverify_loop(
                 Ok(verified) => out.push(verified),
                 Err((wire, error)) => {
                     shared.counters.rejected.fetch_add(1, Ordering::Relaxed);
-                    let signature = signature_of(&wire);
+                    let signature =
+                        braid_runtime::transaction::first_signature(&wire).unwrap_or_default();
                     let _ = events.send(Event::Rejected { signature, error });
                 }
             }
@@ -476,14 +477,6 @@ fn sigverify_loop(
             return;
         }
     }
-}
-
-/// The first signature of wire bytes that did not parse, if the bytes hold one.
-fn signature_of(wire: &[u8]) -> Signature {
-    wire.get(1..65)
-        .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
-        .map(Signature)
-        .unwrap_or_default()
 }
 
 /// Executes batches in order, storing each transaction's writes before the next runs.

@@ -384,7 +384,12 @@ fn run_pipeline(
     let index_of: HashMap<Signature, usize> = wires
         .iter()
         .enumerate()
-        .map(|(index, wire)| (first_signature(wire), index))
+        .map(|(index, wire)| {
+            (
+                braid_runtime::transaction::first_signature(wire).unwrap_or_default(),
+                index,
+            )
+        })
         .collect();
     let pipeline = Pipeline::start(dir, Some(genesis), executor, pipeline_config)?;
     let events = pipeline.events().clone();
@@ -430,14 +435,6 @@ fn run_pipeline(
 }
 
 type Commits = Vec<(braid_banking_stage::bank::SlotCommit, Duration)>;
-
-/// The first signature of a transaction's wire bytes (after the one-byte count).
-fn first_signature(wire: &[u8]) -> Signature {
-    wire.get(1..65)
-        .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
-        .map(Signature)
-        .unwrap_or_default()
-}
 
 /// Consumes events until the pipeline stops; returns the tally, the commits with their
 /// times, and (submission index, commit time) of each committed transaction.

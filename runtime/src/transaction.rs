@@ -253,3 +253,45 @@ impl<'a> Reader<'a> {
         Ok(len)
     }
 }
+
+/// The first signature of a serialized transaction, read without parsing the rest: what
+/// reports name a transaction by even when it does not parse. `None` if the bytes hold no
+/// complete first signature.
+pub fn first_signature(wire: &[u8]) -> Option<Signature> {
+    let (count, count_len) = crate::short_vec::decode_len(wire).ok()?;
+    if count == 0 {
+        return None;
+    }
+    let end = count_len.checked_add(crate::signature::SIGNATURE_BYTES)?;
+    let bytes: [u8; crate::signature::SIGNATURE_BYTES] =
+        wire.get(count_len..end)?.try_into().ok()?;
+    Some(Signature(bytes))
+}
+
+#[cfg(test)]
+mod first_signature_tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_first_signature_of_wire_bytes_without_parsing_the_rest() {
+        let payer = crate::keypair::Keypair::from_seed(&[3; 32]);
+        let ix =
+            crate::Instruction::new_with_bytes(crate::Pubkey::new_from_array([9; 32]), &[], vec![]);
+        let tx = Transaction::new_signed_with_payer(
+            &[ix],
+            Some(&payer.pubkey()),
+            &[&payer],
+            crate::Hash::default(),
+        );
+        let mut wire = tx.to_bytes();
+        assert_eq!(first_signature(&wire), Some(tx.signatures[0]));
+        // The rest need not parse.
+        wire.truncate(65);
+        assert_eq!(first_signature(&wire), Some(tx.signatures[0]));
+        assert_eq!(first_signature(&wire[..64]), None);
+        assert_eq!(first_signature(&[0]), None);
+        assert_eq!(first_signature(&[]), None);
+        // A non-canonical count is not a signature count.
+        assert_eq!(first_signature(&[0x81, 0x00]), None);
+    }
+}
