@@ -233,6 +233,22 @@ pub fn set_price(feed: &Pubkey, authority: &Pubkey, price: i64, confidence: u64)
     )
 }
 
+/// Account positions of `InitializeFeed`.
+pub mod initialize_feed {
+    /// The feed account to initialize (writable, owned by this program, zeroed).
+    pub const FEED: usize = 0;
+    /// The key that will be allowed to set the price (signer).
+    pub const AUTHORITY: usize = 1;
+}
+
+/// Account positions of `SetPrice`.
+pub mod set_price {
+    /// The feed (writable).
+    pub const FEED: usize = 0;
+    /// The feed's authority (signer).
+    pub const AUTHORITY: usize = 1;
+}
+
 /// The oracle program.
 pub struct OracleProgram;
 
@@ -249,11 +265,18 @@ impl Program for OracleProgram {
         ctx.consume(ORACLE_INSTRUCTION_UNITS)?;
         let instruction = OracleInstruction::try_from_slice(data)
             .map_err(|_| InstructionError::InvalidInstructionData)?;
-        let authority = *ctx.key(1)?;
-        if !ctx.is_signer(1)? {
+        // Both instructions take the same accounts; each names its own positions.
+        let (feed_position, authority_position) = match instruction {
+            OracleInstruction::InitializeFeed { .. } => {
+                (initialize_feed::FEED, initialize_feed::AUTHORITY)
+            }
+            OracleInstruction::SetPrice { .. } => (set_price::FEED, set_price::AUTHORITY),
+        };
+        let authority = *ctx.key(authority_position)?;
+        if !ctx.is_signer(authority_position)? {
             return Err(InstructionError::MissingRequiredSignature);
         }
-        let account = ctx.account(0)?;
+        let account = ctx.account(feed_position)?;
         if account.owner != ID {
             return Err(InstructionError::IncorrectProgramId);
         }
@@ -292,7 +315,7 @@ impl Program for OracleProgram {
                 ));
             }
         }
-        let account = ctx.account_mut(0)?;
+        let account = ctx.account_mut(feed_position)?;
         feed.pack(&mut account.data)
             .map_err(|_| InstructionError::InvalidAccountData)
     }
@@ -315,6 +338,20 @@ mod tests {
         assert_eq!(borsh::to_vec(&feed).unwrap().len(), FEED_BYTES);
         assert_eq!(ID.as_ref().len(), 32);
         assert_ne!(ID, Pubkey::default());
+    }
+
+    #[test]
+    fn builders_list_accounts_at_the_named_positions() {
+        let feed = Pubkey::new_from_array([1; 32]);
+        let authority = Pubkey::new_from_array([2; 32]);
+        let ix = initialize_feed(&feed, &authority, -6);
+        assert_eq!(ix.accounts.len(), 2);
+        assert_eq!(ix.accounts[initialize_feed::FEED].pubkey, feed);
+        assert_eq!(ix.accounts[initialize_feed::AUTHORITY].pubkey, authority);
+        let ix = set_price(&feed, &authority, 1, 0);
+        assert_eq!(ix.accounts.len(), 2);
+        assert_eq!(ix.accounts[set_price::FEED].pubkey, feed);
+        assert_eq!(ix.accounts[set_price::AUTHORITY].pubkey, authority);
     }
 
     /// The listed variants, in the order given. The `match` has no wildcard arm, so a variant
