@@ -3,7 +3,8 @@
 //! Each variant documents its accounts in order with their flags: `[w]` writable, `[s]`
 //! signer. The builders produce exactly those lists; the token program is listed (readonly)
 //! whenever the instruction moves tokens, because a cross-program call may only target a
-//! program among the caller's accounts.
+//! program among the caller's accounts. The processor names the same positions in one
+//! module per instruction, e.g. [`processor::init_reserve`](mod@crate::processor::init_reserve).
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use braid_runtime::{AccountMeta, Instruction, Pubkey};
