@@ -1,6 +1,7 @@
 //! The insurance program's errors, reported as `InstructionError::Custom(code)`.
 //!
-//! Codes are stable: new variants are appended, never renumbered.
+//! Codes are stable: new variants are appended, never renumbered. [`InsuranceError::ALL`]
+//! lists every error in code order, and `TryFrom<u32>` turns a code back into its error.
 
 use braid_program_oracle::OracleError;
 use braid_runtime::InstructionError;
@@ -92,9 +93,59 @@ pub enum InsuranceError {
     Overflow = 25,
 }
 
+impl InsuranceError {
+    /// Every variant, in code order: `ALL[code]` is the error with that code.
+    pub const ALL: [InsuranceError; 26] = [
+        InsuranceError::InvalidPoolParams,
+        InsuranceError::AlreadyInitialized,
+        InsuranceError::WrongPool,
+        InsuranceError::WrongVault,
+        InsuranceError::WrongAuthority,
+        InsuranceError::WrongOracle,
+        InsuranceError::WrongPositionAddress,
+        InsuranceError::WrongPolicyAddress,
+        InsuranceError::NotOwner,
+        InsuranceError::ZeroAmount,
+        InsuranceError::DepositTooSmall,
+        InsuranceError::PoolDepleted,
+        InsuranceError::InsufficientShares,
+        InsuranceError::InsufficientUnlockedCapital,
+        InsuranceError::InsufficientCapacity,
+        InsuranceError::InvalidExpiry,
+        InsuranceError::InvalidStrike,
+        InsuranceError::StrikeAlreadyReached,
+        InsuranceError::StalePrice,
+        InsuranceError::OracleUnavailable,
+        InsuranceError::PriceAfterExpiry,
+        InsuranceError::StrikeNotReached,
+        InsuranceError::ClaimWindowClosed,
+        InsuranceError::PolicyNotActive,
+        InsuranceError::PolicyNotExpired,
+        InsuranceError::Overflow,
+    ];
+
+    /// The code carried by `InstructionError::Custom`.
+    pub const fn code(self) -> u32 {
+        self as u32
+    }
+}
+
 impl From<InsuranceError> for InstructionError {
     fn from(error: InsuranceError) -> Self {
-        InstructionError::Custom(error as u32)
+        InstructionError::Custom(error.code())
+    }
+}
+
+impl TryFrom<u32> for InsuranceError {
+    /// The code, returned unchanged when no variant has it.
+    type Error = u32;
+
+    fn try_from(code: u32) -> Result<Self, u32> {
+        usize::try_from(code)
+            .ok()
+            .and_then(|index| Self::ALL.get(index))
+            .copied()
+            .ok_or(code)
     }
 }
 
@@ -107,5 +158,80 @@ impl From<OracleError> for InsuranceError {
             OracleError::WrongOwner => InsuranceError::WrongOracle,
             _ => InsuranceError::OracleUnavailable,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The listed variants, in the order given. The `match` has no wildcard arm, so a variant
+    /// added to the enum but not listed here fails to compile: the list is always complete.
+    macro_rules! every_variant {
+        ($($variant:ident),* $(,)?) => {{
+            let _exhaustive = |error: InsuranceError| match error {
+                $(InsuranceError::$variant)|* => (),
+            };
+            [$(InsuranceError::$variant),*]
+        }};
+    }
+
+    fn every_variant() -> Vec<InsuranceError> {
+        every_variant!(
+            InvalidPoolParams,
+            AlreadyInitialized,
+            WrongPool,
+            WrongVault,
+            WrongAuthority,
+            WrongOracle,
+            WrongPositionAddress,
+            WrongPolicyAddress,
+            NotOwner,
+            ZeroAmount,
+            DepositTooSmall,
+            PoolDepleted,
+            InsufficientShares,
+            InsufficientUnlockedCapital,
+            InsufficientCapacity,
+            InvalidExpiry,
+            InvalidStrike,
+            StrikeAlreadyReached,
+            StalePrice,
+            OracleUnavailable,
+            PriceAfterExpiry,
+            StrikeNotReached,
+            ClaimWindowClosed,
+            PolicyNotActive,
+            PolicyNotExpired,
+            Overflow
+        )
+        .to_vec()
+    }
+
+    #[test]
+    fn all_lists_every_variant_in_code_order() {
+        assert_eq!(InsuranceError::ALL.len(), every_variant().len());
+        for (index, error) in InsuranceError::ALL.into_iter().enumerate() {
+            assert_eq!(usize::try_from(error.code()), Ok(index), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for error in every_variant() {
+            assert_eq!(InsuranceError::try_from(error.code()), Ok(error));
+            assert_eq!(
+                InstructionError::from(error),
+                InstructionError::Custom(error.code())
+            );
+        }
+    }
+
+    #[test]
+    fn unused_codes_are_returned_unchanged() {
+        let first_unused = u32::try_from(every_variant().len()).unwrap();
+        assert_eq!(first_unused, 26);
+        assert_eq!(InsuranceError::try_from(first_unused), Err(first_unused));
+        assert_eq!(InsuranceError::try_from(u32::MAX), Err(u32::MAX));
     }
 }
