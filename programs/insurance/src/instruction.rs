@@ -1,5 +1,6 @@
 //! The instructions (borsh-encoded), the addresses they use, and client-side builders that
-//! list every account with its writable and signer flags.
+//! list every account with its writable and signer flags, in the order the processor names
+//! in one module per instruction, e.g. [`processor::deposit`](mod@crate::processor::deposit).
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use braid_runtime::pda::find_program_address;

@@ -23,6 +23,112 @@ use crate::state::{
 };
 use crate::{ID, INSURANCE_INSTRUCTION_UNITS, POLICY_LAMPORTS, POSITION_LAMPORTS};
 
+/// Account positions of `InitializePool`.
+pub mod initialize_pool {
+    /// The pool account to initialize (writable, owned by this program, zeroed).
+    pub const POOL: usize = 0;
+    /// The mint of the pool's capital.
+    pub const MINT: usize = 1;
+    /// The pool's vault: a token account of `MINT` owned by the pool authority.
+    pub const VAULT: usize = 2;
+    /// The oracle feed of the covered asset.
+    pub const FEED: usize = 3;
+}
+
+/// Account positions of `OpenPosition`.
+pub mod open_position {
+    /// The underwriter (writable, signer: pays for the position account).
+    pub const OWNER: usize = 0;
+    /// The position account to create, at the owner's position address (writable).
+    pub const POSITION: usize = 1;
+    /// The pool.
+    pub const POOL: usize = 2;
+    /// The System program, listed for the `create_account` call; not read.
+    pub const SYSTEM_PROGRAM: usize = 3;
+}
+
+/// Account positions of `Deposit`.
+pub mod deposit {
+    /// The pool (writable).
+    pub const POOL: usize = 0;
+    /// The owner's position in the pool (writable).
+    pub const POSITION: usize = 1;
+    /// The pool's vault (writable).
+    pub const VAULT: usize = 2;
+    /// The owner's token account the capital comes from (writable).
+    pub const SOURCE: usize = 3;
+    /// The underwriter (signer).
+    pub const OWNER: usize = 4;
+    /// SPL Token, listed for the transfer call; not read.
+    pub const TOKEN_PROGRAM: usize = 5;
+}
+
+/// Account positions of `Withdraw`.
+pub mod withdraw {
+    /// The pool (writable).
+    pub const POOL: usize = 0;
+    /// The owner's position in the pool (writable).
+    pub const POSITION: usize = 1;
+    /// The pool's vault (writable).
+    pub const VAULT: usize = 2;
+    /// The token account that receives the capital (writable).
+    pub const DESTINATION: usize = 3;
+    /// The underwriter (signer).
+    pub const OWNER: usize = 4;
+    /// The pool's program-derived authority, which signs the transfer out of the vault.
+    pub const AUTHORITY: usize = 5;
+    /// SPL Token, listed for the transfer call; not read.
+    pub const TOKEN_PROGRAM: usize = 6;
+}
+
+/// Account positions of `BuyPolicy`.
+pub mod buy_policy {
+    /// The pool (writable).
+    pub const POOL: usize = 0;
+    /// The policy account to create, at the holder's policy address (writable).
+    pub const POLICY: usize = 1;
+    /// The pool's vault (writable).
+    pub const VAULT: usize = 2;
+    /// The holder's token account the premium comes from (writable).
+    pub const SOURCE: usize = 3;
+    /// The buyer (writable, signer: pays for the policy account).
+    pub const HOLDER: usize = 4;
+    /// The pool's oracle feed.
+    pub const FEED: usize = 5;
+    /// SPL Token, listed for the transfer call; not read.
+    pub const TOKEN_PROGRAM: usize = 6;
+    /// The System program, listed for the `create_account` call; not read.
+    pub const SYSTEM_PROGRAM: usize = 7;
+}
+
+/// Account positions of `Claim`.
+pub mod claim {
+    /// The pool (writable).
+    pub const POOL: usize = 0;
+    /// The policy claimed (writable).
+    pub const POLICY: usize = 1;
+    /// The pool's vault (writable).
+    pub const VAULT: usize = 2;
+    /// The token account that receives the payout (writable).
+    pub const DESTINATION: usize = 3;
+    /// The policy's holder (signer).
+    pub const HOLDER: usize = 4;
+    /// The pool's program-derived authority, which signs the transfer out of the vault.
+    pub const AUTHORITY: usize = 5;
+    /// The pool's oracle feed.
+    pub const FEED: usize = 6;
+    /// SPL Token, listed for the transfer call; not read.
+    pub const TOKEN_PROGRAM: usize = 7;
+}
+
+/// Account positions of `Expire`.
+pub mod expire {
+    /// The pool (writable).
+    pub const POOL: usize = 0;
+    /// The policy to expire (writable).
+    pub const POLICY: usize = 1;
+}
+
 /// The insurance program.
 pub struct InsuranceProgram;
 
@@ -147,10 +253,7 @@ fn initialize_pool(
     ctx: &mut InvokeContext<'_>,
     params: &PoolParams,
 ) -> Result<(), InstructionError> {
-    const POOL: usize = 0;
-    const MINT: usize = 1;
-    const VAULT: usize = 2;
-    const FEED: usize = 3;
+    use initialize_pool::*;
     let data = owned_data(ctx, POOL)?;
     if data.len() != POOL_BYTES {
         return Err(InstructionError::InvalidAccountData);
@@ -212,9 +315,7 @@ fn initialize_pool(
 }
 
 fn open_position(ctx: &mut InvokeContext<'_>) -> Result<(), InstructionError> {
-    const OWNER: usize = 0;
-    const POSITION: usize = 1;
-    const POOL: usize = 2;
+    use open_position::*;
     let owner = require_signer(ctx, OWNER)?;
     load_pool(ctx, POOL)?;
     let pool_key = *ctx.key(POOL)?;
@@ -247,11 +348,7 @@ fn open_position(ctx: &mut InvokeContext<'_>) -> Result<(), InstructionError> {
 }
 
 fn deposit(ctx: &mut InvokeContext<'_>, amount: u64) -> Result<(), InstructionError> {
-    const POOL: usize = 0;
-    const POSITION: usize = 1;
-    const VAULT: usize = 2;
-    const SOURCE: usize = 3;
-    const OWNER: usize = 4;
+    use deposit::*;
     let owner = require_signer(ctx, OWNER)?;
     let mut pool = load_pool(ctx, POOL)?;
     let mut position = load_position(ctx, POSITION, POOL, &owner)?;
@@ -270,12 +367,7 @@ fn deposit(ctx: &mut InvokeContext<'_>, amount: u64) -> Result<(), InstructionEr
 }
 
 fn withdraw(ctx: &mut InvokeContext<'_>, shares: u64) -> Result<(), InstructionError> {
-    const POOL: usize = 0;
-    const POSITION: usize = 1;
-    const VAULT: usize = 2;
-    const DESTINATION: usize = 3;
-    const OWNER: usize = 4;
-    const AUTHORITY: usize = 5;
+    use withdraw::*;
     let owner = require_signer(ctx, OWNER)?;
     let mut pool = load_pool(ctx, POOL)?;
     let mut position = load_position(ctx, POSITION, POOL, &owner)?;
@@ -301,12 +393,7 @@ fn buy_policy(
     ctx: &mut InvokeContext<'_>,
     request: &PolicyRequest,
 ) -> Result<(), InstructionError> {
-    const POOL: usize = 0;
-    const POLICY: usize = 1;
-    const VAULT: usize = 2;
-    const SOURCE: usize = 3;
-    const HOLDER: usize = 4;
-    const FEED: usize = 5;
+    use buy_policy::*;
     let holder = require_signer(ctx, HOLDER)?;
     let mut pool = load_pool(ctx, POOL)?;
     let pool_key = *ctx.key(POOL)?;
@@ -369,13 +456,7 @@ fn buy_policy(
 }
 
 fn claim(ctx: &mut InvokeContext<'_>) -> Result<(), InstructionError> {
-    const POOL: usize = 0;
-    const POLICY: usize = 1;
-    const VAULT: usize = 2;
-    const DESTINATION: usize = 3;
-    const HOLDER: usize = 4;
-    const AUTHORITY: usize = 5;
-    const FEED: usize = 6;
+    use claim::*;
     let holder = require_signer(ctx, HOLDER)?;
     let mut pool = load_pool(ctx, POOL)?;
     let mut policy = load_policy(ctx, POLICY, POOL)?;
@@ -405,8 +486,7 @@ fn claim(ctx: &mut InvokeContext<'_>) -> Result<(), InstructionError> {
 }
 
 fn expire(ctx: &mut InvokeContext<'_>) -> Result<(), InstructionError> {
-    const POOL: usize = 0;
-    const POLICY: usize = 1;
+    use expire::*;
     let mut pool = load_pool(ctx, POOL)?;
     let mut policy = load_policy(ctx, POLICY, POOL)?;
     let released = logic::expire(&mut pool, &mut policy, ctx.clock().slot)?;
@@ -416,4 +496,152 @@ fn expire(ctx: &mut InvokeContext<'_>) -> Result<(), InstructionError> {
     ));
     store(ctx, POOL, &pool, Pool::pack)?;
     store(ctx, POLICY, &policy, Policy::pack)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each client builder lists every account at the position the processor names for it.
+
+    use braid_runtime::{Instruction, SYSTEM_PROGRAM_ID};
+
+    use super::*;
+    use crate::instruction::{self, PoolKeys, policy_address, pool_authority, position_address};
+
+    /// `instruction` has exactly the accounts of `expected`, each at its position.
+    fn assert_positions(instruction: &Instruction, expected: &[(usize, Pubkey)]) {
+        assert_eq!(instruction.accounts.len(), expected.len());
+        for &(position, pubkey) in expected {
+            assert_eq!(
+                instruction.accounts[position].pubkey, pubkey,
+                "position {position}"
+            );
+        }
+    }
+
+    const KEYS: PoolKeys = PoolKeys {
+        pool: Pubkey::new_from_array([1; 32]),
+        vault: Pubkey::new_from_array([2; 32]),
+        oracle_feed: Pubkey::new_from_array([3; 32]),
+    };
+    const MINT: Pubkey = Pubkey::new_from_array([4; 32]);
+    const USER: Pubkey = Pubkey::new_from_array([5; 32]);
+    const TOKENS: Pubkey = Pubkey::new_from_array([6; 32]);
+    const POLICY_ID: u64 = 7;
+
+    #[test]
+    fn initialize_pool_positions() {
+        let ix = instruction::initialize_pool(&KEYS, &MINT, PoolParams::default());
+        assert_positions(
+            &ix,
+            &[
+                (initialize_pool::POOL, KEYS.pool),
+                (initialize_pool::MINT, MINT),
+                (initialize_pool::VAULT, KEYS.vault),
+                (initialize_pool::FEED, KEYS.oracle_feed),
+            ],
+        );
+    }
+
+    #[test]
+    fn open_position_positions() {
+        let ix = instruction::open_position(&KEYS.pool, &USER);
+        assert_positions(
+            &ix,
+            &[
+                (open_position::OWNER, USER),
+                (
+                    open_position::POSITION,
+                    position_address(&KEYS.pool, &USER).0,
+                ),
+                (open_position::POOL, KEYS.pool),
+                (open_position::SYSTEM_PROGRAM, SYSTEM_PROGRAM_ID),
+            ],
+        );
+    }
+
+    #[test]
+    fn deposit_positions() {
+        let ix = instruction::deposit(&KEYS, &TOKENS, &USER, 1);
+        assert_positions(
+            &ix,
+            &[
+                (deposit::POOL, KEYS.pool),
+                (deposit::POSITION, position_address(&KEYS.pool, &USER).0),
+                (deposit::VAULT, KEYS.vault),
+                (deposit::SOURCE, TOKENS),
+                (deposit::OWNER, USER),
+                (deposit::TOKEN_PROGRAM, braid_program_token::ID),
+            ],
+        );
+    }
+
+    #[test]
+    fn withdraw_positions() {
+        let ix = instruction::withdraw(&KEYS, &TOKENS, &USER, 1);
+        assert_positions(
+            &ix,
+            &[
+                (withdraw::POOL, KEYS.pool),
+                (withdraw::POSITION, position_address(&KEYS.pool, &USER).0),
+                (withdraw::VAULT, KEYS.vault),
+                (withdraw::DESTINATION, TOKENS),
+                (withdraw::OWNER, USER),
+                (withdraw::AUTHORITY, pool_authority(&KEYS.pool).0),
+                (withdraw::TOKEN_PROGRAM, braid_program_token::ID),
+            ],
+        );
+    }
+
+    #[test]
+    fn buy_policy_positions() {
+        let request = PolicyRequest {
+            policy_id: POLICY_ID,
+            ..PolicyRequest::default()
+        };
+        let ix = instruction::buy_policy(&KEYS, &TOKENS, &USER, request);
+        assert_positions(
+            &ix,
+            &[
+                (buy_policy::POOL, KEYS.pool),
+                (
+                    buy_policy::POLICY,
+                    policy_address(&KEYS.pool, &USER, POLICY_ID).0,
+                ),
+                (buy_policy::VAULT, KEYS.vault),
+                (buy_policy::SOURCE, TOKENS),
+                (buy_policy::HOLDER, USER),
+                (buy_policy::FEED, KEYS.oracle_feed),
+                (buy_policy::TOKEN_PROGRAM, braid_program_token::ID),
+                (buy_policy::SYSTEM_PROGRAM, SYSTEM_PROGRAM_ID),
+            ],
+        );
+    }
+
+    #[test]
+    fn claim_positions() {
+        let ix = instruction::claim(&KEYS, &USER, POLICY_ID, &TOKENS);
+        assert_positions(
+            &ix,
+            &[
+                (claim::POOL, KEYS.pool),
+                (
+                    claim::POLICY,
+                    policy_address(&KEYS.pool, &USER, POLICY_ID).0,
+                ),
+                (claim::VAULT, KEYS.vault),
+                (claim::DESTINATION, TOKENS),
+                (claim::HOLDER, USER),
+                (claim::AUTHORITY, pool_authority(&KEYS.pool).0),
+                (claim::FEED, KEYS.oracle_feed),
+                (claim::TOKEN_PROGRAM, braid_program_token::ID),
+            ],
+        );
+    }
+
+    #[test]
+    fn expire_positions() {
+        let policy = policy_address(&KEYS.pool, &USER, POLICY_ID).0;
+        let ix = instruction::expire(&KEYS.pool, &policy);
+        assert_positions(&ix, &[(expire::POOL, KEYS.pool), (expire::POLICY, policy)]);
+    }
 }
