@@ -8,7 +8,8 @@
 
 use std::time::Instant;
 
-use braid_accounts_db::{Account, AccountsDb, Hash, Options, Pubkey};
+use braid_accounts_db::{AccountsDb, Options};
+use braid_primitives::{Account, Hash, Pubkey};
 
 fn key(index: u64) -> Pubkey {
     let mut bytes = [0u8; 32];

@@ -50,7 +50,7 @@ use crate::index::{
     KeyHasherBuilder, KeyMap, Location, Padded, SEGMENT_ID_LIMIT, SHARD_COUNT, Shard, shard_of,
 };
 use crate::segment::{Segment, parse_segment_file_name, segment_file_name};
-use crate::{ACCOUNT_DATA_BYTES_MAX, Account, Hash, Pubkey};
+use braid_primitives::{ACCOUNT_DATA_BYTES_MAX, Account, Hash, Pubkey};
 
 /// Marks "no slot" in the atomics; a caller may not use this slot.
 const NO_SLOT: u64 = u64::MAX;

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::Pubkey;
+use braid_primitives::Pubkey;
 
 /// Result with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

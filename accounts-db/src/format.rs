@@ -9,7 +9,7 @@
 //! astronomically unlikely (a 32-bit CRC collides once in four billion damaged records), and
 //! it runs once per record at commit and at open, not on the read path.
 
-use crate::{ACCOUNT_DATA_BYTES_MAX, Account, HASH_BYTES, Hash, PUBKEY_BYTES, Pubkey};
+use braid_primitives::{ACCOUNT_DATA_BYTES_MAX, Account, HASH_BYTES, Hash, PUBKEY_BYTES, Pubkey};
 
 // ----- record -----
 

@@ -10,10 +10,11 @@
 //! beyond its key.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
-use crate::{Account, Pubkey};
+pub(crate) use braid_primitives::KeyHasherBuilder;
+
+use braid_primitives::{Account, Pubkey};
 
 /// Number of shards (a power of two; shard = first key byte >> [`SHARD_SHIFT`]).
 pub(crate) const SHARD_COUNT: usize = 64;
@@ -52,71 +53,6 @@ impl Location {
 
     pub fn is_tombstone(self) -> bool {
         self.segment & TOMBSTONE_BIT != 0
-    }
-}
-
-/// A keyed hasher for pubkeys and hashes. Keys are attacker-chosen (anyone can grind
-/// addresses), so the hash is seeded per map and mixes all 32 bytes; it is still far cheaper
-/// than SipHash. The seed is random, so a map keyed by it must never be iterated where the
-/// order could reach a result.
-#[derive(Clone, Copy, Debug)]
-pub struct KeyHasherBuilder {
-    seed: u64,
-}
-
-impl Default for KeyHasherBuilder {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl KeyHasherBuilder {
-    /// A builder with a fresh random seed.
-    pub fn new() -> Self {
-        Self {
-            seed: std::collections::hash_map::RandomState::new().hash_one(0x0062_7261_6964_u64),
-        }
-    }
-}
-
-impl BuildHasher for KeyHasherBuilder {
-    type Hasher = KeyHasher;
-    fn build_hasher(&self) -> KeyHasher {
-        KeyHasher { state: self.seed }
-    }
-}
-
-/// The hasher built by [`KeyHasherBuilder`].
-pub struct KeyHasher {
-    state: u64,
-}
-
-const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
-
-fn folded_multiply(a: u64, b: u64) -> u64 {
-    let product = u128::from(a).wrapping_mul(u128::from(b));
-    (product as u64) ^ (product.wrapping_shr(64) as u64)
-}
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.state = folded_multiply(self.state ^ u64::from_le_bytes(word), MIX);
-        }
-        for &byte in chunks.remainder() {
-            self.state = folded_multiply(self.state ^ u64::from(byte), MIX);
-        }
-    }
-
-    fn write_usize(&mut self, _length_prefix: usize) {
-        // Only ever the constant 32 of a `[u8; 32]`; mixing it in adds nothing.
-    }
-
-    fn finish(&self) -> u64 {
-        folded_multiply(self.state, MIX)
     }
 }
 

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use braid_accounts_db::{Account, AccountsDb, Options};
+use braid_accounts_db::{AccountsDb, Options};
+use braid_primitives::Account;
 
 const KEYS: u64 = 64;
 const SLOTS: u64 = 150;

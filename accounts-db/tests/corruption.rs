@@ -10,7 +10,8 @@ use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use braid_accounts_db::{Account, AccountsDb, Error, Options, Pubkey};
+use braid_accounts_db::{AccountsDb, Error, Options};
+use braid_primitives::{Account, Pubkey};
 
 /// A database with two commits: slot 1 and slot 2 (which overwrites some of slot 1).
 /// Returns the directory and the model after each slot. Manifest copies: `manifest-b` holds
@@ -245,7 +246,7 @@ fn api_misuse_is_a_typed_error() {
     ));
     let huge = Account::new(
         1,
-        braid_accounts_db::ACCOUNT_DATA_BYTES_MAX + 1,
+        braid_primitives::ACCOUNT_DATA_BYTES_MAX + 1,
         &Pubkey::default(),
     );
     assert!(matches!(
@@ -255,7 +256,7 @@ fn api_misuse_is_a_typed_error() {
     // The largest account still fits (in a segment of its own).
     let largest = Account::new(
         1,
-        braid_accounts_db::ACCOUNT_DATA_BYTES_MAX,
+        braid_primitives::ACCOUNT_DATA_BYTES_MAX,
         &Pubkey::default(),
     );
     db.put(6, common::key(3), largest.clone()).unwrap();

@@ -6,7 +6,8 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use braid_accounts_db::{Account, AccountsDb, Options, Pubkey};
+use braid_accounts_db::{AccountsDb, Options};
+use braid_primitives::{Account, Pubkey};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]

@@ -1,8 +1,14 @@
-//! Braid banking stage: the parallel pipeline from wire bytes to durable slots (not yet built).
+//! Braid's banking stage: the parallel pipeline from wire bytes to executed, recorded
+//! transactions.
+//!
+//! - [`pipeline`]: bounded ingress → sigverify stage (parse, sanitize, batch-verify on all
+//!   cores) → scheduler thread (owns the [`Bank`](braid_ledger::Bank): admission, dispatch,
+//!   recording, slot commits) → banking threads (execute each batch in order) → events.
+//! - [`scheduler`]: the lock table and priority queue that pack conflict-free batches; a
+//!   plain data structure with no threads, so it is tested and benchmarked on its own.
+//!
+//! This crate knows no HTTP, no programs and no files: the bank and ledger are
+//! `braid-ledger`'s, the programs arrive in the executor, and serving is `braid-rpc`'s.
 
-pub mod bank;
-pub mod genesis;
-pub mod ledger;
 pub mod pipeline;
-pub mod rpc;
 pub mod scheduler;

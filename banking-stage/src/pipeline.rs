@@ -28,15 +28,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use braid_accounts_db::{AccountsDb, KeyHasherBuilder};
+use braid_accounts_db::AccountsDb;
+use braid_primitives::KeyHasherBuilder;
 use braid_runtime::executor::{Executor, ProcessedTransaction};
 use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::{Hash, Signature, TransactionError};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
-use crate::bank::{Bank, BankError, SlotCommit};
-use crate::genesis::Genesis;
 use crate::scheduler::{BatchMode, PendingTx, Scheduler, SchedulerConfig};
+use braid_ledger::{Bank, BankError, Genesis, SlotCommit};
 
 /// Default slot length.
 pub const SLOT_DURATION_DEFAULT: Duration = Duration::from_millis(400);
@@ -57,6 +57,28 @@ pub enum SlotPolicy {
     Transactions(usize),
 }
 
+/// Why the pipeline could not start, or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The bank failed: opening, replaying or committing the ledger or the accounts.
+    #[error(transparent)]
+    Bank(#[from] BankError),
+    /// The configuration is inconsistent.
+    #[error("pipeline configuration: {0}")]
+    Config(String),
+    /// A pipeline thread could not be started.
+    #[error("cannot start thread {thread}: {source}")]
+    Spawn {
+        /// The thread's name.
+        thread: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A pipeline thread panicked.
+    #[error("pipeline thread {0} panicked")]
+    Panicked(String),
+}
+
 /// How the pipeline runs.
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
@@ -75,7 +97,7 @@ pub struct PipelineConfig {
 impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
-            threads: 2,
+            threads: crate::scheduler::DEFAULT_THREADS,
             slot: SlotPolicy::Duration(SLOT_DURATION_DEFAULT),
             sigverify: true,
             ingress_capacity: INGRESS_CAPACITY_TXS_DEFAULT,
@@ -238,7 +260,7 @@ pub struct Pipeline {
     events: Receiver<Event>,
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
-    scheduler_thread: Option<JoinHandle<Result<(), BankError>>>,
+    scheduler_thread: Option<JoinHandle<Result<(), PipelineError>>>,
 }
 
 impl Pipeline {
@@ -249,7 +271,7 @@ impl Pipeline {
         genesis: Option<&Genesis>,
         executor: Arc<Executor>,
         config: PipelineConfig,
-    ) -> Result<Self, BankError> {
+    ) -> Result<Self, PipelineError> {
         let (mut bank, pending) = Bank::open(dir, genesis, executor)?;
         for block in &pending {
             bank.replay_block(block)?;
@@ -258,7 +280,7 @@ impl Pipeline {
     }
 
     /// Starts the threads on an already opened bank.
-    pub fn start_with_bank(bank: Bank, config: PipelineConfig) -> Result<Self, BankError> {
+    pub fn start_with_bank(bank: Bank, config: PipelineConfig) -> Result<Self, PipelineError> {
         let threads_count = config.threads.clamp(1, crate::scheduler::THREADS_MAX);
         let shared = Arc::new(Shared {
             latest_blockhash: std::sync::Mutex::new(bank.latest_blockhash()),
@@ -300,7 +322,7 @@ impl Pipeline {
             ..SchedulerConfig::default()
         };
         let scheduler = Scheduler::new(scheduler_config)
-            .map_err(|error| BankError::Pipeline(format!("scheduler configuration: {error}")))?;
+            .map_err(|error| PipelineError::Config(error.to_string()))?;
         let shared_s = Arc::clone(&shared);
         let slot_policy = config.slot;
         let scheduler_thread = std::thread::Builder::new()
@@ -324,8 +346,9 @@ impl Pipeline {
                 }
                 .run()
             })
-            .map_err(|error| {
-                BankError::Pipeline(format!("cannot start the scheduler thread: {error}"))
+            .map_err(|error| PipelineError::Spawn {
+                thread: "braid-scheduler".into(),
+                source: error,
             })?;
 
         Ok(Self {
@@ -376,12 +399,12 @@ impl Pipeline {
 
     /// Stops taking transactions, executes everything already submitted, commits the last
     /// slot, and joins the threads.
-    pub fn shutdown(mut self) -> Result<(), BankError> {
+    pub fn shutdown(mut self) -> Result<(), PipelineError> {
         self.shared.stopping.store(true, Ordering::Release);
         drop(self.ingress.take());
         let result = match self.scheduler_thread.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
-            Some(Err(_)) => Err(BankError::Pipeline("the scheduler thread panicked".into())),
+            Some(Err(_)) => Err(PipelineError::Panicked("braid-scheduler".into())),
             None => Ok(()),
         };
         for thread in self.threads.drain(..) {
@@ -391,11 +414,17 @@ impl Pipeline {
     }
 }
 
-fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, BankError> {
+fn spawn(
+    name: &str,
+    body: impl FnOnce() + Send + 'static,
+) -> Result<JoinHandle<()>, PipelineError> {
     std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(body)
-        .map_err(|error| BankError::Pipeline(format!("cannot start thread {name}: {error}")))
+        .map_err(|error| PipelineError::Spawn {
+            thread: name.into(),
+            source: error,
+        })
 }
 
 fn elapsed_ns(since: Instant) -> u64 {
@@ -492,7 +521,7 @@ fn banking_loop(
         let mut results = Vec::with_capacity(batch.txs.len());
         let mut error = None;
         for verified in batch.txs {
-            match Bank::execute_and_store(db, executor, batch.slot, &verified.tx) {
+            match Bank::execute(db, executor, batch.slot, &verified.tx) {
                 Ok(processed) => results.push(Completed {
                     signature: *verified.tx.signature(),
                     blockhash: verified.tx.message().recent_blockhash,
@@ -560,19 +589,12 @@ struct SlotMetrics {
 
 /// Adds one to a per-reason count.
 fn count(counts: &mut std::collections::BTreeMap<String, u64>, error: &TransactionError) {
-    let entry = counts.entry(error_kind(error)).or_default();
+    let entry = counts.entry(error.reason()).or_default();
     *entry = entry.saturating_add(1);
 }
 
-fn error_kind(error: &TransactionError) -> String {
-    match error {
-        TransactionError::InstructionError(_, inner) => format!("{inner:?}"),
-        other => format!("{other:?}"),
-    }
-}
-
 impl SchedulerLoop {
-    fn run(mut self) -> Result<(), BankError> {
+    fn run(mut self) -> Result<(), PipelineError> {
         let mut input_open = true;
         loop {
             self.drain_completions()?;
@@ -604,7 +626,7 @@ impl SchedulerLoop {
     }
 
     /// Blocks until a completion or a verified chunk arrives, or the slot's time is up.
-    fn wait(&mut self, input_open: bool) -> Result<(), BankError> {
+    fn wait(&mut self, input_open: bool) -> Result<(), PipelineError> {
         let timeout = match self.policy {
             SlotPolicy::Duration(duration) => duration
                 .saturating_sub(self.slot_started.elapsed())
@@ -629,16 +651,16 @@ impl SchedulerLoop {
         Ok(())
     }
 
-    fn drain_completions(&mut self) -> Result<(), BankError> {
+    fn drain_completions(&mut self) -> Result<(), PipelineError> {
         while let Ok(done) = self.done.try_recv() {
             self.complete(done)?;
         }
         Ok(())
     }
 
-    fn complete(&mut self, done: Done) -> Result<(), BankError> {
+    fn complete(&mut self, done: Done) -> Result<(), PipelineError> {
         if let Some(error) = done.error {
-            return Err(BankError::AccountsDb(error));
+            return Err(PipelineError::Bank(BankError::AccountsDb(error)));
         }
         let completed = self.scheduler.complete(done.batch_id);
         // Every completion answers a batch this loop dispatched.
@@ -684,7 +706,7 @@ impl SchedulerLoop {
 
     /// Admits verified transactions while there is room; returns whether input is still open
     /// (or buffered).
-    fn admit_verified(&mut self) -> Result<bool, BankError> {
+    fn admit_verified(&mut self) -> Result<bool, PipelineError> {
         loop {
             self.admit_backlog();
             if !self.has_room() {
@@ -781,7 +803,7 @@ impl SchedulerLoop {
         }
     }
 
-    fn commit(&mut self) -> Result<(), BankError> {
+    fn commit(&mut self) -> Result<(), PipelineError> {
         let started = Instant::now();
         let commit = self.bank.commit_slot()?;
         let counters = &self.shared.counters;

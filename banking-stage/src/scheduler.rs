@@ -65,9 +65,11 @@ mod queue;
 
 use std::collections::HashMap;
 
-use braid_accounts_db::Pubkey;
+use braid_primitives::Pubkey;
 
-use self::hash::{KeyBuildHasher, LockKey, PassThroughBuild};
+use braid_primitives::KeyHasherBuilder;
+
+use self::hash::{LockKey, PassThroughBuild};
 pub use self::locks::THREADS_MAX;
 use self::locks::{LockTable, ThreadSet};
 use self::queue::{PendingQueue, QueueKey, QueuedTx};
@@ -88,7 +90,7 @@ pub const DEFAULT_SCAN_MAX_TXS: usize = 4_096;
 /// Default limit of unschedulable transactions in a row before a pass stops.
 pub const DEFAULT_SCAN_MISSES_MAX_TXS: usize = 64;
 /// Default limit of accounts one transaction may lock (the runtime's limit of keys).
-pub const DEFAULT_TX_ACCOUNTS_MAX: usize = 64;
+pub const DEFAULT_TX_ACCOUNTS_MAX: usize = braid_runtime::sanitized::TX_ACCOUNT_LOCKS_MAX;
 /// Spare lock lists kept for reuse per in-flight batch slot.
 const LOCK_LIST_POOL_PER_SLOT: usize = 2;
 
@@ -260,7 +262,7 @@ struct ThreadState {
 #[derive(Debug)]
 struct Dispatch {
     threads: Vec<ThreadState>,
-    in_flight: HashMap<u64, InFlight, KeyBuildHasher>,
+    in_flight: HashMap<u64, InFlight, KeyHasherBuilder>,
     lock_pool: Vec<Vec<LockedKey>>,
     lock_pool_max: usize,
     next_batch_id: u64,
@@ -331,7 +333,7 @@ impl Dispatch {
 /// The scheduler: pending queue, lock table and the batches in flight on each thread.
 ///
 /// ```
-/// use braid_accounts_db::Pubkey;
+/// use braid_primitives::Pubkey;
 /// use braid_banking_stage::scheduler::{PendingTx, Scheduler, SchedulerConfig};
 ///
 /// let mut scheduler = Scheduler::new(SchedulerConfig::default()).unwrap();
@@ -362,7 +364,7 @@ pub struct Scheduler {
     scheduled_keys: Vec<QueueKey>,
     metrics: SchedulerMetrics,
     /// Hashes account keys once, as their transaction is queued.
-    key_hasher: KeyBuildHasher,
+    key_hasher: KeyHasherBuilder,
 }
 
 impl Scheduler {
@@ -400,7 +402,7 @@ impl Scheduler {
                 threads: (0..config.threads)
                     .map(|_| ThreadState::default())
                     .collect(),
-                in_flight: HashMap::with_capacity_and_hasher(slots, KeyBuildHasher::new()),
+                in_flight: HashMap::with_capacity_and_hasher(slots, KeyHasherBuilder::new()),
                 lock_pool: Vec::new(),
                 lock_pool_max: slots.saturating_mul(LOCK_LIST_POOL_PER_SLOT),
                 next_batch_id: 1,
@@ -411,7 +413,7 @@ impl Scheduler {
             blocked: HashMap::default(),
             scheduled_keys: Vec::new(),
             metrics: SchedulerMetrics::default(),
-            key_hasher: KeyBuildHasher::new(),
+            key_hasher: KeyHasherBuilder::new(),
         })
     }
 
@@ -631,7 +633,7 @@ fn place(
     locks: &LockTable,
     blocked: &HashMap<LockKey, bool, PassThroughBuild>,
     dispatch: &Dispatch,
-    key_hasher: &KeyBuildHasher,
+    key_hasher: &KeyHasherBuilder,
 ) -> Option<Placement> {
     if !blocked.is_empty() {
         for (account, write) in tx.accesses(key_hasher) {

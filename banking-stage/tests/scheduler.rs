@@ -5,10 +5,10 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
-use braid_accounts_db::Pubkey;
 use braid_banking_stage::scheduler::{
     BatchMode, PendingTx, ScheduledBatch, Scheduler, SchedulerConfig, SchedulerError,
 };
+use braid_primitives::Pubkey;
 use proptest::prelude::*;
 
 fn key(index: u32) -> Pubkey {

@@ -5,7 +5,8 @@
 
 use std::hint::black_box;
 
-use braid_accounts_db::{Account, AccountsDb, Hash, Options, Pubkey};
+use braid_accounts_db::{AccountsDb, Options};
+use braid_primitives::{Account, Hash, Pubkey};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
 const TOKEN_ACCOUNT_BYTES: usize = 165;

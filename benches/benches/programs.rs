@@ -5,7 +5,7 @@
 
 use std::hint::black_box;
 
-use braid_benches::{BenchConfig, Workload, prepare, programs};
+use braid_benches::{BenchConfig, Workload, prepare};
 use braid_runtime::account_source::InMemoryAccounts;
 use braid_runtime::executor::{Executor, ExecutorConfig};
 use braid_runtime::invoke_context::Clock;
@@ -17,7 +17,7 @@ const TRANSACTIONS: usize = 256;
 
 fn workloads(c: &mut Criterion) {
     let executor = Executor::new(
-        programs(),
+        braid_builtins::registry(),
         ExecutorConfig {
             log_messages: false,
         },

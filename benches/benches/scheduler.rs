@@ -11,8 +11,8 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use braid_accounts_db::Pubkey;
 use braid_banking_stage::scheduler::{BatchMode, PendingTx, Scheduler, SchedulerConfig};
+use braid_primitives::Pubkey;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
 /// Transactions pushed and drained per measured iteration.

@@ -30,12 +30,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use braid_banking_stage::bank::Bank;
-use braid_banking_stage::genesis::Genesis;
 use braid_banking_stage::pipeline::{Event, Pipeline, PipelineConfig, SlotPolicy};
+use braid_ledger::bank::{Bank, Outcome};
+use braid_ledger::genesis::Genesis;
 use braid_runtime::executor::{Executor, ExecutorConfig};
-use braid_runtime::harness::Harness;
-use braid_runtime::program::ProgramRegistry;
 use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::{Hash, Signature, Transaction};
 use rayon::prelude::*;
@@ -90,7 +88,7 @@ impl Default for BenchConfig {
             pools: 16,
             hot_ratio: 0.0,
             txs: 200_000,
-            threads: 2,
+            threads: braid_banking_stage::scheduler::DEFAULT_THREADS,
             seed: 42,
             sigverify: true,
             serial: false,
@@ -109,9 +107,12 @@ pub enum BenchError {
     /// Building the starting state failed.
     #[error("setup failed: {0}")]
     Setup(String),
-    /// The pipeline or ledger failed.
+    /// The ledger failed (the serial reference).
     #[error(transparent)]
-    Bank(#[from] braid_banking_stage::bank::BankError),
+    Bank(#[from] braid_ledger::bank::BankError),
+    /// The pipeline failed.
+    #[error(transparent)]
+    Pipeline(#[from] braid_banking_stage::pipeline::PipelineError),
     /// The temporary ledger could not be created.
     #[error("cannot create a ledger directory: {0}")]
     Io(#[from] std::io::Error),
@@ -168,34 +169,6 @@ pub struct BenchReport {
     pub latency_p99_ms: f64,
     /// Time per stage.
     pub stages: StageTimes,
-}
-
-/// Every program in this repository: what a bench ledger, a `braid node` and
-/// `braid ledger verify` run (one registry, so a ledger always replays with the programs
-/// that wrote it).
-pub fn programs() -> ProgramRegistry {
-    let mut programs = ProgramRegistry::new();
-    programs.add(braid_program_system::SystemProgram);
-    programs.add(braid_program_token::TokenProgram);
-    programs.add(braid_program_counter::CounterProgram);
-    programs.add(braid_program_oracle::OracleProgram);
-    programs.add(braid_program_amm::AmmProgram);
-    programs.add(braid_program_lending::LendingProgram);
-    programs.add(braid_program_insurance::InsuranceProgram);
-    programs
-}
-
-/// Registers the same programs as [`programs`] in a setup harness (which also creates their
-/// executable accounts, so they reach the genesis).
-fn add_programs(harness: &mut Harness) {
-    harness
-        .add_program(braid_program_system::SystemProgram)
-        .add_program(braid_program_token::TokenProgram)
-        .add_program(braid_program_counter::CounterProgram)
-        .add_program(braid_program_oracle::OracleProgram)
-        .add_program(braid_program_amm::AmmProgram)
-        .add_program(braid_program_lending::LendingProgram)
-        .add_program(braid_program_insurance::InsuranceProgram);
 }
 
 /// Pre-signs every transaction on all cores. When signatures won't be verified, a unique
@@ -318,7 +291,7 @@ pub fn run(config: &BenchConfig, progress: Progress<'_>) -> Result<BenchReport, 
         }
     };
     let executor = Arc::new(Executor::new(
-        programs(),
+        braid_builtins::registry(),
         ExecutorConfig {
             log_messages: false,
         },
@@ -348,20 +321,13 @@ impl Tally {
         self.committed = self.committed.saturating_add(1);
         if let Err(error) = status {
             self.failed = self.failed.saturating_add(1);
-            self.fail(reason(error));
+            self.fail(error.reason());
         }
     }
 
     fn reject(&mut self, reason: String) {
         self.rejected = self.rejected.saturating_add(1);
         self.fail(reason);
-    }
-}
-
-fn reason(error: &braid_runtime::TransactionError) -> String {
-    match error {
-        braid_runtime::TransactionError::InstructionError(_, inner) => format!("{inner:?}"),
-        other => format!("{other:?}"),
     }
 }
 
@@ -434,7 +400,7 @@ fn run_pipeline(
     ))
 }
 
-type Commits = Vec<(braid_banking_stage::bank::SlotCommit, Duration)>;
+type Commits = Vec<(braid_ledger::bank::SlotCommit, Duration)>;
 
 /// Consumes events until the pipeline stops; returns the tally, the commits with their
 /// times, and (submission index, commit time) of each committed transaction.
@@ -449,7 +415,7 @@ fn collect(
     for event in events.iter() {
         match event {
             Event::Processed { status, .. } => tally.processed(&status),
-            Event::Rejected { error, .. } => tally.reject(reason(&error)),
+            Event::Rejected { error, .. } => tally.reject(error.reason()),
             Event::SlotCommitted(commit) => {
                 let at = started.elapsed();
                 for signature in &commit.signatures {
@@ -535,30 +501,24 @@ fn run_serial(
             let verdict = braid_runtime::sigverify::verify_transaction(&tx);
             stages.sigverify_s += verify_started.elapsed().as_secs_f64();
             if let Err(error) = verdict {
-                tally.reject(reason(&error));
+                tally.reject(error.reason());
                 continue;
             }
         }
-        if let Err(error) = bank.admit(&tx) {
-            tally.reject(reason(&error));
-            continue;
+        let execute_started = Instant::now();
+        let outcome = bank.process(wire, &tx)?;
+        stages.execute_s += execute_started.elapsed().as_secs_f64();
+        match outcome {
+            Outcome::NotAdmitted(error) => {
+                tally.reject(error.reason());
+                continue;
+            }
+            // Admitted transactions count toward the slot whatever execution says, as in
+            // the pipeline.
+            Outcome::Rejected(error) => tally.reject(error.reason()),
+            Outcome::Recorded(executed) => tally.processed(&executed.status),
         }
         admitted = admitted.saturating_add(1);
-        let execute_started = Instant::now();
-        let processed =
-            Bank::execute_and_store(bank.accounts_db(), bank.executor(), bank.slot(), &tx)
-                .map_err(braid_banking_stage::bank::BankError::from)?;
-        stages.execute_s += execute_started.elapsed().as_secs_f64();
-        match processed {
-            Ok(executed) => {
-                tally.processed(&executed.status);
-                bank.record(wire.clone(), &tx, &executed);
-            }
-            Err(error) => {
-                bank.forget(&tx);
-                tally.reject(reason(&error));
-            }
-        }
         if admitted.is_multiple_of(slot_txs) {
             let commit_started = Instant::now();
             last = Some(bank.commit_slot()?);

@@ -9,7 +9,6 @@ mod chain;
 mod errors;
 mod insurance;
 mod lending;
-mod programs;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -17,10 +16,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use braid_banking_stage::rpc::client::{CONFIRM_TIMEOUT_DEFAULT, ClientError, RpcClient};
-use braid_banking_stage::rpc::types::RpcSignatureStatus;
-use braid_banking_stage::rpc::{LAMPORTS_PER_SOL, Node, NodeConfig, RPC_PORT_DEFAULT};
 use braid_benches::BenchConfig;
+use braid_node::{Node, NodeConfig};
+use braid_primitives::LAMPORTS_PER_SOL;
+use braid_rpc::RPC_PORT_DEFAULT;
+use braid_rpc::client::{CONFIRM_TIMEOUT_DEFAULT, ClientError, RpcClient};
+use braid_rpc::types::RpcSignatureStatus;
 use braid_runtime::keypair::{Keypair, read_keypair_file, write_keypair_file};
 use braid_runtime::{Instruction, Pubkey, Transaction};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -361,7 +362,7 @@ fn run(cli: Cli) -> Result<Output, String> {
             let status = client
                 .confirm_transaction(
                     &signature,
-                    braid_banking_stage::rpc::types::ConfirmationStatus::Confirmed,
+                    braid_rpc::types::ConfirmationStatus::Confirmed,
                     CONFIRM_TIMEOUT_DEFAULT,
                 )
                 .map_err(|e| format!("airdrop failed: {e}"))?;
@@ -411,12 +412,12 @@ fn run(cli: Cli) -> Result<Output, String> {
         Command::Bench(_) => unreachable!("bench is dispatched in main"),
         Command::Ledger(LedgerCommand::Verify { ledger }) => {
             let executor = Arc::new(braid_runtime::executor::Executor::new(
-                programs::programs(),
+                braid_builtins::registry(),
                 braid_runtime::executor::ExecutorConfig {
                     log_messages: false,
                 },
             ));
-            let (slot, bank_hash) = braid_banking_stage::bank::verify_ledger(&ledger, executor)
+            let (slot, bank_hash) = braid_ledger::bank::verify_ledger(&ledger, executor)
                 .map_err(|e| format!("ledger {} failed verification: {e}", ledger.display()))?;
             Ok(Output {
                 text: format!("ledger verified: last slot {slot}, bank hash {bank_hash}"),
@@ -542,7 +543,7 @@ fn keygen_new(outfile: &Path, force: bool) -> Result<Output, String> {
 fn node(ledger: &Path, reset: bool, rpc_port: u16) -> Result<Output, String> {
     let mut config = NodeConfig::new(ledger, rpc_port);
     config.reset = reset;
-    let node = Node::start(config, programs::programs())
+    let node = Node::start(config, braid_builtins::registry())
         .map_err(|e| format!("cannot start the node: {e}"))?;
     let stop = Arc::new(AtomicBool::new(false));
     let handler_stop = Arc::clone(&stop);

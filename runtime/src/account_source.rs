@@ -67,10 +67,3 @@ impl AccountSource for InMemoryAccounts {
         self.accounts.get(key).cloned()
     }
 }
-
-/// The accounts database is a source: reads see the open slot's writes, then committed state.
-impl AccountSource for braid_accounts_db::AccountsDb {
-    fn get_account(&self, key: &Pubkey) -> Option<Account> {
-        self.get(key)
-    }
-}

@@ -7,7 +7,10 @@
 use crate::{Pubkey, SanitizeError};
 
 /// Why an instruction failed. The runtime-rule variants name exactly which rule broke.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Serialized as Solana serializes its own (`"InvalidArgument"`, `{"Custom": 18}`), so RPC
+/// clients read it as data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum InstructionError {
     /// A program-specific error code; each program documents its own.
     #[error("custom program error: {0:#x}")]
@@ -86,7 +89,7 @@ pub enum InstructionError {
     /// The owner changed illegally: not by the owner, not writable, or with non-zero data.
     #[error("instruction illegally modified the program id of an account")]
     ModifiedProgramId,
-    /// Data grew past [`braid_accounts_db::ACCOUNT_DATA_BYTES_MAX`].
+    /// Data grew past [`braid_primitives::ACCOUNT_DATA_BYTES_MAX`].
     #[error("account data size exceeds the 10 MiB limit")]
     InvalidRealloc,
     /// A cross-program call asked for a signer or writable privilege the caller lacks.
@@ -110,7 +113,10 @@ pub enum InstructionError {
 }
 
 /// Why a transaction was rejected, or (`InstructionError`) why it failed after paying its fee.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Serialized in Solana's shape (`"BlockhashNotFound"`,
+/// `{"InstructionError": [0, {"Custom": 18}]}`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum TransactionError {
     /// The bytes are not a well-formed transaction.
     #[error("malformed transaction: {0}")]
@@ -145,4 +151,16 @@ pub enum TransactionError {
     /// Instruction `.0` failed with `.1`; the fee was charged, nothing else changed.
     #[error("error processing instruction {0}: {1}")]
     InstructionError(u8, InstructionError),
+}
+
+impl TransactionError {
+    /// A short name for counting failures by cause: the instruction error's variant for a
+    /// failed instruction (which instruction does not matter), else the transaction error's
+    /// variant, e.g. `Custom(18)` or `BlockhashNotFound`.
+    pub fn reason(&self) -> String {
+        match self {
+            TransactionError::InstructionError(_, inner) => format!("{inner:?}"),
+            other => format!("{other:?}"),
+        }
+    }
 }

@@ -16,18 +16,17 @@
 //! assert_eq!(harness.get_balance(&payer.pubkey()), 1_000_000);
 //! ```
 
+use std::sync::Arc;
+
 use crate::account_source::InMemoryAccounts;
 use crate::blockhash_queue::BlockhashQueue;
 use crate::executor::{ExecutedTransaction, Executor, ExecutorConfig};
 use crate::invoke_context::Clock;
-use crate::program::{Program, ProgramRegistry};
+use crate::program::{Program, ProgramRegistry, program_account};
 use crate::sanitized::SanitizedTransaction;
 use crate::state_hash::LtHash;
 use crate::status_cache::StatusCache;
-use crate::{
-    Account, Hash, NATIVE_LOADER_ID, Pubkey, SYSTEM_PROGRAM_ID, Signature, Transaction,
-    TransactionError,
-};
+use crate::{Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Signature, Transaction, TransactionError};
 
 /// What a processed transaction reports, whether it succeeded or failed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -115,26 +114,34 @@ impl Harness {
             sigverify: true,
             transaction_count: 0,
         };
-        harness.create_program_account(crate::compute_budget::ID, "compute-budget");
+        harness.set_account(
+            crate::compute_budget::ID,
+            program_account(&crate::compute_budget::ComputeBudgetProgram),
+        );
         harness
     }
 
     /// Registers `program` and creates its executable account.
     pub fn add_program<P: Program + 'static>(&mut self, program: P) -> &mut Self {
-        let (id, name) = (program.id(), program.name());
-        self.executor.programs_mut().add(program);
-        self.create_program_account(id, name);
+        self.add_program_arc(Arc::new(program))
+    }
+
+    /// Registers every program of `registry` (e.g. `braid_builtins::registry()`) and
+    /// creates their executable accounts.
+    pub fn add_programs(&mut self, registry: &ProgramRegistry) -> &mut Self {
+        for id in registry.ids() {
+            if let Some(program) = registry.get(&id) {
+                self.add_program_arc(Arc::clone(program));
+            }
+        }
         self
     }
 
-    fn create_program_account(&mut self, id: Pubkey, name: &str) {
-        let account = Account {
-            lamports: 1,
-            owner: NATIVE_LOADER_ID,
-            executable: true,
-            data: name.as_bytes().to_vec(),
-        };
+    fn add_program_arc(&mut self, program: Arc<dyn Program>) -> &mut Self {
+        let (id, account) = (program.id(), program_account(program.as_ref()));
+        self.executor.programs_mut().add_arc(program);
         self.set_account(id, account);
+        self
     }
 
     /// Turns signature verification off (it is on by default) to test unsigned transactions.

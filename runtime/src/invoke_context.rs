@@ -16,7 +16,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use braid_accounts_db::ACCOUNT_DATA_BYTES_MAX;
+use braid_primitives::ACCOUNT_DATA_BYTES_MAX;
 
 use crate::pda::create_program_address;
 use crate::program::{Program, ProgramRegistry};

@@ -3,15 +3,16 @@
 //!
 //! Read it in this order:
 //!
-//! - Wire format: [`short_vec`] lengths, [`message`], [`transaction`], [`signature`],
-//!   [`keypair`]; [`sanitized`] checks every structural rule once and exposes the declared
+//! - Wire format: [`short_vec`] lengths, [`message`], [`transaction`], [`keypair`]
+//!   (addresses, hashes, signatures and accounts are `braid-primitives`' types, re-exported
+//!   here as [`primitives`]); [`sanitized`] checks every structural rule once and exposes the declared
 //!   lock set; [`sigverify`] verifies signatures, batched.
 //! - Programs: [`instruction`] is what clients build; [`program`] is the trait a crate
 //!   implements to become a native program; [`invoke_context`] is all a program sees while it
 //!   runs, and where the runtime rules and cross-program calls live; [`pda`] derives program
 //!   addresses; [`compute_budget`] reads compute limits and priority fees.
 //! - Execution: [`account_source`] is the narrow trait through which the executor reads
-//!   state; [`executor`] runs transactions and reports their writes; [`fee`] prices them;
+//!   state (the runtime never sees a database: whoever stores accounts implements it); [`executor`] runs transactions and reports their writes; [`fee`] prices them;
 //!   [`blockhash_queue`] and [`status_cache`] reject stale and replayed transactions;
 //!   [`state_hash`] folds accounts into an order-independent hash.
 //! - [`harness`]: a whole single-node chain in memory, for testing programs.
@@ -31,19 +32,17 @@ pub mod pda;
 pub mod program;
 pub mod sanitized;
 pub mod short_vec;
-pub mod signature;
 pub mod sigverify;
 pub mod state_hash;
 pub mod status_cache;
 pub mod transaction;
 
-pub use braid_accounts_db as accounts_db;
-pub use braid_accounts_db::{Account, Hash, Pubkey};
+pub use braid_primitives as primitives;
+pub use braid_primitives::{Account, Hash, Pubkey, Signature};
 pub use error::{InstructionError, TransactionError};
 pub use instruction::{AccountMeta, Instruction};
 pub use message::{CompiledInstruction, Message, MessageHeader};
 pub use sanitized::SanitizeError;
-pub use signature::Signature;
 pub use transaction::Transaction;
 
 /// The System program's id; the runtime needs it to check fee payers.

@@ -178,9 +178,9 @@ impl Message {
             .saturating_add(
                 self.account_keys
                     .len()
-                    .saturating_mul(crate::accounts_db::PUBKEY_BYTES),
+                    .saturating_mul(braid_primitives::PUBKEY_BYTES),
             )
-            .saturating_add(crate::accounts_db::HASH_BYTES)
+            .saturating_add(braid_primitives::HASH_BYTES)
             .saturating_add(len_prefix(self.instructions.len()));
         for instruction in &self.instructions {
             total = total

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::compute_budget::ComputeBudgetProgram;
 use crate::invoke_context::InvokeContext;
-use crate::{InstructionError, Pubkey};
+use crate::{Account, InstructionError, NATIVE_LOADER_ID, Pubkey};
 
 /// A native program.
 pub trait Program: Send + Sync {
@@ -23,6 +23,44 @@ pub trait Program: Send + Sync {
     /// Processes one instruction. Changes made through `ctx` are kept only if this returns
     /// `Ok` and every runtime rule holds afterwards.
     fn process(&self, ctx: &mut InvokeContext<'_>, data: &[u8]) -> Result<(), InstructionError>;
+
+    /// Names this program's error `code` (carried by [`InstructionError::Custom`]), so a
+    /// client can say what failed without parsing text. `None` for a code it does not
+    /// define; programs without custom errors keep the default.
+    fn describe_error(&self, code: u32) -> Option<ProgramErrorName> {
+        let _ = code;
+        None
+    }
+}
+
+/// What a program's custom error code means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramErrorName {
+    /// The error's type and variant, e.g. `AmmError::SlippageExceeded`.
+    pub variant: String,
+    /// What it means, in words.
+    pub message: String,
+}
+
+impl ProgramErrorName {
+    /// The name of a typed error: its `Debug` form (the variant) and its `Display` text.
+    pub fn of<E: std::fmt::Debug + std::fmt::Display>(type_name: &str, error: &E) -> Self {
+        Self {
+            variant: format!("{type_name}::{error:?}"),
+            message: error.to_string(),
+        }
+    }
+}
+
+/// The account that holds a native program at genesis: executable, owned by the native
+/// loader, its data the program's name.
+pub fn program_account(program: &dyn Program) -> Account {
+    Account {
+        lamports: 1,
+        owner: NATIVE_LOADER_ID,
+        executable: true,
+        data: program.name().as_bytes().to_vec(),
+    }
 }
 
 /// The programs a runtime can execute, by id. Lookups only: nothing iterates it, so its
@@ -66,6 +104,20 @@ impl ProgramRegistry {
     /// Whether a program with `id` is registered.
     pub fn contains(&self, id: &Pubkey) -> bool {
         self.programs.contains_key(id)
+    }
+
+    /// What `program`'s error `code` means, if the program is registered and defines it.
+    pub fn describe_error(&self, program: &Pubkey, code: u32) -> Option<ProgramErrorName> {
+        self.programs.get(program)?.describe_error(code)
+    }
+
+    /// Every registered program's id and genesis account ([`program_account`]), in
+    /// ascending id order.
+    pub fn program_accounts(&self) -> Vec<(Pubkey, Account)> {
+        self.ids()
+            .into_iter()
+            .filter_map(|id| Some((id, program_account(self.programs.get(&id)?.as_ref()))))
+            .collect()
     }
 
     /// The registered ids in ascending order (for genesis: one executable account each).

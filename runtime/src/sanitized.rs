@@ -43,8 +43,8 @@
 
 use crate::message::{hash_raw_message, is_writable_index};
 use crate::short_vec;
-use crate::signature::SIGNATURE_BYTES;
 use crate::{Hash, Message, Pubkey, Signature, Transaction};
+use braid_primitives::SIGNATURE_BYTES;
 
 /// Largest serialized transaction, in bytes (Solana's packet data size).
 pub const PACKET_DATA_BYTES_MAX: usize = 1232;
@@ -52,7 +52,7 @@ pub const PACKET_DATA_BYTES_MAX: usize = 1232;
 pub const TX_ACCOUNT_LOCKS_MAX: usize = 64;
 
 /// Why bytes are not a well-formed transaction. Each structural rule has its own variant.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum SanitizeError {
     /// The serialized transaction is larger than a packet.
     #[error("transaction is {len} bytes, more than the {PACKET_DATA_BYTES_MAX}-byte limit")]

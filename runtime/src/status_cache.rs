@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use braid_accounts_db::KeyHasherBuilder;
+use braid_primitives::KeyHasherBuilder;
 
 use crate::{Hash, TransactionError};
 

@@ -8,8 +8,8 @@ use crate::instruction::Instruction;
 use crate::keypair::Keypair;
 use crate::sanitized::{PACKET_DATA_BYTES_MAX, SanitizeError};
 use crate::short_vec::{self, ShortVecError};
-use crate::signature::SIGNATURE_BYTES;
 use crate::{CompiledInstruction, Hash, Message, MessageHeader, Pubkey, Signature};
+use braid_primitives::SIGNATURE_BYTES;
 
 /// A legacy Solana transaction: one signature per required signer, then the message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -169,7 +169,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(Transaction, usize), SanitizeError>
         num_readonly_signed_accounts: reader.byte()?,
         num_readonly_unsigned_accounts: reader.byte()?,
     };
-    let key_count = reader.len_prefix(crate::accounts_db::PUBKEY_BYTES)?;
+    let key_count = reader.len_prefix(braid_primitives::PUBKEY_BYTES)?;
     let account_keys = (0..key_count)
         .map(|_| reader.array().map(Pubkey::new_from_array))
         .collect::<Result<Vec<_>, _>>()?;
@@ -262,9 +262,8 @@ pub fn first_signature(wire: &[u8]) -> Option<Signature> {
     if count == 0 {
         return None;
     }
-    let end = count_len.checked_add(crate::signature::SIGNATURE_BYTES)?;
-    let bytes: [u8; crate::signature::SIGNATURE_BYTES] =
-        wire.get(count_len..end)?.try_into().ok()?;
+    let end = count_len.checked_add(SIGNATURE_BYTES)?;
+    let bytes: [u8; SIGNATURE_BYTES] = wire.get(count_len..end)?.try_into().ok()?;
     Some(Signature(bytes))
 }
 

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use braid_accounts_db::{Account, AccountsDb, Hash, Pubkey};
+use braid_accounts_db::AccountsDb;
+use braid_primitives::{Account, Hash, Pubkey};
 
 /// splitmix64: a tiny deterministic generator, so child and parent processes agree.
 pub fn mix(mut x: u64) -> u64 {

@@ -1,76 +1,23 @@
-//! Hashing for the lock table: each account key is hashed once, when its transaction is
-//! queued, and every map afterwards reuses that hash.
+//! Lock-table keys: each account key is hashed once, when its transaction is queued, and
+//! every map afterwards reuses that hash.
 //!
-//! Account keys are mostly random already, so the hasher needs little mixing; but a
-//! transaction may name any 32 bytes as an account, so a hasher that looks at part of the
-//! key, or mixes without a secret, lets a sender pick keys that all land in one bucket.
-//! Each 16 bytes go through one folded 64×64→128 multiply with per-scheduler random seeds
-//! (the construction of wyhash and foldhash), a few nanoseconds per key. The maps then key
-//! on [`LockKey`], which carries that hash, through a pass-through hasher: a transaction
-//! touches the lock table four times per account (check, lock, unlock, and the pass's
-//! blocked set), so hashing once saves most of the hashing work. Scheduling never iterates
-//! a hash map, so the random seeds cannot change its output.
+//! The hash is the workspace's seeded [`KeyHasher`]. The maps key on [`LockKey`], which
+//! carries that hash, through a pass-through hasher: a transaction touches the lock table
+//! four times per account (check, lock, unlock, and the pass's blocked set), so hashing once
+//! saves most of the hashing work. Scheduling never iterates a hash map, so the random seeds
+//! cannot change its output.
 
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, Hash, Hasher};
 
-use braid_accounts_db::Pubkey;
+use braid_primitives::Pubkey;
+use braid_primitives::key_hasher::{KeyHasherBuilder, folded_multiply, word};
 
-/// Input words for drawing the two seeds from the standard library's random state.
-const SEED_INPUTS: [u64; 2] = [0x9e37_79b9_7f4a_7c15, 0x2545_f491_4f6c_dd1d];
-/// Bytes mixed by one multiply.
-const CHUNK_BYTES: usize = 16;
+/// Mixing constant for inputs that are not already hashed.
+const PASS_THROUGH_MIX: u64 = 0x9e37_79b9_7f4a_7c15;
 /// Bytes in one word.
 const WORD_BYTES: usize = 8;
 
-/// Builds [`KeyHasher`]s with seeds drawn once per table from the process's random state.
-#[derive(Clone, Copy, Debug)]
-pub struct KeyBuildHasher {
-    seeds: [u64; 2],
-}
-
-impl KeyBuildHasher {
-    /// A builder with fresh random seeds.
-    pub fn new() -> Self {
-        let random = RandomState::new();
-        // An odd seed keeps the multiply from collapsing to zero for a zero input word.
-        Self {
-            seeds: SEED_INPUTS.map(|input| random.hash_one(input) | 1),
-        }
-    }
-}
-
-impl Default for KeyBuildHasher {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl BuildHasher for KeyBuildHasher {
-    type Hasher = KeyHasher;
-
-    fn build_hasher(&self) -> KeyHasher {
-        KeyHasher {
-            state: self.seeds[0],
-            seed: self.seeds[1],
-        }
-    }
-}
-
-/// The hasher built by [`KeyBuildHasher`].
-#[derive(Clone, Copy, Debug)]
-pub struct KeyHasher {
-    state: u64,
-    seed: u64,
-}
-
-/// Multiplies to 128 bits and folds the halves together, so every input bit reaches every
-/// output bit.
-fn folded_multiply(left: u64, right: u64) -> u64 {
-    let product = u128::from(left).wrapping_mul(u128::from(right));
-    (product as u64) ^ (product.wrapping_shr(64) as u64)
-}
-
-/// An account key with its hash from the scheduler's [`KeyBuildHasher`].
+/// An account key with its hash from the scheduler's [`KeyHasherBuilder`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LockKey {
     /// Compared first, so unequal keys usually differ at once.
@@ -80,7 +27,7 @@ pub struct LockKey {
 
 impl LockKey {
     /// Hashes `key` with `hasher`.
-    pub fn new(key: Pubkey, hasher: &KeyBuildHasher) -> Self {
+    pub fn new(key: Pubkey, hasher: &KeyHasherBuilder) -> Self {
         // Straight to `write`: the derived `Hash` would also mix in the constant length.
         let mut state = hasher.build_hasher();
         state.write(key.as_array());
@@ -127,7 +74,7 @@ impl Hasher for PassThroughHasher {
     fn write(&mut self, bytes: &[u8]) {
         // Only reached by keys other than `LockKey` and u64; mix them rather than misbehave.
         for chunk in bytes.chunks(WORD_BYTES) {
-            self.0 = folded_multiply(self.0 ^ word(chunk), SEED_INPUTS[0]);
+            self.0 = folded_multiply(self.0 ^ word(chunk), PASS_THROUGH_MIX);
         }
     }
 
@@ -140,71 +87,13 @@ impl Hasher for PassThroughHasher {
     }
 }
 
-fn word(bytes: &[u8]) -> u64 {
-    let mut word = [0u8; WORD_BYTES];
-    let len = bytes.len().min(WORD_BYTES);
-    word[..len].copy_from_slice(&bytes[..len]);
-    u64::from_le_bytes(word)
-}
-
-impl KeyHasher {
-    fn mix(&mut self, low: u64, high: u64) {
-        self.state = folded_multiply(low ^ self.state, high ^ self.seed);
-    }
-}
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let (chunks, rest) = bytes.as_chunks::<CHUNK_BYTES>();
-        for chunk in chunks {
-            let both = u128::from_le_bytes(*chunk);
-            self.mix(both as u64, both.wrapping_shr(64) as u64);
-        }
-        if !rest.is_empty() {
-            let (low, high) = rest.split_at(rest.len().min(WORD_BYTES));
-            // The length in the high word keeps "ab" and "ab\0" apart.
-            self.mix(word(low), word(high) ^ (rest.len() as u64));
-        }
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.mix(value, 0);
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.mix(value as u64, 0);
-    }
-
-    fn finish(&self) -> u64 {
-        self.state
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn same_input_same_hash_within_a_builder() {
-        let build = KeyBuildHasher::new();
-        let key = [7u8; 32];
-        assert_eq!(build.hash_one(key), build.hash_one(key));
-    }
-
-    #[test]
-    fn every_byte_of_the_key_matters() {
-        let build = KeyBuildHasher::new();
-        let base = build.hash_one([0u8; 32]);
-        for index in 0..32 {
-            let mut key = [0u8; 32];
-            key[index] = 1;
-            assert_ne!(build.hash_one(key), base, "byte {index} ignored");
-        }
-    }
-
-    #[test]
     fn lock_keys_carry_the_hash_through_the_map() {
-        let build = KeyBuildHasher::new();
+        let build = KeyHasherBuilder::new();
         let key = Pubkey::new_from_array([3; 32]);
         let lock_key = LockKey::new(key, &build);
         assert_eq!(PassThroughBuild.hash_one(lock_key), lock_key.hash);
@@ -212,15 +101,6 @@ mod tests {
         assert_ne!(
             lock_key,
             LockKey::new(Pubkey::new_from_array([4; 32]), &build)
-        );
-    }
-
-    #[test]
-    fn short_inputs_differ_by_length() {
-        let build = KeyBuildHasher::new();
-        assert_ne!(
-            build.hash_one([1u8; 3].as_slice()),
-            build.hash_one([1u8, 1, 1, 0].as_slice())
         );
     }
 }

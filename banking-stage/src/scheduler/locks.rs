@@ -233,7 +233,7 @@ impl LockTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use braid_accounts_db::Pubkey;
+    use braid_primitives::Pubkey;
 
     fn key(byte: u8) -> LockKey {
         // Any hash will do, as long as a key always has the same one.

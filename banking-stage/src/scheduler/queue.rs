@@ -11,9 +11,11 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use braid_accounts_db::Pubkey;
+use braid_primitives::Pubkey;
 
-use super::hash::{KeyBuildHasher, LockKey};
+use braid_primitives::KeyHasherBuilder;
+
+use super::hash::LockKey;
 
 /// Accounts per transaction whose hashes are kept; later ones are hashed when needed.
 pub const HASHED_ACCOUNTS_INLINE: usize = 4;
@@ -47,7 +49,12 @@ pub struct QueuedTx {
 
 impl QueuedTx {
     /// Takes `accounts` (written first, no duplicates) and hashes the first few.
-    pub fn new(id: u64, accounts: Vec<Pubkey>, write_len: usize, hasher: &KeyBuildHasher) -> Self {
+    pub fn new(
+        id: u64,
+        accounts: Vec<Pubkey>,
+        write_len: usize,
+        hasher: &KeyHasherBuilder,
+    ) -> Self {
         let mut hashes = [0; HASHED_ACCOUNTS_INLINE];
         for (hash, key) in hashes.iter_mut().zip(&accounts) {
             *hash = LockKey::new(*key, hasher).hash();
@@ -63,7 +70,7 @@ impl QueuedTx {
     /// Every account with whether it is written.
     pub fn accesses<'a>(
         &'a self,
-        hasher: &'a KeyBuildHasher,
+        hasher: &'a KeyHasherBuilder,
     ) -> impl Iterator<Item = (LockKey, bool)> + 'a {
         self.accounts.iter().enumerate().map(move |(index, key)| {
             let lock_key = match self.hashes.get(index) {
@@ -207,7 +214,7 @@ mod tests {
     use super::*;
 
     fn tx(id: u64) -> QueuedTx {
-        QueuedTx::new(id, Vec::new(), 0, &KeyBuildHasher::new())
+        QueuedTx::new(id, Vec::new(), 0, &KeyHasherBuilder::new())
     }
 
     fn ids(queue: &PendingQueue) -> Vec<u64> {

@@ -29,7 +29,7 @@ pub(crate) mod setup;
 mod token;
 mod transfer;
 
-use braid_banking_stage::genesis::Genesis;
+use braid_ledger::genesis::Genesis;
 use braid_runtime::keypair::Keypair;
 use braid_runtime::{Instruction, Pubkey};
 use rand::rngs::StdRng;

@@ -12,7 +12,7 @@
 //! account, then initialize it); groups are packed into as few packet-sized transactions as
 //! fit. A transaction that fails aborts the setup with [`BenchError::Setup`].
 
-use braid_banking_stage::genesis::Genesis;
+use braid_ledger::genesis::Genesis;
 use braid_program_system::instruction as system;
 use braid_program_token as token;
 use braid_runtime::harness::Harness;
@@ -96,7 +96,7 @@ impl Setup {
     pub fn new(config: &BenchConfig, users: &[Pubkey]) -> Result<Self, BenchError> {
         let mut harness = Harness::new();
         harness.set_sigverify(false).set_log_messages(false);
-        crate::add_programs(&mut harness);
+        harness.add_programs(&braid_builtins::registry());
         let funder = keypair(config.seed, b"funder", 0).pubkey();
         let blockhash = harness.latest_blockhash();
         let mut setup = Self {

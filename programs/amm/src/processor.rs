@@ -19,7 +19,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use braid_program_token::state::{ACCOUNT_AMOUNT_OFFSET, MINT_SUPPLY_OFFSET};
 use braid_program_token::{ACCOUNT_LEN, MINT_LEN, Mint, TokenAccount};
 use braid_runtime::invoke_context::InvokeContext;
-use braid_runtime::program::Program;
+use braid_runtime::program::{Program, ProgramErrorName};
 use braid_runtime::{InstructionError, Pubkey};
 
 use crate::curve::{self, INITIAL_SWAP_POOL_AMOUNT};
@@ -41,56 +41,94 @@ pub const DEPOSIT_ALL_UNITS: u64 = 1_500;
 pub const WITHDRAW_ALL_UNITS: u64 = 1_500;
 
 /// Account positions of `InitializePool`.
-mod init_accounts {
+pub mod initialize_pool {
+    /// The pool state account.
     pub const POOL: usize = 0;
+    /// The pool's program-derived authority.
     pub const AUTHORITY: usize = 1;
+    /// The pool's vault of token A.
     pub const VAULT_A: usize = 2;
+    /// The pool's vault of token B.
     pub const VAULT_B: usize = 3;
+    /// The LP token mint.
     pub const POOL_MINT: usize = 4;
+    /// The LP token account that receives protocol fees.
     pub const FEE_ACCOUNT: usize = 5;
+    /// The LP token account that receives the initial LP tokens.
     pub const DESTINATION: usize = 6;
+    /// SPL Token.
     pub const TOKEN_PROGRAM: usize = 7;
 }
 
 /// Account positions of `Swap`.
-mod swap_accounts {
+pub mod swap {
+    /// The pool state account.
     pub const POOL: usize = 0;
+    /// The pool's program-derived authority.
     pub const AUTHORITY: usize = 1;
+    /// The user, who signs for their token accounts.
     pub const USER: usize = 2;
+    /// The user's token account paying in.
     pub const SOURCE: usize = 3;
+    /// The vault receiving the input token.
     pub const SOURCE_VAULT: usize = 4;
+    /// The vault paying out.
     pub const DESTINATION_VAULT: usize = 5;
+    /// The user's token account receiving the output.
     pub const DESTINATION: usize = 6;
+    /// The LP token mint.
     pub const POOL_MINT: usize = 7;
+    /// The LP token account that receives protocol fees.
     pub const FEE_ACCOUNT: usize = 8;
+    /// SPL Token.
     pub const TOKEN_PROGRAM: usize = 9;
 }
 
 /// Account positions of `DepositAll`.
-mod deposit_accounts {
+pub mod deposit_all {
+    /// The pool state account.
     pub const POOL: usize = 0;
+    /// The pool's program-derived authority.
     pub const AUTHORITY: usize = 1;
+    /// The user, who signs for their token accounts.
     pub const USER: usize = 2;
+    /// The user's token A account paying in.
     pub const SOURCE_A: usize = 3;
+    /// The user's token B account paying in.
     pub const SOURCE_B: usize = 4;
+    /// The pool's vault of token A.
     pub const VAULT_A: usize = 5;
+    /// The pool's vault of token B.
     pub const VAULT_B: usize = 6;
+    /// The LP token mint.
     pub const POOL_MINT: usize = 7;
+    /// The user's LP token account receiving LP tokens.
     pub const DESTINATION: usize = 8;
+    /// SPL Token.
     pub const TOKEN_PROGRAM: usize = 9;
 }
 
 /// Account positions of `WithdrawAll`.
-mod withdraw_accounts {
+pub mod withdraw_all {
+    /// The pool state account.
     pub const POOL: usize = 0;
+    /// The pool's program-derived authority.
     pub const AUTHORITY: usize = 1;
+    /// The user, who signs for their token accounts.
     pub const USER: usize = 2;
+    /// The LP token mint.
     pub const POOL_MINT: usize = 3;
+    /// The user's LP token account burning LP tokens.
     pub const SOURCE: usize = 4;
+    /// The pool's vault of token A.
     pub const VAULT_A: usize = 5;
+    /// The pool's vault of token B.
     pub const VAULT_B: usize = 6;
+    /// The user's token A account receiving.
     pub const DESTINATION_A: usize = 7;
+    /// The user's token B account receiving.
     pub const DESTINATION_B: usize = 8;
+    /// SPL Token.
     pub const TOKEN_PROGRAM: usize = 9;
 }
 
@@ -105,6 +143,12 @@ impl Program for AmmProgram {
 
     fn name(&self) -> &'static str {
         "amm"
+    }
+
+    fn describe_error(&self, code: u32) -> Option<ProgramErrorName> {
+        crate::error::AmmError::try_from(code)
+            .ok()
+            .map(|error| ProgramErrorName::of("AmmError", &error))
     }
 
     fn process(&self, ctx: &mut InvokeContext<'_>, data: &[u8]) -> Result<(), InstructionError> {
@@ -142,7 +186,7 @@ impl Program for AmmProgram {
 }
 
 fn initialize_pool(ctx: &mut InvokeContext<'_>, fees: Fees) -> Result<(), InstructionError> {
-    use init_accounts::*;
+    use initialize_pool::*;
     ctx.consume(INITIALIZE_POOL_UNITS)?;
     let pool_key = *ctx.key(POOL)?;
     let pool_account = ctx.account(POOL)?;
@@ -236,7 +280,7 @@ fn swap(
     amount_in: u64,
     minimum_amount_out: u64,
 ) -> Result<(), InstructionError> {
-    use swap_accounts::*;
+    use swap::*;
     ctx.consume(SWAP_UNITS)?;
     let (pool_key, pool) = load_pool(ctx, POOL, AUTHORITY, USER, TOKEN_PROGRAM)?;
     let source_vault = *ctx.key(SOURCE_VAULT)?;
@@ -313,7 +357,7 @@ fn deposit_all(
     maximum_token_a_amount: u64,
     maximum_token_b_amount: u64,
 ) -> Result<(), InstructionError> {
-    use deposit_accounts::*;
+    use deposit_all::*;
     ctx.consume(DEPOSIT_ALL_UNITS)?;
     let (pool_key, pool) = load_pool(ctx, POOL, AUTHORITY, USER, TOKEN_PROGRAM)?;
     check_vaults(ctx, &pool, VAULT_A, VAULT_B)?;
@@ -370,7 +414,7 @@ fn withdraw_all(
     minimum_token_a_amount: u64,
     minimum_token_b_amount: u64,
 ) -> Result<(), InstructionError> {
-    use withdraw_accounts::*;
+    use withdraw_all::*;
     ctx.consume(WITHDRAW_ALL_UNITS)?;
     let (pool_key, pool) = load_pool(ctx, POOL, AUTHORITY, USER, TOKEN_PROGRAM)?;
     check_vaults(ctx, &pool, VAULT_A, VAULT_B)?;

@@ -12,7 +12,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use braid_runtime::invoke_context::InvokeContext;
 use braid_runtime::pda::find_program_address;
-use braid_runtime::program::Program;
+use braid_runtime::program::{Program, ProgramErrorName};
 use braid_runtime::{AccountMeta, Instruction, InstructionError, Pubkey, SYSTEM_PROGRAM_ID};
 
 /// The program's id.
@@ -64,9 +64,36 @@ pub enum CounterError {
     Overflow = 2,
 }
 
+impl CounterError {
+    /// Every variant, in code order: `ALL[code]` is the error with that code.
+    pub const ALL: [CounterError; 3] = [
+        CounterError::WrongAddress,
+        CounterError::NotAuthority,
+        CounterError::Overflow,
+    ];
+
+    /// The code carried by [`InstructionError::Custom`].
+    pub const fn code(self) -> u32 {
+        self as u32
+    }
+}
+
 impl From<CounterError> for InstructionError {
     fn from(error: CounterError) -> Self {
-        InstructionError::Custom(error as u32)
+        InstructionError::Custom(error.code())
+    }
+}
+
+impl TryFrom<u32> for CounterError {
+    /// The code, returned unchanged when no variant has it.
+    type Error = u32;
+
+    fn try_from(code: u32) -> Result<Self, u32> {
+        usize::try_from(code)
+            .ok()
+            .and_then(|index| Self::ALL.get(index))
+            .copied()
+            .ok_or(code)
     }
 }
 
@@ -112,6 +139,12 @@ impl Program for CounterProgram {
 
     fn name(&self) -> &'static str {
         "counter"
+    }
+
+    fn describe_error(&self, code: u32) -> Option<ProgramErrorName> {
+        CounterError::try_from(code)
+            .ok()
+            .map(|error| ProgramErrorName::of("CounterError", &error))
     }
 
     fn process(&self, ctx: &mut InvokeContext<'_>, data: &[u8]) -> Result<(), InstructionError> {
@@ -166,4 +199,26 @@ fn write_state(ctx: &mut InvokeContext<'_>, state: &Counter) -> Result<(), Instr
     state
         .serialize(&mut cursor)
         .map_err(|_| InstructionError::AccountDataTooSmall)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_names_its_variant_and_no_other_code_does() {
+        for (index, error) in CounterError::ALL.iter().enumerate() {
+            assert_eq!(error.code() as usize, index);
+            assert_eq!(CounterError::try_from(error.code()), Ok(*error));
+        }
+        assert_eq!(CounterError::try_from(3), Err(3));
+        assert_eq!(
+            CounterProgram.describe_error(1),
+            Some(ProgramErrorName {
+                variant: "CounterError::NotAuthority".into(),
+                message: "signer is not the counter's authority".into(),
+            })
+        );
+        assert_eq!(CounterProgram.describe_error(3), None);
+    }
 }

@@ -12,7 +12,7 @@ use braid_program_oracle::{PriceFeed, load_price, load_price_unchecked_age};
 use braid_program_token::{Mint, TokenAccount};
 use braid_runtime::invoke_context::InvokeContext;
 use braid_runtime::pda::find_program_address;
-use braid_runtime::program::Program;
+use braid_runtime::program::{Program, ProgramErrorName};
 use braid_runtime::{InstructionError, Pubkey};
 
 use crate::error::InsuranceError;
@@ -139,6 +139,12 @@ impl Program for InsuranceProgram {
 
     fn name(&self) -> &'static str {
         "insurance"
+    }
+
+    fn describe_error(&self, code: u32) -> Option<ProgramErrorName> {
+        crate::error::InsuranceError::try_from(code)
+            .ok()
+            .map(|error| ProgramErrorName::of("InsuranceError", &error))
     }
 
     fn process(&self, ctx: &mut InvokeContext<'_>, data: &[u8]) -> Result<(), InstructionError> {

@@ -12,7 +12,7 @@ use braid_program_oracle::OracleError;
 use braid_program_token::{Mint, TokenAccount};
 use braid_runtime::invoke_context::InvokeContext;
 use braid_runtime::pda::create_program_address;
-use braid_runtime::program::Program;
+use braid_runtime::program::{Program, ProgramErrorName};
 use braid_runtime::{Instruction, InstructionError, Pubkey};
 
 use crate::error::LendingError;
@@ -268,6 +268,12 @@ impl Program for LendingProgram {
 
     fn name(&self) -> &'static str {
         "lending"
+    }
+
+    fn describe_error(&self, code: u32) -> Option<ProgramErrorName> {
+        crate::error::LendingError::try_from(code)
+            .ok()
+            .map(|error| ProgramErrorName::of("LendingError", &error))
     }
 
     fn process(&self, ctx: &mut InvokeContext<'_>, data: &[u8]) -> Result<(), InstructionError> {

@@ -21,7 +21,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use braid_runtime::invoke_context::InvokeContext;
-use braid_runtime::program::Program;
+use braid_runtime::program::{Program, ProgramErrorName};
 use braid_runtime::{Account, AccountMeta, Instruction, InstructionError, Pubkey};
 
 /// The program's id ("Oracle" is not base58: it has an `O`).
@@ -259,6 +259,12 @@ impl Program for OracleProgram {
 
     fn name(&self) -> &'static str {
         "oracle"
+    }
+
+    fn describe_error(&self, code: u32) -> Option<ProgramErrorName> {
+        OracleError::try_from(code)
+            .ok()
+            .map(|error| ProgramErrorName::of("OracleError", &error))
     }
 
     fn process(&self, ctx: &mut InvokeContext<'_>, data: &[u8]) -> Result<(), InstructionError> {

@@ -1,9 +1,9 @@
 //! The System program: Solana's checks, in Solana's order, over Braid's program interface.
 
-use braid_runtime::accounts_db::ACCOUNT_DATA_BYTES_MAX;
 use braid_runtime::invoke_context::InvokeContext;
 use braid_runtime::pda::create_with_seed;
-use braid_runtime::program::Program;
+use braid_runtime::primitives::ACCOUNT_DATA_BYTES_MAX;
+use braid_runtime::program::{Program, ProgramErrorName};
 use braid_runtime::{InstructionError, Pubkey};
 
 use crate::instruction::SystemInstruction;
@@ -26,6 +26,12 @@ impl Program for SystemProgram {
 
     fn name(&self) -> &'static str {
         "system"
+    }
+
+    fn describe_error(&self, code: u32) -> Option<ProgramErrorName> {
+        crate::error::SystemError::try_from(code)
+            .ok()
+            .map(|error| ProgramErrorName::of("SystemError", &error))
     }
 
     fn process(&self, ctx: &mut InvokeContext<'_>, data: &[u8]) -> Result<(), InstructionError> {

@@ -11,7 +11,7 @@
 //! with [`InstructionError::IncorrectProgramId`].
 
 use braid_runtime::invoke_context::InvokeContext;
-use braid_runtime::program::Program;
+use braid_runtime::program::{Program, ProgramErrorName};
 use braid_runtime::{InstructionError, Pubkey, SYSTEM_PROGRAM_ID};
 
 use crate::instruction::{AuthorityType, TokenInstruction};
@@ -38,6 +38,12 @@ impl Program for TokenProgram {
 
     fn name(&self) -> &'static str {
         "spl-token"
+    }
+
+    fn describe_error(&self, code: u32) -> Option<ProgramErrorName> {
+        crate::error::TokenError::try_from(code)
+            .ok()
+            .map(|error| ProgramErrorName::of("TokenError", &error))
     }
 
     fn process(&self, ctx: &mut InvokeContext<'_>, data: &[u8]) -> Result<(), InstructionError> {

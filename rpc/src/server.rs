@@ -11,12 +11,15 @@
 //! the bank and only shows as a status that never appears.
 
 use std::io::Read;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use braid_ledger::AccountsView;
 use braid_runtime::executor::Executor;
 use braid_runtime::invoke_context::Clock;
 use braid_runtime::keypair::Keypair;
@@ -24,12 +27,12 @@ use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::{Pubkey, Signature, Transaction};
 use serde_json::{Value, json};
 
-use crate::pipeline::{Pipeline, SubmitError};
-use crate::rpc::status::{BlockhashValidity, StatusTracker};
-use crate::rpc::types::{
+use crate::status::{BlockhashValidity, StatusTracker};
+use crate::types::{
     JSONRPC_VERSION, RpcAccount, RpcBlockhash, RpcContext, RpcErrorObject, RpcResponse,
     RpcSimulation, codes,
 };
+use braid_banking_stage::pipeline::{Pipeline, SubmitError};
 
 /// Largest request body accepted, in bytes (a transaction is at most 1232 bytes; batches
 /// of statuses stay far below this).
@@ -48,16 +51,38 @@ const AIRDROP_NONCE_UNITS_SPAN: u64 = 400_000;
 const AIRDROP_COMPUTE_UNITS_BASE: u64 = 1_000_000;
 
 /// Everything a request handler reads or touches.
-pub(crate) struct RpcState {
-    pub(crate) pipeline: Pipeline,
-    pub(crate) executor: Arc<Executor>,
-    /// Shared with the event thread, which must not keep the pipeline alive.
-    pub(crate) tracker: Arc<Mutex<StatusTracker>>,
-    pub(crate) faucet: Option<Keypair>,
-    pub(crate) airdrop_nonce: AtomicU64,
+pub struct RpcState {
+    pipeline: Pipeline,
+    executor: Arc<Executor>,
+    /// Shared with whoever applies the pipeline's events, which must not keep the pipeline
+    /// alive.
+    tracker: Arc<Mutex<StatusTracker>>,
+    faucet: Option<Keypair>,
+    airdrop_nonce: AtomicU64,
 }
-
 impl RpcState {
+    /// The state for serving `pipeline`: `executor` runs preflight simulations, `tracker`
+    /// answers getSignatureStatuses, and `faucet`, if any, signs airdrops.
+    pub fn new(
+        pipeline: Pipeline,
+        executor: Arc<Executor>,
+        tracker: Arc<Mutex<StatusTracker>>,
+        faucet: Option<Keypair>,
+    ) -> Self {
+        Self {
+            pipeline,
+            executor,
+            tracker,
+            faucet,
+            airdrop_nonce: AtomicU64::new(airdrop_nonce_seed()),
+        }
+    }
+
+    /// Gives the pipeline back, to shut it down once nothing serves requests any more.
+    pub fn into_pipeline(self) -> Pipeline {
+        self.pipeline
+    }
+
     fn tracker(&self) -> MutexGuard<'_, StatusTracker> {
         // The tracker stays consistent even if a holder panicked mid-update: entries are
         // inserted whole.
@@ -119,8 +144,108 @@ fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, RpcError> {
     })
 }
 
+/// A bound JSON-RPC listener; [`RpcServer::serve`] starts answering on it.
+pub struct RpcServer {
+    http: Arc<tiny_http::Server>,
+    addr: SocketAddr,
+}
+
+/// Worker threads answering requests; [`RpcWorkers::stop`] (or dropping them) ends them.
+pub struct RpcWorkers {
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// Why the server could not listen or start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        reason: String,
+    },
+    /// A worker thread could not be started.
+    #[error("cannot start an RPC thread: {0}")]
+    Spawn(std::io::Error),
+}
+
+impl RpcServer {
+    /// Binds `addr` (`host:port`; port 0 picks a free one). Binding comes before anything
+    /// costly, so a busy port is reported at once.
+    pub fn bind(addr: &str) -> Result<Self, ServeError> {
+        let bind_error = |reason: String| ServeError::Bind {
+            addr: addr.to_owned(),
+            reason,
+        };
+        let http = tiny_http::Server::http(addr).map_err(|error| bind_error(error.to_string()))?;
+        let addr = http
+            .server_addr()
+            .to_ip()
+            .ok_or_else(|| bind_error("not an IP listener".into()))?;
+        Ok(Self {
+            http: Arc::new(http),
+            addr,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Answers requests against `state` on `workers` threads until stopped.
+    pub fn serve(self, state: Arc<RpcState>, workers: usize) -> Result<RpcWorkers, ServeError> {
+        let mut running = RpcWorkers {
+            stop: Arc::new(AtomicBool::new(false)),
+            threads: Vec::with_capacity(workers),
+        };
+        for index in 0..workers {
+            let (http, state, stop) = (
+                Arc::clone(&self.http),
+                Arc::clone(&state),
+                Arc::clone(&running.stop),
+            );
+            let worker = std::thread::Builder::new()
+                .name(format!("braid-rpc-{index}"))
+                .spawn(move || worker_loop(&http, &state, &stop))
+                .map_err(ServeError::Spawn)?;
+            running.threads.push(worker);
+        }
+        Ok(running)
+    }
+}
+
+impl RpcWorkers {
+    /// Stops answering and joins the worker threads (each finishes its current request).
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        for worker in self.threads.drain(..) {
+            let _ = worker.join();
+        }
+    }
+}
+
+impl Drop for RpcWorkers {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A start value for the faucet's nonce that differs between runs, so an airdrop after a
+/// restart is not mistaken for a replay of one before it.
+fn airdrop_nonce_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)
+        })
+}
+
 /// Serves requests until `stop` is set.
-pub(crate) fn worker_loop(server: &tiny_http::Server, state: &RpcState, stop: &AtomicBool) {
+fn worker_loop(server: &tiny_http::Server, state: &RpcState, stop: &AtomicBool) {
     while !stop.load(Ordering::Acquire) {
         match server.recv_timeout(WORKER_POLL_INTERVAL) {
             Ok(Some(request)) => serve(request, state),
@@ -188,7 +313,7 @@ fn serve(mut request: tiny_http::Request, state: &RpcState) {
 }
 
 /// Answers one HTTP body: a single request or a batch.
-pub(crate) fn handle_body(body: &[u8], state: &RpcState) -> String {
+pub fn handle_body(body: &[u8], state: &RpcState) -> String {
     let parsed: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(error) => {
@@ -422,15 +547,18 @@ fn simulation(state: &RpcState, tx: &SanitizedTransaction) -> RpcSimulation {
     let clock = Clock {
         slot: shared.slot().saturating_add(1),
     };
-    match state.executor.execute(tx, &**shared.accounts_db(), &clock) {
+    match state
+        .executor
+        .execute(tx, &AccountsView(shared.accounts_db()), &clock)
+    {
         Ok(executed) => RpcSimulation {
-            err: executed.status.err().map(|error| describe(tx, &error)),
+            err: executed.status.err(),
             logs: executed.logs,
             units_consumed: executed.compute_units_consumed,
             fee: executed.fee,
         },
         Err(error) => RpcSimulation {
-            err: Some(error.to_string()),
+            err: Some(error),
             logs: Vec::new(),
             units_consumed: 0,
             fee: 0,
@@ -438,27 +566,30 @@ fn simulation(state: &RpcState, tx: &SanitizedTransaction) -> RpcSimulation {
     }
 }
 
-/// The error's text, naming the System program's custom errors (the node runs that
-/// program itself, for airdrops), so "insufficient funds" reads as such.
-fn describe(tx: &SanitizedTransaction, error: &braid_runtime::TransactionError) -> String {
+/// The error's text for a human reading the RPC message, naming a program's custom error
+/// through the executor's registry. Clients should read the typed `err` in the data.
+fn describe(
+    state: &RpcState,
+    tx: &SanitizedTransaction,
+    error: &braid_runtime::TransactionError,
+) -> String {
     use braid_runtime::{InstructionError, TransactionError};
     let text = error.to_string();
     let TransactionError::InstructionError(index, InstructionError::Custom(code)) = error else {
         return text;
     };
-    let program = tx
+    let name = tx
         .message()
         .instructions
         .get(usize::from(*index))
         .and_then(|instruction| {
             tx.account_keys()
                 .get(usize::from(instruction.program_id_index))
-        });
-    match (program, braid_program_system::SystemError::try_from(*code)) {
-        (Some(program), Ok(system_error)) if *program == braid_program_system::ID => {
-            format!("{text} ({system_error})")
-        }
-        _ => text,
+        })
+        .and_then(|program| state.executor.programs().describe_error(program, *code));
+    match name {
+        Some(name) => format!("{text} ({}: {})", name.variant, name.message),
+        None => text,
     }
 }
 
@@ -499,7 +630,10 @@ fn send_transaction(params: &Params, state: &RpcState) -> Result<Value, RpcError
         if let Some(err) = &simulated.err {
             let mut error = RpcError::new(
                 codes::TRANSACTION_REJECTED,
-                format!("transaction simulation failed: {err}"),
+                format!(
+                    "transaction simulation failed: {}",
+                    describe(state, &tx, err)
+                ),
             );
             error.data = to_value(&simulated).ok();
             return Err(error);
@@ -510,10 +644,12 @@ fn send_transaction(params: &Params, state: &RpcState) -> Result<Value, RpcError
 }
 
 fn rejected(error: &braid_runtime::TransactionError) -> RpcError {
-    RpcError::new(
+    let mut rpc_error = RpcError::new(
         codes::TRANSACTION_REJECTED,
         format!("transaction rejected: {error}"),
-    )
+    );
+    rpc_error.data = Some(json!({ "err": error }));
+    rpc_error
 }
 
 fn submit(state: &RpcState, wire: Vec<u8>) -> Result<(), RpcError> {
@@ -565,10 +701,12 @@ fn request_airdrop(params: &Params, state: &RpcState) -> Result<Value, RpcError>
         )
     })?;
     if let Some(err) = simulation(state, &sanitized).err {
-        return Err(RpcError::new(
+        let mut error = RpcError::new(
             codes::TRANSACTION_REJECTED,
-            format!("airdrop failed: {err}"),
-        ));
+            format!("airdrop failed: {}", describe(state, &sanitized, &err)),
+        );
+        error.data = Some(json!({ "err": err }));
+        return Err(error);
     }
     submit(state, tx.to_bytes())?;
     Ok(json!(signature.to_string()))

@@ -1,11 +1,19 @@
 //! The bank: one ledger's slot state machine — replay protection, the open slot's block,
 //! the state hash, and the atomic end-of-slot commit.
 //!
-//! Exactly one thread owns a [`Bank`] (the scheduler thread of the pipeline, or a replay).
-//! Banking threads never touch it: they execute against the shared [`AccountsDb`] through an
-//! [`Executor`] and hand their results back, which the bank records in the order it receives
-//! them. That order is a valid serial order, because a transaction is only handed out once
-//! every conflicting transaction before it has completed (see [`crate::scheduler`]).
+//! # One transaction's lifecycle
+//!
+//! admit ([`Bank::admit`]: recent blockhash, not a replay) → execute and store
+//! ([`Bank::execute`]: run against the open slot, store the writes) → record
+//! ([`Bank::record`]: append to the open slot's block) — or, for a rejection that paid no
+//! fee, forget ([`Bank::forget`]) so a corrected copy may come again. [`Bank::process`] runs
+//! the four steps on one thread: ledger replay, the load generator's serial reference and
+//! tests use it. The parallel pipeline (`braid-banking-stage`) runs the same steps split
+//! across threads: the scheduler thread owns the bank and admits and records; banking
+//! threads call [`Bank::execute`] against the shared [`AccountsDb`] and hand results back,
+//! which the bank records in the order it receives them. That order is a valid serial
+//! order, because a transaction is only handed out once every conflicting transaction before
+//! it has completed.
 //!
 //! End of slot ([`Bank::commit_slot`]):
 //! 1. fold the slot's writes into the state hash: for each account written this slot, remove
@@ -23,17 +31,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use braid_accounts_db::{AccountsDb, Options as AccountsDbOptions};
+use braid_runtime::account_source::AccountSource;
 use braid_runtime::blockhash_queue::{BlockhashQueue, RECENT_BLOCKHASHES_MAX};
 use braid_runtime::executor::{ExecutedTransaction, Executor, ProcessedTransaction};
 use braid_runtime::invoke_context::Clock;
 use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::state_hash::LtHash;
 use braid_runtime::status_cache::StatusCache;
-use braid_runtime::{Hash, Signature, TransactionError};
+use braid_runtime::{Account, Hash, Pubkey, Signature, TransactionError};
 use rayon::prelude::*;
 
+use crate::blockstore::{Block, Entry, EntryStatus, Ledger, LedgerError};
 use crate::genesis::{Genesis, GenesisError};
-use crate::ledger::{Block, Entry, EntryStatus, Ledger, LedgerError};
 
 /// The accounts database's directory inside a ledger directory.
 pub const ACCOUNTS_DIR_NAME: &str = "accounts";
@@ -91,9 +100,6 @@ pub enum BankError {
     /// The ledger directory has no genesis and none was supplied.
     #[error("{0} holds no genesis.bin: create the ledger first")]
     NoGenesis(PathBuf),
-    /// The pipeline around the bank could not start or stopped abnormally.
-    #[error("pipeline: {0}")]
-    Pipeline(String),
 }
 
 /// What a committed slot reports.
@@ -107,6 +113,18 @@ pub struct SlotCommit {
     pub state_hash: Hash,
     /// Signatures of its transactions, in block order.
     pub signatures: Vec<Signature>,
+}
+
+/// What [`Bank::process`] did with one transaction.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Refused at admission (stale blockhash, or a message already seen): not in the slot.
+    NotAdmitted(TransactionError),
+    /// Admitted, then rejected by the executor without paying a fee, and forgotten again.
+    Rejected(TransactionError),
+    /// Executed and recorded in the open slot; its instructions may still have failed
+    /// (`status`), in which case only the fee was charged.
+    Recorded(ExecutedTransaction),
 }
 
 /// The bank hash of a slot.
@@ -330,19 +348,46 @@ impl Bank {
         self.status_cache.remove(blockhash, message_hash);
     }
 
-    /// Executes `tx` against the open slot and stores its writes: what a banking thread does
-    /// for each transaction of its batch, in order.
-    pub fn execute_and_store(
+    /// Executes `tx` against open slot `slot` and stores its writes: what a banking thread
+    /// does for each transaction of its batch, in order. An associated function, not a
+    /// method, because banking threads run it without the bank.
+    pub fn execute(
         db: &AccountsDb,
         executor: &Executor,
         slot: u64,
         tx: &SanitizedTransaction,
     ) -> Result<ProcessedTransaction, braid_accounts_db::Error> {
-        let processed = executor.execute(tx, db, &Clock { slot });
+        let processed = executor.execute(tx, &AccountsView(db), &Clock { slot });
         if let Ok(executed) = &processed {
             db.store(slot, &executed.writes)?;
         }
         Ok(processed)
+    }
+
+    /// One transaction's whole lifecycle on this thread: admit, execute and store, then
+    /// record it — or forget it if it was rejected without paying. `Err` is a storage
+    /// failure; a refused transaction is data ([`Outcome`]). The caller has verified the
+    /// signatures.
+    pub fn process(
+        &mut self,
+        wire: &[u8],
+        tx: &SanitizedTransaction,
+    ) -> Result<Outcome, BankError> {
+        if let Err(error) = self.admit(tx) {
+            return Ok(Outcome::NotAdmitted(error));
+        }
+        Ok(
+            match Self::execute(&self.db, &self.executor, self.slot, tx)? {
+                Ok(executed) => {
+                    self.record(wire.to_vec(), tx, &executed);
+                    Outcome::Recorded(executed)
+                }
+                Err(error) => {
+                    self.forget(tx);
+                    Outcome::Rejected(error)
+                }
+            },
+        )
     }
 
     /// Records an executed transaction in the open slot's block.
@@ -458,10 +503,15 @@ impl Bank {
                 .map_err(|error| diverged(position, format!("does not parse: {error}")))?;
             braid_runtime::sigverify::verify_transaction(&tx)
                 .map_err(|error| diverged(position, format!("signature: {error}")))?;
-            self.admit(&tx)
-                .map_err(|error| diverged(position, format!("not admitted: {error}")))?;
-            let executed = Self::execute_and_store(&self.db, &self.executor, self.slot, &tx)?
-                .map_err(|error| diverged(position, format!("rejected: {error}")))?;
+            let executed = match self.process(&entry.transaction, &tx)? {
+                Outcome::Recorded(executed) => executed,
+                Outcome::NotAdmitted(error) => {
+                    return Err(diverged(position, format!("not admitted: {error}")));
+                }
+                Outcome::Rejected(error) => {
+                    return Err(diverged(position, format!("rejected: {error}")));
+                }
+            };
             let status = if executed.status.is_ok() {
                 EntryStatus::Ok
             } else {
@@ -479,7 +529,6 @@ impl Bank {
                     ),
                 ));
             }
-            self.record(entry.transaction.clone(), &tx, &executed);
         }
         let commit = self.commit_slot()?;
         if commit.bank_hash != block.bank_hash {
@@ -497,7 +546,7 @@ impl Bank {
 /// hash. Returns the last slot and its bank hash (slot 0 and the genesis hash if empty).
 pub fn verify_ledger(dir: &Path, executor: Arc<Executor>) -> Result<(u64, Hash), BankError> {
     let genesis = Genesis::read(dir)?.ok_or_else(|| BankError::NoGenesis(dir.to_owned()))?;
-    let blocks = crate::ledger::read_blocks(dir)?;
+    let blocks = crate::blockstore::read_blocks(dir)?;
     let mut bank = Bank::in_memory(&genesis, executor)?;
     let mut last = (0, bank.parent_bank_hash());
     for block in &blocks {
@@ -505,4 +554,16 @@ pub fn verify_ledger(dir: &Path, executor: Arc<Executor>) -> Result<(u64, Hash),
         last = (commit.slot, commit.bank_hash);
     }
     Ok(last)
+}
+
+/// The accounts database seen through the executor's read trait: reads see the open slot's
+/// writes, then committed state. A borrowed wrapper, because the runtime must not know the
+/// storage crate (and the storage crate must not know the runtime).
+#[derive(Clone, Copy)]
+pub struct AccountsView<'a>(pub &'a AccountsDb);
+
+impl AccountSource for AccountsView<'_> {
+    fn get_account(&self, key: &Pubkey) -> Option<Account> {
+        self.0.get(key)
+    }
 }

@@ -1,67 +1,40 @@
-//! A local node: the pipeline on a ledger directory, served over JSON-RPC 2.0 on HTTP, and a
-//! blocking client for it.
+//! A local Braid node: the pipeline on a ledger directory, with a faucet, served over
+//! JSON-RPC.
 //!
-//! ```text
-//! HTTP POST ─► worker threads ─► sendTransaction ─► preflight ─► Pipeline::submit
-//!  (tiny_http)    │                                               │
-//!                 └─ reads: Shared (slot, blockhash, accounts)     ▼ events
-//!                 └─ getSignatureStatuses ◄── StatusTracker ◄── event thread
-//! ```
+//! [`Node::start`] creates the ledger on first start (a faucet keypair in `faucet.json`,
+//! one executable account per registered program, the funded faucet: [`genesis_for`]), or
+//! reopens it, in which case the pipeline replays blocks newer than the committed accounts.
+//! One thread applies the pipeline's events to a bounded status tracker, so a transaction is
+//! `processed` once executed and `finalized` once its slot's commit is durable: a
+//! transaction reported `finalized` survives `kill -9` of the node.
 //!
-//! [`Node::start`] creates the ledger on first start (a faucet keypair in
-//! `faucet.json`, one executable account per registered program, the funded faucet), or
-//! reopens it, in which case the pipeline replays blocks newer than the committed
-//! accounts. One thread drains the pipeline's events into a bounded [`status::StatusTracker`]:
-//! a transaction is `processed` once executed and `finalized` once its slot's commit is
-//! durable, so a transaction reported `finalized` survives `kill -9` of the node.
-//!
-//! Method names and reply shapes are Solana's (see [`types`]); [`client::RpcClient`] speaks
-//! the same shapes. Braid's differences: `sendTransaction` defaults to base64 (Solana's
-//! default is base58; both are accepted through `{"encoding": ...}`), and transaction errors
-//! are returned as readable text rather than Solana's error enum.
-//!
-//! Key decision: the server is `tiny_http`, a small, maintained, synchronous HTTP/1.1 server
-//! with four dependencies. A node serves a handful of local clients with short requests, so
-//! an async runtime would only add build time and a second threading model beside the
-//! pipeline's threads and channels.
-
-pub mod client;
-mod server;
-pub mod status;
-pub mod types;
+//! The node assembles; it implements nothing of its own: the bank and genesis are
+//! `braid-ledger`'s, the pipeline `braid-banking-stage`'s, the server `braid-rpc`'s and the
+//! programs whatever registry the caller passes (`braid_builtins::registry()` for `braid
+//! node`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use braid_runtime::executor::{Executor, ExecutorConfig};
 use braid_runtime::keypair::{Keypair, KeypairError, read_keypair_file, write_keypair_file};
 use braid_runtime::program::ProgramRegistry;
-use braid_runtime::{Account, NATIVE_LOADER_ID, Pubkey, SYSTEM_PROGRAM_ID};
+use braid_runtime::{Account, Pubkey, SYSTEM_PROGRAM_ID};
 
-use crate::bank::BankError;
-use crate::genesis::{GENESIS_FILE_NAME, Genesis, GenesisError};
-use crate::pipeline::{Pipeline, PipelineConfig, Shared, SlotPolicy};
-use server::RpcState;
-use status::{STATUS_CAPACITY_DEFAULT, StatusTracker};
-
-pub use server::{AIRDROP_LAMPORTS_MAX, REQUEST_BODY_BYTES_MAX, SIGNATURE_STATUSES_MAX};
+use braid_banking_stage::pipeline::{
+    Pipeline, PipelineConfig, PipelineError, SLOT_DURATION_DEFAULT, Shared,
+};
+use braid_ledger::genesis::{GENESIS_FILE_NAME, Genesis, GenesisError};
+use braid_primitives::LAMPORTS_PER_SOL;
+use braid_rpc::status::{STATUS_CAPACITY_DEFAULT, StatusTracker};
+use braid_rpc::{RPC_WORKER_THREADS_DEFAULT, RpcServer, RpcState, RpcWorkers, ServeError};
 
 /// The faucet keypair's file name inside a ledger directory.
 pub const FAUCET_FILE_NAME: &str = "faucet.json";
-/// Lamports per SOL.
-pub const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
 /// The faucet's balance at genesis, in lamports (one billion SOL).
 pub const FAUCET_LAMPORTS_DEFAULT: u64 = 1_000_000_000 * LAMPORTS_PER_SOL;
-/// The default JSON-RPC port (Solana's).
-pub const RPC_PORT_DEFAULT: u16 = 8899;
-/// A node's slot length.
-pub const NODE_SLOT_DURATION: Duration = Duration::from_millis(400);
-/// Threads answering HTTP requests.
-pub const RPC_WORKER_THREADS: usize = 2;
 
 /// How to start a [`Node`].
 #[derive(Debug, Clone)]
@@ -72,7 +45,7 @@ pub struct NodeConfig {
     pub rpc_port: u16,
     /// Wipe the ledger directory first. Refused if it holds files but no ledger.
     pub reset: bool,
-    /// The pipeline's configuration (slots of [`NODE_SLOT_DURATION`] by default).
+    /// The pipeline's configuration (slots of [`SLOT_DURATION_DEFAULT`] by default).
     pub pipeline: PipelineConfig,
     /// The faucet's balance when genesis is created, in lamports.
     pub faucet_lamports: u64,
@@ -87,10 +60,7 @@ impl NodeConfig {
             ledger_dir: ledger_dir.into(),
             rpc_port,
             reset: false,
-            pipeline: PipelineConfig {
-                slot: SlotPolicy::Duration(NODE_SLOT_DURATION),
-                ..PipelineConfig::default()
-            },
+            pipeline: PipelineConfig::default(),
             faucet_lamports: FAUCET_LAMPORTS_DEFAULT,
             status_capacity: STATUS_CAPACITY_DEFAULT,
         }
@@ -117,17 +87,12 @@ pub enum NodeError {
     /// The genesis could not be built or read.
     #[error(transparent)]
     Genesis(#[from] GenesisError),
-    /// The ledger could not be opened, replayed or committed.
+    /// The pipeline could not open, replay or commit the ledger, or stopped abnormally.
     #[error("ledger: {0}")]
-    Bank(#[from] BankError),
-    /// The JSON-RPC port could not be bound.
-    #[error("cannot listen on {addr}: {reason}")]
-    Bind {
-        /// The address.
-        addr: String,
-        /// Why.
-        reason: String,
-    },
+    Pipeline(#[from] PipelineError),
+    /// The JSON-RPC server could not listen or start.
+    #[error(transparent)]
+    Rpc(#[from] ServeError),
     /// A thread could not be started.
     #[error("cannot start a node thread: {0}")]
     Spawn(std::io::Error),
@@ -140,8 +105,7 @@ pub struct Node {
     shared: Arc<Shared>,
     rpc_addr: SocketAddr,
     faucet: Option<Pubkey>,
-    stop: Arc<AtomicBool>,
-    workers: Vec<JoinHandle<()>>,
+    workers: RpcWorkers,
     events_thread: Option<JoinHandle<()>>,
 }
 
@@ -157,15 +121,8 @@ impl Node {
             source,
         })?;
         // Bind before opening the ledger: a busy port then costs no replay.
-        let addr = format!("127.0.0.1:{}", config.rpc_port);
-        let http = tiny_http::Server::http(&addr).map_err(|error| NodeError::Bind {
-            addr: addr.clone(),
-            reason: error.to_string(),
-        })?;
-        let rpc_addr = http.server_addr().to_ip().ok_or_else(|| NodeError::Bind {
-            addr: addr.clone(),
-            reason: "not an IP listener".into(),
-        })?;
+        let server = RpcServer::bind(&format!("127.0.0.1:{}", config.rpc_port))?;
+        let rpc_addr = server.local_addr();
 
         let faucet_path = dir.join(FAUCET_FILE_NAME);
         let existing = Genesis::read(dir)?;
@@ -216,51 +173,33 @@ impl Node {
             shared.latest_blockhash(),
         )));
         let faucet_pubkey = faucet.as_ref().map(Keypair::pubkey);
-        let state = Arc::new(RpcState {
+        let state = Arc::new(RpcState::new(
             pipeline,
             executor,
-            tracker: Arc::clone(&tracker),
+            Arc::clone(&tracker),
             faucet,
-            airdrop_nonce: AtomicU64::new(airdrop_nonce_seed()),
-        });
-
-        let mut node = Self {
-            state: Some(Arc::clone(&state)),
+        ));
+        let events_thread = std::thread::Builder::new()
+            .name("braid-rpc-events".into())
+            // Ends when the pipeline's threads, the senders, are gone.
+            .spawn(move || {
+                for event in events.iter() {
+                    tracker
+                        .lock()
+                        .unwrap_or_else(|poison| poison.into_inner())
+                        .apply(&event);
+                }
+            })
+            .map_err(NodeError::Spawn)?;
+        let workers = server.serve(Arc::clone(&state), RPC_WORKER_THREADS_DEFAULT)?;
+        Ok(Self {
+            state: Some(state),
             shared,
             rpc_addr,
             faucet: faucet_pubkey,
-            stop: Arc::new(AtomicBool::new(false)),
-            workers: Vec::new(),
-            events_thread: None,
-        };
-        node.events_thread = Some(
-            std::thread::Builder::new()
-                .name("braid-rpc-events".into())
-                // Ends when the pipeline's threads, the senders, are gone.
-                .spawn(move || {
-                    for event in events.iter() {
-                        tracker
-                            .lock()
-                            .unwrap_or_else(|poison| poison.into_inner())
-                            .apply(&event);
-                    }
-                })
-                .map_err(NodeError::Spawn)?,
-        );
-        let http = Arc::new(http);
-        for index in 0..RPC_WORKER_THREADS {
-            let (http, state, stop) = (
-                Arc::clone(&http),
-                Arc::clone(&state),
-                Arc::clone(&node.stop),
-            );
-            let worker = std::thread::Builder::new()
-                .name(format!("braid-rpc-{index}"))
-                .spawn(move || server::worker_loop(&http, &state, &stop))
-                .map_err(NodeError::Spawn)?;
-            node.workers.push(worker);
-        }
-        Ok(node)
+            workers,
+            events_thread: Some(events_thread),
+        })
     }
 
     /// The address JSON-RPC is served on.
@@ -283,19 +222,12 @@ impl Node {
         &self.shared
     }
 
-    fn stop_serving(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        for worker in self.workers.drain(..) {
-            let _ = worker.join();
-        }
-    }
-
     /// Stops serving, executes what was already submitted, commits the open slot and joins
     /// every thread.
     pub fn shutdown(mut self) -> Result<(), NodeError> {
-        self.stop_serving();
+        self.workers.stop();
         let result = match self.state.take().map(Arc::try_unwrap) {
-            Some(Ok(state)) => state.pipeline.shutdown().map_err(NodeError::from),
+            Some(Ok(state)) => state.into_pipeline().shutdown().map_err(NodeError::from),
             // Only the event thread can still hold the state, and it holds it until the
             // pipeline stops, so this does not happen; the pipeline then stops on drop.
             Some(Err(_)) | None => Ok(()),
@@ -304,12 +236,6 @@ impl Node {
             let _ = thread.join();
         }
         result
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.stop_serving();
     }
 }
 
@@ -323,19 +249,8 @@ pub fn genesis_for(
         *faucet,
         Account::new(faucet_lamports, 0, &SYSTEM_PROGRAM_ID),
     )];
-    for id in programs.ids() {
-        let name = programs
-            .get(&id)
-            .map_or("program", |program| program.name());
-        let account = Account {
-            lamports: 1,
-            owner: NATIVE_LOADER_ID,
-            executable: true,
-            data: name.as_bytes().to_vec(),
-        };
-        accounts.push((id, account));
-    }
-    let slot_ms = u64::try_from(NODE_SLOT_DURATION.as_millis()).unwrap_or(u64::MAX);
+    accounts.extend(programs.program_accounts());
+    let slot_ms = u64::try_from(SLOT_DURATION_DEFAULT.as_millis()).unwrap_or(u64::MAX);
     Genesis::new(slot_ms, accounts)
 }
 
@@ -355,14 +270,4 @@ fn reset_ledger_dir(dir: &Path) -> Result<(), NodeError> {
         return Err(NodeError::NotALedger(dir.to_owned()));
     }
     std::fs::remove_dir_all(dir).map_err(io)
-}
-
-/// A start value for the faucet's nonce that differs between runs, so an airdrop after a
-/// restart is not mistaken for a replay of one before it.
-fn airdrop_nonce_seed() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)
-        })
 }

@@ -1,10 +1,11 @@
 //! The JSON shapes the node answers with and the client parses: one definition for both
 //! sides, so they cannot drift apart.
 //!
-//! Field names follow Solana's JSON-RPC (camelCase). Where Solana returns its
-//! `TransactionError` enum as a JSON object, Braid returns the error's text: Braid's error
-//! type is not Solana's, and a readable line is what its clients print.
+//! Field names follow Solana's JSON-RPC (camelCase). Transaction errors cross as data in
+//! Solana's shape (`{"InstructionError": [0, {"Custom": 18}]}`), never as text to be parsed
+//! back: a client names a program's error from its code.
 
+use braid_runtime::TransactionError;
 use serde::{Deserialize, Serialize};
 
 /// The JSON-RPC protocol version every message carries.
@@ -98,7 +99,7 @@ pub struct RpcSignatureStatus {
     /// `None` once its slot is committed, 0 before.
     pub confirmations: Option<u64>,
     /// Why it failed (it still paid its fee), or `None`.
-    pub err: Option<String>,
+    pub err: Option<TransactionError>,
     /// How settled it is.
     pub confirmation_status: ConfirmationStatus,
 }
@@ -108,7 +109,7 @@ pub struct RpcSignatureStatus {
 #[serde(rename_all = "camelCase")]
 pub struct RpcSimulation {
     /// Why it would be rejected or fail, or `None`.
-    pub err: Option<String>,
+    pub err: Option<TransactionError>,
     /// Program log messages.
     pub logs: Vec<String>,
     /// Compute units it would consume.

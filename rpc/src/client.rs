@@ -1,6 +1,6 @@
 //! A blocking JSON-RPC client for a Braid (or Solana) node.
 //!
-//! Typed methods over the shapes in [`crate::rpc::types`]; every failure is a
+//! Typed methods over the shapes in [`crate::types`]; every failure is a
 //! [`ClientError`] whose message says what failed and why, naming the URL when the node
 //! cannot be reached. HTTP is `ureq` without TLS: nodes are local.
 
@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use braid_runtime::{Account, Hash, Pubkey, Signature, Transaction};
+use braid_runtime::{Account, Hash, Pubkey, Signature, Transaction, TransactionError};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::rpc::types::{
+use crate::types::{
     ConfirmationStatus, JSONRPC_VERSION, RpcAccount, RpcBlockhash, RpcErrorObject, RpcResponse,
     RpcSignatureStatus, RpcSimulation,
 };
@@ -82,8 +82,42 @@ pub enum ClientError {
         /// The transaction.
         signature: Signature,
         /// Why.
-        error: String,
+        error: TransactionError,
     },
+}
+
+impl ClientError {
+    /// The transaction error this failure carries as data, if any: a failed transaction's
+    /// status, or a rejected `sendTransaction` (preflight simulation or admission).
+    pub fn transaction_error(&self) -> Option<TransactionError> {
+        match self {
+            ClientError::TransactionFailed { error, .. } => Some(error.clone()),
+            ClientError::Rpc {
+                data: Some(data), ..
+            } => serde_json::from_value(data.get("err")?.clone()).ok(),
+            _ => None,
+        }
+    }
+
+    /// The program log lines a rejected `sendTransaction` carries (its preflight
+    /// simulation's), if any.
+    pub fn logs(&self) -> Vec<String> {
+        let ClientError::Rpc {
+            data: Some(data), ..
+        } = self
+        else {
+            return Vec::new();
+        };
+        data.get("logs")
+            .and_then(Value::as_array)
+            .map(|lines| {
+                lines
+                    .iter()
+                    .filter_map(|line| line.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// Bytes of an HTTP error body quoted in [`ClientError::Http`].

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use braid_banking_stage::rpc::client::{ClientError, RpcClient};
-use braid_banking_stage::rpc::types::{ConfirmationStatus, codes};
-use braid_banking_stage::rpc::{FAUCET_LAMPORTS_DEFAULT, Node, NodeConfig, NodeError};
+use braid_node::{FAUCET_LAMPORTS_DEFAULT, Node, NodeConfig, NodeError};
 use braid_program_system::instruction as system;
+use braid_rpc::client::{ClientError, RpcClient};
+use braid_rpc::types::{ConfirmationStatus, codes};
 use braid_runtime::keypair::Keypair;
 use braid_runtime::program::ProgramRegistry;
 use braid_runtime::{Hash, Pubkey, Signature, Transaction};
@@ -82,53 +82,94 @@ fn confirm(client: &RpcClient, signature: &Signature) {
         .expect("confirmed");
 }
 
-#[test]
-fn every_method_answers_in_solanas_shapes() {
-    let dir = tempfile::tempdir().unwrap();
-    let node = start(dir.path());
-    let faucet = node.faucet().expect("a new node has a faucet");
+/// A node on a fresh ledger, its client and its faucet. Each test starts its own, so one
+/// failing behaviour never hides another.
+struct Fixture {
+    node: Node,
+    client: RpcClient,
+    faucet: Pubkey,
+    _dir: tempfile::TempDir,
+}
 
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let node = start(dir.path());
+        let client = RpcClient::new(node.rpc_url());
+        let faucet = node.faucet().expect("a new node has a faucet");
+        Self {
+            node,
+            client,
+            faucet,
+            _dir: dir,
+        }
+    }
+
+    /// A user holding [`AIRDROP`] lamports, finalized.
+    fn funded_user(&self, seed: u8) -> Keypair {
+        let user = Keypair::from_seed(&[seed; 32]);
+        let airdrop = self
+            .client
+            .request_airdrop(&user.pubkey(), AIRDROP)
+            .unwrap();
+        confirm(&self.client, &airdrop);
+        user
+    }
+}
+
+const RECIPIENT: Pubkey = Pubkey::new_from_array([9; 32]);
+
+/// The typed error of a transfer the payer cannot afford: System's
+/// `ResultWithNegativeLamports` (code 1) in instruction 0, in Solana's JSON shape.
+fn insufficient_lamports() -> Value {
+    json!({"InstructionError": [0, {"Custom": 1}]})
+}
+
+#[test]
+fn health_version_slot_and_count_answer() {
+    let fx = Fixture::new();
     assert_eq!(
-        call(&node, "getHealth", json!([])),
+        call(&fx.node, "getHealth", json!([])),
         json!({"jsonrpc": "2.0", "result": "ok", "id": 7})
     );
-    assert!(result(&node, "getVersion", json!([]))["solana-core"].is_string());
-    assert!(result(&node, "getSlot", json!([])).is_u64());
-    assert_eq!(result(&node, "getTransactionCount", json!([])), 0);
+    assert!(result(&fx.node, "getVersion", json!([]))["solana-core"].is_string());
+    assert!(result(&fx.node, "getSlot", json!([])).is_u64());
+    assert_eq!(result(&fx.node, "getTransactionCount", json!([])), 0);
+}
 
-    let latest = result(&node, "getLatestBlockhash", json!([]));
+#[test]
+fn latest_blockhash_has_context_and_last_valid_height() {
+    let fx = Fixture::new();
+    let latest = result(&fx.node, "getLatestBlockhash", json!([]));
     assert!(latest["context"]["slot"].is_u64(), "{latest}");
-    assert!(
-        latest["value"]["blockhash"]
-            .as_str()
-            .unwrap()
-            .parse::<Hash>()
-            .is_ok()
-    );
+    let blockhash = latest["value"]["blockhash"].as_str().unwrap();
+    assert!(blockhash.parse::<Hash>().is_ok(), "{latest}");
     assert!(latest["value"]["lastValidBlockHeight"].is_u64());
+}
 
-    let balance = result(&node, "getBalance", json!([faucet.to_string()]));
+#[test]
+fn get_balance_reports_lamports_and_refuses_bad_keys() {
+    let fx = Fixture::new();
+    let balance = result(&fx.node, "getBalance", json!([fx.faucet.to_string()]));
     assert_eq!(balance["value"], FAUCET_LAMPORTS_DEFAULT, "{balance}");
     assert!(balance["context"]["slot"].is_u64());
-    assert_eq!(
-        result(
-            &node,
-            "getBalance",
-            json!([Pubkey::new_from_array([3; 32]).to_string()])
-        )["value"],
-        0
-    );
-    error(&node, "getBalance", json!([]), codes::INVALID_PARAMS);
+    let nobody = Pubkey::new_from_array([3; 32]).to_string();
+    assert_eq!(result(&fx.node, "getBalance", json!([nobody]))["value"], 0);
+    error(&fx.node, "getBalance", json!([]), codes::INVALID_PARAMS);
     error(
-        &node,
+        &fx.node,
         "getBalance",
         json!(["not a key"]),
         codes::INVALID_PARAMS,
     );
+}
 
+#[test]
+fn get_account_info_encodes_base64() {
+    let fx = Fixture::new();
     let system_id = braid_runtime::SYSTEM_PROGRAM_ID.to_string();
     let info = result(
-        &node,
+        &fx.node,
         "getAccountInfo",
         json!([system_id, {"encoding": "base64"}]),
     );
@@ -144,108 +185,141 @@ fn every_method_answers_in_solanas_shapes() {
         })
     );
     assert_eq!(
-        result(&node, "getAccountInfo", json!([system_id]))["value"]["data"][1],
+        result(&fx.node, "getAccountInfo", json!([system_id]))["value"]["data"][1],
         "base64"
     );
+    let nobody = Pubkey::new_from_array([4; 32]).to_string();
     assert_eq!(
-        result(
-            &node,
-            "getAccountInfo",
-            json!([Pubkey::new_from_array([4; 32]).to_string()])
-        )["value"],
+        result(&fx.node, "getAccountInfo", json!([nobody]))["value"],
         Value::Null
     );
     error(
-        &node,
+        &fx.node,
         "getAccountInfo",
         json!([system_id, {"encoding": "jsonParsed"}]),
         codes::INVALID_PARAMS,
     );
+}
 
-    // Protocol errors.
-    assert!(
-        error(&node, "noSuchMethod", json!([]), codes::METHOD_NOT_FOUND).contains("noSuchMethod")
-    );
+#[test]
+fn protocol_errors_carry_json_rpc_codes() {
+    let fx = Fixture::new();
+    let unknown = error(&fx.node, "noSuchMethod", json!([]), codes::METHOD_NOT_FOUND);
+    assert!(unknown.contains("noSuchMethod"), "{unknown}");
     assert_eq!(
-        post(&node, "{not json")["error"]["code"],
+        post(&fx.node, "{not json")["error"]["code"],
         codes::PARSE_ERROR
     );
     assert_eq!(
-        post(&node, r#"{"jsonrpc":"1.0","id":1,"method":"getSlot"}"#)["error"]["code"],
+        post(&fx.node, r#"{"jsonrpc":"1.0","id":1,"method":"getSlot"}"#)["error"]["code"],
         codes::INVALID_REQUEST
     );
     assert_eq!(
         post(
-            &node,
+            &fx.node,
             r#"{"jsonrpc":"2.0","id":1,"method":"getSlot","params":{}}"#
         )["error"]["code"],
         codes::INVALID_PARAMS
     );
+}
+
+#[test]
+fn a_batch_answers_each_request_in_order() {
+    let fx = Fixture::new();
     let batch = post(
-        &node,
+        &fx.node,
         r#"[{"jsonrpc":"2.0","id":1,"method":"getSlot"},{"jsonrpc":"2.0","id":2,"method":"nope"}]"#,
     );
     assert_eq!(batch[0]["id"], 1);
     assert!(batch[0]["result"].is_u64());
+    assert_eq!(batch[1]["id"], 2);
     assert_eq!(batch[1]["error"]["code"], codes::METHOD_NOT_FOUND);
+}
 
-    // Airdrop, then a transfer whose status goes processed → finalized.
-    let client = RpcClient::new(node.rpc_url());
+#[test]
+fn airdrop_funds_and_refuses_bad_amounts() {
+    let fx = Fixture::new();
     let user = Keypair::from_seed(&[1; 32]);
     let airdrop: String = serde_json::from_value(result(
-        &node,
+        &fx.node,
         "requestAirdrop",
         json!([user.pubkey().to_string(), AIRDROP]),
     ))
     .unwrap();
-    confirm(&client, &airdrop.parse().unwrap());
-    assert_eq!(client.get_balance(&user.pubkey()).unwrap(), AIRDROP);
+    confirm(&fx.client, &airdrop.parse().unwrap());
+    assert_eq!(fx.client.get_balance(&user.pubkey()).unwrap(), AIRDROP);
+    let to = user.pubkey().to_string();
     error(
-        &node,
+        &fx.node,
         "requestAirdrop",
-        json!([user.pubkey().to_string(), 0]),
+        json!([to, 0]),
         codes::INVALID_PARAMS,
     );
     error(
-        &node,
+        &fx.node,
         "requestAirdrop",
-        json!([user.pubkey().to_string()]),
+        json!([to]),
         codes::INVALID_PARAMS,
     );
+}
 
-    let recipient = Pubkey::new_from_array([9; 32]);
-    let blockhash = client.get_latest_blockhash().unwrap();
-    let tx = transfer(&user, &recipient, 1_000, blockhash);
-    let wire = BASE64.encode(tx.to_bytes());
-
+#[test]
+fn simulation_reports_units_logs_and_typed_errors() {
+    let fx = Fixture::new();
+    let user = fx.funded_user(1);
+    let blockhash = fx.client.get_latest_blockhash().unwrap();
+    let ok = transfer(&user, &RECIPIENT, 1_000, blockhash);
     let simulated = result(
-        &node,
+        &fx.node,
         "simulateTransaction",
-        json!([wire, {"encoding": "base64"}]),
+        json!([BASE64.encode(ok.to_bytes()), {"encoding": "base64"}]),
     );
     assert_eq!(simulated["value"]["err"], Value::Null, "{simulated}");
     assert!(simulated["value"]["unitsConsumed"].as_u64().unwrap() > 0);
     assert!(simulated["value"]["logs"].is_array());
     assert!(simulated["context"]["slot"].is_u64());
+
+    let broke = transfer(&user, &RECIPIENT, AIRDROP * 2, blockhash);
+    let failing = result(
+        &fx.node,
+        "simulateTransaction",
+        json!([BASE64.encode(broke.to_bytes())]),
+    );
+    assert_eq!(
+        failing["value"]["err"],
+        insufficient_lamports(),
+        "{failing}"
+    );
     error(
-        &node,
+        &fx.node,
         "simulateTransaction",
         json!(["%%%"]),
         codes::INVALID_PARAMS,
     );
+}
 
-    let sent = result(
-        &node,
-        "sendTransaction",
-        json!([wire, {"encoding": "base64"}]),
+#[test]
+fn a_sent_transfer_goes_processed_then_finalized() {
+    let fx = Fixture::new();
+    let user = fx.funded_user(1);
+    let tx = transfer(
+        &user,
+        &RECIPIENT,
+        1_000,
+        fx.client.get_latest_blockhash().unwrap(),
     );
-    assert_eq!(sent, tx.signatures[0].to_string());
+    let sent = result(
+        &fx.node,
+        "sendTransaction",
+        json!([BASE64.encode(tx.to_bytes()), {"encoding": "base64"}]),
+    );
     let signature = tx.signatures[0].to_string();
+    assert_eq!(sent, signature);
     let mut seen = Vec::new();
     let started = Instant::now();
     let last = loop {
         let statuses = result(
-            &node,
+            &fx.node,
             "getSignatureStatuses",
             json!([[signature, Signature([5; 64]).to_string()]]),
         );
@@ -261,10 +335,8 @@ fn every_method_answers_in_solanas_shapes() {
             }
             if level == "finalized" {
                 // Finalized means its slot is committed.
-                assert!(
-                    status["slot"].as_u64().unwrap()
-                        <= result(&node, "getSlot", json!([])).as_u64().unwrap()
-                );
+                let slot = result(&fx.node, "getSlot", json!([])).as_u64().unwrap();
+                assert!(status["slot"].as_u64().unwrap() <= slot);
                 break status;
             }
         }
@@ -277,106 +349,223 @@ fn every_method_answers_in_solanas_shapes() {
     );
     assert_eq!(last["err"], Value::Null);
     assert_eq!(last["confirmations"], Value::Null);
-    assert_eq!(client.get_balance(&recipient).unwrap(), 1_000);
-    assert!(
-        result(&node, "getTransactionCount", json!([]))
-            .as_u64()
-            .unwrap()
-            >= 2
+    assert_eq!(fx.client.get_balance(&RECIPIENT).unwrap(), 1_000);
+    // The airdrop and the transfer.
+    assert_eq!(result(&fx.node, "getTransactionCount", json!([])), 2);
+}
+
+#[test]
+fn a_failed_transaction_reports_its_typed_error_in_its_status() {
+    let fx = Fixture::new();
+    let user = fx.funded_user(1);
+    let broke = transfer(
+        &user,
+        &RECIPIENT,
+        AIRDROP * 2,
+        fx.client.get_latest_blockhash().unwrap(),
     );
+    // Skipping preflight lets the failure reach the pipeline, which charges the fee.
+    let sent = result(
+        &fx.node,
+        "sendTransaction",
+        json!([BASE64.encode(broke.to_bytes()), {"skipPreflight": true}]),
+    );
+    let error = fx
+        .client
+        .confirm_transaction(
+            &sent.as_str().unwrap().parse().unwrap(),
+            ConfirmationStatus::Finalized,
+            WAIT,
+        )
+        .unwrap_err();
+    assert_eq!(
+        error.transaction_error(),
+        Some(serde_json::from_value(insufficient_lamports()).unwrap())
+    );
+    assert_eq!(fx.client.get_balance(&RECIPIENT).unwrap(), 0);
+}
+
+#[test]
+fn get_signature_statuses_refuses_bad_input() {
+    let fx = Fixture::new();
     error(
-        &node,
+        &fx.node,
         "getSignatureStatuses",
         json!([["bad"]]),
         codes::INVALID_PARAMS,
     );
+    let many = vec![Signature([5; 64]).to_string(); 257];
     error(
-        &node,
+        &fx.node,
         "getSignatureStatuses",
-        json!([vec![signature.clone(); 257]]),
+        json!([many]),
         codes::INVALID_PARAMS,
     );
+}
 
-    // sendTransaction's refusals.
-    let replay = error(
-        &node,
-        "sendTransaction",
-        json!([wire]),
-        codes::TRANSACTION_REJECTED,
+#[test]
+fn send_transaction_refuses_a_replay() {
+    let fx = Fixture::new();
+    let user = fx.funded_user(1);
+    let tx = transfer(
+        &user,
+        &RECIPIENT,
+        1_000,
+        fx.client.get_latest_blockhash().unwrap(),
     );
-    assert!(replay.contains("already been processed"), "{replay}");
+    confirm(&fx.client, &fx.client.send_transaction(&tx).unwrap());
+    let reply = call(
+        &fx.node,
+        "sendTransaction",
+        json!([BASE64.encode(tx.to_bytes())]),
+    );
+    assert_eq!(
+        reply["error"]["code"],
+        codes::TRANSACTION_REJECTED,
+        "{reply}"
+    );
+    assert_eq!(reply["error"]["data"]["err"], "AlreadyProcessed", "{reply}");
+}
+
+#[test]
+fn send_transaction_refuses_undecodable_input() {
+    let fx = Fixture::new();
+    let user = Keypair::from_seed(&[1; 32]);
+    let tx = transfer(
+        &user,
+        &RECIPIENT,
+        1_000,
+        fx.client.get_latest_blockhash().unwrap(),
+    );
     let bad = error(
-        &node,
+        &fx.node,
         "sendTransaction",
         json!(["not base64!"]),
         codes::INVALID_PARAMS,
     );
     assert!(bad.contains("base64"), "{bad}");
     error(
-        &node,
+        &fx.node,
         "sendTransaction",
         json!([BASE64.encode([1, 2, 3])]),
         codes::INVALID_PARAMS,
     );
     error(
-        &node,
+        &fx.node,
         "sendTransaction",
-        json!([wire, {"encoding": "hex"}]),
+        json!([BASE64.encode(tx.to_bytes()), {"encoding": "hex"}]),
         codes::INVALID_PARAMS,
     );
-    let mut forged = transfer(&user, &recipient, 2_000, blockhash);
+}
+
+#[test]
+fn send_transaction_refuses_a_forged_signature() {
+    let fx = Fixture::new();
+    let user = Keypair::from_seed(&[1; 32]);
+    let mut forged = transfer(
+        &user,
+        &RECIPIENT,
+        2_000,
+        fx.client.get_latest_blockhash().unwrap(),
+    );
     forged.signatures[0] = Signature([7; 64]);
     error(
-        &node,
+        &fx.node,
         "sendTransaction",
         json!([BASE64.encode(forged.to_bytes())]),
         codes::SIGNATURE_VERIFICATION_FAILURE,
     );
-    let broke = transfer(&user, &recipient, AIRDROP * 2, blockhash);
-    let message = error(
-        &node,
+}
+
+#[test]
+fn preflight_refuses_what_would_fail_with_the_typed_error_and_its_name() {
+    let fx = Fixture::new();
+    let user = fx.funded_user(1);
+    let blockhash = fx.client.get_latest_blockhash().unwrap();
+    let broke = transfer(&user, &RECIPIENT, AIRDROP * 2, blockhash);
+    let reply = call(
+        &fx.node,
         "sendTransaction",
         json!([BASE64.encode(broke.to_bytes())]),
-        codes::TRANSACTION_REJECTED,
     );
-    assert!(
-        message.contains("simulation failed") && message.contains("not have enough lamports"),
-        "{message}"
+    assert_eq!(
+        reply["error"]["code"],
+        codes::TRANSACTION_REJECTED,
+        "{reply}"
+    );
+    assert_eq!(
+        reply["error"]["data"]["err"],
+        insufficient_lamports(),
+        "{reply}"
+    );
+    assert_eq!(
+        reply["error"]["message"],
+        "transaction simulation failed: error processing instruction 0: custom program error: \
+         0x1 (SystemError::ResultWithNegativeLamports: account does not have enough lamports \
+         for the operation)"
     );
     let stranger = Keypair::from_seed(&[2; 32]);
-    let unfunded = transfer(&stranger, &recipient, 1, blockhash);
-    error(
-        &node,
+    let unfunded = transfer(&stranger, &RECIPIENT, 1, blockhash);
+    let reply = call(
+        &fx.node,
         "sendTransaction",
         json!([BASE64.encode(unfunded.to_bytes())]),
+    );
+    assert_eq!(
+        reply["error"]["code"],
         codes::TRANSACTION_REJECTED,
+        "{reply}"
     );
-    let failing = result(
-        &node,
-        "simulateTransaction",
-        json!([BASE64.encode(broke.to_bytes())]),
-    );
-    assert!(failing["value"]["err"].is_string(), "{failing}");
+    assert_eq!(reply["error"]["data"]["err"], "AccountNotFound", "{reply}");
+}
 
-    // base58, Solana's legacy default, through the encoding option.
-    let tx58 = transfer(&user, &recipient, 3_000, blockhash);
+#[test]
+fn base58_transactions_are_accepted_through_the_encoding_option() {
+    let fx = Fixture::new();
+    let user = fx.funded_user(1);
+    let tx58 = transfer(
+        &user,
+        &RECIPIENT,
+        3_000,
+        fx.client.get_latest_blockhash().unwrap(),
+    );
     let sent58 = result(
-        &node,
+        &fx.node,
         "sendTransaction",
         json!([bs58::encode(tx58.to_bytes()).into_string(), {"encoding": "base58"}]),
     );
-    confirm(&client, &sent58.as_str().unwrap().parse().unwrap());
-    assert_eq!(client.get_balance(&recipient).unwrap(), 4_000);
+    confirm(&fx.client, &sent58.as_str().unwrap().parse().unwrap());
+    assert_eq!(fx.client.get_balance(&RECIPIENT).unwrap(), 3_000);
+}
 
-    // The typed client's errors.
-    assert!(matches!(
-        client.send_transaction(&broke),
-        Err(ClientError::Rpc {
-            code: codes::TRANSACTION_REJECTED,
-            ..
-        })
-    ));
-    let account = client
+#[test]
+fn the_typed_client_carries_errors_and_accounts() {
+    let fx = Fixture::new();
+    let user = fx.funded_user(1);
+    let broke = transfer(
+        &user,
+        &RECIPIENT,
+        AIRDROP * 2,
+        fx.client.get_latest_blockhash().unwrap(),
+    );
+    let error = fx.client.send_transaction(&broke).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ClientError::Rpc {
+                code: codes::TRANSACTION_REJECTED,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(
+        error.transaction_error(),
+        Some(serde_json::from_value(insufficient_lamports()).unwrap())
+    );
+    assert!(!error.logs().is_empty());
+    let account = fx
+        .client
         .get_account(&braid_runtime::SYSTEM_PROGRAM_ID)
         .unwrap()
         .unwrap();
@@ -384,7 +573,6 @@ fn every_method_answers_in_solanas_shapes() {
         (account.data.as_slice(), account.executable),
         (&b"system"[..], true)
     );
-    node.shutdown().unwrap();
 }
 
 #[test]

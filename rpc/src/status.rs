@@ -8,10 +8,10 @@
 use std::collections::{HashMap, VecDeque};
 
 use braid_runtime::blockhash_queue::RECENT_BLOCKHASHES_MAX;
-use braid_runtime::{Hash, Signature};
+use braid_runtime::{Hash, Signature, TransactionError};
 
-use crate::pipeline::Event;
-use crate::rpc::types::{ConfirmationStatus, RpcSignatureStatus};
+use crate::types::{ConfirmationStatus, RpcSignatureStatus};
+use braid_banking_stage::pipeline::Event;
 
 /// Signatures remembered by default (about 100 bytes each).
 pub const STATUS_CAPACITY_DEFAULT: usize = 1 << 18;
@@ -19,7 +19,7 @@ pub const STATUS_CAPACITY_DEFAULT: usize = 1 << 18;
 #[derive(Debug, Clone)]
 struct Status {
     slot: u64,
-    err: Option<String>,
+    err: Option<TransactionError>,
     committed: bool,
 }
 
@@ -65,7 +65,7 @@ impl StatusTracker {
                 slot,
                 status,
             } => {
-                let err = status.as_ref().err().map(ToString::to_string);
+                let err = status.as_ref().err().cloned();
                 let fresh = Status {
                     slot: *slot,
                     err,
@@ -129,7 +129,7 @@ impl StatusTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bank::SlotCommit;
+    use braid_ledger::bank::SlotCommit;
 
     fn signature(n: u8) -> Signature {
         Signature([n; 64])

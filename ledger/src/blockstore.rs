@@ -26,7 +26,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use braid_accounts_db::Hash;
+use braid_primitives::Hash;
 
 /// Magic bytes at the start of every record.
 pub const RECORD_MAGIC: [u8; 4] = *b"BLK1";

@@ -17,7 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
-use braid_accounts_db::{ACCOUNT_DATA_BYTES_MAX, Account, Hash, Pubkey};
+use braid_primitives::{ACCOUNT_DATA_BYTES_MAX, Account, Hash, Pubkey};
 
 /// Magic bytes opening a genesis file.
 pub const GENESIS_MAGIC: [u8; 8] = *b"BRGENES1";
