@@ -10,7 +10,8 @@
 //! - Programs: [`instruction`] is what clients build; [`program`] is the trait a crate
 //!   implements to become a native program; [`invoke_context`] is all a program sees while it
 //!   runs, and where the runtime rules and cross-program calls live; [`pda`] derives program
-//!   addresses; [`compute_budget`] reads compute limits and priority fees.
+//!   addresses; [`compute_budget`] reads compute limits and priority fees;
+//!   [`custom_error`] turns a program's error enum into `Custom` codes and back.
 //! - Execution: [`account_source`] is the narrow trait through which the executor reads
 //!   state (the runtime never sees a database: whoever stores accounts implements it); [`executor`] runs transactions and reports their writes; [`fee`] prices them;
 //!   [`blockhash_queue`] and [`status_cache`] reject stale and replayed transactions;
@@ -20,6 +21,7 @@
 pub mod account_source;
 pub mod blockhash_queue;
 pub mod compute_budget;
+pub mod custom_error;
 pub mod error;
 pub mod executor;
 pub mod fee;

@@ -6,8 +6,6 @@
 //! appended. [`LendingError::ALL`] lists every error in code order, and `TryFrom<u32>` turns
 //! a code back into its error.
 
-use braid_runtime::InstructionError;
-
 /// The program's errors, reported as `InstructionError::Custom(code)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[repr(u32)]
@@ -98,137 +96,46 @@ pub enum LendingError {
     MathOverflow = 27,
 }
 
-impl LendingError {
-    /// Every variant, in code order: `ALL[code]` is the error with that code.
-    pub const ALL: [LendingError; 28] = [
-        LendingError::AlreadyInitialized,
-        LendingError::Uninitialized,
-        LendingError::InvalidAccountOwner,
-        LendingError::InvalidAccountData,
-        LendingError::InvalidSigner,
-        LendingError::InvalidMarketOwner,
-        LendingError::InvalidMarket,
-        LendingError::InvalidMarketAuthority,
-        LendingError::InvalidConfig,
-        LendingError::InvalidTokenAccount,
-        LendingError::InvalidTokenProgram,
-        LendingError::InvalidOracle,
-        LendingError::InvalidOraclePrice,
-        LendingError::ZeroAmount,
-        LendingError::AmountRoundsToZero,
-        LendingError::InsufficientLiquidity,
-        LendingError::ReserveStale,
-        LendingError::ObligationStale,
-        LendingError::InvalidObligationOwner,
-        LendingError::ObligationReserveLimit,
-        LendingError::ObligationCollateralNotFound,
-        LendingError::ObligationBorrowNotFound,
-        LendingError::InsufficientCollateral,
-        LendingError::WithdrawTooLarge,
-        LendingError::BorrowTooLarge,
-        LendingError::ObligationHealthy,
-        LendingError::InvalidObligationReserves,
-        LendingError::MathOverflow,
-    ];
-
-    /// The `InstructionError::Custom` code of this error.
-    pub const fn code(self) -> u32 {
-        self as u32
-    }
-}
-
-impl From<LendingError> for InstructionError {
-    fn from(error: LendingError) -> Self {
-        InstructionError::Custom(error.code())
-    }
-}
-
-impl TryFrom<u32> for LendingError {
-    /// The code, returned unchanged when no variant has it.
-    type Error = u32;
-
-    fn try_from(code: u32) -> Result<Self, u32> {
-        usize::try_from(code)
-            .ok()
-            .and_then(|index| Self::ALL.get(index))
-            .copied()
-            .ok_or(code)
-    }
-}
+braid_runtime::custom_error_codes!(LendingError {
+    AlreadyInitialized,
+    Uninitialized,
+    InvalidAccountOwner,
+    InvalidAccountData,
+    InvalidSigner,
+    InvalidMarketOwner,
+    InvalidMarket,
+    InvalidMarketAuthority,
+    InvalidConfig,
+    InvalidTokenAccount,
+    InvalidTokenProgram,
+    InvalidOracle,
+    InvalidOraclePrice,
+    ZeroAmount,
+    AmountRoundsToZero,
+    InsufficientLiquidity,
+    ReserveStale,
+    ObligationStale,
+    InvalidObligationOwner,
+    ObligationReserveLimit,
+    ObligationCollateralNotFound,
+    ObligationBorrowNotFound,
+    InsufficientCollateral,
+    WithdrawTooLarge,
+    BorrowTooLarge,
+    ObligationHealthy,
+    InvalidObligationReserves,
+    MathOverflow,
+});
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The listed variants, in the order given. The `match` has no wildcard arm, so a variant
-    /// added to the enum but not listed here fails to compile: the list is always complete.
-    macro_rules! every_variant {
-        ($($variant:ident),* $(,)?) => {{
-            let _exhaustive = |error: LendingError| match error {
-                $(LendingError::$variant)|* => (),
-            };
-            [$(LendingError::$variant),*]
-        }};
-    }
-
-    fn every_variant() -> Vec<LendingError> {
-        every_variant!(
-            AlreadyInitialized,
-            Uninitialized,
-            InvalidAccountOwner,
-            InvalidAccountData,
-            InvalidSigner,
-            InvalidMarketOwner,
-            InvalidMarket,
-            InvalidMarketAuthority,
-            InvalidConfig,
-            InvalidTokenAccount,
-            InvalidTokenProgram,
-            InvalidOracle,
-            InvalidOraclePrice,
-            ZeroAmount,
-            AmountRoundsToZero,
-            InsufficientLiquidity,
-            ReserveStale,
-            ObligationStale,
-            InvalidObligationOwner,
-            ObligationReserveLimit,
-            ObligationCollateralNotFound,
-            ObligationBorrowNotFound,
-            InsufficientCollateral,
-            WithdrawTooLarge,
-            BorrowTooLarge,
-            ObligationHealthy,
-            InvalidObligationReserves,
-            MathOverflow
-        )
-        .to_vec()
-    }
-
     #[test]
-    fn all_lists_every_variant_in_code_order() {
-        assert_eq!(LendingError::ALL.len(), every_variant().len());
-        for (index, error) in LendingError::ALL.into_iter().enumerate() {
-            assert_eq!(usize::try_from(error.code()), Ok(index), "{error:?}");
-        }
-    }
-
-    #[test]
-    fn codes_round_trip() {
-        for error in every_variant() {
-            assert_eq!(LendingError::try_from(error.code()), Ok(error));
-            assert_eq!(
-                InstructionError::from(error),
-                InstructionError::Custom(error.code())
-            );
-        }
-    }
-
-    #[test]
-    fn unused_codes_are_returned_unchanged() {
-        let first_unused = u32::try_from(every_variant().len()).unwrap();
-        assert_eq!(first_unused, 28);
-        assert_eq!(LendingError::try_from(first_unused), Err(first_unused));
-        assert_eq!(LendingError::try_from(u32::MAX), Err(u32::MAX));
+    fn codes_are_stable() {
+        // Codes are part of the program's interface: appended, never renumbered.
+        assert_eq!(LendingError::ALL.len(), 28);
+        assert_eq!(LendingError::MathOverflow.code(), 27);
+        assert_eq!(LendingError::try_from(28), Err(28));
     }
 }

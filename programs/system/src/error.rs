@@ -1,7 +1,5 @@
 //! The System program's errors, with Solana's codes.
 
-use braid_runtime::InstructionError;
-
 /// Errors the System program reports as `InstructionError::Custom(code)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[repr(u32)]
@@ -26,24 +24,11 @@ pub enum SystemError {
     AddressWithSeedMismatch = 5,
 }
 
-impl From<SystemError> for InstructionError {
-    fn from(error: SystemError) -> Self {
-        InstructionError::Custom(error as u32)
-    }
-}
-
-impl TryFrom<u32> for SystemError {
-    type Error = u32;
-
-    fn try_from(code: u32) -> Result<Self, u32> {
-        Ok(match code {
-            0 => Self::AccountAlreadyInUse,
-            1 => Self::ResultWithNegativeLamports,
-            2 => Self::InvalidProgramId,
-            3 => Self::InvalidAccountDataLength,
-            4 => Self::MaxSeedLengthExceeded,
-            5 => Self::AddressWithSeedMismatch,
-            other => return Err(other),
-        })
-    }
-}
+braid_runtime::custom_error_codes!(SystemError {
+    AccountAlreadyInUse,
+    ResultWithNegativeLamports,
+    InvalidProgramId,
+    InvalidAccountDataLength,
+    MaxSeedLengthExceeded,
+    AddressWithSeedMismatch,
+});

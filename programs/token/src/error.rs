@@ -72,61 +72,36 @@ pub enum TokenError {
     NonNativeNotSupported = 19,
 }
 
+braid_runtime::custom_error_codes!(TokenError {
+    NotRentExempt,
+    InsufficientFunds,
+    InvalidMint,
+    MintMismatch,
+    OwnerMismatch,
+    FixedSupply,
+    AlreadyInUse,
+    InvalidNumberOfProvidedSigners,
+    InvalidNumberOfRequiredSigners,
+    UninitializedState,
+    NativeNotSupported,
+    NonNativeHasBalance,
+    InvalidInstruction,
+    InvalidState,
+    Overflow,
+    AuthorityTypeNotSupported,
+    MintCannotFreeze,
+    AccountFrozen,
+    MintDecimalsMismatch,
+    NonNativeNotSupported,
+});
+
 impl TokenError {
-    /// Every variant, in code order: `ALL[code]` is the error with that code.
-    pub const ALL: [TokenError; 20] = [
-        TokenError::NotRentExempt,
-        TokenError::InsufficientFunds,
-        TokenError::InvalidMint,
-        TokenError::MintMismatch,
-        TokenError::OwnerMismatch,
-        TokenError::FixedSupply,
-        TokenError::AlreadyInUse,
-        TokenError::InvalidNumberOfProvidedSigners,
-        TokenError::InvalidNumberOfRequiredSigners,
-        TokenError::UninitializedState,
-        TokenError::NativeNotSupported,
-        TokenError::NonNativeHasBalance,
-        TokenError::InvalidInstruction,
-        TokenError::InvalidState,
-        TokenError::Overflow,
-        TokenError::AuthorityTypeNotSupported,
-        TokenError::MintCannotFreeze,
-        TokenError::AccountFrozen,
-        TokenError::MintDecimalsMismatch,
-        TokenError::NonNativeNotSupported,
-    ];
-
-    /// The on-chain code (the value inside [`InstructionError::Custom`]).
-    pub const fn code(self) -> u32 {
-        self as u32
-    }
-
     /// The token error an instruction failed with, if it is one.
     pub fn from_instruction_error(error: &InstructionError) -> Option<Self> {
         match error {
             InstructionError::Custom(code) => Self::try_from(*code).ok(),
             _ => None,
         }
-    }
-}
-
-impl From<TokenError> for InstructionError {
-    fn from(error: TokenError) -> Self {
-        InstructionError::Custom(error.code())
-    }
-}
-
-impl TryFrom<u32> for TokenError {
-    /// The code, returned unchanged when no variant has it.
-    type Error = u32;
-
-    fn try_from(code: u32) -> Result<Self, u32> {
-        usize::try_from(code)
-            .ok()
-            .and_then(|index| Self::ALL.get(index))
-            .copied()
-            .ok_or(code)
     }
 }
 
