@@ -27,8 +27,6 @@ use braid_runtime::{Instruction, Pubkey, Transaction};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
-/// The default node URL.
-const URL_DEFAULT: &str = "http://127.0.0.1:8899";
 /// The default keypair, relative to the home directory.
 const KEYPAIR_PATH_DEFAULT: &str = ".config/braid/id.json";
 /// How often the node's status line is refreshed.
@@ -48,7 +46,7 @@ const SHUTDOWN_POLL_INTERVAL: Duration = Duration::from_millis(50);
 #[command(name = "braid", version, about)]
 struct Cli {
     /// JSON-RPC URL of the node.
-    #[arg(short = 'u', long, global = true, default_value = URL_DEFAULT)]
+    #[arg(short = 'u', long, global = true, default_value = braid_rpc::RPC_URL_DEFAULT)]
     url: String,
     /// Keypair file paying for and signing transactions [default: ~/.config/braid/id.json].
     #[arg(short = 'k', long, global = true)]

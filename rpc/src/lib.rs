@@ -34,5 +34,18 @@ pub use server::{
 
 /// The default JSON-RPC port (Solana's).
 pub const RPC_PORT_DEFAULT: u16 = 8899;
+/// The URL of a local node on [`RPC_PORT_DEFAULT`], where clients look by default.
+pub const RPC_URL_DEFAULT: &str = "http://127.0.0.1:8899";
 /// Threads answering HTTP requests.
 pub const RPC_WORKER_THREADS_DEFAULT: usize = 2;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_default_url_names_the_default_port() {
+        assert_eq!(
+            super::RPC_URL_DEFAULT,
+            format!("http://127.0.0.1:{}", super::RPC_PORT_DEFAULT)
+        );
+    }
+}
