@@ -4,11 +4,13 @@
 //! - [`pipeline`]: bounded ingress → sigverify stage (parse, sanitize, batch-verify on all
 //!   cores) → scheduler thread (owns the [`Bank`](braid_ledger::Bank): admission, dispatch,
 //!   recording, slot commits) → banking threads (execute each batch in order) → events.
+//! - [`budget`]: CPU time per stage, as typed counters ([`budget::CpuBudget`]).
 //! - [`scheduler`]: the lock table and priority queue that pack conflict-free batches; a
 //!   plain data structure with no threads, so it is tested and benchmarked on its own.
 //!
 //! This crate knows no HTTP, no programs and no files: the bank and ledger are
 //! `braid-ledger`'s, the programs arrive in the executor, and serving is `braid-rpc`'s.
 
+pub mod budget;
 pub mod pipeline;
 pub mod scheduler;

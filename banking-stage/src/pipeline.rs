@@ -35,8 +35,10 @@ use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::{Hash, Signature, TransactionError};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
+use crate::budget::{CpuBudget, Stage, split_by_wall};
 use crate::scheduler::{BatchMode, PendingTx, Scheduler, SchedulerConfig};
-use braid_ledger::{Bank, BankError, Genesis, SlotCommit};
+use braid_ledger::{Bank, BankError, ExecuteWalls, Genesis, SlotCommit};
+use braid_primitives::cpu_time::CpuTimer;
 
 /// Default slot length.
 pub const SLOT_DURATION_DEFAULT: Duration = Duration::from_millis(400);
@@ -44,6 +46,8 @@ pub const SLOT_DURATION_DEFAULT: Duration = Duration::from_millis(400);
 pub const INGRESS_CAPACITY_TXS_DEFAULT: usize = 65_536;
 /// Transactions sigverify takes from ingress at a time.
 pub const SIGVERIFY_CHUNK_TXS: usize = 256;
+/// Transactions one sigverify worker parses between two CPU-time readings.
+const PARSE_CHUNK_TXS: usize = 32;
 /// Capacity of the event queue, in events.
 pub const EVENTS_CAPACITY: usize = 1 << 20;
 
@@ -171,6 +175,7 @@ pub struct Shared {
     transaction_count: AtomicU64,
     db: Arc<AccountsDb>,
     counters: PipelineCounters,
+    budget: CpuBudget,
     stopping: AtomicBool,
 }
 
@@ -201,6 +206,11 @@ impl Shared {
     /// The counters.
     pub fn counters(&self) -> &PipelineCounters {
         &self.counters
+    }
+
+    /// CPU time spent in each stage so far.
+    pub fn budget(&self) -> &CpuBudget {
+        &self.budget
     }
 }
 
@@ -288,6 +298,7 @@ impl Pipeline {
             transaction_count: AtomicU64::new(bank.transaction_count()),
             db: Arc::clone(bank.accounts_db()),
             counters: PipelineCounters::default(),
+            budget: CpuBudget::default(),
             stopping: AtomicBool::new(false),
         });
         let (ingress_tx, ingress_rx) = bounded::<Vec<u8>>(config.ingress_capacity.max(1));
@@ -452,10 +463,19 @@ fn sigverify_loop(
         let started = Instant::now();
         // Parse, sanitize and extract lock sets on all cores; order is kept.
         let parsed: Vec<Result<Verified, (Vec<u8>, TransactionError)>> = chunk
-            .into_par_iter()
-            .map(|wire| match SanitizedTransaction::try_from_bytes(&wire) {
-                Ok(tx) => Ok(Verified::new(wire, tx)),
-                Err(error) => Err((wire, error.into())),
+            .par_chunks_mut(PARSE_CHUNK_TXS)
+            .flat_map_iter(|wires| {
+                let timer = CpuTimer::start();
+                let parsed: Vec<_> = wires
+                    .iter_mut()
+                    .map(std::mem::take)
+                    .map(|wire| match SanitizedTransaction::try_from_bytes(&wire) {
+                        Ok(tx) => Ok(Verified::new(wire, tx)),
+                        Err(error) => Err((wire, error.into())),
+                    })
+                    .collect();
+                shared.budget.add(Stage::Parse, timer.elapsed_ns());
+                parsed
             })
             .collect();
         let verdicts = if sigverify {
@@ -464,7 +484,14 @@ fn sigverify_loop(
                 .filter_map(|p| p.as_ref().ok())
                 .map(|v| &v.tx)
                 .collect();
-            braid_runtime::sigverify::verify_batch_par(&txs)
+            txs.par_chunks(braid_runtime::sigverify::BATCH_TRANSACTIONS_MAX)
+                .flat_map_iter(|batch| {
+                    let timer = CpuTimer::start();
+                    let verdicts = braid_runtime::sigverify::verify_batch(batch);
+                    shared.budget.add(Stage::Sigverify, timer.elapsed_ns());
+                    verdicts
+                })
+                .collect()
         } else {
             Vec::new()
         };
@@ -518,10 +545,12 @@ fn banking_loop(
 ) {
     while let Ok(batch) = work.recv() {
         let started = Instant::now();
+        let timer = CpuTimer::start();
+        let mut walls = ExecuteWalls::default();
         let mut results = Vec::with_capacity(batch.txs.len());
         let mut error = None;
         for verified in batch.txs {
-            match Bank::execute(db, executor, batch.slot, &verified.tx) {
+            match Bank::execute_measured(db, executor, batch.slot, &verified.tx, &mut walls) {
                 Ok(processed) => results.push(Completed {
                     signature: *verified.tx.signature(),
                     blockhash: verified.tx.message().recent_blockhash,
@@ -535,6 +564,10 @@ fn banking_loop(
                 }
             }
         }
+        let (execute_cpu, store_cpu) =
+            split_by_wall(timer.elapsed_ns(), walls.execute_ns, walls.store_ns);
+        shared.budget.add(Stage::Execute, execute_cpu);
+        shared.budget.add(Stage::Store, store_cpu);
         shared
             .counters
             .execute_ns
@@ -659,6 +692,14 @@ impl SchedulerLoop {
     }
 
     fn complete(&mut self, done: Done) -> Result<(), PipelineError> {
+        let timer = CpuTimer::start();
+        let result = self.record(done);
+        self.shared.budget.add(Stage::Record, timer.elapsed_ns());
+        result
+    }
+
+    /// Records a finished batch in the open slot's block and reports each transaction.
+    fn record(&mut self, done: Done) -> Result<(), PipelineError> {
         if let Some(error) = done.error {
             return Err(PipelineError::Bank(BankError::AccountsDb(error)));
         }
@@ -707,16 +748,24 @@ impl SchedulerLoop {
     /// Admits verified transactions while there is room; returns whether input is still open
     /// (or buffered).
     fn admit_verified(&mut self) -> Result<bool, PipelineError> {
+        let timer = CpuTimer::start();
+        let open = self.admit_available();
+        self.shared.budget.add(Stage::Admit, timer.elapsed_ns());
+        Ok(open)
+    }
+
+    /// [`SchedulerLoop::admit_verified`]'s work.
+    fn admit_available(&mut self) -> bool {
         loop {
-            self.admit_backlog();
+            self.admit_backlog_untimed();
             if !self.has_room() {
-                return Ok(true);
+                return true;
             }
             match self.verified.try_recv() {
                 Ok(chunk) => self.backlog.extend(chunk),
-                Err(crossbeam_channel::TryRecvError::Empty) => return Ok(true),
+                Err(crossbeam_channel::TryRecvError::Empty) => return true,
                 Err(crossbeam_channel::TryRecvError::Disconnected) => {
-                    return Ok(!self.backlog.is_empty());
+                    return !self.backlog.is_empty();
                 }
             }
         }
@@ -724,6 +773,12 @@ impl SchedulerLoop {
 
     /// Admits from the backlog, in order, until it is empty or there is no room.
     fn admit_backlog(&mut self) {
+        let timer = CpuTimer::start();
+        self.admit_backlog_untimed();
+        self.shared.budget.add(Stage::Admit, timer.elapsed_ns());
+    }
+
+    fn admit_backlog_untimed(&mut self) {
         while self.has_room() {
             let Some(verified) = self.backlog.pop_front() else {
                 return;
@@ -773,6 +828,12 @@ impl SchedulerLoop {
     }
 
     fn dispatch(&mut self) {
+        let timer = CpuTimer::start();
+        self.dispatch_untimed();
+        self.shared.budget.add(Stage::Schedule, timer.elapsed_ns());
+    }
+
+    fn dispatch_untimed(&mut self) {
         for batch in self.scheduler.schedule() {
             let slot = self.bank.slot();
             self.metrics.scheduled = self
@@ -806,6 +867,10 @@ impl SchedulerLoop {
     fn commit(&mut self) -> Result<(), PipelineError> {
         let started = Instant::now();
         let commit = self.bank.commit_slot()?;
+        let budget = &self.shared.budget;
+        budget.add(Stage::HashFold, commit.cost.hash_fold_cpu_ns);
+        budget.add(Stage::LedgerAppend, commit.cost.ledger_append_cpu_ns);
+        budget.add(Stage::AccountsCommit, commit.cost.accounts_commit_cpu_ns);
         let counters = &self.shared.counters;
         counters
             .commit_ns

@@ -30,9 +30,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use braid_banking_stage::budget::CpuBudget;
 use braid_banking_stage::pipeline::{Event, Pipeline, PipelineConfig, SlotPolicy};
 use braid_ledger::bank::{Bank, Outcome};
 use braid_ledger::genesis::Genesis;
+use braid_primitives::cpu_time::{CpuTimer, process_cpu_ns};
 use braid_runtime::executor::{Executor, ExecutorConfig};
 use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::{Hash, Signature, Transaction};
@@ -169,6 +171,130 @@ pub struct BenchReport {
     pub latency_p99_ms: f64,
     /// Time per stage.
     pub stages: StageTimes,
+    /// CPU microseconds per committed transaction, per stage (pipeline runs only).
+    pub cpu_budget: Option<CpuBudgetReport>,
+}
+
+impl BenchReport {
+    /// The report as readable lines (what `braid bench` prints without `--output json`).
+    pub fn to_text(&self) -> String {
+        let failed: Vec<String> = self
+            .failed_by_reason
+            .iter()
+            .map(|(reason, count)| format!("{count} {reason}"))
+            .collect();
+        let text = format!(
+            "workload {} | threads {} | sigverify {} | serial {}\n\
+             transactions {} | committed {} | failed {}{} | rejected {}\n\
+             elapsed {:.3} s | {:.0} TPS | latency p50 {:.1} ms, p99 {:.1} ms | slots {}\n\
+             stages: sigverify {:.3} s, execute {:.3} s, commit {:.3} s\n\
+             state hash {}",
+            self.workload,
+            self.threads,
+            self.sigverify,
+            self.serial,
+            self.txs,
+            self.committed,
+            self.failed,
+            if failed.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", failed.join(", "))
+            },
+            self.rejected,
+            self.elapsed_s,
+            self.tps,
+            self.latency_p50_ms,
+            self.latency_p99_ms,
+            self.slots,
+            self.stages.sigverify_s,
+            self.stages.execute_s,
+            self.stages.commit_s,
+            self.state_hash,
+        );
+        match &self.cpu_budget {
+            Some(budget) => format!("{text}\n{}", budget.to_text()),
+            None => text,
+        }
+    }
+}
+
+/// Where the CPU went, per committed transaction: each pipeline stage from its threads' CPU
+/// time, the load generator's own threads, and the rest of the process.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CpuBudgetReport {
+    /// Each stage's CPU microseconds per transaction, in pipeline order.
+    pub stages: Vec<StageCpu>,
+    /// Sum of the stages.
+    pub stages_total_us: f64,
+    /// The load generator's threads: submitting and collecting events (the client's cost).
+    pub client_us: f64,
+    /// The whole process over the measured phase.
+    pub process_us: f64,
+    /// Process CPU not in a stage or the client: waking and idling worker pools, channel
+    /// and allocator work between measured sections.
+    pub unattributed_us: f64,
+}
+
+/// One stage's CPU per transaction.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StageCpu {
+    /// The stage's name (see `braid_banking_stage::budget::Stage`).
+    pub stage: &'static str,
+    /// CPU microseconds per committed transaction.
+    pub us_per_tx: f64,
+}
+
+impl CpuBudgetReport {
+    fn new(budget: &CpuBudget, client_ns: u64, process_ns: u64, committed: u64) -> Self {
+        let per_tx = |ns: u64| {
+            if committed == 0 {
+                0.0
+            } else {
+                ns as f64 / committed as f64 / 1_000.0
+            }
+        };
+        let stages: Vec<StageCpu> = budget
+            .snapshot()
+            .into_iter()
+            .map(|(stage, ns)| StageCpu {
+                stage: stage.name(),
+                us_per_tx: per_tx(ns),
+            })
+            .collect();
+        let stages_total_ns: u64 = budget.snapshot().iter().map(|(_, ns)| *ns).sum();
+        Self {
+            stages,
+            stages_total_us: per_tx(stages_total_ns),
+            client_us: per_tx(client_ns),
+            process_us: per_tx(process_ns),
+            unattributed_us: per_tx(
+                process_ns
+                    .saturating_sub(stages_total_ns)
+                    .saturating_sub(client_ns),
+            ),
+        }
+    }
+
+    /// The budget as aligned text lines: one per stage, then the totals.
+    pub fn to_text(&self) -> String {
+        let mut text = String::from("CPU µs per transaction:");
+        for stage in &self.stages {
+            text.push_str(&format!("\n  {:<16} {:>8.2}", stage.stage, stage.us_per_tx));
+        }
+        text.push_str(&format!(
+            "\n  {:<16} {:>8.2}\n  {:<16} {:>8.2}\n  {:<16} {:>8.2}\n  {:<16} {:>8.2}",
+            "stages total",
+            self.stages_total_us,
+            "client",
+            self.client_us,
+            "unattributed",
+            self.unattributed_us,
+            "process",
+            self.process_us
+        ));
+        text
+    }
 }
 
 /// Pre-signs every transaction on all cores. When signatures won't be verified, a unique
@@ -359,8 +485,14 @@ fn run_pipeline(
         .collect();
     let pipeline = Pipeline::start(dir, Some(genesis), executor, pipeline_config)?;
     let events = pipeline.events().clone();
+    let process_started_ns = process_cpu_ns();
+    let submitter = CpuTimer::start();
     let started = Instant::now();
-    let collector = std::thread::spawn(move || collect(events, index_of, started));
+    let collector = std::thread::spawn(move || {
+        let timer = CpuTimer::start();
+        let collected = collect(events, index_of, started);
+        (collected, timer.elapsed_ns())
+    });
     let mut submitted_at = Vec::with_capacity(total);
     for wire in wires {
         submitted_at.push(started.elapsed());
@@ -372,10 +504,12 @@ fn run_pipeline(
         }
     }
     let shared = Arc::clone(pipeline.shared());
+    let submitter_ns = submitter.elapsed_ns();
     pipeline.shutdown()?;
-    let (tally, commits, latencies_by_index) = collector
+    let ((tally, commits, latencies_by_index), collector_ns) = collector
         .join()
         .map_err(|_| BenchError::Setup("event collector panicked".into()))?;
+    let process_ns = process_cpu_ns().saturating_sub(process_started_ns);
     let elapsed = commits.last().map_or(started.elapsed(), |(_, at)| *at);
     progress("send", total as u64, total as u64);
     let mut latencies: Vec<Duration> = latencies_by_index
@@ -385,7 +519,13 @@ fn run_pipeline(
     latencies.sort_unstable();
     let counters = shared.counters();
     let last = commits.last().map(|(commit, _)| commit.clone());
-    Ok(report(
+    let cpu_budget = CpuBudgetReport::new(
+        shared.budget(),
+        submitter_ns.saturating_add(collector_ns),
+        process_ns,
+        tally.committed,
+    );
+    let mut report = report(
         config,
         tally,
         elapsed,
@@ -397,7 +537,9 @@ fn run_pipeline(
             execute_s: counters.execute_ns.load(Ordering::Relaxed) as f64 / 1e9,
             commit_s: counters.commit_ns.load(Ordering::Relaxed) as f64 / 1e9,
         },
-    ))
+    );
+    report.cpu_budget = Some(cpu_budget);
+    Ok(report)
 }
 
 type Commits = Vec<(braid_ledger::bank::SlotCommit, Duration)>;
@@ -465,6 +607,7 @@ fn report(
         latency_p50_ms: percentile_ms(latencies, 50),
         latency_p99_ms: percentile_ms(latencies, 99),
         stages,
+        cpu_budget: None,
     }
 }
 

@@ -798,40 +798,7 @@ fn bench(args: &BenchArgs, format: OutputFormat) -> Result<Output, String> {
         eprintln!();
     }
     let json = serde_json::to_value(&report).map_err(|e| format!("bench report: {e}"))?;
-    let failed: Vec<String> = report
-        .failed_by_reason
-        .iter()
-        .map(|(reason, count)| format!("{count} {reason}"))
-        .collect();
-    let text = format!(
-        "workload {} | threads {} | sigverify {} | serial {}\n\
-         transactions {} | committed {} | failed {}{} | rejected {}\n\
-         elapsed {:.3} s | {:.0} TPS | latency p50 {:.1} ms, p99 {:.1} ms | slots {}\n\
-         stages: sigverify {:.3} s, execute {:.3} s, commit {:.3} s\n\
-         state hash {}",
-        report.workload,
-        report.threads,
-        report.sigverify,
-        report.serial,
-        report.txs,
-        report.committed,
-        report.failed,
-        if failed.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", failed.join(", "))
-        },
-        report.rejected,
-        report.elapsed_s,
-        report.tps,
-        report.latency_p50_ms,
-        report.latency_p99_ms,
-        report.slots,
-        report.stages.sigverify_s,
-        report.stages.execute_s,
-        report.stages.commit_s,
-        report.state_hash,
-    );
+    let text = report.to_text();
     Ok(Output { text, json })
 }
 

@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use braid_accounts_db::{AccountsDb, Options as AccountsDbOptions};
+use braid_primitives::cpu_time::CpuTimer;
 use braid_runtime::account_source::AccountSource;
 use braid_runtime::blockhash_queue::{BlockhashQueue, RECENT_BLOCKHASHES_MAX};
 use braid_runtime::executor::{ExecutedTransaction, Executor, ProcessedTransaction};
@@ -40,9 +41,31 @@ use braid_runtime::state_hash::LtHash;
 use braid_runtime::status_cache::StatusCache;
 use braid_runtime::{Account, Hash, Pubkey, Signature, TransactionError};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use crate::blockstore::{Block, Entry, EntryStatus, Ledger, LedgerError};
 use crate::genesis::{Genesis, GenesisError};
+
+/// Keys one worker folds into the state hash between two CPU-time readings.
+const FOLD_CHUNK_KEYS: usize = 1_024;
+
+fn elapsed_ns(since: Instant) -> u64 {
+    nanos(since.elapsed())
+}
+
+fn nanos(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Wall time [`Bank::execute_measured`] spent running programs and storing writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExecuteWalls {
+    /// Running the programs (including account reads), in nanoseconds.
+    pub execute_ns: u64,
+    /// Storing the writes in the open slot, in nanoseconds.
+    pub store_ns: u64,
+}
 
 /// The accounts database's directory inside a ledger directory.
 pub const ACCOUNTS_DIR_NAME: &str = "accounts";
@@ -113,6 +136,25 @@ pub struct SlotCommit {
     pub state_hash: Hash,
     /// Signatures of its transactions, in block order.
     pub signatures: Vec<Signature>,
+    /// What the commit cost.
+    pub cost: CommitCost,
+}
+
+/// CPU and wall time of one slot commit's steps, in nanoseconds. CPU is summed over every
+/// thread that worked on a step (the fold runs on all cores); wall time includes waiting for
+/// the disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitCost {
+    /// Folding the slot's writes into the state hash: CPU on all cores.
+    pub hash_fold_cpu_ns: u64,
+    /// Appending and syncing the block: CPU of the committing thread.
+    pub ledger_append_cpu_ns: u64,
+    /// Appending and syncing the block: wall time.
+    pub ledger_append_wall_ns: u64,
+    /// Committing the accounts database: CPU of the committing thread.
+    pub accounts_commit_cpu_ns: u64,
+    /// Committing the accounts database: wall time.
+    pub accounts_commit_wall_ns: u64,
 }
 
 /// What [`Bank::process`] did with one transaction.
@@ -357,10 +399,28 @@ impl Bank {
         slot: u64,
         tx: &SanitizedTransaction,
     ) -> Result<ProcessedTransaction, braid_accounts_db::Error> {
+        Self::execute_measured(db, executor, slot, tx, &mut ExecuteWalls::default())
+    }
+
+    /// [`Bank::execute`], adding the wall time of running the programs and of storing the
+    /// writes to `walls` (two monotonic clock reads each: cheap enough per transaction).
+    pub fn execute_measured(
+        db: &AccountsDb,
+        executor: &Executor,
+        slot: u64,
+        tx: &SanitizedTransaction,
+        walls: &mut ExecuteWalls,
+    ) -> Result<ProcessedTransaction, braid_accounts_db::Error> {
+        let executing = Instant::now();
         let processed = executor.execute(tx, &AccountsView(db), &Clock { slot });
+        let storing = Instant::now();
+        walls.execute_ns = walls
+            .execute_ns
+            .saturating_add(nanos(storing.saturating_duration_since(executing)));
         if let Ok(executed) = &processed {
             db.store(slot, &executed.writes)?;
         }
+        walls.store_ns = walls.store_ns.saturating_add(elapsed_ns(storing));
         Ok(processed)
     }
 
@@ -431,15 +491,21 @@ impl Bank {
         // the slot's writes.
         let written = self.db.open_slot_keys();
         let db = &self.db;
+        let fold_cpu_ns = AtomicU64::new(0);
         let delta = written
-            .par_iter()
-            .try_fold(LtHash::identity, |mut delta, key| {
-                if let Some(old) = db.get_committed(key)? {
-                    delta.mix_out(&LtHash::of_account(key, &old));
+            .par_chunks(FOLD_CHUNK_KEYS)
+            .map(|keys| {
+                let timer = CpuTimer::start();
+                let mut delta = LtHash::identity();
+                for key in keys {
+                    if let Some(old) = db.get_committed(key)? {
+                        delta.mix_out(&LtHash::of_account(key, &old));
+                    }
+                    if let Some(new) = db.get(key) {
+                        delta.mix_in(&LtHash::of_account(key, &new));
+                    }
                 }
-                if let Some(new) = db.get(key) {
-                    delta.mix_in(&LtHash::of_account(key, &new));
-                }
+                fold_cpu_ns.fetch_add(timer.elapsed_ns(), Ordering::Relaxed);
                 Ok::<_, braid_accounts_db::Error>(delta)
             })
             .try_reduce(LtHash::identity, |mut left, right| {
@@ -461,13 +527,23 @@ impl Bank {
             state_hash,
             entries: std::mem::take(&mut self.entries),
         };
+        let mut cost = CommitCost {
+            hash_fold_cpu_ns: fold_cpu_ns.into_inner(),
+            ..CommitCost::default()
+        };
+        let (timer, wall) = (CpuTimer::start(), Instant::now());
         // Replaying a block the ledger already holds must not append it again.
         if let Some(ledger) = &mut self.ledger
             && ledger.last_slot().is_none_or(|last| last < slot)
         {
             ledger.append(&block)?;
         }
+        (cost.ledger_append_cpu_ns, cost.ledger_append_wall_ns) =
+            (timer.elapsed_ns(), elapsed_ns(wall));
+        let (timer, wall) = (CpuTimer::start(), Instant::now());
         self.db.commit(slot, state_hash)?;
+        (cost.accounts_commit_cpu_ns, cost.accounts_commit_wall_ns) =
+            (timer.elapsed_ns(), elapsed_ns(wall));
         if let Some(expired) = self.blockhashes.register(bank_hash) {
             self.status_cache.purge(&expired);
         }
@@ -478,6 +554,7 @@ impl Bank {
             bank_hash,
             state_hash,
             signatures: std::mem::take(&mut self.signatures),
+            cost,
         })
     }
 

@@ -15,6 +15,8 @@ pub mod bank;
 pub mod blockstore;
 pub mod genesis;
 
-pub use bank::{AccountsView, Bank, BankError, Outcome, SlotCommit, verify_ledger};
+pub use bank::{
+    AccountsView, Bank, BankError, CommitCost, ExecuteWalls, Outcome, SlotCommit, verify_ledger,
+};
 pub use blockstore::{Block, Entry, EntryStatus, Ledger, LedgerError};
 pub use genesis::{Genesis, GenesisError};

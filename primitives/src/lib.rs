@@ -6,10 +6,12 @@
 //! - [`signature`]: 64-byte ed25519 signatures (verification lives in the runtime).
 //! - [`account`]: the account record, and the data-size limit every layer enforces.
 //! - [`key_hasher`]: the one seeded hasher for maps keyed by addresses and hashes.
+//! - [`cpu_time`]: the calling thread's CPU time, for per-stage budgets.
 //!
 //! This crate holds values and their text forms only; it never does I/O or cryptography.
 
 pub mod account;
+pub mod cpu_time;
 pub mod hash;
 pub mod key_hasher;
 pub mod pubkey;

@@ -155,6 +155,7 @@ mod tests {
             bank_hash: Hash::new_from_array([9; 32]),
             state_hash: Hash::default(),
             signatures: vec![signature(2)],
+            cost: Default::default(),
         };
         tracker.apply(&Event::SlotCommitted(commit));
         let status = tracker.get(&signature(2)).unwrap();
