@@ -80,6 +80,10 @@ pub struct BenchConfig {
     pub ledger: Option<PathBuf>,
     /// Transactions per slot.
     pub slot_txs: usize,
+    /// Share of transactions, in `[0, 1)`, sent with a corrupted signature: the pipeline must
+    /// reject each, so the run measures what an attacker's bad signatures cost. Spread
+    /// evenly (one per `1/share` transactions), so `0.016` puts about one in each batch of 64.
+    pub bad_signatures: f64,
 }
 
 impl Default for BenchConfig {
@@ -96,6 +100,7 @@ impl Default for BenchConfig {
             serial: false,
             ledger: None,
             slot_txs: SLOT_TXS_DEFAULT,
+            bad_signatures: 0.0,
         }
     }
 }
@@ -173,6 +178,11 @@ pub struct BenchReport {
     pub stages: StageTimes,
     /// CPU microseconds per committed transaction, per stage (pipeline runs only).
     pub cpu_budget: Option<CpuBudgetReport>,
+    /// Transactions per second this machine's cores can batch-verify, measured on this
+    /// run's own transactions just before it (signed runs only): the hardware ceiling.
+    pub sigverify_ceiling_tps: Option<f64>,
+    /// `tps` as a share of [`BenchReport::sigverify_ceiling_tps`].
+    pub ceiling_share: Option<f64>,
 }
 
 impl BenchReport {
@@ -212,6 +222,14 @@ impl BenchReport {
             self.stages.commit_s,
             self.state_hash,
         );
+        let text = match (self.sigverify_ceiling_tps, self.ceiling_share) {
+            (Some(ceiling), Some(share)) => format!(
+                "{text}\nsigverify ceiling {ceiling:.0} TPS (all cores, batches of 64) | \
+                 this run reached {:.0}% of it",
+                share * 100.0
+            ),
+            _ => text,
+        };
         match &self.cpu_budget {
             Some(budget) => format!("{text}\n{}", budget.to_text()),
             None => text,
@@ -323,9 +341,29 @@ fn sign_all(
             if index.is_multiple_of(4096) {
                 progress(4096);
             }
-            tx.to_bytes()
+            let mut wire = tx.to_bytes();
+            if has_bad_signature(index, config.bad_signatures) {
+                corrupt_first_signature(&mut wire);
+            }
+            wire
         })
         .collect()
+}
+
+/// Whether transaction `index` is one of the `share` sent with a bad signature: the ones
+/// where `⌊(index + 1)·share⌋` steps up, so they are spread evenly.
+pub fn has_bad_signature(index: usize, share: f64) -> bool {
+    share > 0.0 && (index.saturating_add(1) as f64 * share).floor() > (index as f64 * share).floor()
+}
+
+/// Flips one bit of the first signature's `s` half: still well-formed bytes, never valid.
+fn corrupt_first_signature(wire: &mut [u8]) {
+    // The compact-u16 signature count takes one byte for fewer than 128 signatures; the
+    // first signature follows, and its `s` half starts 32 bytes in.
+    const S_BYTE: usize = 1 + 32 + 8;
+    if let Some(byte) = wire.get_mut(S_BYTE) {
+        *byte ^= 1;
+    }
 }
 
 fn percentile_ms(sorted: &[Duration], percentile: usize) -> f64 {
@@ -371,6 +409,16 @@ pub fn prepare(config: &BenchConfig, progress: Progress<'_>) -> Result<Prepared,
         return Err(BenchError::InvalidConfig(format!(
             "--pools must be between 1 and {POOLS_MAX}"
         )));
+    }
+    if !(0.0..1.0).contains(&config.bad_signatures) {
+        return Err(BenchError::InvalidConfig(
+            "--bad-signatures must be at least 0 and below 1".into(),
+        ));
+    }
+    if config.bad_signatures > 0.0 && !config.sigverify {
+        return Err(BenchError::InvalidConfig(
+            "--bad-signatures needs signature verification (drop --no-sigverify)".into(),
+        ));
     }
     if config.threads == 0 && !config.serial {
         return Err(BenchError::InvalidConfig(
@@ -422,11 +470,51 @@ pub fn run(config: &BenchConfig, progress: Progress<'_>) -> Result<BenchReport, 
             log_messages: false,
         },
     ));
-    if config.serial {
+    let ceiling = config.sigverify.then(|| {
+        progress("calibrate", 0, 1);
+        let ceiling = sigverify_ceiling_tps(&wires, CALIBRATION_TIME);
+        progress("calibrate", 1, 1);
+        ceiling
+    });
+    let mut report = if config.serial {
         run_serial(config, &genesis, &dir, executor, &wires, slot_txs, progress)
     } else {
         run_pipeline(config, &genesis, &dir, executor, wires, slot_txs, progress)
+    }?;
+    if let Some(ceiling) = ceiling.filter(|ceiling| *ceiling > 0.0) {
+        report.sigverify_ceiling_tps = Some(ceiling);
+        report.ceiling_share = Some(report.tps / ceiling);
     }
+    Ok(report)
+}
+
+/// How long the sigverify calibration runs.
+pub const CALIBRATION_TIME: Duration = Duration::from_secs(1);
+/// Transactions the calibration verifies over and over.
+const CALIBRATION_SAMPLE_TXS: usize = 8_192;
+
+/// Transactions per second all cores batch-verify, in batches of the pipeline's size, over
+/// (a sample of) `wires`, for at least `time`: the most a signed run could reach if nothing
+/// but signature verification cost anything. Parsing is done before the clock starts.
+pub fn sigverify_ceiling_tps(wires: &[Vec<u8>], time: Duration) -> f64 {
+    let sample: Vec<SanitizedTransaction> = wires
+        .iter()
+        .take(CALIBRATION_SAMPLE_TXS)
+        .filter_map(|wire| SanitizedTransaction::try_from_bytes(wire).ok())
+        .collect();
+    if sample.is_empty() {
+        return 0.0;
+    }
+    let started = Instant::now();
+    let mut verified = 0usize;
+    while verified == 0 || started.elapsed() < time {
+        let results: usize = sample
+            .par_chunks(braid_runtime::sigverify::BATCH_TRANSACTIONS_MAX)
+            .map(|batch| braid_runtime::sigverify::verify_batch(batch).len())
+            .sum();
+        verified = verified.saturating_add(results);
+    }
+    verified as f64 / started.elapsed().as_secs_f64()
 }
 
 #[derive(Default)]
@@ -608,6 +696,8 @@ fn report(
         latency_p99_ms: percentile_ms(latencies, 99),
         stages,
         cpu_budget: None,
+        sigverify_ceiling_tps: None,
+        ceiling_share: None,
     }
 }
 

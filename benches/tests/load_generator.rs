@@ -64,6 +64,76 @@ fn sigverify_changes_nothing_but_time() {
 }
 
 #[test]
+fn signed_runs_report_their_share_of_the_sigverify_ceiling() {
+    let report = run(&small(Workload::Transfer, 2, false, true, 0.0), &quiet).unwrap();
+    let ceiling = report
+        .sigverify_ceiling_tps
+        .expect("a signed run calibrates");
+    assert!(ceiling > 0.0);
+    assert_eq!(report.ceiling_share, Some(report.tps / ceiling));
+    let unsigned = run(&small(Workload::Transfer, 2, false, false, 0.0), &quiet).unwrap();
+    assert_eq!(unsigned.sigverify_ceiling_tps, None);
+    assert_eq!(unsigned.ceiling_share, None);
+}
+
+#[test]
+fn pipeline_runs_report_a_cpu_budget_per_stage() {
+    let report = run(&small(Workload::Transfer, 2, false, true, 0.0), &quiet).unwrap();
+    let budget = report
+        .cpu_budget
+        .expect("pipeline runs measure their budget");
+    let names: Vec<&str> = budget.stages.iter().map(|stage| stage.stage).collect();
+    assert_eq!(
+        names,
+        [
+            "parse",
+            "sigverify",
+            "admit",
+            "schedule",
+            "execute",
+            "store",
+            "record",
+            "hash_fold",
+            "ledger_append",
+            "accounts_commit"
+        ]
+    );
+    // Every stage did work in a signed run that committed slots.
+    for stage in &budget.stages {
+        assert!(stage.us_per_tx > 0.0, "{} measured nothing", stage.stage);
+    }
+    let total: f64 = budget.stages.iter().map(|stage| stage.us_per_tx).sum();
+    assert!((total - budget.stages_total_us).abs() < 1e-6);
+    assert!(budget.process_us >= budget.stages_total_us);
+    let serial = run(&small(Workload::Transfer, 1, true, false, 0.0), &quiet).unwrap();
+    assert!(serial.cpu_budget.is_none());
+}
+
+#[test]
+fn bad_signatures_are_each_rejected_and_change_nothing_else() {
+    let mut config = small(Workload::Transfer, 2, false, true, 0.0);
+    config.bad_signatures = 0.016;
+    let bad = (0..config.txs)
+        .filter(|&index| braid_benches::has_bad_signature(index, 0.016))
+        .count();
+    // ⌊1500 × 0.016⌋: evenly spread, one per 62.5 transactions.
+    assert_eq!(bad, 24);
+    let report = run(&config, &quiet).unwrap();
+    assert_eq!(report.rejected, 24, "{report:?}");
+    assert_eq!(report.committed, 1_500 - 24);
+    assert_eq!(report.failed, 0);
+    assert_eq!(
+        report.failed_by_reason,
+        [("SignatureFailure".to_owned(), 24)].into_iter().collect()
+    );
+    let mut serial = config.clone();
+    serial.serial = true;
+    let serial = run(&serial, &quiet).unwrap();
+    assert_eq!(serial.rejected, 24);
+    assert_eq!(serial.state_hash, report.state_hash);
+}
+
+#[test]
 fn bad_parameters_are_typed_errors() {
     let mut config = small(Workload::Transfer, 2, false, false, 0.0);
     config.hot_ratio = 1.5;
@@ -73,6 +143,19 @@ fn bad_parameters_are_typed_errors() {
     ));
     config.hot_ratio = 0.0;
     config.accounts = 1;
+    assert!(matches!(
+        run(&config, &quiet),
+        Err(braid_benches::BenchError::InvalidConfig(_))
+    ));
+    config.accounts = 64;
+    // Bad signatures cannot be caught without verifying signatures.
+    config.bad_signatures = 0.1;
+    assert!(matches!(
+        run(&config, &quiet),
+        Err(braid_benches::BenchError::InvalidConfig(message)) if message.contains("--no-sigverify")
+    ));
+    config.sigverify = true;
+    config.bad_signatures = 1.0;
     assert!(matches!(
         run(&config, &quiet),
         Err(braid_benches::BenchError::InvalidConfig(_))

@@ -186,6 +186,10 @@ struct BenchArgs {
     /// Skip signature verification.
     #[arg(long)]
     no_sigverify: bool,
+    /// Share of transactions sent with a corrupted signature, 0 to below 1 (each must be
+    /// rejected): the cost of an attack, end to end.
+    #[arg(long, default_value_t = BenchConfig::default().bad_signatures)]
+    bad_signatures: f64,
     /// Reference executor: one thread, block order, no scheduler.
     #[arg(long)]
     serial: bool,
@@ -776,6 +780,7 @@ fn bench(args: &BenchArgs, format: OutputFormat) -> Result<Output, String> {
         sigverify: !args.no_sigverify,
         serial: args.serial,
         ledger: args.ledger.clone(),
+        bad_signatures: args.bad_signatures,
         ..braid_benches::BenchConfig::default()
     };
     let show_progress = format == OutputFormat::Display;
