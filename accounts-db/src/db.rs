@@ -176,6 +176,9 @@ struct Writer {
     poisoned: bool,
     retired: Vec<Retired>,
     manifest_exists: [bool; 2],
+    /// The slot [`AccountsDb::seal`] handed over and [`AccountsDb::commit_sealed`] has not
+    /// yet made durable.
+    sealed: Option<u64>,
 }
 
 struct Inner {
@@ -403,6 +406,7 @@ impl AccountsDb {
             slot: manifest.slot,
             state_hash: manifest.state_hash,
             poisoned: false,
+            sealed: None,
             retired: Vec::new(),
             manifest_exists,
         };
@@ -533,10 +537,24 @@ impl AccountsDb {
     /// An I/O error poisons the database: later commits fail with [`Error::Poisoned`]
     /// until it is reopened, since after a failed fsync the page cache cannot be trusted.
     pub fn commit(&self, slot: u64, state_hash: Hash) -> Result<()> {
+        let sealed = self.seal(slot)?;
+        self.commit_sealed(sealed, state_hash)
+    }
+
+    /// The first half of [`commit`](Self::commit): hands the open slot's writes over as
+    /// slot `slot` and returns at once, so writes to the next slot can begin while this one
+    /// is hashed and written. Until [`commit_sealed`](Self::commit_sealed) returns, reads see
+    /// the sealed writes (under any newer ones), [`get_committed`](Self::get_committed) still
+    /// sees the slot before, and the sealed slot is lost on a crash. One slot at a time: a
+    /// second seal before the first commits is [`Error::SealPending`].
+    pub fn seal(&self, slot: u64) -> Result<SealedSlot> {
         let inner = &*self.inner;
         let mut writer = lock(&inner.writer);
         if writer.poisoned {
             return Err(Error::Poisoned);
+        }
+        if let Some(sealed) = writer.sealed {
+            return Err(Error::SealPending { slot, sealed });
         }
         if slot == NO_SLOT {
             return Err(Error::InvalidSlot(slot));
@@ -547,34 +565,50 @@ impl AccountsDb {
                 committed: writer.slot,
             });
         }
-        let batches = {
-            let _gate = write(&inner.gate);
-            let open = inner.open_slot.load(Ordering::Acquire);
-            if open != NO_SLOT && open != slot {
-                return Err(Error::SlotMismatch { slot, open });
+        let _gate = write(&inner.gate);
+        let open = inner.open_slot.load(Ordering::Acquire);
+        if open != NO_SLOT && open != slot {
+            return Err(Error::SlotMismatch { slot, open });
+        }
+        inner.claimed_slot.store(slot, Ordering::Release);
+        inner.open_slot.store(NO_SLOT, Ordering::Release);
+        let mut batches = Vec::new();
+        for (index, shard) in inner.shards.iter().enumerate() {
+            let mut shard = write(&shard.0);
+            if shard.pending.is_empty() {
+                continue;
             }
-            inner.claimed_slot.store(slot, Ordering::Release);
-            inner.open_slot.store(NO_SLOT, Ordering::Release);
-            let mut batches = Vec::new();
-            for (index, shard) in inner.shards.iter().enumerate() {
-                let mut shard = write(&shard.0);
-                if shard.pending.is_empty() {
-                    continue;
-                }
-                let pending = std::mem::replace(
-                    &mut shard.pending,
-                    KeyMap::with_hasher(KeyHasherBuilder::new()),
-                );
-                let pending = Arc::new(pending);
-                shard.committing = Some(Arc::clone(&pending));
-                batches.push((index, pending));
-            }
-            batches
-        };
-        let result = inner.commit_locked(&mut writer, slot, state_hash, &batches);
+            let pending = std::mem::replace(
+                &mut shard.pending,
+                KeyMap::with_hasher(KeyHasherBuilder::new()),
+            );
+            let pending = Arc::new(pending);
+            shard.committing = Some(Arc::clone(&pending));
+            batches.push((index, pending));
+        }
+        writer.sealed = Some(slot);
+        Ok(SealedSlot { slot, batches })
+    }
+
+    /// The second half of [`commit`](Self::commit): makes a sealed slot durable with
+    /// `state_hash`. Must follow its [`seal`](Self::seal) before the next seal.
+    pub fn commit_sealed(&self, sealed: SealedSlot, state_hash: Hash) -> Result<()> {
+        let inner = &*self.inner;
+        let mut writer = lock(&inner.writer);
+        if writer.poisoned {
+            return Err(Error::Poisoned);
+        }
+        if writer.sealed != Some(sealed.slot) {
+            return Err(Error::SealPending {
+                slot: sealed.slot,
+                sealed: writer.sealed.unwrap_or(NO_SLOT),
+            });
+        }
+        let result = inner.commit_locked(&mut writer, sealed.slot, state_hash, &sealed.batches);
+        writer.sealed = None;
         if result.is_err() {
             writer.poisoned = true;
-            for (index, _) in &batches {
+            for (index, _) in &sealed.batches {
                 write(&inner.shards[*index].0).committing = None;
             }
         }
@@ -683,6 +717,7 @@ fn fresh_writer() -> Writer {
         slot: 0,
         state_hash: Hash::default(),
         poisoned: false,
+        sealed: None,
         retired: Vec::new(),
         manifest_exists: [false; 2],
     }
@@ -801,6 +836,37 @@ fn record_size_at(
     let bytes = segment.published_from(u64::from(location.offset))?;
     let view = decode_record(bytes, false).ok()?;
     Some((Arc::clone(segment), view.total_bytes))
+}
+
+/// A slot's writes, handed over by [`AccountsDb::seal`] and awaiting
+/// [`AccountsDb::commit_sealed`].
+#[derive(Debug)]
+pub struct SealedSlot {
+    slot: u64,
+    batches: Vec<(usize, Arc<KeyMap<Account>>)>,
+}
+
+impl SealedSlot {
+    /// The slot.
+    pub fn slot(&self) -> u64 {
+        self.slot
+    }
+
+    /// The accounts the slot wrote (zero lamports: deleted), shard by shard; the order
+    /// within a shard is a hash map's, so only order-independent folds may use it.
+    pub fn shards(&self) -> impl Iterator<Item = &KeyMap<Account>> {
+        self.batches.iter().map(|(_, batch)| batch.as_ref())
+    }
+
+    /// How many accounts the slot wrote.
+    pub fn len(&self) -> usize {
+        self.batches.iter().map(|(_, batch)| batch.len()).sum()
+    }
+
+    /// Whether the slot wrote nothing.
+    pub fn is_empty(&self) -> bool {
+        self.batches.is_empty()
+    }
 }
 
 /// Where a rebuild found damage: segment position in the manifest, byte offset, the error.

@@ -82,6 +82,15 @@ pub enum Error {
         /// The slot that holds uncommitted writes.
         open: u64,
     },
+    /// A slot was sealed while an earlier sealed slot is not yet committed, or a sealed slot
+    /// was committed out of turn.
+    #[error("slot {sealed} is sealed and not yet committed; slot {slot} must wait for it")]
+    SealPending {
+        /// The slot requested.
+        slot: u64,
+        /// The slot sealed and awaiting its commit.
+        sealed: u64,
+    },
     /// `u64::MAX` is reserved as "no slot".
     #[error("slot {0} is reserved")]
     InvalidSlot(u64),

@@ -18,5 +18,5 @@ pub mod format;
 mod index;
 mod segment;
 
-pub use db::{AccountsDb, CompactionReport, Options, Recovered, Stats};
+pub use db::{AccountsDb, CompactionReport, Options, Recovered, SealedSlot, Stats};
 pub use error::{Error, Result};

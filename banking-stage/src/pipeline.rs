@@ -37,7 +37,9 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
 use crate::budget::{CpuBudget, Stage, split_by_wall};
 use crate::scheduler::{BatchMode, PendingTx, Scheduler, SchedulerConfig};
-use braid_ledger::{Bank, BankError, ExecuteWalls, Genesis, SlotCommit};
+use braid_ledger::{
+    Bank, BankError, CommittedSlot, ExecuteWalls, Genesis, PendingCommit, SlotCommit,
+};
 use braid_primitives::cpu_time::CpuTimer;
 
 /// Default slot length.
@@ -334,6 +336,16 @@ impl Pipeline {
         };
         let scheduler = Scheduler::new(scheduler_config)
             .map_err(|error| PipelineError::Config(error.to_string()))?;
+        // One slot commit in flight at a time: the bank enforces it, the channels match it.
+        let (commits_tx, commits_rx) = bounded::<PendingCommit>(1);
+        let (committed_tx, committed_rx) = bounded::<Result<CommittedSlot, BankError>>(1);
+        threads.push(spawn("braid-committer", move || {
+            while let Ok(pending) = commits_rx.recv() {
+                if committed_tx.send(pending.commit()).is_err() {
+                    return;
+                }
+            }
+        })?);
         let shared_s = Arc::clone(&shared);
         let slot_policy = config.slot;
         let scheduler_thread = std::thread::Builder::new()
@@ -354,6 +366,9 @@ impl Pipeline {
                     admitted_in_slot: 0,
                     slot_started: Instant::now(),
                     metrics: SlotMetrics::default(),
+                    commits: commits_tx,
+                    committed: committed_rx,
+                    in_flight: None,
                 }
                 .run()
             })
@@ -602,6 +617,11 @@ struct SchedulerLoop {
     admitted_in_slot: usize,
     slot_started: Instant,
     metrics: SlotMetrics,
+    /// Sealed slots to the committer thread, and their commits back.
+    commits: Sender<PendingCommit>,
+    committed: Receiver<Result<CommittedSlot, BankError>>,
+    /// The sealed slot whose commit is in flight (at most one), with its metrics.
+    in_flight: Option<SlotReport>,
 }
 
 /// What happened in one slot, reported through `tracing` when it commits (target
@@ -620,6 +640,43 @@ struct SlotMetrics {
     verified_before: u64,
 }
 
+/// One sealed slot's metrics, reported when its commit is durable.
+#[derive(Debug)]
+struct SlotReport {
+    slot: u64,
+    received: u64,
+    verified: u64,
+    retried: u64,
+    sigverify_ms: u64,
+    execute_ms: u64,
+    slot_ms: u64,
+    metrics: SlotMetrics,
+}
+
+impl SlotReport {
+    fn trace(&self, commit: &SlotCommit) {
+        debug_assert_eq!(self.slot, commit.slot);
+        let metrics = &self.metrics;
+        tracing::info!(
+            target: "braid::slot",
+            slot = commit.slot,
+            received = self.received,
+            verified = self.verified,
+            admitted = metrics.admitted,
+            scheduled = metrics.scheduled,
+            retried = self.retried,
+            committed = metrics.committed,
+            failed = ?metrics.failed,
+            rejected = ?metrics.rejected,
+            sigverify_ms = self.sigverify_ms,
+            execute_ms = self.execute_ms,
+            commit_ms = commit.cost.commit_wall_ns / 1_000_000,
+            slot_ms = self.slot_ms,
+            "slot committed"
+        );
+    }
+}
+
 /// Adds one to a per-reason count.
 fn count(counts: &mut std::collections::BTreeMap<String, u64>, error: &TransactionError) {
     let entry = counts.entry(error.reason()).or_default();
@@ -631,6 +688,7 @@ impl SchedulerLoop {
         let mut input_open = true;
         loop {
             self.drain_completions()?;
+            self.drain_commits()?;
             let slot_full = self.slot_full();
             if !slot_full && input_open {
                 input_open = self.admit_verified()?;
@@ -639,10 +697,11 @@ impl SchedulerLoop {
             let idle = self.scheduler.in_flight() == 0 && self.pending.is_empty();
             let flushing = !input_open && idle;
             if idle && (slot_full || (flushing && self.bank.open_slot_len() > 0)) {
-                self.commit()?;
+                self.seal()?;
                 continue;
             }
             if flushing {
+                self.wait_for_commit()?;
                 return Ok(());
             }
             self.wait(input_open)?;
@@ -679,6 +738,12 @@ impl SchedulerLoop {
                     self.admit_backlog();
                 }
             }
+            recv(self.committed) -> committed => {
+                match committed {
+                    Ok(committed) => self.finish(committed)?,
+                    Err(_) => return Err(PipelineError::Panicked("braid-committer".into())),
+                }
+            }
             default(timeout) => {}
         }
         Ok(())
@@ -687,6 +752,26 @@ impl SchedulerLoop {
     fn drain_completions(&mut self) -> Result<(), PipelineError> {
         while let Ok(done) = self.done.try_recv() {
             self.complete(done)?;
+        }
+        Ok(())
+    }
+
+    /// Takes back a slot commit that has finished, without waiting.
+    fn drain_commits(&mut self) -> Result<(), PipelineError> {
+        if let Ok(committed) = self.committed.try_recv() {
+            self.finish(committed)?;
+        }
+        Ok(())
+    }
+
+    /// Waits until the slot in flight (if any) is durable and taken back.
+    fn wait_for_commit(&mut self) -> Result<(), PipelineError> {
+        if self.in_flight.is_some() {
+            let committed = self
+                .committed
+                .recv()
+                .map_err(|_| PipelineError::Panicked("braid-committer".into()))?;
+            self.finish(committed)?;
         }
         Ok(())
     }
@@ -864,9 +949,31 @@ impl SchedulerLoop {
         }
     }
 
-    fn commit(&mut self) -> Result<(), PipelineError> {
-        let started = Instant::now();
-        let commit = self.bank.commit_slot()?;
+    /// Ends the open slot: once the previous slot is durable, seals this one, hands its
+    /// commit to the committer thread and opens the next slot at once.
+    fn seal(&mut self) -> Result<(), PipelineError> {
+        self.wait_for_commit()?;
+        let pending = self.bank.seal_slot()?;
+        // Sealing made the previous slot's bank hash a recent blockhash.
+        *self
+            .shared
+            .latest_blockhash
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = self.bank.latest_blockhash();
+        let report = self.slot_report(pending.slot());
+        self.commits
+            .send(pending)
+            .map_err(|_| PipelineError::Panicked("braid-committer".into()))?;
+        self.in_flight = Some(report);
+        self.admitted_in_slot = 0;
+        self.slot_started = Instant::now();
+        Ok(())
+    }
+
+    /// Takes back a finished slot commit: the slot is durable, so it is reported.
+    fn finish(&mut self, committed: Result<CommittedSlot, BankError>) -> Result<(), PipelineError> {
+        let report = self.in_flight.take();
+        let commit = self.bank.finish_slot(committed?);
         let budget = &self.shared.budget;
         budget.add(Stage::HashFold, commit.cost.hash_fold_cpu_ns);
         budget.add(Stage::LedgerAppend, commit.cost.ledger_append_cpu_ns);
@@ -874,55 +981,45 @@ impl SchedulerLoop {
         let counters = &self.shared.counters;
         counters
             .commit_ns
-            .fetch_add(elapsed_ns(started), Ordering::Relaxed);
+            .fetch_add(commit.cost.commit_wall_ns, Ordering::Relaxed);
         counters.slots.fetch_add(1, Ordering::Relaxed);
-        *self
-            .shared
-            .latest_blockhash
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner()) = self.bank.latest_blockhash();
         self.shared.slot.store(commit.slot, Ordering::Release);
         self.shared
             .transaction_count
             .store(self.bank.transaction_count(), Ordering::Release);
-        self.trace_slot(&commit, elapsed_ns(started));
+        if let Some(report) = report {
+            report.trace(&commit);
+        }
         let _ = self.events.send(Event::SlotCommitted(commit));
-        self.admitted_in_slot = 0;
-        self.slot_started = Instant::now();
         Ok(())
     }
 
-    /// Reports the slot's metrics and starts counting the next slot.
-    fn trace_slot(&mut self, commit: &SlotCommit, commit_ns: u64) {
+    /// The sealed slot's metrics, and a fresh count for the next slot.
+    fn slot_report(&mut self, slot: u64) -> SlotReport {
         let counters = &self.shared.counters;
         let execute_ns = counters.execute_ns.load(Ordering::Relaxed);
         let sigverify_ns = counters.sigverify_ns.load(Ordering::Relaxed);
         let verified = counters.verified.load(Ordering::Relaxed);
         let passed_over = self.scheduler.metrics().passed_over;
-        let metrics = &self.metrics;
-        tracing::info!(
-            target: "braid::slot",
-            slot = commit.slot,
-            received = counters.received.load(Ordering::Relaxed),
-            verified = verified.saturating_sub(metrics.verified_before),
-            admitted = metrics.admitted,
-            scheduled = metrics.scheduled,
-            retried = passed_over.saturating_sub(metrics.passed_over_before),
-            committed = metrics.committed,
-            failed = ?metrics.failed,
-            rejected = ?metrics.rejected,
-            sigverify_ms = sigverify_ns.saturating_sub(metrics.sigverify_ns_before) / 1_000_000,
-            execute_ms = execute_ns.saturating_sub(metrics.execute_ns_before) / 1_000_000,
-            commit_ms = commit_ns / 1_000_000,
-            slot_ms = self.slot_started.elapsed().as_millis() as u64,
-            "slot committed"
+        let metrics = std::mem::replace(
+            &mut self.metrics,
+            SlotMetrics {
+                passed_over_before: passed_over,
+                execute_ns_before: execute_ns,
+                sigverify_ns_before: sigverify_ns,
+                verified_before: verified,
+                ..SlotMetrics::default()
+            },
         );
-        self.metrics = SlotMetrics {
-            passed_over_before: passed_over,
-            execute_ns_before: execute_ns,
-            sigverify_ns_before: sigverify_ns,
-            verified_before: verified,
-            ..SlotMetrics::default()
-        };
+        SlotReport {
+            slot,
+            received: counters.received.load(Ordering::Relaxed),
+            verified: verified.saturating_sub(metrics.verified_before),
+            retried: passed_over.saturating_sub(metrics.passed_over_before),
+            sigverify_ms: sigverify_ns.saturating_sub(metrics.sigverify_ns_before) / 1_000_000,
+            execute_ms: execute_ns.saturating_sub(metrics.execute_ns_before) / 1_000_000,
+            slot_ms: self.slot_started.elapsed().as_millis() as u64,
+            metrics,
+        }
     }
 }

@@ -15,13 +15,22 @@
 //! order, because a transaction is only handed out once every conflicting transaction before
 //! it has completed.
 //!
-//! End of slot ([`Bank::commit_slot`]):
-//! 1. fold the slot's writes into the state hash: for each account written this slot, remove
-//!    its committed value and add its new value (lattice hash: order does not matter);
-//! 2. bank hash = blake3(parent bank hash ‖ state hash ‖ blake3(signatures in block order));
-//! 3. append the block to the ledger and sync it — from here the slot can be replayed;
-//! 4. commit the accounts database (atomic, synced);
-//! 5. make the bank hash the newest recent blockhash.
+//! End of slot, in three steps so that the disk work overlaps the next slot's execution:
+//! - [`Bank::seal_slot`] (the bank's thread, between slots): the previous slot's bank hash
+//!   becomes a recent blockhash; the slot's writes are handed over (accounts-db seal); the
+//!   next slot opens at once.
+//! - [`PendingCommit::commit`] (any thread, while the next slot executes):
+//!   1. fold the slot's writes into the state hash: for each account written, remove its
+//!      committed value and add its new value (lattice hash: order does not matter);
+//!   2. bank hash = blake3(parent bank hash ‖ state hash ‖ blake3(signatures in block order));
+//!   3. append the block to the ledger and sync it — from here the slot can be replayed;
+//!   4. commit the accounts database (atomic, synced) — from here the slot is durable.
+//! - [`Bank::finish_slot`] (the bank's thread): the bank takes the commit back; only then may
+//!   the next slot be sealed, so at most one slot is in flight.
+//!
+//! [`Bank::commit_slot`] runs the three in a row (replay, the serial reference, tests). A
+//! slot's bank hash becomes a recent blockhash when the slot *after* it is sealed, in every
+//! path, so which transactions are admitted never depends on commit timing.
 //!
 //! Key decision: the ledger is synced *before* the accounts. A crash between 3 and 4 leaves a
 //! block newer than the accounts, which [`Bank::open`] hands back for replay; the reverse
@@ -30,7 +39,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use braid_accounts_db::{AccountsDb, Options as AccountsDbOptions};
+use braid_accounts_db::{AccountsDb, Options as AccountsDbOptions, SealedSlot};
 use braid_primitives::cpu_time::CpuTimer;
 use braid_runtime::account_source::AccountSource;
 use braid_runtime::blockhash_queue::{BlockhashQueue, RECENT_BLOCKHASHES_MAX};
@@ -102,6 +111,12 @@ pub enum BankError {
         /// What the ledger holds.
         recorded: Hash,
     },
+    /// A slot was sealed while the previous slot's commit had not been taken back.
+    #[error("slot {slot} cannot be sealed: the previous slot's commit is still in flight")]
+    CommitInFlight {
+        /// The slot that was to be sealed.
+        slot: u64,
+    },
     /// A recorded transaction no longer parses, executes differently, or is rejected.
     #[error("replay of slot {slot}, entry {entry}: {reason}")]
     ReplayDiverged {
@@ -155,6 +170,8 @@ pub struct CommitCost {
     pub accounts_commit_cpu_ns: u64,
     /// Committing the accounts database: wall time.
     pub accounts_commit_wall_ns: u64,
+    /// The whole commit, from the fold's start to the accounts being durable: wall time.
+    pub commit_wall_ns: u64,
 }
 
 /// What [`Bank::process`] did with one transaction.
@@ -182,16 +199,53 @@ pub fn bank_hash(parent: &Hash, state_hash: &Hash, signatures_hash: &Hash) -> Ha
 pub struct Bank {
     db: Arc<AccountsDb>,
     executor: Arc<Executor>,
-    ledger: Option<Ledger>,
-    /// The open slot: one past the last committed slot.
+    /// What a slot commit advances; lent to the [`PendingCommit`] while one is in flight.
+    chain: Option<Chain>,
+    /// The open slot.
     slot: u64,
-    parent_bank_hash: Hash,
-    state: LtHash,
+    /// The last committed slot's bank hash and state hash.
+    last_bank_hash: Hash,
+    last_state_hash: Hash,
     blockhashes: BlockhashQueue,
+    /// The last committed slot's bank hash, which becomes a recent blockhash when the slot
+    /// after it is sealed (see [`Bank::seal_slot`]).
+    unregistered: Option<Hash>,
     status_cache: StatusCache,
     entries: Vec<Entry>,
     signatures: Vec<Signature>,
     transaction_count: u64,
+}
+
+/// The part of a bank a slot commit advances, in order: the state hash, the parent bank
+/// hash and the ledger file.
+struct Chain {
+    ledger: Option<Ledger>,
+    parent_bank_hash: Hash,
+    state: LtHash,
+}
+
+/// A sealed slot on its way to disk: [`PendingCommit::commit`] folds the state hash,
+/// appends and syncs the block, and commits the accounts, on whatever thread runs it, while
+/// the bank executes the next slot. Give the result to [`Bank::finish_slot`].
+pub struct PendingCommit {
+    db: Arc<AccountsDb>,
+    sealed: SealedSlot,
+    chain: Chain,
+    entries: Vec<Entry>,
+    signatures: Vec<Signature>,
+}
+
+/// A slot made durable by [`PendingCommit::commit`], to hand back to [`Bank::finish_slot`].
+pub struct CommittedSlot {
+    commit: SlotCommit,
+    chain: Chain,
+}
+
+impl CommittedSlot {
+    /// What was committed.
+    pub fn commit(&self) -> &SlotCommit {
+        &self.commit
+    }
 }
 
 impl Bank {
@@ -229,11 +283,11 @@ impl Bank {
             .into_iter()
             .partition(|block| block.slot <= committed);
         if let Some(last) = done.last()
-            && last.state_hash != bank.state.checksum()
+            && last.state_hash != bank.last_state_hash
         {
             return Err(BankError::StateHashMismatch {
                 slot: last.slot,
-                computed: bank.state.checksum(),
+                computed: bank.last_state_hash,
                 recorded: last.state_hash,
             });
         }
@@ -282,14 +336,20 @@ impl Bank {
         }
         let mut blockhashes = BlockhashQueue::new();
         blockhashes.register(genesis_hash);
+        let last_state_hash = state.checksum();
         Ok(Self {
             db,
             executor,
-            ledger,
             slot: committed_slot.saturating_add(1),
-            parent_bank_hash: genesis_hash,
-            state,
+            chain: Some(Chain {
+                ledger,
+                parent_bank_hash: genesis_hash,
+                state,
+            }),
+            last_bank_hash: genesis_hash,
+            last_state_hash,
             blockhashes,
+            unregistered: None,
             status_cache: StatusCache::new(),
             entries: Vec::new(),
             signatures: Vec::new(),
@@ -297,9 +357,13 @@ impl Bank {
         })
     }
 
-    /// Rebuilds replay protection and the parent hash from blocks already committed.
+    /// Rebuilds replay protection and the parent hash from blocks already committed, in
+    /// the order a live bank built them: each block's transactions, then (its seal) the bank
+    /// hash before it becomes recent.
     fn resume_from(&mut self, blocks: &[Block]) {
-        let recent = blocks.len().saturating_sub(RECENT_BLOCKHASHES_MAX);
+        let recent = blocks
+            .len()
+            .saturating_sub(RECENT_BLOCKHASHES_MAX.saturating_add(1));
         for (position, block) in blocks.iter().enumerate() {
             self.transaction_count = self
                 .transaction_count
@@ -307,7 +371,12 @@ impl Bank {
             if position >= recent {
                 self.remember_block(block);
             }
-            self.parent_bank_hash = block.bank_hash;
+            self.register_unregistered();
+            self.unregistered = Some(block.bank_hash);
+            self.last_bank_hash = block.bank_hash;
+            if let Some(chain) = &mut self.chain {
+                chain.parent_bank_hash = block.bank_hash;
+            }
         }
     }
 
@@ -319,7 +388,13 @@ impl Bank {
                     .insert(tx.message().recent_blockhash, *tx.message_hash());
             }
         }
-        if let Some(expired) = self.blockhashes.register(block.bank_hash) {
+    }
+
+    /// Makes the last committed slot's bank hash a recent blockhash, expiring the oldest.
+    fn register_unregistered(&mut self) {
+        if let Some(hash) = self.unregistered.take()
+            && let Some(expired) = self.blockhashes.register(hash)
+        {
             self.status_cache.purge(&expired);
         }
     }
@@ -351,12 +426,12 @@ impl Bank {
 
     /// The last committed slot's bank hash (the genesis hash before any slot).
     pub fn parent_bank_hash(&self) -> Hash {
-        self.parent_bank_hash
+        self.last_bank_hash
     }
 
     /// The state hash as of the last commit.
     pub fn state_hash(&self) -> Hash {
-        self.state.checksum()
+        self.last_state_hash
     }
 
     /// Transactions committed so far (including those recorded in the open slot).
@@ -481,83 +556,57 @@ impl Bank {
         self.transaction_count = self.transaction_count.saturating_add(1);
     }
 
-    /// Ends the open slot: folds its writes into the state hash, appends its block to the
-    /// ledger (synced), commits the accounts (synced), and opens the next slot. Call it only
-    /// when no banking thread is executing.
+    /// Ends the open slot and commits it before returning: [`Bank::seal_slot`],
+    /// [`PendingCommit::commit`] and [`Bank::finish_slot`] on this thread. Call it only when
+    /// no banking thread is executing.
     pub fn commit_slot(&mut self) -> Result<SlotCommit, BankError> {
+        let committed = self.seal_slot()?.commit()?;
+        Ok(self.finish_slot(committed))
+    }
+
+    /// Ends the open slot without waiting for the disk, and opens the next one: makes the
+    /// previous slot's bank hash a recent blockhash, hands the slot's writes over
+    /// (accounts-db's seal) and returns the work that makes it durable. Call it only when no
+    /// banking thread is executing, and not again before [`Bank::finish_slot`] has taken
+    /// back the previous commit ([`BankError::CommitInFlight`]).
+    ///
+    /// A slot's bank hash becomes a recent blockhash when the slot after it is sealed, live
+    /// and in replay alike, so admission in slot `n` never depends on whether slot `n − 1`'s
+    /// commit had finished.
+    pub fn seal_slot(&mut self) -> Result<PendingCommit, BankError> {
         let slot = self.slot;
-        // Hashing each written account's old and new value dominates a commit; the sum is
-        // order-independent, so it folds on all cores, in whatever order accounts-db lists
-        // the slot's writes.
-        let written = self.db.open_slot_keys();
-        let db = &self.db;
-        let fold_cpu_ns = AtomicU64::new(0);
-        let delta = written
-            .par_chunks(FOLD_CHUNK_KEYS)
-            .map(|keys| {
-                let timer = CpuTimer::start();
-                let mut delta = LtHash::identity();
-                for key in keys {
-                    if let Some(old) = db.get_committed(key)? {
-                        delta.mix_out(&LtHash::of_account(key, &old));
-                    }
-                    if let Some(new) = db.get(key) {
-                        delta.mix_in(&LtHash::of_account(key, &new));
-                    }
-                }
-                fold_cpu_ns.fetch_add(timer.elapsed_ns(), Ordering::Relaxed);
-                Ok::<_, braid_accounts_db::Error>(delta)
-            })
-            .try_reduce(LtHash::identity, |mut left, right| {
-                left.mix_in(&right);
-                Ok(left)
-            })?;
-        self.state.mix_in(&delta);
-        let state_hash = self.state.checksum();
-        let mut signatures_hasher = blake3::Hasher::new();
-        for signature in &self.signatures {
-            signatures_hasher.update(signature.as_ref());
-        }
-        let signatures_hash = Hash::new_from_array(*signatures_hasher.finalize().as_bytes());
-        let bank_hash = bank_hash(&self.parent_bank_hash, &state_hash, &signatures_hash);
-        let block = Block {
-            slot,
-            parent_bank_hash: self.parent_bank_hash,
-            bank_hash,
-            state_hash,
-            entries: std::mem::take(&mut self.entries),
+        let chain = self
+            .chain
+            .take()
+            .ok_or(BankError::CommitInFlight { slot })?;
+        self.register_unregistered();
+        let sealed = match self.db.seal(slot) {
+            Ok(sealed) => sealed,
+            Err(error) => {
+                self.chain = Some(chain);
+                return Err(error.into());
+            }
         };
-        let mut cost = CommitCost {
-            hash_fold_cpu_ns: fold_cpu_ns.into_inner(),
-            ..CommitCost::default()
-        };
-        let (timer, wall) = (CpuTimer::start(), Instant::now());
-        // Replaying a block the ledger already holds must not append it again.
-        if let Some(ledger) = &mut self.ledger
-            && ledger.last_slot().is_none_or(|last| last < slot)
-        {
-            ledger.append(&block)?;
-        }
-        (cost.ledger_append_cpu_ns, cost.ledger_append_wall_ns) =
-            (timer.elapsed_ns(), elapsed_ns(wall));
-        let (timer, wall) = (CpuTimer::start(), Instant::now());
-        self.db.commit(slot, state_hash)?;
-        (cost.accounts_commit_cpu_ns, cost.accounts_commit_wall_ns) =
-            (timer.elapsed_ns(), elapsed_ns(wall));
-        if let Some(expired) = self.blockhashes.register(bank_hash) {
-            self.status_cache.purge(&expired);
-        }
-        self.parent_bank_hash = bank_hash;
         self.slot = slot.saturating_add(1);
-        Ok(SlotCommit {
-            slot,
-            bank_hash,
-            state_hash,
+        Ok(PendingCommit {
+            db: Arc::clone(&self.db),
+            sealed,
+            chain,
+            entries: std::mem::take(&mut self.entries),
             signatures: std::mem::take(&mut self.signatures),
-            cost,
         })
     }
 
+    /// Takes back a committed slot: its bank hash becomes the parent of the next, and a
+    /// recent blockhash when the next slot is sealed.
+    pub fn finish_slot(&mut self, committed: CommittedSlot) -> SlotCommit {
+        let CommittedSlot { commit, chain } = committed;
+        self.last_bank_hash = commit.bank_hash;
+        self.last_state_hash = commit.state_hash;
+        self.unregistered = Some(commit.bank_hash);
+        self.chain = Some(chain);
+        commit
+    }
     /// Replays one ledger block serially, in block order, and checks that every outcome and
     /// the bank hash match what the ledger records. The block must be for the open slot.
     pub fn replay_block(&mut self, block: &Block) -> Result<SlotCommit, BankError> {
@@ -633,6 +682,100 @@ pub fn verify_ledger(dir: &Path, executor: Arc<Executor>) -> Result<(u64, Hash),
     Ok(last)
 }
 
+impl PendingCommit {
+    /// The slot being committed.
+    pub fn slot(&self) -> u64 {
+        self.sealed.slot()
+    }
+
+    /// Folds the slot's writes into the state hash, computes the bank hash, appends the
+    /// block to the ledger and syncs it, then commits the accounts (synced).
+    pub fn commit(self) -> Result<CommittedSlot, BankError> {
+        let PendingCommit {
+            db,
+            sealed,
+            mut chain,
+            entries,
+            signatures,
+        } = self;
+        let slot = sealed.slot();
+        let started = Instant::now();
+        // Hashing each written account's old and new value dominates a commit; the sum is
+        // order-independent, so it folds on all cores, in whatever order the sealed slot
+        // lists its writes. Old values come from the committed index, which the sealed slot
+        // does not touch until `commit_sealed`.
+        let written: Vec<(&Pubkey, &Account)> =
+            sealed.shards().flat_map(|shard| shard.iter()).collect();
+        let fold_cpu_ns = AtomicU64::new(0);
+        let delta = written
+            .par_chunks(FOLD_CHUNK_KEYS)
+            .map(|accounts| {
+                let timer = CpuTimer::start();
+                let mut delta = LtHash::identity();
+                for (key, new) in accounts {
+                    if let Some(old) = db.get_committed(key)? {
+                        delta.mix_out(&LtHash::of_account(key, &old));
+                    }
+                    // Zero lamports: deleted in this slot.
+                    if new.lamports > 0 {
+                        delta.mix_in(&LtHash::of_account(key, new));
+                    }
+                }
+                fold_cpu_ns.fetch_add(timer.elapsed_ns(), Ordering::Relaxed);
+                Ok::<_, braid_accounts_db::Error>(delta)
+            })
+            .try_reduce(LtHash::identity, |mut left, right| {
+                left.mix_in(&right);
+                Ok(left)
+            })?;
+        drop(written);
+        chain.state.mix_in(&delta);
+        let state_hash = chain.state.checksum();
+        let mut signatures_hasher = blake3::Hasher::new();
+        for signature in &signatures {
+            signatures_hasher.update(signature.as_ref());
+        }
+        let signatures_hash = Hash::new_from_array(*signatures_hasher.finalize().as_bytes());
+        let bank_hash = bank_hash(&chain.parent_bank_hash, &state_hash, &signatures_hash);
+        let block = Block {
+            slot,
+            parent_bank_hash: chain.parent_bank_hash,
+            bank_hash,
+            state_hash,
+            entries,
+        };
+        let mut cost = CommitCost {
+            hash_fold_cpu_ns: fold_cpu_ns.into_inner(),
+            ..CommitCost::default()
+        };
+        let (timer, wall) = (CpuTimer::start(), Instant::now());
+        // Replaying a block the ledger already holds must not append it again.
+        if let Some(ledger) = &mut chain.ledger
+            && ledger.last_slot().is_none_or(|last| last < slot)
+        {
+            ledger.append(&block)?;
+        }
+        (cost.ledger_append_cpu_ns, cost.ledger_append_wall_ns) =
+            (timer.elapsed_ns(), elapsed_ns(wall));
+        let (timer, wall) = (CpuTimer::start(), Instant::now());
+        db.commit_sealed(sealed, state_hash)?;
+        (cost.accounts_commit_cpu_ns, cost.accounts_commit_wall_ns) =
+            (timer.elapsed_ns(), elapsed_ns(wall));
+        chain.parent_bank_hash = bank_hash;
+        cost.commit_wall_ns = elapsed_ns(started);
+        Ok(CommittedSlot {
+            commit: SlotCommit {
+                slot,
+                bank_hash,
+                state_hash,
+                signatures,
+                cost,
+            },
+            chain,
+        })
+    }
+}
+
 /// The accounts database seen through the executor's read trait: reads see the open slot's
 /// writes, then committed state. A borrowed wrapper, because the runtime must not know the
 /// storage crate (and the storage crate must not know the runtime).
@@ -642,5 +785,54 @@ pub struct AccountsView<'a>(pub &'a AccountsDb);
 impl AccountSource for AccountsView<'_> {
     fn get_account(&self, key: &Pubkey) -> Option<Account> {
         self.0.get(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use braid_runtime::executor::ExecutorConfig;
+    use braid_runtime::program::ProgramRegistry;
+
+    fn empty_bank() -> (Bank, Hash) {
+        let genesis = Genesis::new(400, Vec::new()).unwrap();
+        let executor = Arc::new(Executor::new(
+            ProgramRegistry::new(),
+            ExecutorConfig::default(),
+        ));
+        (Bank::in_memory(&genesis, executor).unwrap(), genesis.hash())
+    }
+
+    #[test]
+    fn a_bank_hash_becomes_recent_when_the_next_slot_is_sealed() {
+        let (mut bank, genesis_hash) = empty_bank();
+        assert_eq!(bank.latest_blockhash(), genesis_hash);
+        let first = bank.commit_slot().unwrap();
+        assert_eq!((first.slot, bank.slot()), (1, 2));
+        assert_eq!(bank.parent_bank_hash(), first.bank_hash);
+        assert_eq!(
+            bank.latest_blockhash(),
+            genesis_hash,
+            "not recent until slot 2 is sealed"
+        );
+        let pending = bank.seal_slot().unwrap();
+        assert_eq!(bank.latest_blockhash(), first.bank_hash);
+        assert_eq!((pending.slot(), bank.slot()), (2, 3));
+        assert!(matches!(
+            bank.seal_slot(),
+            Err(BankError::CommitInFlight { slot: 3 })
+        ));
+        let second = bank.finish_slot(pending.commit().unwrap());
+        assert_eq!(second.slot, 2);
+        assert_eq!(bank.parent_bank_hash(), second.bank_hash);
+        assert_eq!(
+            second.bank_hash,
+            bank_hash(&first.bank_hash, &second.state_hash, &blake3_of_nothing())
+        );
+        assert_eq!(bank.latest_blockhash(), first.bank_hash);
+    }
+
+    fn blake3_of_nothing() -> Hash {
+        Hash::new_from_array(*blake3::Hasher::new().finalize().as_bytes())
     }
 }

@@ -16,7 +16,8 @@ pub mod blockstore;
 pub mod genesis;
 
 pub use bank::{
-    AccountsView, Bank, BankError, CommitCost, ExecuteWalls, Outcome, SlotCommit, verify_ledger,
+    AccountsView, Bank, BankError, CommitCost, CommittedSlot, ExecuteWalls, Outcome, PendingCommit,
+    SlotCommit, verify_ledger,
 };
 pub use blockstore::{Block, Entry, EntryStatus, Ledger, LedgerError};
 pub use genesis::{Genesis, GenesisError};
