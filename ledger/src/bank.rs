@@ -466,7 +466,8 @@ impl Bank {
     }
 
     /// Executes `tx` against open slot `slot` and stores its writes: what a banking thread
-    /// does for each transaction of its batch, in order. An associated function, not a
+    /// does for each transaction of its batch, in order. The writes move into the store, so
+    /// the result's `writes` comes back empty. An associated function, not a
     /// method, because banking threads run it without the bank.
     pub fn execute(
         db: &AccountsDb,
@@ -487,13 +488,13 @@ impl Bank {
         walls: &mut ExecuteWalls,
     ) -> Result<ProcessedTransaction, braid_accounts_db::Error> {
         let executing = Instant::now();
-        let processed = executor.execute(tx, &AccountsView(db), &Clock { slot });
+        let mut processed = executor.execute(tx, &AccountsView(db), &Clock { slot });
         let storing = Instant::now();
         walls.execute_ns = walls
             .execute_ns
             .saturating_add(nanos(storing.saturating_duration_since(executing)));
-        if let Ok(executed) = &processed {
-            db.store(slot, &executed.writes)?;
+        if let Ok(executed) = &mut processed {
+            db.store_owned(slot, std::mem::take(&mut executed.writes))?;
         }
         walls.store_ns = walls.store_ns.saturating_add(elapsed_ns(storing));
         Ok(processed)
