@@ -378,6 +378,13 @@ impl Scheduler {
             ),
             (config.batch_target == 0, "batch_target must be at least 1"),
             (
+                config
+                    .thread_batches_max
+                    .saturating_mul(config.batch_target)
+                    > usize::from(u16::MAX),
+                "thread_batches_max × batch_target must be at most 65535 (a read-lock count)",
+            ),
+            (
                 config.thread_batches_max == 0,
                 "thread_batches_max must be at least 1",
             ),

@@ -21,6 +21,7 @@
 //!
 //! [`Harness`]: braid_runtime::harness::Harness
 
+pub mod simulate;
 pub mod sweep;
 mod workload;
 
@@ -84,6 +85,9 @@ pub struct BenchConfig {
     /// reject each, so the run measures what an attacker's bad signatures cost. Spread
     /// evenly (one per `1/share` transactions), so `0.016` puts about one in each batch of 64.
     pub bad_signatures: f64,
+    /// Thread counts at which to simulate the scheduler on this run's transactions with
+    /// their measured costs ([`simulate`]); none by default.
+    pub simulate_threads: Vec<usize>,
 }
 
 impl Default for BenchConfig {
@@ -101,6 +105,7 @@ impl Default for BenchConfig {
             ledger: None,
             slot_txs: SLOT_TXS_DEFAULT,
             bad_signatures: 0.0,
+            simulate_threads: Vec::new(),
         }
     }
 }
@@ -183,6 +188,9 @@ pub struct BenchReport {
     pub sigverify_ceiling_tps: Option<f64>,
     /// `tps` as a share of [`BenchReport::sigverify_ceiling_tps`].
     pub ceiling_share: Option<f64>,
+    /// The scheduler simulated on this run's transactions and measured costs, per thread
+    /// count asked for (`--simulate-threads`).
+    pub simulated: Vec<simulate::SimulatedThreads>,
 }
 
 impl BenchReport {
@@ -230,10 +238,20 @@ impl BenchReport {
             ),
             _ => text,
         };
-        match &self.cpu_budget {
+        let mut text = match &self.cpu_budget {
             Some(budget) => format!("{text}\n{}", budget.to_text()),
             None => text,
+        };
+        if !self.simulated.is_empty() {
+            text.push_str("\nsimulated scheduler (measured costs): threads  speedup  bound");
+            for point in &self.simulated {
+                text.push_str(&format!(
+                    "\n  {:>36} {:>8.2} {:>6.2}",
+                    point.threads, point.speedup, point.bound
+                ));
+            }
         }
+        text
     }
 }
 
@@ -420,6 +438,16 @@ pub fn prepare(config: &BenchConfig, progress: Progress<'_>) -> Result<Prepared,
             "--bad-signatures needs signature verification (drop --no-sigverify)".into(),
         ));
     }
+    if let Some(&threads) = config
+        .simulate_threads
+        .iter()
+        .find(|&&threads| threads == 0 || threads > braid_banking_stage::scheduler::THREADS_MAX)
+    {
+        return Err(BenchError::InvalidConfig(format!(
+            "--simulate-threads {threads}: each must be 1 to {}",
+            braid_banking_stage::scheduler::THREADS_MAX
+        )));
+    }
     if config.threads == 0 && !config.serial {
         return Err(BenchError::InvalidConfig(
             "--threads must be at least 1".into(),
@@ -470,6 +498,15 @@ pub fn run(config: &BenchConfig, progress: Progress<'_>) -> Result<BenchReport, 
             log_messages: false,
         },
     ));
+    let simulated = if config.simulate_threads.is_empty() {
+        Vec::new()
+    } else {
+        progress("simulate", 0, 1);
+        let costs = simulate::measure_costs(&genesis, Arc::clone(&executor), &wires)?;
+        let simulated = simulate::simulate(&costs, &config.simulate_threads)?;
+        progress("simulate", 1, 1);
+        simulated
+    };
     let ceiling = config.sigverify.then(|| {
         progress("calibrate", 0, 1);
         let ceiling = sigverify_ceiling_tps(&wires, CALIBRATION_TIME);
@@ -485,6 +522,7 @@ pub fn run(config: &BenchConfig, progress: Progress<'_>) -> Result<BenchReport, 
         report.sigverify_ceiling_tps = Some(ceiling);
         report.ceiling_share = Some(report.tps / ceiling);
     }
+    report.simulated = simulated;
     Ok(report)
 }
 
@@ -698,6 +736,7 @@ fn report(
         cpu_budget: None,
         sigverify_ceiling_tps: None,
         ceiling_share: None,
+        simulated: Vec::new(),
     }
 }
 

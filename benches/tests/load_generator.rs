@@ -134,6 +134,28 @@ fn bad_signatures_are_each_rejected_and_change_nothing_else() {
 }
 
 #[test]
+fn the_scheduler_simulated_on_measured_costs_stays_within_its_bound() {
+    let mut config = small(Workload::Transfer, 2, false, false, 0.0);
+    config.accounts = 4_096;
+    config.simulate_threads = vec![1, 2, 8, 32];
+    let report = run(&config, &quiet).unwrap();
+    let threads: Vec<usize> = report.simulated.iter().map(|point| point.threads).collect();
+    assert_eq!(threads, [1, 2, 8, 32]);
+    // One thread runs everything in order: exactly the serial time.
+    assert_eq!(report.simulated[0].speedup, 1.0);
+    assert_eq!(report.simulated[0].bound, 1.0);
+    for point in &report.simulated {
+        assert!(point.speedup > 0.0 && point.bound <= point.threads as f64 + 1e-9);
+        assert!(point.speedup <= point.bound + 1e-9, "{point:?}");
+    }
+    // Transfers among 4096 accounts rarely conflict: a second thread helps.
+    assert!(report.simulated[1].speedup > 1.2, "{:?}", report.simulated);
+    // Without the flag nothing is simulated.
+    let plain = run(&small(Workload::Transfer, 2, false, false, 0.0), &quiet).unwrap();
+    assert!(plain.simulated.is_empty());
+}
+
+#[test]
 fn bad_parameters_are_typed_errors() {
     let mut config = small(Workload::Transfer, 2, false, false, 0.0);
     config.hot_ratio = 1.5;
@@ -160,6 +182,14 @@ fn bad_parameters_are_typed_errors() {
         run(&config, &quiet),
         Err(braid_benches::BenchError::InvalidConfig(_))
     ));
+    config.bad_signatures = 0.0;
+    for threads in [0, 33] {
+        config.simulate_threads = vec![4, threads];
+        assert!(matches!(
+            run(&config, &quiet),
+            Err(braid_benches::BenchError::InvalidConfig(message)) if message.contains("--simulate-threads")
+        ));
+    }
 }
 
 fn defi(workload: Workload, threads: usize, serial: bool, hot_ratio: f64) -> BenchConfig {

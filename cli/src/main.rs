@@ -9,6 +9,7 @@ mod chain;
 mod errors;
 mod insurance;
 mod lending;
+mod progress;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -190,6 +191,11 @@ struct BenchArgs {
     /// rejected): the cost of an attack, end to end.
     #[arg(long, default_value_t = BenchConfig::default().bad_signatures)]
     bad_signatures: f64,
+    /// Also simulate the scheduler on these thread counts (e.g. 4,8,16,32) with this run's
+    /// transactions and their measured execution costs; reports the makespan speedup and
+    /// the critical-path bound for each.
+    #[arg(long, value_delimiter = ',')]
+    simulate_threads: Vec<usize>,
     /// Reference executor: one thread, block order, no scheduler.
     #[arg(long)]
     serial: bool,
@@ -731,7 +737,7 @@ fn bench_sweep(
     args: &BenchArgs,
     config: &braid_benches::BenchConfig,
     progress: braid_benches::Progress<'_>,
-    show_progress: bool,
+    bars: &progress::PhaseProgress,
 ) -> Result<Output, String> {
     use braid_benches::sweep::{SWEEP_HOT_RATIOS_DEFAULT, SWEEP_THREADS_DEFAULT, plot_svg, sweep};
     let points = sweep(
@@ -741,9 +747,7 @@ fn bench_sweep(
         progress,
     )
     .map_err(|e| format!("bench sweep failed: {e}"))?;
-    if show_progress {
-        eprintln!();
-    }
+    bars.finish();
     if let Some(path) = &args.plot {
         let title = format!(
             "braid bench --workload {} --txs {}",
@@ -781,27 +785,18 @@ fn bench(args: &BenchArgs, format: OutputFormat) -> Result<Output, String> {
         serial: args.serial,
         ledger: args.ledger.clone(),
         bad_signatures: args.bad_signatures,
+        simulate_threads: args.simulate_threads.clone(),
         ..braid_benches::BenchConfig::default()
     };
     let show_progress = format == OutputFormat::Display;
-    let progress = move |phase: &str, done: u64, total: u64| {
-        if show_progress {
-            let percent = if total == 0 {
-                100.0
-            } else {
-                done as f64 * 100.0 / total as f64
-            };
-            eprint!("\r{phase:<10} {done:>10}/{total:<10} {percent:>5.1}%   ");
-        }
-    };
+    let bars = progress::PhaseProgress::new(show_progress);
+    let progress = |phase: &str, done: u64, total: u64| bars.update(phase, done, total);
     if args.sweep {
-        return bench_sweep(args, &config, &progress, show_progress);
+        return bench_sweep(args, &config, &progress, &bars);
     }
     let report =
         braid_benches::run(&config, &progress).map_err(|e| format!("bench failed: {e}"))?;
-    if show_progress {
-        eprintln!();
-    }
+    bars.finish();
     let json = serde_json::to_value(&report).map_err(|e| format!("bench report: {e}"))?;
     let text = report.to_text();
     Ok(Output { text, json })

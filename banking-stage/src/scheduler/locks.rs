@@ -10,12 +10,13 @@ use std::collections::HashMap;
 
 use super::hash::{LockKey, PassThroughBuild};
 
-/// Most banking threads one scheduler can feed (the width of [`ThreadSet`]).
-pub const THREADS_MAX: usize = 16;
+/// Most banking threads one scheduler can feed (the width of [`ThreadSet`]): two cores run
+/// the real pipeline; the rest is for simulating wider machines.
+pub const THREADS_MAX: usize = 32;
 
 /// A set of thread indices below [`THREADS_MAX`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ThreadSet(u16);
+pub struct ThreadSet(u32);
 
 impl ThreadSet {
     /// No thread.
@@ -24,12 +25,12 @@ impl ThreadSet {
     /// Threads `0..threads` (all of them when `threads >= THREADS_MAX`).
     pub fn first(threads: usize) -> Self {
         let missing = THREADS_MAX.saturating_sub(threads);
-        Self(u16::MAX.checked_shr(missing as u32).unwrap_or(0))
+        Self(u32::MAX.checked_shr(missing as u32).unwrap_or(0))
     }
 
     /// Just `thread`.
     pub fn only(thread: usize) -> Self {
-        Self(1u16.checked_shl(thread as u32).unwrap_or(0))
+        Self(1u32.checked_shl(thread as u32).unwrap_or(0))
     }
 
     /// Whether `thread` is in the set.
@@ -76,7 +77,9 @@ pub struct AccountLock {
     writer: u8,
     /// Threads with at least one read lock; a writer's readers are on its own thread.
     readers: ThreadSet,
-    read_counts: [u32; THREADS_MAX],
+    /// Read locks per thread. A thread holds at most `thread_batches_max × batch_target`
+    /// transactions, which the scheduler's configuration check keeps within `u16`.
+    read_counts: [u16; THREADS_MAX],
     /// The most recent batch to lock the account, so a conflict-free batch under
     /// construction can tell that a newcomer conflicts with its own contents.
     last_batch: u64,
