@@ -21,6 +21,7 @@
 //!
 //! [`Harness`]: braid_runtime::harness::Harness
 
+pub mod open_loop;
 pub mod simulate;
 pub mod sweep;
 mod workload;
@@ -88,6 +89,9 @@ pub struct BenchConfig {
     /// Thread counts at which to simulate the scheduler on this run's transactions with
     /// their measured costs ([`simulate`]); none by default.
     pub simulate_threads: Vec<usize>,
+    /// Offer a fixed rate for a fixed time instead of sending `txs` as fast as possible
+    /// ([`open_loop`]).
+    pub open_loop: Option<open_loop::OpenLoop>,
 }
 
 impl Default for BenchConfig {
@@ -106,6 +110,7 @@ impl Default for BenchConfig {
             slot_txs: SLOT_TXS_DEFAULT,
             bad_signatures: 0.0,
             simulate_threads: Vec::new(),
+            open_loop: None,
         }
     }
 }
@@ -191,6 +196,8 @@ pub struct BenchReport {
     /// The scheduler simulated on this run's transactions and measured costs, per thread
     /// count asked for (`--simulate-threads`).
     pub simulated: Vec<simulate::SimulatedThreads>,
+    /// What an open-loop run offered, its 99.9th percentile latency and its memory.
+    pub open_loop: Option<open_loop::OpenLoopStats>,
 }
 
 impl BenchReport {
@@ -242,6 +249,18 @@ impl BenchReport {
             Some(budget) => format!("{text}\n{}", budget.to_text()),
             None => text,
         };
+        if let Some(open) = &self.open_loop {
+            text.push_str(&format!(
+                "\nopen loop: offered {} TPS, submitted {:.0}/s, dropped busy {} | latency p999 {:.1} ms | RSS {:.0} → peak {:.0} → {:.0} MiB",
+                open.offered_tps,
+                open.submitted_tps,
+                open.dropped_busy,
+                open.latency_p999_ms,
+                open.rss_start_mib,
+                open.rss_peak_mib,
+                open.rss_end_mib
+            ));
+        }
         if !self.simulated.is_empty() {
             text.push_str("\nsimulated scheduler (measured costs): threads  speedup  bound");
             for point in &self.simulated {
@@ -384,7 +403,7 @@ fn corrupt_first_signature(wire: &mut [u8]) {
     }
 }
 
-fn percentile_ms(sorted: &[Duration], percentile: usize) -> f64 {
+pub(crate) fn percentile_ms(sorted: &[Duration], percentile: usize) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -407,9 +426,8 @@ pub struct Prepared {
     pub slot_txs: usize,
 }
 
-/// Validates `config`, builds the workload's starting state and pre-signs its transactions
-/// (phases 1 and 2 of a run; also what the criterion benches execute).
-pub fn prepare(config: &BenchConfig, progress: Progress<'_>) -> Result<Prepared, BenchError> {
+/// Checks every parameter of `config`.
+fn validate(config: &BenchConfig) -> Result<(), BenchError> {
     if config.accounts < 2 {
         return Err(BenchError::InvalidConfig(
             "--accounts must be at least 2".into(),
@@ -453,6 +471,13 @@ pub fn prepare(config: &BenchConfig, progress: Progress<'_>) -> Result<Prepared,
             "--threads must be at least 1".into(),
         ));
     }
+    Ok(())
+}
+
+/// Validates `config`, builds the workload's starting state and pre-signs its transactions
+/// (phases 1 and 2 of a run; also what the criterion benches execute).
+pub fn prepare(config: &BenchConfig, progress: Progress<'_>) -> Result<Prepared, BenchError> {
+    validate(config)?;
     let slot_txs = config
         .slot_txs
         .max(config.txs.div_ceil(RUN_SLOTS_MAX))
@@ -479,6 +504,9 @@ pub fn prepare(config: &BenchConfig, progress: Progress<'_>) -> Result<Prepared,
 
 /// Runs the load generator.
 pub fn run(config: &BenchConfig, progress: Progress<'_>) -> Result<BenchReport, BenchError> {
+    if let Some(load) = config.open_loop {
+        return run_open_loop(config, load, progress);
+    }
     let Prepared {
         genesis,
         transactions: wires,
@@ -526,6 +554,55 @@ pub fn run(config: &BenchConfig, progress: Progress<'_>) -> Result<BenchReport, 
     Ok(report)
 }
 
+/// Validates an open-loop run, builds its starting state and runs it on a fresh ledger.
+fn run_open_loop(
+    config: &BenchConfig,
+    load: open_loop::OpenLoop,
+    progress: Progress<'_>,
+) -> Result<BenchReport, BenchError> {
+    let invalid = |message: &str| Err(BenchError::InvalidConfig(message.to_owned()));
+    if load.rate == 0 || load.duration.is_zero() {
+        return invalid("--rate and --duration must both be above 0");
+    }
+    let total = u128::from(load.rate).saturating_mul(load.duration.as_millis()) / 1_000;
+    if total > u128::from(open_loop::OPEN_LOOP_TXS_MAX) {
+        return Err(BenchError::InvalidConfig(format!(
+            "--rate × --duration offers {total} transactions, more than {}",
+            open_loop::OPEN_LOOP_TXS_MAX
+        )));
+    }
+    if config.serial || config.bad_signatures > 0.0 || !config.simulate_threads.is_empty() {
+        return invalid(
+            "--rate/--duration runs the pipeline only: no --serial, --bad-signatures or \
+             --simulate-threads",
+        );
+    }
+    let checked = BenchConfig {
+        txs: 1,
+        open_loop: None,
+        ..config.clone()
+    };
+    validate(&checked)?;
+    progress("setup", 0, 1);
+    let plan = workload::plan(config)?;
+    progress("setup", 1, 1);
+    let temp;
+    let dir = match &config.ledger {
+        Some(dir) => dir.clone(),
+        None => {
+            temp = tempfile::tempdir()?;
+            temp.path().to_owned()
+        }
+    };
+    let executor = Arc::new(Executor::new(
+        braid_builtins::registry(),
+        ExecutorConfig {
+            log_messages: false,
+        },
+    ));
+    open_loop::run(config, load, plan, &dir, executor, progress)
+}
+
 /// How long the sigverify calibration runs.
 pub const CALIBRATION_TIME: Duration = Duration::from_secs(1);
 /// Transactions the calibration verifies over and over.
@@ -556,7 +633,7 @@ pub fn sigverify_ceiling_tps(wires: &[Vec<u8>], time: Duration) -> f64 {
 }
 
 #[derive(Default)]
-struct Tally {
+pub(crate) struct Tally {
     committed: u64,
     failed: u64,
     rejected: u64,
@@ -698,7 +775,7 @@ fn collect(
     (tally, commits, latencies)
 }
 
-fn report(
+pub(crate) fn report(
     config: &BenchConfig,
     tally: Tally,
     elapsed: Duration,
@@ -737,6 +814,7 @@ fn report(
         sigverify_ceiling_tps: None,
         ceiling_share: None,
         simulated: Vec::new(),
+        open_loop: None,
     }
 }
 

@@ -156,6 +156,47 @@ fn the_scheduler_simulated_on_measured_costs_stays_within_its_bound() {
 }
 
 #[test]
+fn open_loop_offers_the_rate_and_measures_latency_to_finality() {
+    let mut config = small(Workload::Transfer, 2, false, false, 0.0);
+    config.open_loop = Some(braid_benches::open_loop::OpenLoop {
+        rate: 500,
+        duration: std::time::Duration::from_secs(1),
+    });
+    let report = run(&config, &quiet).unwrap();
+    let open = report.open_loop.clone().expect("open-loop stats");
+    assert_eq!(report.txs, 500);
+    assert_eq!(
+        (open.offered_tps, open.submitted, open.dropped_busy),
+        (500, 500, 0)
+    );
+    assert_eq!(report.committed, 500, "{report:?}");
+    assert_eq!((report.failed, report.rejected), (0, 0));
+    assert!(report.slots >= 1);
+    assert!(report.latency_p50_ms > 0.0);
+    assert!(report.latency_p99_ms >= report.latency_p50_ms);
+    assert!(open.latency_p999_ms >= report.latency_p99_ms);
+    assert!(open.rss_peak_mib >= open.rss_start_mib && open.rss_start_mib > 0.0);
+    for bad in [
+        BenchConfig {
+            serial: true,
+            ..config.clone()
+        },
+        BenchConfig {
+            open_loop: Some(braid_benches::open_loop::OpenLoop {
+                rate: 0,
+                duration: std::time::Duration::from_secs(1),
+            }),
+            ..config.clone()
+        },
+    ] {
+        assert!(matches!(
+            run(&bad, &quiet),
+            Err(braid_benches::BenchError::InvalidConfig(_))
+        ));
+    }
+}
+
+#[test]
 fn bad_parameters_are_typed_errors() {
     let mut config = small(Workload::Transfer, 2, false, false, 0.0);
     config.hot_ratio = 1.5;

@@ -196,6 +196,13 @@ struct BenchArgs {
     /// the critical-path bound for each.
     #[arg(long, value_delimiter = ',')]
     simulate_threads: Vec<usize>,
+    /// Open loop: offer this many transactions per second (with --duration), signed as
+    /// they fall due, and report submit-to-finalized latency at that load.
+    #[arg(long, requires = "duration")]
+    rate: Option<u64>,
+    /// Open loop: offer --rate for this many seconds.
+    #[arg(long, requires = "rate")]
+    duration: Option<f64>,
     /// Reference executor: one thread, block order, no scheduler.
     #[arg(long)]
     serial: bool,
@@ -786,6 +793,14 @@ fn bench(args: &BenchArgs, format: OutputFormat) -> Result<Output, String> {
         ledger: args.ledger.clone(),
         bad_signatures: args.bad_signatures,
         simulate_threads: args.simulate_threads.clone(),
+        open_loop: match (args.rate, args.duration) {
+            (Some(rate), Some(seconds)) => Some(braid_benches::open_loop::OpenLoop {
+                rate,
+                duration: std::time::Duration::try_from_secs_f64(seconds)
+                    .map_err(|_| format!("--duration {seconds}: not a number of seconds"))?,
+            }),
+            _ => None,
+        },
         ..braid_benches::BenchConfig::default()
     };
     let show_progress = format == OutputFormat::Display;
