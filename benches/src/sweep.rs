@@ -3,7 +3,10 @@
 //!
 //! Each point is one full [`run`](crate::run) with the base configuration and one
 //! `(threads, hot_ratio)` pair; every point uses the same seed, so runs differ only in the
-//! knobs swept.
+//! knobs swept. With `--simulate-threads`, the runs of the first thread count also simulate
+//! the scheduler at each hot ratio (the simulation does not depend on the real thread
+//! count), and the plot gains a second panel: simulated speedup against contention, next to
+//! the critical-path bound.
 
 use std::path::Path;
 
@@ -16,8 +19,10 @@ pub const SWEEP_THREADS_DEFAULT: [usize; 2] = [1, 2];
 /// Hot ratios a sweep tries by default: from no contention to every transaction on one hot
 /// account or pool.
 pub const SWEEP_HOT_RATIOS_DEFAULT: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
-/// Plot size in pixels.
+/// Plot size in pixels, one panel.
 const PLOT_SIZE_PX: (u32, u32) = (900, 560);
+/// Plot size in pixels with the simulation panel beside the measured one.
+const PLOT_WITH_SIMULATION_SIZE_PX: (u32, u32) = (1700, 560);
 
 /// One measured point of a sweep.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -38,12 +43,17 @@ pub fn sweep(
     progress: Progress<'_>,
 ) -> Result<Vec<SweepPoint>, BenchError> {
     let mut points = Vec::with_capacity(threads.len().saturating_mul(hot_ratios.len()));
-    for &thread_count in threads {
+    for (position, &thread_count) in threads.iter().enumerate() {
         for &hot_ratio in hot_ratios {
             let config = BenchConfig {
                 threads: thread_count,
                 hot_ratio,
                 serial: false,
+                simulate_threads: if position == 0 {
+                    base.simulate_threads.clone()
+                } else {
+                    Vec::new()
+                },
                 ..base.clone()
             };
             let report = run(&config, progress)?;
@@ -61,14 +71,43 @@ pub fn sweep(
 pub fn plot_svg(points: &[SweepPoint], path: &Path, title: &str) -> Result<(), BenchError> {
     let plot_error =
         |error: &dyn std::fmt::Display| BenchError::Plot(format!("{}: {error}", path.display()));
+    let simulated = points
+        .iter()
+        .any(|point| !point.report.simulated.is_empty());
+    let size = if simulated {
+        PLOT_WITH_SIMULATION_SIZE_PX
+    } else {
+        PLOT_SIZE_PX
+    };
+    let root = SVGBackend::new(path, size).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_error(&e))?;
+    if simulated {
+        let (left, right) = root.split_horizontally(size.0 / 2);
+        draw_measured(&left, points, title).map_err(|e| plot_error(&e))?;
+        draw_simulated(&right, points).map_err(|e| plot_error(&e))?;
+    } else {
+        draw_measured(&root, points, title).map_err(|e| plot_error(&e))?;
+    }
+    root.present().map_err(|e| plot_error(&e))?;
+    Ok(())
+}
+
+/// A drawing error, as text.
+type DrawResult = Result<(), String>;
+
+/// Measured TPS against hot ratio, one line per real thread count.
+fn draw_measured(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    points: &[SweepPoint],
+    title: &str,
+) -> DrawResult {
+    let plot_error = |error: &dyn std::fmt::Display| error.to_string();
     let tps_max = points
         .iter()
         .map(|point| point.report.tps)
         .fold(0.0_f64, f64::max)
         .max(1.0);
-    let root = SVGBackend::new(path, PLOT_SIZE_PX).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| plot_error(&e))?;
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 22))
         .margin(16)
         .x_label_area_size(48)
@@ -118,6 +157,81 @@ pub fn plot_svg(points: &[SweepPoint], path: &Path, title: &str) -> Result<(), B
         .background_style(WHITE.mix(0.9))
         .draw()
         .map_err(|e| plot_error(&e))?;
-    root.present().map_err(|e| plot_error(&e))?;
+    Ok(())
+}
+
+/// Simulated speedup against hot ratio, one solid line per simulated thread count and a
+/// dashed line for its critical-path bound.
+fn draw_simulated(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    points: &[SweepPoint],
+) -> DrawResult {
+    let plot_error = |error: &dyn std::fmt::Display| error.to_string();
+    let simulated: Vec<&SweepPoint> = points
+        .iter()
+        .filter(|point| !point.report.simulated.is_empty())
+        .collect();
+    let speedup_max = simulated
+        .iter()
+        .flat_map(|point| point.report.simulated.iter())
+        .map(|sim| sim.bound.max(sim.speedup))
+        .fold(1.0_f64, f64::max);
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            "scheduler simulated on measured costs (--simulate-threads)",
+            ("sans-serif", 20),
+        )
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0_f64..1.0_f64, 0.0_f64..speedup_max * 1.1)
+        .map_err(|e| plot_error(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("share of transactions on one hot account (--hot-ratio)")
+        .y_desc("makespan speedup over one thread")
+        .draw()
+        .map_err(|e| plot_error(&e))?;
+    let mut thread_counts: Vec<usize> = simulated
+        .iter()
+        .flat_map(|point| point.report.simulated.iter().map(|sim| sim.threads))
+        .collect();
+    thread_counts.sort_unstable();
+    thread_counts.dedup();
+    for (index, &threads) in thread_counts.iter().enumerate() {
+        let color = Palette99::pick(index.saturating_add(2)).to_rgba();
+        let at = |bound: bool| -> Vec<(f64, f64)> {
+            simulated
+                .iter()
+                .filter_map(|point| {
+                    let sim = point
+                        .report
+                        .simulated
+                        .iter()
+                        .find(|sim| sim.threads == threads)?;
+                    Some((point.hot_ratio, if bound { sim.bound } else { sim.speedup }))
+                })
+                .collect()
+        };
+        chart
+            .draw_series(LineSeries::new(at(false), color.stroke_width(2)))
+            .map_err(|e| plot_error(&e))?
+            .label(format!("{threads} simulated threads (dashed: bound)"))
+            .legend(move |(x, y)| {
+                PathElement::new(
+                    vec![(x, y), (x.saturating_add(18), y)],
+                    color.stroke_width(2),
+                )
+            });
+        chart
+            .draw_series(DashedLineSeries::new(at(true), 6, 4, color.stroke_width(1)))
+            .map_err(|e| plot_error(&e))?;
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.9))
+        .draw()
+        .map_err(|e| plot_error(&e))?;
     Ok(())
 }

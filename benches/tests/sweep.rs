@@ -37,3 +37,39 @@ fn sweep_measures_every_pair_and_plots_them() {
         Err(braid_benches::BenchError::Plot(_))
     ));
 }
+
+#[test]
+fn a_sweep_with_simulation_plots_speedup_beside_throughput() {
+    let base = BenchConfig {
+        workload: Workload::Transfer,
+        accounts: 32,
+        txs: 400,
+        sigverify: false,
+        slot_txs: 200,
+        simulate_threads: vec![2, 8],
+        ..BenchConfig::default()
+    };
+    let points = sweep(&base, &[1, 2], &[0.0, 1.0], &|_, _, _| {}).unwrap();
+    // Only the first thread count's runs simulate: the simulation ignores real threads.
+    let simulated: Vec<usize> = points.iter().map(|p| p.report.simulated.len()).collect();
+    assert_eq!(simulated, [2, 2, 0, 0]);
+    // Everything on one hot account is one chain: no speedup at any thread count.
+    assert!(
+        points[1]
+            .report
+            .simulated
+            .iter()
+            .all(|sim| sim.bound == 1.0)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sweep.svg");
+    plot_svg(&points, &path, "transfer").unwrap();
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        svg.contains("width=\"1700\""),
+        "{}",
+        &svg[..80.min(svg.len())]
+    );
+    assert!(svg.contains("8 simulated threads") && svg.contains("2 banking threads"));
+}
