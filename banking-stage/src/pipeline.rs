@@ -228,11 +228,12 @@ struct Verified {
 }
 
 impl Verified {
-    fn new(wire: Vec<u8>, tx: SanitizedTransaction) -> Self {
+    fn new(wire: Vec<u8>, tx: SanitizedTransaction, executor: &Executor) -> Self {
         let priority = braid_runtime::compute_budget::ComputeBudget::from_message(tx.message())
             .map_or(0, |budget| budget.compute_unit_price);
-        let writes = tx.writable_keys().copied().collect();
-        let reads = tx.readonly_keys().copied().collect();
+        // The executor's lock set: a registered program listed as writable is read-locked,
+        // exactly as execution will treat it.
+        let (writes, reads) = executor.lock_set(&tx);
         Self {
             wire,
             tx,
@@ -311,8 +312,16 @@ impl Pipeline {
 
         let sigverify = config.sigverify;
         let (shared_sv, events_sv) = (Arc::clone(&shared), events_tx.clone());
+        let executor_sv = Arc::clone(bank.executor());
         threads.push(spawn("braid-sigverify", move || {
-            sigverify_loop(&ingress_rx, &verified_tx, &events_sv, &shared_sv, sigverify)
+            sigverify_loop(
+                &executor_sv,
+                &ingress_rx,
+                &verified_tx,
+                &events_sv,
+                &shared_sv,
+                sigverify,
+            )
         })?);
 
         let mut work_senders = Vec::with_capacity(threads_count);
@@ -459,6 +468,7 @@ fn elapsed_ns(since: Instant) -> u64 {
 
 /// Parses and verifies chunks of ingress in parallel, passing them on in arrival order.
 fn sigverify_loop(
+    executor: &Executor,
     ingress: &Receiver<Vec<u8>>,
     verified: &Sender<Vec<Verified>>,
     events: &Sender<Event>,
@@ -485,7 +495,7 @@ fn sigverify_loop(
                     .iter_mut()
                     .map(std::mem::take)
                     .map(|wire| match SanitizedTransaction::try_from_bytes(&wire) {
-                        Ok(tx) => Ok(Verified::new(wire, tx)),
+                        Ok(tx) => Ok(Verified::new(wire, tx, executor)),
                         Err(error) => Err((wire, error.into())),
                     })
                     .collect();

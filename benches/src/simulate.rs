@@ -60,7 +60,7 @@ pub fn measure_costs(
     executor: Arc<Executor>,
     wires: &[Vec<u8>],
 ) -> Result<Vec<CostedTx>, BenchError> {
-    let mut bank = Bank::in_memory(genesis, executor)?;
+    let mut bank = Bank::in_memory(genesis, Arc::clone(&executor))?;
     let mut costed = Vec::with_capacity(wires.len());
     for wire in wires {
         let Ok(tx) = SanitizedTransaction::try_from_bytes(wire) else {
@@ -70,9 +70,10 @@ pub fn measure_costs(
         let outcome = bank.process(wire, &tx)?;
         let cost_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         if let Outcome::Recorded(_) = outcome {
+            let (writes, reads) = executor.lock_set(&tx);
             costed.push(CostedTx {
-                writes: tx.writable_keys().copied().collect(),
-                reads: tx.readonly_keys().copied().collect(),
+                writes,
+                reads,
                 cost_ns: cost_ns.max(1),
             });
         }

@@ -75,6 +75,34 @@ impl Executor {
         &mut self.programs
     }
 
+    /// Whether this executor lets `tx` write key `index`: the transaction's own rule
+    /// ([`SanitizedTransaction::is_writable`]), and never a registered program's account,
+    /// so no transaction can write-lock a program by listing it as a writable account.
+    pub fn is_writable(&self, tx: &SanitizedTransaction, index: usize) -> bool {
+        // The fee payer stays writable: it pays (a program account cannot pay anyway).
+        tx.is_writable(index)
+            && (index == 0
+                || tx
+                    .account_keys()
+                    .get(index)
+                    .is_some_and(|key| !self.programs.contains(key)))
+    }
+
+    /// The accounts `tx` write-locks and read-locks under this executor, in key order: what
+    /// a scheduler must lock to run it beside others. Agrees with what execution lets it
+    /// write ([`Executor::is_writable`]).
+    pub fn lock_set(&self, tx: &SanitizedTransaction) -> (Vec<Pubkey>, Vec<Pubkey>) {
+        let (mut writes, mut reads) = (Vec::new(), Vec::new());
+        for (index, key) in tx.account_keys().iter().enumerate() {
+            if self.is_writable(tx, index) {
+                writes.push(*key);
+            } else {
+                reads.push(*key);
+            }
+        }
+        (writes, reads)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &ExecutorConfig {
         &self.config
@@ -142,7 +170,7 @@ impl Executor {
             if tx.is_signer(index) {
                 signer_mask |= bit;
             }
-            if tx.is_writable(index) {
+            if self.is_writable(tx, index) {
                 writable_mask |= bit;
             }
         }

@@ -144,6 +144,11 @@ impl Harness {
         self
     }
 
+    /// The executor, with every registered program.
+    pub fn executor(&self) -> &Executor {
+        &self.executor
+    }
+
     /// Turns signature verification off (it is on by default) to test unsigned transactions.
     pub fn set_sigverify(&mut self, enabled: bool) -> &mut Self {
         self.sigverify = enabled;

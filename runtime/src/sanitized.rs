@@ -12,9 +12,10 @@
 //!   they are never re-serialized), and the message hash, computed once for the status
 //!   cache;
 //! - the header splits `account_keys` into four contiguous ranges, writable signers,
-//!   readonly signers, writable unsigned, readonly unsigned. [`writable_keys`] and
-//!   [`readonly_keys`] chain two slices each, so the scheduler's lock set costs no
-//!   allocation and no per-key test.
+//!   readonly signers, writable unsigned, readonly unsigned; keys an instruction invokes as
+//!   its program and reserved keys are then demoted to read-only (one bit each, computed
+//!   once), so [`writable_keys`] and [`readonly_keys`] are the lock set the scheduler and the
+//!   executor both use, with no allocation.
 //!
 //! # Order of the rules
 //!
@@ -129,6 +130,43 @@ pub struct SanitizedTransaction {
     transaction: Transaction,
     message_bytes: Box<[u8]>,
     message_hash: Hash,
+    /// Bit `i`: key `i` is declared writable but locked and treated as read-only (see
+    /// [`SanitizedTransaction::is_writable`]).
+    demoted: u64,
+}
+
+/// Keys no transaction may write-lock, whatever its header says: the loaders and the
+/// programs every runtime has. (Solana's reserved account keys, as far as Braid has them.)
+pub const RESERVED_ACCOUNT_KEYS: [Pubkey; 3] = [
+    crate::SYSTEM_PROGRAM_ID,
+    crate::NATIVE_LOADER_ID,
+    crate::compute_budget::ID,
+];
+
+// One bit per key in `demoted`.
+const _: () = assert!(TX_ACCOUNT_LOCKS_MAX <= u64::BITS as usize);
+
+/// The declared-writable keys of `transaction` that are locked read-only: every key an
+/// instruction invokes as its program, and every reserved key. The fee payer (key 0) is
+/// never demoted: it must pay.
+fn demotions(transaction: &Transaction) -> u64 {
+    let message = &transaction.message;
+    let keys = message.account_keys.len();
+    let mut demoted = 0u64;
+    let mut demote = |index: usize| {
+        if index > 0 && index < keys && is_writable_index(&message.header, keys, index) {
+            demoted |= 1u64.checked_shl(index as u32).unwrap_or(0);
+        }
+    };
+    for instruction in &message.instructions {
+        demote(usize::from(instruction.program_id_index));
+    }
+    for (index, key) in message.account_keys.iter().enumerate() {
+        if RESERVED_ACCOUNT_KEYS.contains(key) {
+            demote(index);
+        }
+    }
+    demoted
 }
 
 impl SanitizedTransaction {
@@ -138,10 +176,12 @@ impl SanitizedTransaction {
         sanitize(&transaction)?;
         let message_bytes: Box<[u8]> = bytes.get(message_offset..).unwrap_or_default().into();
         let message_hash = hash_raw_message(&message_bytes);
+        let demoted = demotions(&transaction);
         Ok(Self {
             transaction,
             message_bytes,
             message_hash,
+            demoted,
         })
     }
 
@@ -157,10 +197,12 @@ impl SanitizedTransaction {
             return Err(SanitizeError::TooLarge { len });
         }
         let message_hash = hash_raw_message(&message_bytes);
+        let demoted = demotions(&transaction);
         Ok(Self {
             transaction,
             message_bytes,
             message_hash,
+            demoted,
         })
     }
 
@@ -221,57 +263,39 @@ impl SanitizedTransaction {
         index < self.num_required_signatures()
     }
 
-    /// Whether key `index` is declared writable (out-of-range indexes are not).
+    /// Whether key `index` is writable: declared writable by the header, and neither invoked
+    /// as a program by an instruction nor reserved ([`RESERVED_ACCOUNT_KEYS`]). Such keys are
+    /// demoted to read-only, as Solana does, so that one transaction listing a program as
+    /// writable cannot write-lock it and serialize every transaction that calls it. The
+    /// executor and the lock set both follow this. Out-of-range indexes are not writable.
     pub fn is_writable(&self, index: usize) -> bool {
         let keys = self.account_keys().len();
-        index < keys && is_writable_index(&self.message().header, keys, index)
+        index < keys
+            && is_writable_index(&self.message().header, keys, index)
+            && self.demoted & 1u64.checked_shl(index as u32).unwrap_or(0) == 0
     }
 
     /// Keys the transaction writes: its write locks, in key order.
     pub fn writable_keys(&self) -> impl Iterator<Item = &Pubkey> + Clone + '_ {
-        let [signers, unsigned] = self.writable_key_slices();
-        signers.iter().chain(unsigned)
+        self.account_keys()
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| self.is_writable(*index))
+            .map(|(_, key)| key)
     }
 
-    /// The write locks as the header's two contiguous ranges: writable signers, then
-    /// writable unsigned keys.
-    pub fn writable_key_slices(&self) -> [&[Pubkey]; 2] {
-        let (writable_signers, _, writable_unsigned, _) = self.key_ranges();
-        [writable_signers, writable_unsigned]
-    }
-
-    /// The read locks as the header's two contiguous ranges: readonly signers, then
-    /// readonly unsigned keys.
-    pub fn readonly_key_slices(&self) -> [&[Pubkey]; 2] {
-        let (_, readonly_signers, _, readonly_unsigned) = self.key_ranges();
-        [readonly_signers, readonly_unsigned]
-    }
-
-    /// Keys the transaction only reads: its read locks, in key order.
+    /// Keys the transaction only reads: its read locks, in key order (including demoted
+    /// ones).
     pub fn readonly_keys(&self) -> impl Iterator<Item = &Pubkey> + Clone + '_ {
-        let [signers, unsigned] = self.readonly_key_slices();
-        signers.iter().chain(unsigned)
+        self.account_keys()
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !self.is_writable(*index))
+            .map(|(_, key)| key)
     }
 
     fn num_required_signatures(&self) -> usize {
         usize::from(self.message().header.num_required_signatures)
-    }
-
-    /// The header's four ranges: writable signers, readonly signers, writable unsigned,
-    /// readonly unsigned. Sanitizing guarantees the counts fit the keys.
-    fn key_ranges(&self) -> (&[Pubkey], &[Pubkey], &[Pubkey], &[Pubkey]) {
-        let header = &self.message().header;
-        let keys = self.account_keys();
-        let (signers, unsigned) = keys.split_at(self.num_required_signatures());
-        let writable_signers = signers
-            .len()
-            .saturating_sub(usize::from(header.num_readonly_signed_accounts));
-        let writable_unsigned = unsigned
-            .len()
-            .saturating_sub(usize::from(header.num_readonly_unsigned_accounts));
-        let (ws, rs) = signers.split_at(writable_signers);
-        let (wu, ru) = unsigned.split_at(writable_unsigned);
-        (ws, rs, wu, ru)
     }
 }
 
