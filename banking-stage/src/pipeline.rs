@@ -263,7 +263,15 @@ struct Work {
 struct Done {
     batch_id: u64,
     results: Vec<Completed>,
-    error: Option<braid_accounts_db::Error>,
+    failure: Option<BatchFailure>,
+}
+
+/// Why a banking thread could not finish a batch.
+enum BatchFailure {
+    /// Storing a transaction's writes failed.
+    Store(braid_accounts_db::Error),
+    /// The thread panicked outside any program (programs' panics fail their instruction).
+    Panicked,
 }
 
 /// A running pipeline. Dropping it without [`Pipeline::shutdown`] stops it without
@@ -573,22 +581,26 @@ fn banking_loop(
         let timer = CpuTimer::start();
         let mut walls = ExecuteWalls::default();
         let mut results = Vec::with_capacity(batch.txs.len());
-        let mut error = None;
-        for verified in batch.txs {
-            match Bank::execute_measured(db, executor, batch.slot, &verified.tx, &mut walls) {
-                Ok(processed) => results.push(Completed {
+        let (slot, txs) = (batch.slot, batch.txs);
+        // A panic here would otherwise leave the batch unanswered and the scheduler waiting
+        // for it forever; reported instead, it stops the pipeline with a typed error.
+        let failure = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            for verified in txs {
+                let processed =
+                    Bank::execute_measured(db, executor, slot, &verified.tx, &mut walls)
+                        .map_err(BatchFailure::Store)?;
+                results.push(Completed {
                     signature: *verified.tx.signature(),
                     blockhash: verified.tx.message().recent_blockhash,
                     message_hash: *verified.tx.message_hash(),
                     wire: verified.wire,
                     processed,
-                }),
-                Err(store_error) => {
-                    error = Some(store_error);
-                    break;
-                }
+                });
             }
-        }
+            Ok(())
+        }))
+        .unwrap_or(Err(BatchFailure::Panicked))
+        .err();
         let (execute_cpu, store_cpu) =
             split_by_wall(timer.elapsed_ns(), walls.execute_ns, walls.store_ns);
         shared.budget.add(Stage::Execute, execute_cpu);
@@ -601,7 +613,7 @@ fn banking_loop(
             .send(Done {
                 batch_id: batch.batch_id,
                 results,
-                error,
+                failure,
             })
             .is_err()
         {
@@ -795,8 +807,14 @@ impl SchedulerLoop {
 
     /// Records a finished batch in the open slot's block and reports each transaction.
     fn record(&mut self, done: Done) -> Result<(), PipelineError> {
-        if let Some(error) = done.error {
-            return Err(PipelineError::Bank(BankError::AccountsDb(error)));
+        match done.failure {
+            Some(BatchFailure::Store(error)) => {
+                return Err(PipelineError::Bank(BankError::AccountsDb(error)));
+            }
+            Some(BatchFailure::Panicked) => {
+                return Err(PipelineError::Panicked("braid-banking".into()));
+            }
+            None => {}
         }
         let completed = self.scheduler.complete(done.batch_id);
         // Every completion answers a batch this loop dispatched.

@@ -440,3 +440,93 @@ fn committed_slots_survive_sigkill() {
     let (slot, _) = verify_ledger(dir.path(), executor()).unwrap();
     assert!(slot >= last_slot);
 }
+
+/// A program that panics on every instruction.
+struct PanickingProgram;
+
+const PANICKING_ID: Pubkey = Pubkey::new_from_array([0xEE; 32]);
+
+impl braid_runtime::program::Program for PanickingProgram {
+    fn id(&self) -> Pubkey {
+        PANICKING_ID
+    }
+
+    fn name(&self) -> &'static str {
+        "panicking"
+    }
+
+    fn process(
+        &self,
+        _: &mut braid_runtime::invoke_context::InvokeContext<'_>,
+        _: &[u8],
+    ) -> Result<(), braid_runtime::InstructionError> {
+        panic!("a user program with a bug");
+    }
+}
+
+#[test]
+fn a_panicking_program_fails_its_transaction_and_the_pipeline_carries_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = users(2);
+    let mut genesis = genesis(&users);
+    genesis.accounts.push((
+        PANICKING_ID,
+        braid_runtime::program::program_account(&PanickingProgram),
+    ));
+    genesis.accounts.sort_by_key(|(key, _)| *key);
+    let mut programs = ProgramRegistry::new();
+    programs.add(braid_program_system::SystemProgram);
+    programs.add(PanickingProgram);
+    let executor = Arc::new(Executor::new(
+        programs,
+        ExecutorConfig {
+            log_messages: false,
+        },
+    ));
+    let config = PipelineConfig {
+        slot: SlotPolicy::Transactions(2),
+        ..PipelineConfig::default()
+    };
+    let pipeline = Pipeline::start(dir.path(), Some(&genesis), executor, config).unwrap();
+    let blockhash = genesis.hash();
+    let payer = &users[0];
+    let panicking = Transaction::new_signed_with_payer(
+        &[braid_runtime::Instruction::new_with_bytes(
+            PANICKING_ID,
+            &[],
+            vec![],
+        )],
+        Some(&payer.pubkey()),
+        &[payer],
+        blockhash,
+    );
+    pipeline.submit_blocking(panicking.to_bytes()).unwrap();
+    pipeline
+        .submit_blocking(transfer(&users, 1, 0, 500, blockhash))
+        .unwrap();
+    let events = pipeline.events().clone();
+    pipeline
+        .shutdown()
+        .expect("the pipeline survives the panic");
+    let statuses: Vec<(Signature, Result<(), TransactionError>)> = events
+        .try_iter()
+        .filter_map(|event| match event {
+            Event::Processed {
+                signature, status, ..
+            } => Some((signature, status)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(statuses.len(), 2, "{statuses:?}");
+    assert!(statuses.contains(&(
+        panicking.signatures[0],
+        Err(TransactionError::InstructionError(
+            0,
+            braid_runtime::InstructionError::ProgramFailedToComplete
+        ))
+    )));
+    assert_eq!(
+        statuses.iter().filter(|(_, status)| status.is_ok()).count(),
+        1
+    );
+}

@@ -110,6 +110,9 @@ pub enum InstructionError {
     /// A program called in a cross-program invocation is not among the caller's accounts.
     #[error("cross-program invocation of a program that is not among the caller's accounts")]
     UnknownCalleeProgram,
+    /// The program panicked instead of returning.
+    #[error("program failed to complete")]
+    ProgramFailedToComplete,
 }
 
 /// Why a transaction was rejected, or (`InstructionError`) why it failed after paying its fee.

@@ -350,7 +350,13 @@ impl InvokeContext<'_> {
         self.state.call_stack.push(program_id);
         let depth = self.state.call_stack.len();
         self.log_runtime(format_args!("Program {program_id} invoke [{depth}]"));
-        let result = program.process(self, data).and_then(|()| self.verify());
+        // A panicking program fails its instruction like any error: the transaction pays its
+        // fee and nothing else changes, and the thread running it lives on. (Programs are
+        // deterministic, so every node panics, and fails, alike.)
+        let processed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.process(self, data)))
+                .unwrap_or(Err(InstructionError::ProgramFailedToComplete));
+        let result = processed.and_then(|()| self.verify());
         self.state.call_stack.pop();
         match &result {
             Ok(()) => self.log_runtime(format_args!("Program {program_id} success")),

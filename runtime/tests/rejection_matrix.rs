@@ -1005,3 +1005,66 @@ fn simulation_changes_nothing() {
     );
     assert_eq!(sim.meta.compute_units_consumed, 150);
 }
+
+#[test]
+fn a_panicking_program_fails_its_instruction_and_changes_nothing_but_the_fee() {
+    let mut h = harness();
+    let payer = funded(&mut h, 1_000_000);
+    let data = account_owned_by(&mut h, &PROBE_ID, 1_000, &[0]);
+    let to = Pubkey::new_from_array([9; 32]);
+    let ixs = [
+        system::transfer(&payer.pubkey(), &to, 1_000),
+        probe(
+            &Probe::Panic { at: 0, byte: 7 },
+            vec![AccountMeta::new(data, false)],
+        ),
+    ];
+    let tx = sign(&h, &payer, &[], &ixs);
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(1, InstructionError::ProgramFailedToComplete),
+        LAMPORTS_PER_SIGNATURE,
+    );
+    assert_eq!(h.get_account(&to), None);
+    assert_eq!(
+        h.get_account(&data).unwrap().data,
+        [0],
+        "the write before the panic is undone"
+    );
+    // Inside a cross-program call too: the callee's panic fails the outer instruction.
+    let nested = Probe::Call {
+        program: 1,
+        accounts: vec![(0, false, true)],
+        then: Box::new(Probe::Panic { at: 0, byte: 9 }),
+        seeds: vec![],
+    };
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[probe(
+            &nested,
+            vec![
+                AccountMeta::new(data, false),
+                AccountMeta::new_readonly(PROBE_ID, false),
+            ],
+        )],
+    );
+    expect_failure(
+        &mut h,
+        tx,
+        ix_failed(0, InstructionError::ProgramFailedToComplete),
+        LAMPORTS_PER_SIGNATURE,
+    );
+    assert_eq!(h.get_account(&data).unwrap().data, [0]);
+    // The harness carries on.
+    send_signed(
+        &mut h,
+        &payer,
+        &[],
+        &[system::transfer(&payer.pubkey(), &to, 5)],
+    )
+    .unwrap();
+    assert_eq!(h.get_balance(&to), 5);
+}

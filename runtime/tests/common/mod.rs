@@ -55,6 +55,8 @@ pub enum Probe {
     Recurse { depth: u8 },
     /// Fails with a custom error.
     Fail { code: u32 },
+    /// Panics after writing `byte` at data offset 0 of the account at `at`.
+    Panic { at: u8, byte: u8 },
 }
 
 /// A probe program with a chosen id.
@@ -170,6 +172,10 @@ fn run(ctx: &mut InvokeContext<'_>, probe: Probe) -> Result<(), InstructionError
             ctx.invoke(&ix)
         }
         Probe::Fail { code } => Err(InstructionError::Custom(code)),
+        Probe::Panic { at, byte } => {
+            run(ctx, Probe::Write { at, byte })?;
+            panic!("probe told to panic");
+        }
     }
 }
 
