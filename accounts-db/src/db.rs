@@ -273,6 +273,15 @@ impl AccountsDb {
         options.validate()?;
         let path = dir.as_ref().to_path_buf();
         fs::create_dir_all(&path).map_err(Error::io("create directory", &path))?;
+        // The directory's own entry must survive a crash too (a ledger creates `accounts/`).
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            File::open(parent)
+                .and_then(|parent_dir| parent_dir.sync_all())
+                .map_err(Error::io("fsync directory", parent))?;
+        }
         let dir_file = File::open(&path).map_err(Error::io("open directory", &path))?;
 
         let mut segment_files = BTreeMap::new();

@@ -76,6 +76,40 @@ pub struct ExecuteWalls {
     pub store_ns: u64,
 }
 
+/// The lock file inside a ledger directory: whoever holds its lock owns the ledger.
+pub const LOCK_FILE_NAME: &str = "ledger.lock";
+
+/// Exclusive ownership of a ledger directory, released when dropped (or when the process
+/// dies, so a crash never leaves a ledger locked).
+#[derive(Debug)]
+pub struct LedgerLock {
+    _file: std::fs::File,
+}
+
+impl LedgerLock {
+    /// Takes the lock of the ledger in `dir` (created if missing), or fails at once with
+    /// [`BankError::Locked`] if another holder has it.
+    pub fn acquire(dir: &Path) -> Result<Self, BankError> {
+        let path = dir.join(LOCK_FILE_NAME);
+        let lock_error = |source| BankError::Lock {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(lock_error)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(lock_error)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(BankError::Locked(dir.to_owned())),
+            Err(std::fs::TryLockError::Error(source)) => Err(lock_error(source)),
+        }
+    }
+}
+
 /// The accounts database's directory inside a ledger directory.
 pub const ACCOUNTS_DIR_NAME: &str = "accounts";
 
@@ -134,6 +168,17 @@ pub enum BankError {
         accounts: u64,
         /// The ledger's last block.
         ledger: u64,
+    },
+    /// Another process (or another bank in this one) has the ledger directory open.
+    #[error("{0} is in use by another node (it holds {LOCK_FILE_NAME}); stop it first")]
+    Locked(PathBuf),
+    /// The ledger directory's lock file could not be opened or locked.
+    #[error("cannot lock {path}: {source}")]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
     },
     /// The ledger directory has no genesis and none was supplied.
     #[error("{0} holds no genesis.bin: create the ledger first")]
@@ -197,6 +242,8 @@ pub fn bank_hash(parent: &Hash, state_hash: &Hash, signatures_hash: &Hash) -> Ha
 
 /// A ledger's slot state. See the module documentation.
 pub struct Bank {
+    /// Held for as long as the bank has the ledger directory open (none in memory).
+    _lock: Option<LedgerLock>,
     db: Arc<AccountsDb>,
     executor: Arc<Executor>,
     /// What a slot commit advances; lent to the [`PendingCommit`] while one is in flight.
@@ -258,6 +305,7 @@ impl Bank {
         genesis: Option<&Genesis>,
         executor: Arc<Executor>,
     ) -> Result<(Self, Vec<Block>), BankError> {
+        let lock = LedgerLock::acquire(dir)?;
         let genesis = match Genesis::read(dir)? {
             Some(existing) => existing,
             None => {
@@ -271,6 +319,7 @@ impl Bank {
         let (ledger, blocks) = Ledger::open(dir)?;
         let fresh = recovered.sequence == 0;
         let mut bank = Self::from_parts(Arc::new(db), executor, Some(ledger), &genesis, fresh)?;
+        bank._lock = Some(lock);
         let committed = bank.slot.saturating_sub(1);
         let ledger_last = blocks.last().map_or(0, |block| block.slot);
         if committed > ledger_last {
@@ -338,6 +387,7 @@ impl Bank {
         blockhashes.register(genesis_hash);
         let last_state_hash = state.checksum();
         Ok(Self {
+            _lock: None,
             db,
             executor,
             slot: committed_slot.saturating_add(1),
@@ -835,5 +885,37 @@ mod tests {
 
     fn blake3_of_nothing() -> Hash {
         Hash::new_from_array(*blake3::Hasher::new().finalize().as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod lock_tests {
+    use super::*;
+    use braid_runtime::executor::ExecutorConfig;
+    use braid_runtime::program::ProgramRegistry;
+
+    #[test]
+    fn a_ledger_directory_opens_in_one_bank_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let genesis = Genesis::new(400, Vec::new()).unwrap();
+        let executor = || {
+            Arc::new(Executor::new(
+                ProgramRegistry::new(),
+                ExecutorConfig::default(),
+            ))
+        };
+        let (first, _) = Bank::open(dir.path(), Some(&genesis), executor()).unwrap();
+        match Bank::open(dir.path(), None, executor()) {
+            Err(BankError::Locked(path)) => assert_eq!(path, dir.path()),
+            Err(other) => panic!("expected Locked, got {other}"),
+            Ok(_) => panic!("a second bank opened a locked ledger"),
+        }
+        assert!(matches!(
+            LedgerLock::acquire(dir.path()),
+            Err(BankError::Locked(_))
+        ));
+        drop(first);
+        let (reopened, _) = Bank::open(dir.path(), None, executor()).unwrap();
+        assert_eq!(reopened.slot(), 1);
     }
 }

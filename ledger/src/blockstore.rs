@@ -235,6 +235,11 @@ impl Ledger {
             .create(true)
             .open(&path)
             .map_err(io)?;
+        // The file's name must survive a crash as well as its contents: sync the directory
+        // that holds it (once per open; a no-op cost next to a slot's fsyncs).
+        std::fs::File::open(dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(io)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io)?;
 
@@ -333,6 +338,9 @@ fn scan(bytes: &[u8], path: &Path) -> Result<(Vec<Block>, usize), LedgerError> {
                 offset = offset.saturating_add(len);
             }
             Err(RecordFault::Torn) => break,
+            // A file whose length reached the disk before its data reads back as zeros
+            // after a crash: an interrupted append, not damage.
+            Err(RecordFault::Bad(_)) if bytes[offset..].iter().all(|&byte| byte == 0) => break,
             Err(RecordFault::Bad(reason)) => {
                 return Err(LedgerError::Corrupt {
                     path: path.to_owned(),
@@ -447,6 +455,40 @@ mod tests {
             assert_eq!(blocks, vec![block(1, 2)], "cut at {cut}");
             assert_eq!(file_len(dir.path()), first_len);
         }
+    }
+
+    #[test]
+    fn a_tail_of_zeros_is_truncated_as_an_interrupted_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut ledger, _) = Ledger::open(dir.path()).unwrap();
+        ledger.append(&block(1, 2)).unwrap();
+        let first_len = file_len(dir.path());
+        drop(ledger);
+        let path = dir.path().join(LEDGER_FILE_NAME);
+        let mut bytes = std::fs::read(&path).unwrap();
+        // Zeros shorter than a header, and longer than a whole record.
+        for zeros in [3, 4_096] {
+            bytes.truncate(first_len as usize);
+            bytes.resize(first_len as usize + zeros, 0);
+            std::fs::write(&path, &bytes).unwrap();
+            let (mut ledger, blocks) = Ledger::open(dir.path()).unwrap();
+            assert_eq!(blocks, vec![block(1, 2)], "{zeros} zeros");
+            assert_eq!(file_len(dir.path()), first_len);
+            // Appending carries on after the cut.
+            ledger.append(&block(2, 2)).unwrap();
+            drop(ledger);
+            assert_eq!(Ledger::open(dir.path()).unwrap().1.len(), 2);
+            bytes = std::fs::read(&path).unwrap();
+        }
+        // Zeros followed by anything else are damage, not a torn append.
+        bytes.truncate(first_len as usize);
+        bytes.resize(first_len as usize + 64, 0);
+        bytes.push(1);
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(matches!(
+            Ledger::open(dir.path()),
+            Err(LedgerError::Corrupt { .. })
+        ));
     }
 
     #[test]

@@ -16,8 +16,8 @@ pub mod blockstore;
 pub mod genesis;
 
 pub use bank::{
-    AccountsView, Bank, BankError, CommitCost, CommittedSlot, ExecuteWalls, Outcome, PendingCommit,
-    SlotCommit, verify_ledger,
+    AccountsView, Bank, BankError, CommitCost, CommittedSlot, ExecuteWalls, LOCK_FILE_NAME,
+    LedgerLock, Outcome, PendingCommit, SlotCommit, verify_ledger,
 };
 pub use blockstore::{Block, Entry, EntryStatus, Ledger, LedgerError};
 pub use genesis::{Genesis, GenesisError};

@@ -87,6 +87,9 @@ pub enum NodeError {
     /// The genesis could not be built or read.
     #[error(transparent)]
     Genesis(#[from] GenesisError),
+    /// The ledger directory could not be locked (another node has it) or opened.
+    #[error(transparent)]
+    Ledger(#[from] braid_ledger::BankError),
     /// The pipeline could not open, replay or commit the ledger, or stopped abnormally.
     #[error("ledger: {0}")]
     Pipeline(#[from] PipelineError),
@@ -254,7 +257,8 @@ pub fn genesis_for(
     Genesis::new(slot_ms, accounts)
 }
 
-/// Wipes a ledger directory, refusing anything that does not look like one.
+/// Wipes a ledger directory, refusing anything that does not look like one and a ledger
+/// another node has open.
 fn reset_ledger_dir(dir: &Path) -> Result<(), NodeError> {
     let io = |source| NodeError::Io {
         path: dir.to_owned(),
@@ -266,8 +270,13 @@ fn reset_ledger_dir(dir: &Path) -> Result<(), NodeError> {
         Err(source) => return Err(io(source)),
     };
     let empty = entries.next().is_none();
-    if !empty && !dir.join(GENESIS_FILE_NAME).exists() {
+    if empty {
+        return Ok(());
+    }
+    if !dir.join(GENESIS_FILE_NAME).exists() {
         return Err(NodeError::NotALedger(dir.to_owned()));
     }
+    // Held while the directory goes, so a running node's ledger is never deleted.
+    let _lock = braid_ledger::LedgerLock::acquire(dir)?;
     std::fs::remove_dir_all(dir).map_err(io)
 }

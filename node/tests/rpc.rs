@@ -642,3 +642,29 @@ fn restart_keeps_balances_and_reset_wipes() {
     ));
     assert!(not_a_ledger.path().join("precious.txt").exists());
 }
+
+#[test]
+fn a_second_node_and_a_reset_refuse_a_ledger_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start(dir.path());
+    match Node::start(NodeConfig::new(dir.path(), 0), programs()) {
+        Err(error) => assert!(
+            error.to_string().contains("in use by another node"),
+            "{error}"
+        ),
+        Ok(_) => panic!("a second node opened a ledger in use"),
+    }
+    let mut reset = NodeConfig::new(dir.path(), 0);
+    reset.reset = true;
+    assert!(matches!(
+        Node::start(reset, programs()),
+        Err(NodeError::Ledger(braid_ledger::BankError::Locked(_)))
+    ));
+    assert!(
+        dir.path().join("genesis.bin").exists(),
+        "the live ledger was kept"
+    );
+    node.shutdown().unwrap();
+    // Once the first node is gone the ledger opens again.
+    start(dir.path()).shutdown().unwrap();
+}
