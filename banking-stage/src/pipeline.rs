@@ -179,6 +179,8 @@ pub struct Shared {
     counters: PipelineCounters,
     budget: CpuBudget,
     stopping: AtomicBool,
+    /// Why the pipeline stopped on its own, once it has.
+    failure: std::sync::Mutex<Option<String>>,
 }
 
 impl Shared {
@@ -213,6 +215,19 @@ impl Shared {
     /// CPU time spent in each stage so far.
     pub fn budget(&self) -> &CpuBudget {
         &self.budget
+    }
+
+    /// `Ok` while the pipeline runs (or was shut down in order); the reason once a fatal
+    /// error stopped it (a failed commit, a dead thread). It takes no transactions then.
+    pub fn health(&self) -> Result<(), String> {
+        match &*self
+            .failure
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+        {
+            Some(reason) => Err(reason.clone()),
+            None => Ok(()),
+        }
     }
 }
 
@@ -311,6 +326,7 @@ impl Pipeline {
             counters: PipelineCounters::default(),
             budget: CpuBudget::default(),
             stopping: AtomicBool::new(false),
+            failure: std::sync::Mutex::new(None),
         });
         let (ingress_tx, ingress_rx) = bounded::<Vec<u8>>(config.ingress_capacity.max(1));
         let (verified_tx, verified_rx) = bounded::<Vec<Verified>>(4);
@@ -368,7 +384,8 @@ impl Pipeline {
         let scheduler_thread = std::thread::Builder::new()
             .name("braid-scheduler".into())
             .spawn(move || {
-                SchedulerLoop {
+                let shared = Arc::clone(&shared_s);
+                let result = SchedulerLoop {
                     bank,
                     scheduler,
                     verified: verified_rx,
@@ -387,7 +404,16 @@ impl Pipeline {
                     committed: committed_rx,
                     in_flight: None,
                 }
-                .run()
+                .run();
+                if let Err(error) = &result {
+                    // Logged once, here, where it happens; readers see it through health().
+                    tracing::error!(target: "braid::pipeline", "pipeline stopped: {error}");
+                    *shared
+                        .failure
+                        .lock()
+                        .unwrap_or_else(|poison| poison.into_inner()) = Some(error.to_string());
+                }
+                result
             })
             .map_err(|error| PipelineError::Spawn {
                 thread: "braid-scheduler".into(),

@@ -579,6 +579,12 @@ fn node(ledger: &Path, reset: bool, rpc_port: u16) -> Result<Output, String> {
     let (mut last_count, mut last_time) = (shared.transaction_count(), Instant::now());
     while !stop.load(Ordering::Acquire) {
         std::thread::sleep(SHUTDOWN_POLL_INTERVAL);
+        if let Err(reason) = shared.health() {
+            // Commit what can be committed, then leave with one line and a failure code.
+            eprintln!();
+            let _ = node.shutdown();
+            return Err(format!("the node stopped: {reason}"));
+        }
         let elapsed = last_time.elapsed();
         if elapsed < STATUS_REFRESH_INTERVAL {
             continue;

@@ -668,3 +668,39 @@ fn a_second_node_and_a_reset_refuse_a_ledger_in_use() {
     // Once the first node is gone the ledger opens again.
     start(dir.path()).shutdown().unwrap();
 }
+
+#[test]
+fn health_reports_a_stopped_pipeline_and_the_node_survives_to_say_so() {
+    let fx = Fixture::new();
+    assert_eq!(result(&fx.node, "getHealth", json!([])), "ok");
+    // The accounts database's directory disappears under the node: the next slot commit
+    // cannot write its manifest, and the pipeline stops with that error.
+    std::fs::remove_dir_all(fx._dir.path().join("accounts")).unwrap();
+    let user = Keypair::from_seed(&[7; 32]);
+    let _ = fx.client.request_airdrop(&user.pubkey(), AIRDROP);
+    let started = Instant::now();
+    let reply = loop {
+        let reply = call(&fx.node, "getHealth", json!([]));
+        if reply.get("error").is_some() {
+            break reply;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "the node never reported the failed commit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(reply["error"]["code"], codes::NODE_UNHEALTHY, "{reply}");
+    assert_eq!(reply["error"]["message"], "Node is unhealthy");
+    let reason = reply["error"]["data"]["reason"].as_str().unwrap();
+    assert!(reason.contains("accounts"), "{reason}");
+    let status = ureq::get(&format!("{}/health", fx.node.rpc_url()))
+        .call()
+        .map(|response| response.status().as_u16())
+        .unwrap_or_else(|error| match error {
+            ureq::Error::StatusCode(code) => code,
+            other => panic!("{other}"),
+        });
+    assert_eq!(status, 503);
+    assert!(fx.node.shutdown().is_err(), "shutdown reports the failure");
+}

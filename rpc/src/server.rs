@@ -270,7 +270,10 @@ fn serve(mut request: tiny_http::Request, state: &RpcState) {
     match request.method() {
         tiny_http::Method::Post => {}
         tiny_http::Method::Get if request.url() == "/health" => {
-            respond(request, 200, "ok".to_owned());
+            match state.pipeline.shared().health() {
+                Ok(()) => respond(request, 200, "ok".to_owned()),
+                Err(reason) => respond(request, 503, format!("unhealthy: {reason}")),
+            }
             return;
         }
         _ => {
@@ -422,7 +425,14 @@ struct Config {
 fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, RpcError> {
     let shared = state.pipeline.shared();
     match method {
-        "getHealth" => Ok(json!("ok")),
+        "getHealth" => match shared.health() {
+            Ok(()) => Ok(json!("ok")),
+            Err(reason) => {
+                let mut error = RpcError::new(codes::NODE_UNHEALTHY, "Node is unhealthy");
+                error.data = Some(json!({ "reason": reason }));
+                Err(error)
+            }
+        },
         "getVersion" => Ok(
             json!({"solana-core": concat!("braid ", env!("CARGO_PKG_VERSION")), "feature-set": 0}),
         ),

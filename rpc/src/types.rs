@@ -30,6 +30,9 @@ pub mod codes {
     pub const SIGNATURE_VERIFICATION_FAILURE: i64 = -32003;
     /// The node is full or stopping; the request may be retried.
     pub const NODE_BUSY: i64 = -32005;
+    /// Solana's "node is unhealthy": the pipeline stopped on a fatal error (`getHealth`).
+    /// The same code as [`NODE_BUSY`]: to a client both mean "not now, not here".
+    pub const NODE_UNHEALTHY: i64 = -32005;
 }
 
 /// `{"context":{"slot":N},"value":...}`: a reply tied to the state it was read from.
