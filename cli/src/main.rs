@@ -86,6 +86,12 @@ enum Command {
         /// JSON-RPC port on 127.0.0.1 (0 picks a free port).
         #[arg(long, default_value_t = RPC_PORT_DEFAULT)]
         rpc_port: u16,
+        /// Most lamports one airdrop may ask for.
+        #[arg(long, default_value_t = braid_rpc::AIRDROP_LAMPORTS_MAX)]
+        faucet_request_max: u64,
+        /// Most lamports the faucet hands out per 10-second window, all requests together.
+        #[arg(long, default_value_t = braid_rpc::FAUCET_WINDOW_LAMPORTS_MAX)]
+        faucet_window_max: u64,
     },
     /// Print an account's balance in lamports.
     Balance {
@@ -350,7 +356,18 @@ fn run(cli: Cli) -> Result<Output, String> {
             ledger,
             reset,
             rpc_port,
-        } => node(&ledger, reset, rpc_port),
+            faucet_request_max,
+            faucet_window_max,
+        } => node(
+            &ledger,
+            reset,
+            rpc_port,
+            braid_rpc::FaucetLimits {
+                request_max_lamports: faucet_request_max,
+                window_max_lamports: faucet_window_max,
+                window: braid_rpc::FAUCET_WINDOW,
+            },
+        ),
         Command::Balance { pubkey } => {
             let pubkey = match pubkey {
                 Some(pubkey) => pubkey,
@@ -555,9 +572,15 @@ fn keygen_new(outfile: &Path, force: bool) -> Result<Output, String> {
     })
 }
 
-fn node(ledger: &Path, reset: bool, rpc_port: u16) -> Result<Output, String> {
+fn node(
+    ledger: &Path,
+    reset: bool,
+    rpc_port: u16,
+    faucet_limits: braid_rpc::FaucetLimits,
+) -> Result<Output, String> {
     let mut config = NodeConfig::new(ledger, rpc_port);
     config.reset = reset;
+    config.faucet_limits = faucet_limits;
     let node = Node::start(config, braid_builtins::registry())
         .map_err(|e| format!("cannot start the node: {e}"))?;
     let stop = Arc::new(AtomicBool::new(false));

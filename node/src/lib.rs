@@ -29,7 +29,9 @@ use braid_banking_stage::pipeline::{
 use braid_ledger::genesis::{GENESIS_FILE_NAME, Genesis, GenesisError};
 use braid_primitives::LAMPORTS_PER_SOL;
 use braid_rpc::status::{STATUS_CAPACITY_DEFAULT, StatusTracker};
-use braid_rpc::{RPC_WORKER_THREADS_DEFAULT, RpcServer, RpcState, RpcWorkers, ServeError};
+use braid_rpc::{
+    FaucetLimits, RPC_WORKER_THREADS_DEFAULT, RpcServer, RpcState, RpcWorkers, ServeError,
+};
 
 /// The faucet keypair's file name inside a ledger directory.
 pub const FAUCET_FILE_NAME: &str = "faucet.json";
@@ -51,6 +53,8 @@ pub struct NodeConfig {
     pub faucet_lamports: u64,
     /// Signatures whose status the node remembers.
     pub status_capacity: usize,
+    /// What the faucet hands out per request and per window.
+    pub faucet_limits: FaucetLimits,
 }
 
 impl NodeConfig {
@@ -63,6 +67,7 @@ impl NodeConfig {
             pipeline: PipelineConfig::default(),
             faucet_lamports: FAUCET_LAMPORTS_DEFAULT,
             status_capacity: STATUS_CAPACITY_DEFAULT,
+            faucet_limits: FaucetLimits::default(),
         }
     }
 }
@@ -181,6 +186,7 @@ impl Node {
             executor,
             Arc::clone(&tracker),
             faucet,
+            config.faucet_limits,
         ));
         let events_thread = std::thread::Builder::new()
             .name("braid-rpc-events".into())

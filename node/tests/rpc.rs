@@ -704,3 +704,37 @@ fn health_reports_a_stopped_pipeline_and_the_node_survives_to_say_so() {
     assert_eq!(status, 503);
     assert!(fx.node.shutdown().is_err(), "shutdown reports the failure");
 }
+
+#[test]
+fn the_faucet_caps_each_request_and_rate_limits_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NodeConfig::new(dir.path(), 0);
+    config.faucet_limits = braid_rpc::FaucetLimits {
+        request_max_lamports: 3 * AIRDROP,
+        window_max_lamports: 4 * AIRDROP,
+        window: Duration::from_secs(3_600),
+    };
+    let node = Node::start(config, programs()).unwrap();
+    let to = |seed: u8| Keypair::from_seed(&[seed; 32]).pubkey().to_string();
+    let over = error(
+        &node,
+        "requestAirdrop",
+        json!([to(1), 3 * AIRDROP + 1]),
+        codes::INVALID_PARAMS,
+    );
+    assert!(
+        over.contains(&format!("between 1 and {}", 3 * AIRDROP)),
+        "{over}"
+    );
+    result(&node, "requestAirdrop", json!([to(1), 3 * AIRDROP]));
+    result(&node, "requestAirdrop", json!([to(2), AIRDROP]));
+    // The window's 4 × AIRDROP are spent: even one lamport more is refused.
+    let limited = error(
+        &node,
+        "requestAirdrop",
+        json!([to(3), 1]),
+        codes::INTERNAL_ERROR,
+    );
+    assert!(limited.contains("rate limit"), "{limited}");
+    node.shutdown().unwrap();
+}

@@ -28,8 +28,8 @@ pub mod status;
 pub mod types;
 
 pub use server::{
-    AIRDROP_LAMPORTS_MAX, REQUEST_BODY_BYTES_MAX, RpcServer, RpcState, RpcWorkers,
-    SIGNATURE_STATUSES_MAX, ServeError,
+    AIRDROP_LAMPORTS_MAX, FAUCET_WINDOW, FAUCET_WINDOW_LAMPORTS_MAX, FaucetLimits,
+    REQUEST_BODY_BYTES_MAX, RpcServer, RpcState, RpcWorkers, SIGNATURE_STATUSES_MAX, ServeError,
 };
 
 /// The default JSON-RPC port (Solana's).

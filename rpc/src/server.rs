@@ -10,6 +10,7 @@
 //! on the request itself; what it cannot see (a race with another copy) is refused later by
 //! the bank and only shows as a status that never appears.
 
+use std::collections::VecDeque;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -39,8 +40,68 @@ use braid_banking_stage::pipeline::{Pipeline, SubmitError};
 pub const REQUEST_BODY_BYTES_MAX: usize = 1 << 20;
 /// Most signatures one getSignatureStatuses call may ask about (Solana's limit).
 pub const SIGNATURE_STATUSES_MAX: usize = 256;
-/// Largest airdrop, in lamports (one million SOL).
-pub const AIRDROP_LAMPORTS_MAX: u64 = 1_000_000_000_000_000;
+/// Lamports per SOL.
+const LAMPORTS_PER_SOL: u64 = braid_primitives::LAMPORTS_PER_SOL;
+/// Largest airdrop by default, in lamports (1,000 SOL).
+pub const AIRDROP_LAMPORTS_MAX: u64 = 1_000 * LAMPORTS_PER_SOL;
+/// Most lamports all airdrops together hand out per window by default (10,000 SOL).
+pub const FAUCET_WINDOW_LAMPORTS_MAX: u64 = 10_000 * LAMPORTS_PER_SOL;
+/// The faucet's rate-limit window by default.
+pub const FAUCET_WINDOW: Duration = Duration::from_secs(10);
+
+/// What the faucet hands out (like solana-faucet's per-request and per-time caps).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaucetLimits {
+    /// Most lamports one airdrop may ask for.
+    pub request_max_lamports: u64,
+    /// Most lamports all airdrops together may hand out per `window`.
+    pub window_max_lamports: u64,
+    /// The rate-limit window.
+    pub window: Duration,
+}
+
+impl Default for FaucetLimits {
+    fn default() -> Self {
+        Self {
+            request_max_lamports: AIRDROP_LAMPORTS_MAX,
+            window_max_lamports: FAUCET_WINDOW_LAMPORTS_MAX,
+            window: FAUCET_WINDOW,
+        }
+    }
+}
+
+/// The faucet: its keypair, its limits and what it handed out in the current window.
+struct Faucet {
+    keypair: Keypair,
+    limits: FaucetLimits,
+    /// Grants inside the window, oldest first: (when, lamports).
+    granted: Mutex<VecDeque<(std::time::Instant, u64)>>,
+}
+
+impl Faucet {
+    /// Records a grant of `lamports` if the window has room for it.
+    fn reserve(&self, lamports: u64) -> bool {
+        let now = std::time::Instant::now();
+        let mut granted = self
+            .granted
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        while granted
+            .front()
+            .is_some_and(|(at, _)| now.saturating_duration_since(*at) >= self.limits.window)
+        {
+            granted.pop_front();
+        }
+        let used = granted
+            .iter()
+            .fold(0u64, |sum, (_, lamports)| sum.saturating_add(*lamports));
+        if used.saturating_add(lamports) > self.limits.window_max_lamports {
+            return false;
+        }
+        granted.push_back((now, lamports));
+        true
+    }
+}
 /// Largest account data `getAccountInfo` encodes as base58 (Solana's limit), in bytes.
 pub const BASE58_ACCOUNT_DATA_BYTES_MAX: usize = 128;
 /// How long a worker waits for a request before checking whether to stop.
@@ -57,23 +118,28 @@ pub struct RpcState {
     /// Shared with whoever applies the pipeline's events, which must not keep the pipeline
     /// alive.
     tracker: Arc<Mutex<StatusTracker>>,
-    faucet: Option<Keypair>,
+    faucet: Option<Faucet>,
     airdrop_nonce: AtomicU64,
 }
 impl RpcState {
     /// The state for serving `pipeline`: `executor` runs preflight simulations, `tracker`
-    /// answers getSignatureStatuses, and `faucet`, if any, signs airdrops.
+    /// answers getSignatureStatuses, and `faucet`, if any, signs airdrops within `limits`.
     pub fn new(
         pipeline: Pipeline,
         executor: Arc<Executor>,
         tracker: Arc<Mutex<StatusTracker>>,
         faucet: Option<Keypair>,
+        limits: FaucetLimits,
     ) -> Self {
         Self {
             pipeline,
             executor,
             tracker,
-            faucet,
+            faucet: faucet.map(|keypair| Faucet {
+                keypair,
+                limits,
+                granted: Mutex::new(VecDeque::new()),
+            }),
             airdrop_nonce: AtomicU64::new(airdrop_nonce_seed()),
         }
     }
@@ -675,17 +741,30 @@ fn submit(state: &RpcState, wire: Vec<u8>) -> Result<(), RpcError> {
 fn request_airdrop(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
     let to = params.pubkey(0)?;
     let lamports: u64 = params.required(1, "lamports")?;
-    if lamports == 0 || lamports > AIRDROP_LAMPORTS_MAX {
-        return Err(RpcError::invalid_params(format!(
-            "airdrop must be between 1 and {AIRDROP_LAMPORTS_MAX} lamports"
-        )));
-    }
-    let faucet = state.faucet.as_ref().ok_or_else(|| {
+    let faucet_state = state.faucet.as_ref().ok_or_else(|| {
         RpcError::new(
             codes::INTERNAL_ERROR,
             "airdrops are unavailable: this node has no faucet keypair",
         )
     })?;
+    let request_max = faucet_state.limits.request_max_lamports;
+    if lamports == 0 || lamports > request_max {
+        return Err(RpcError::invalid_params(format!(
+            "airdrop must be between 1 and {request_max} lamports"
+        )));
+    }
+    if !faucet_state.reserve(lamports) {
+        return Err(RpcError::new(
+            codes::INTERNAL_ERROR,
+            format!(
+                "airdrop request failed: the faucet's rate limit of {} lamports per {} s is \
+                 reached; retry later",
+                faucet_state.limits.window_max_lamports,
+                faucet_state.limits.window.as_secs_f64()
+            ),
+        ));
+    }
+    let faucet = &faucet_state.keypair;
     let nonce = state
         .airdrop_nonce
         .fetch_add(1, Ordering::Relaxed)
