@@ -61,7 +61,8 @@ const MANIFEST_TEMP_SUFFIX: &str = ".tmp";
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Capacity of a segment in bytes (a record larger than this gets a segment of its own).
-    /// Files are extended sparsely, so unused capacity costs address space, not disk.
+    /// Files reserve their whole capacity on disk when created, so a full disk is an error
+    /// then and never a fault during a write.
     pub segment_bytes: u32,
     /// A segment whose live bytes fall below this percentage of its size is compacted.
     /// Every compacted segment ends at least this live, so disk use after a compaction is at

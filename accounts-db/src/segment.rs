@@ -43,9 +43,10 @@ pub(crate) struct Segment {
 }
 
 impl Segment {
-    /// Creates an empty file-backed segment able to hold `capacity` bytes. The file is
-    /// extended (sparsely) to `capacity` and synced with its directory entry, so that later
-    /// commits only need to sync data ranges.
+    /// Creates an empty file-backed segment able to hold `capacity` bytes. The file's blocks
+    /// are reserved up front (`posix_fallocate`) and synced with its directory entry, so that
+    /// later commits only need to sync data ranges, and a full disk is an error here instead
+    /// of a SIGBUS when a write through the map finds no block behind it.
     pub fn create(dir: &Path, id: u32, capacity: u64) -> Result<Self> {
         let path = dir.join(segment_file_name(id));
         let file = OpenOptions::new()
@@ -55,7 +56,7 @@ impl Segment {
             .truncate(true)
             .open(&path)
             .map_err(Error::io("create", &path))?;
-        file.set_len(capacity).map_err(Error::io("extend", &path))?;
+        reserve(&file, capacity).map_err(Error::io("reserve disk space for", &path))?;
         file.sync_all().map_err(Error::io("fsync", &path))?;
         let len = usize::try_from(capacity).map_err(|_| Error::Overflow("segment capacity"))?;
         // Raw maps are safe to create; the obligations (the file lives in the database
@@ -199,5 +200,18 @@ impl Segment {
         self.map
             .flush_range(offset, len)
             .map_err(Error::io("msync", &self.path))
+    }
+}
+
+/// Reserves `len` bytes of disk for `file` (and sets its length). On a filesystem without
+/// `fallocate`, glibc writes the blocks instead, which is slower but reserves them too.
+fn reserve(file: &File, len: u64) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let len = libc::off_t::try_from(len)
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    // SAFETY: the descriptor is open and owned by `file` for the duration of the call.
+    match unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) } {
+        0 => Ok(()),
+        errno => Err(std::io::Error::from_raw_os_error(errno)),
     }
 }

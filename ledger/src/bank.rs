@@ -76,6 +76,19 @@ pub struct ExecuteWalls {
     pub store_ns: u64,
 }
 
+/// How often a ledger's accounts database compacts in the background: without it every
+/// write would stay on disk for good.
+pub const COMPACTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The accounts database's options for a ledger: the defaults, compacting in the
+/// background every [`COMPACTION_INTERVAL`].
+pub fn accounts_options() -> AccountsDbOptions {
+    AccountsDbOptions {
+        background_compaction: Some(COMPACTION_INTERVAL),
+        ..AccountsDbOptions::default()
+    }
+}
+
 /// The lock file inside a ledger directory: whoever holds its lock owns the ledger.
 pub const LOCK_FILE_NAME: &str = "ledger.lock";
 
@@ -305,6 +318,16 @@ impl Bank {
         genesis: Option<&Genesis>,
         executor: Arc<Executor>,
     ) -> Result<(Self, Vec<Block>), BankError> {
+        Self::open_with(dir, genesis, executor, accounts_options())
+    }
+
+    /// [`Bank::open`] with the accounts database's options chosen by the caller.
+    pub fn open_with(
+        dir: &Path,
+        genesis: Option<&Genesis>,
+        executor: Arc<Executor>,
+        options: AccountsDbOptions,
+    ) -> Result<(Self, Vec<Block>), BankError> {
         let lock = LedgerLock::acquire(dir)?;
         let genesis = match Genesis::read(dir)? {
             Some(existing) => existing,
@@ -314,8 +337,7 @@ impl Bank {
                 genesis.clone()
             }
         };
-        let (db, recovered) =
-            AccountsDb::open(dir.join(ACCOUNTS_DIR_NAME), AccountsDbOptions::default())?;
+        let (db, recovered) = AccountsDb::open(dir.join(ACCOUNTS_DIR_NAME), options)?;
         let (ledger, blocks) = Ledger::open(dir)?;
         let fresh = recovered.sequence == 0;
         let mut bank = Self::from_parts(Arc::new(db), executor, Some(ledger), &genesis, fresh)?;
@@ -917,5 +939,50 @@ mod lock_tests {
         drop(first);
         let (reopened, _) = Bank::open(dir.path(), None, executor()).unwrap();
         assert_eq!(reopened.slot(), 1);
+    }
+}
+
+#[cfg(test)]
+mod compaction_tests {
+    use super::*;
+    use braid_runtime::executor::ExecutorConfig;
+    use braid_runtime::program::ProgramRegistry;
+
+    #[test]
+    fn a_ledger_compacts_its_accounts_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let genesis = Genesis::new(400, Vec::new()).unwrap();
+        let executor = Arc::new(Executor::new(
+            ProgramRegistry::new(),
+            ExecutorConfig::default(),
+        ));
+        let options = AccountsDbOptions {
+            segment_bytes: 8_192,
+            background_compaction: Some(std::time::Duration::from_millis(1)),
+            ..accounts_options()
+        };
+        let (mut bank, _) = Bank::open_with(dir.path(), Some(&genesis), executor, options).unwrap();
+        let owner = Pubkey::new_from_array([1; 32]);
+        for round in 1..=300u64 {
+            // The same 20 accounts rewritten every slot: without compaction, disk grows
+            // by every record ever written.
+            let writes: Vec<(Pubkey, Account)> = (0..20u8)
+                .map(|i| {
+                    (
+                        Pubkey::new_from_array([i.saturating_add(2); 32]),
+                        Account::new(round, 200, &owner),
+                    )
+                })
+                .collect();
+            bank.accounts_db().store(bank.slot(), &writes).unwrap();
+            bank.commit_slot().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        bank.commit_slot().unwrap();
+        bank.commit_slot().unwrap();
+        let stats = bank.accounts_db().stats();
+        assert_eq!(stats.compaction_errors, 0);
+        assert!(stats.disk_bytes < 4 * stats.live_bytes, "{stats:?}");
+        assert!(accounts_options().background_compaction == Some(COMPACTION_INTERVAL));
     }
 }

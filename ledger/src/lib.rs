@@ -16,8 +16,9 @@ pub mod blockstore;
 pub mod genesis;
 
 pub use bank::{
-    AccountsView, Bank, BankError, CommitCost, CommittedSlot, ExecuteWalls, LOCK_FILE_NAME,
-    LedgerLock, Outcome, PendingCommit, SlotCommit, verify_ledger,
+    AccountsView, Bank, BankError, COMPACTION_INTERVAL, CommitCost, CommittedSlot, ExecuteWalls,
+    LOCK_FILE_NAME, LedgerLock, Outcome, PendingCommit, SlotCommit, accounts_options,
+    verify_ledger,
 };
 pub use blockstore::{Block, Entry, EntryStatus, Ledger, LedgerError};
 pub use genesis::{Genesis, GenesisError};

@@ -738,3 +738,39 @@ fn the_faucet_caps_each_request_and_rate_limits_the_window() {
     assert!(limited.contains("rate limit"), "{limited}");
     node.shutdown().unwrap();
 }
+
+#[test]
+fn an_oversized_encoded_transaction_is_refused_before_it_is_decoded() {
+    let fx = Fixture::new();
+    // Just under the request body limit.
+    let huge = "2".repeat(1_000_000);
+    let started = Instant::now();
+    let message = error(
+        &fx.node,
+        "sendTransaction",
+        json!([huge, {"encoding": "base58"}]),
+        codes::INVALID_PARAMS,
+    );
+    assert_eq!(
+        message,
+        "base58 encoded transaction too large (1000000 bytes, max 1683 bytes)"
+    );
+    let huge = "A".repeat(1_000_000);
+    let message = error(
+        &fx.node,
+        "simulateTransaction",
+        json!([huge]),
+        codes::INVALID_PARAMS,
+    );
+    assert_eq!(
+        message,
+        "base64 encoded transaction too large (1000000 bytes, max 1644 bytes)"
+    );
+    // Decoding a megabyte of base58 would take seconds; refusing it takes none.
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(result(&fx.node, "getHealth", json!([])), "ok");
+}

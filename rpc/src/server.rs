@@ -102,6 +102,10 @@ impl Faucet {
         true
     }
 }
+/// Longest base58 text of a transaction that fits a packet (Solana's limit), in characters.
+pub const BASE58_TRANSACTION_CHARS_MAX: usize = 1_683;
+/// Longest base64 text of a transaction that fits a packet (Solana's limit), in characters.
+pub const BASE64_TRANSACTION_CHARS_MAX: usize = 1_644;
 /// Largest account data `getAccountInfo` encodes as base58 (Solana's limit), in bytes.
 pub const BASE58_ACCOUNT_DATA_BYTES_MAX: usize = 128;
 /// How long a worker waits for a request before checking whether to stop.
@@ -599,7 +603,22 @@ fn decode_transaction(
     let config = params.config(1)?;
     // Braid's documented default is base64; Solana's is base58 (legacy): both are accepted
     // through the encoding option.
-    let wire = match config.encoding.as_deref().unwrap_or("base64") {
+    let encoding = config.encoding.as_deref().unwrap_or("base64");
+    // Checked before decoding: base58 decoding is quadratic in the input's length.
+    let encoded_max = match encoding {
+        "base58" => Some(BASE58_TRANSACTION_CHARS_MAX),
+        "base64" => Some(BASE64_TRANSACTION_CHARS_MAX),
+        _ => None,
+    };
+    if let Some(max) = encoded_max
+        && encoded.len() > max
+    {
+        return Err(RpcError::invalid_params(format!(
+            "{encoding} encoded transaction too large ({} bytes, max {max} bytes)",
+            encoded.len()
+        )));
+    }
+    let wire = match encoding {
         "base64" => BASE64.decode(encoded.as_bytes()).map_err(|error| {
             RpcError::invalid_params(format!("invalid base64 transaction: {error}"))
         })?,
