@@ -134,14 +134,15 @@ impl Program for CounterProgram {
         }
         match instruction {
             CounterInstruction::Initialize => {
-                let create = braid_program_system::instruction::create_account(
+                braid_program_system::cpi::create_program_account(
+                    ctx,
                     &authority,
-                    &expected,
+                    1,
                     COUNTER_LAMPORTS,
                     COUNTER_BYTES as u64,
                     &ID,
-                );
-                ctx.invoke_signed(&create, &[&[COUNTER_SEED, authority.as_ref(), &[bump]]])?;
+                    &[COUNTER_SEED, authority.as_ref(), &[bump]],
+                )?;
                 let state = Counter {
                     authority,
                     count: 0,

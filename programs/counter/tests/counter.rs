@@ -179,3 +179,50 @@ fn initializing_twice_fails_in_the_system_program() {
         ))
     );
 }
+
+#[test]
+fn a_counter_address_someone_prefunded_still_initializes() {
+    for prefunded in [1, COUNTER_LAMPORTS + 5] {
+        let (mut harness, user) = setup();
+        let stranger = Keypair::new();
+        harness
+            .airdrop(&stranger.pubkey(), AIRDROP_LAMPORTS)
+            .unwrap();
+        let (address, _) = counter_address(&user.pubkey());
+        // Anyone may send lamports to any address, the counter's included.
+        send(
+            &mut harness,
+            &stranger,
+            braid_program_system::instruction::transfer(&stranger.pubkey(), &address, prefunded),
+        )
+        .unwrap();
+        send(
+            &mut harness,
+            &user,
+            braid_program_counter::initialize(&user.pubkey()),
+        )
+        .unwrap();
+        assert_eq!(
+            counter(&harness, &user),
+            Counter {
+                authority: user.pubkey(),
+                count: 0
+            }
+        );
+        let account = harness.get_account(&address).unwrap();
+        assert_eq!(account.owner, braid_program_counter::ID);
+        // Topped up to the counter's lamports, never below what the stranger sent.
+        assert_eq!(account.lamports, prefunded.max(COUNTER_LAMPORTS));
+        assert_eq!(
+            harness.get_balance(&user.pubkey()),
+            AIRDROP_LAMPORTS - COUNTER_LAMPORTS.saturating_sub(prefunded) - LAMPORTS_PER_SIGNATURE
+        );
+        send(
+            &mut harness,
+            &user,
+            braid_program_counter::increment(&user.pubkey(), 3),
+        )
+        .unwrap();
+        assert_eq!(counter(&harness, &user).count, 3);
+    }
+}

@@ -333,16 +333,14 @@ fn open_position(ctx: &mut InvokeContext<'_>) -> Result<(), InstructionError> {
         &expected,
         InsuranceError::WrongPositionAddress,
     )?;
-    let create = braid_program_system::instruction::create_account(
+    braid_program_system::cpi::create_program_account(
+        ctx,
         &owner,
-        &expected,
+        POSITION,
         POSITION_LAMPORTS,
         POSITION_BYTES as u64,
         &ID,
-    );
-    ctx.invoke_signed(
-        &create,
-        &[&[POSITION_SEED, pool_key.as_ref(), owner.as_ref(), &[bump]]],
+        &[POSITION_SEED, pool_key.as_ref(), owner.as_ref(), &[bump]],
     )?;
     let position = Position {
         kind: AccountKind::Position,
@@ -423,22 +421,20 @@ fn buy_policy(
         &holder,
         quote.premium,
     ))?;
-    let create = braid_program_system::instruction::create_account(
+    braid_program_system::cpi::create_program_account(
+        ctx,
         &holder,
-        &expected,
+        POLICY,
         POLICY_LAMPORTS,
         POLICY_BYTES as u64,
         &ID,
-    );
-    ctx.invoke_signed(
-        &create,
-        &[&[
+        &[
             POLICY_SEED,
             pool_key.as_ref(),
             holder.as_ref(),
             &id_bytes,
             &[bump],
-        ]],
+        ],
     )?;
     let policy = Policy {
         kind: AccountKind::Policy,

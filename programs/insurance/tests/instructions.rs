@@ -177,6 +177,37 @@ fn open_position_creates_an_empty_position() {
 }
 
 #[test]
+fn a_position_address_someone_prefunded_still_opens() {
+    let mut env = Env::new(PARAMS, PRICE);
+    let user = env.user(0);
+    let (address, _) = insurance::position_address(&env.keys.pool, &user.pubkey());
+    // A stranger (here the environment's payer) sends the address one lamport first.
+    let payer = env.payer.pubkey();
+    env.send(
+        &[braid_program_system::instruction::transfer(
+            &payer, &address, 1,
+        )],
+        &[],
+    )
+    .unwrap();
+    env.send_as(
+        &user.key,
+        insurance::open_position(&env.keys.pool, &user.pubkey()),
+    )
+    .unwrap();
+    assert_eq!(env.position(&user.pubkey()).owner, user.pubkey());
+    assert_eq!(
+        env.h.get_account(&address).unwrap().lamports,
+        POSITION_LAMPORTS
+    );
+    // The owner paid only what the stranger did not.
+    assert_eq!(
+        env.h.get_balance(&user.pubkey()),
+        USER_LAMPORTS - (POSITION_LAMPORTS - 1)
+    );
+}
+
+#[test]
 fn open_position_errors() {
     let mut env = Env::new(PARAMS, PRICE);
     let user = env.user(0);

@@ -6,9 +6,11 @@
 //! instructions fail with `InvalidInstructionData`.
 //!
 //! - [`instruction`]: the instruction enum and client-side builders.
+//! - [`cpi`]: helpers for programs that create accounts through this one.
 //! - [`error`]: the program's error codes.
 //! - [`processor`]: the program itself, [`SystemProgram`].
 
+pub mod cpi;
 pub mod error;
 pub mod instruction;
 pub mod processor;
