@@ -19,10 +19,11 @@ pub const POLICY_SEED: &[u8] = b"policy";
 /// The program's instructions.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum InsuranceInstruction {
-    /// Initializes a pool. Accounts: `[writable] pool` (zeroed, owned by this program,
-    /// [`POOL_BYTES`](crate::state::POOL_BYTES) long), `[] mint`, `[] vault` (an empty-of-
-    /// delegates token account of `mint` owned by [`pool_authority`]), `[] oracle feed`.
-    /// Send it in the transaction that creates the pool account: it needs no signature.
+    /// Initializes a pool. Accounts: `[writable, signer] pool` (zeroed, owned by this
+    /// program, [`POOL_BYTES`](crate::state::POOL_BYTES) long; its signature proves the
+    /// initializer created it), `[] mint`, `[] vault` (an empty-of-delegates token account of
+    /// `mint` owned by [`pool_authority`]), `[] oracle feed`. Send it in the transaction
+    /// that creates the pool account, which that account signs anyway.
     InitializePool {
         /// The pool's parameters.
         params: PoolParams,
@@ -102,7 +103,7 @@ pub fn initialize_pool(keys: &PoolKeys, mint: &Pubkey, params: PoolParams) -> In
         ID,
         &InsuranceInstruction::InitializePool { params },
         vec![
-            AccountMeta::new(keys.pool, false),
+            AccountMeta::new(keys.pool, true),
             AccountMeta::new_readonly(*mint, false),
             AccountMeta::new_readonly(keys.vault, false),
             AccountMeta::new_readonly(keys.oracle_feed, false),

@@ -25,7 +25,7 @@ use crate::{ID, INSURANCE_INSTRUCTION_UNITS, POLICY_LAMPORTS, POSITION_LAMPORTS}
 
 /// Account positions of `InitializePool`.
 pub mod initialize_pool {
-    /// The pool account to initialize (writable, owned by this program, zeroed).
+    /// The pool account to initialize (writable, signer, owned by this program, zeroed).
     pub const POOL: usize = 0;
     /// The mint of the pool's capital.
     pub const MINT: usize = 1;
@@ -260,6 +260,11 @@ fn initialize_pool(
     params: &PoolParams,
 ) -> Result<(), InstructionError> {
     use initialize_pool::*;
+    // The pool account's own signature: whoever created it chooses its oracle and
+    // parameters, not whoever reaches an uninitialized pool account first.
+    if !ctx.is_signer(POOL)? {
+        return Err(InstructionError::MissingRequiredSignature);
+    }
     let data = owned_data(ctx, POOL)?;
     if data.len() != POOL_BYTES {
         return Err(InstructionError::InvalidAccountData);

@@ -139,20 +139,52 @@ fn initialize_pool_errors() {
         init_error(&mut env, PARAMS, |ixs| ixs[3].accounts[1].pubkey = stranger),
         TransactionError::InstructionError(3, InstructionError::InvalidAccountData)
     );
-    // Initializing an existing pool again.
-    let ix = insurance::initialize_pool(&env.keys, &env.mint, PARAMS);
+    // Initializing an existing pool again, even with its signature.
+    let (pool, vault) = (Keypair::new(), Keypair::new());
+    let ixs = env.pool_instructions(&pool, &vault, PARAMS);
+    env.send(&ixs, &[&pool, &vault]).unwrap();
+    let again = insurance::initialize_pool(
+        &PoolKeys {
+            pool: pool.pubkey(),
+            vault: vault.pubkey(),
+            oracle_feed: env.keys.oracle_feed,
+        },
+        &env.mint,
+        PARAMS,
+    );
+    assert_eq!(
+        env.send(&[again], &[&pool]).unwrap_err().err,
+        TransactionError::InstructionError(0, custom(InsuranceError::AlreadyInitialized))
+    );
+    // Someone else's created but uninitialized pool account: without its signature, no
+    // stranger may choose its oracle and parameters.
+    let (pool, vault) = (Keypair::new(), Keypair::new());
+    let mut ixs = env.pool_instructions(&pool, &vault, PARAMS);
+    let init = ixs.pop().unwrap();
+    env.send(&ixs, &[&pool, &vault]).unwrap();
+    let mut hijack = init;
+    hijack.accounts[0].is_signer = false;
     let payer = Keypair::new();
     env.h.airdrop(&payer.pubkey(), USER_LAMPORTS).unwrap();
-    env.expect_error(&payer, ix, InsuranceError::AlreadyInitialized);
-    // A pool account the program does not own.
+    env.expect_error(&payer, hijack, InstructionError::MissingRequiredSignature);
+    // A pool account the program does not own (signed, so the owner check is reached).
+    let stranger_pool = Keypair::new();
+    env.h.set_account(
+        stranger_pool.pubkey(),
+        braid_runtime::Account::new(1_000_000, insurance::POOL_BYTES, &env.payer.pubkey()),
+    );
     let keys = PoolKeys {
-        pool: env.keys.vault,
+        pool: stranger_pool.pubkey(),
         ..env.keys
     };
-    env.expect_error(
-        &payer,
-        insurance::initialize_pool(&keys, &env.mint, PARAMS),
-        InstructionError::IncorrectProgramId,
+    assert_eq!(
+        env.send(
+            &[insurance::initialize_pool(&keys, &env.mint, PARAMS)],
+            &[&stranger_pool]
+        )
+        .unwrap_err()
+        .err,
+        TransactionError::InstructionError(0, InstructionError::IncorrectProgramId)
     );
 }
 
