@@ -1,0 +1,56 @@
+//! A committed accounts database with arbitrary bytes written over one of its files at an
+//! arbitrary offset: opening it never panics. It either recovers a committed state (and
+//! then every account it lists reads back) or reports a typed error.
+
+#![no_main]
+
+use braid_accounts_db::{AccountsDb, Options};
+use braid_primitives::{Account, Hash, Pubkey};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let options = Options {
+        segment_bytes: 4_096,
+        ..Options::default()
+    };
+    {
+        let (db, _) = AccountsDb::open(dir.path(), options.clone()).expect("a new database");
+        for slot in 1..=3u64 {
+            let writes: Vec<(Pubkey, Account)> = (0..4u8)
+                .map(|i| {
+                    (
+                        Pubkey::new_from_array([i.wrapping_mul(61).wrapping_add(slot as u8); 32]),
+                        Account::new(slot, usize::from(i) * 50, &Pubkey::default()),
+                    )
+                })
+                .collect();
+            db.store(slot, &writes).expect("store");
+            db.commit(slot, Hash::new_from_array([slot as u8; 32])).expect("commit");
+        }
+    }
+    let mut files: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|entry| entry.expect("entry").path())
+        .collect();
+    files.sort();
+    let target = &files[usize::from(selector) % files.len()];
+    let mut bytes = std::fs::read(target).expect("read");
+    // The first eight bytes say where to write; the rest is what to write.
+    let (offset, patch) = rest.split_at(rest.len().min(8));
+    let mut word = [0u8; 8];
+    word[..offset.len()].copy_from_slice(offset);
+    let at = (u64::from_le_bytes(word) % (bytes.len() as u64 + 1)) as usize;
+    let end = (at + patch.len()).min(bytes.len());
+    bytes[at..end].copy_from_slice(&patch[..end - at]);
+    std::fs::write(target, &bytes).expect("write");
+    if let Ok((db, _)) = AccountsDb::open(dir.path(), options) {
+        db.for_each_committed(|key, account| {
+            assert_eq!(db.get(key).as_ref(), Some(account));
+        })
+        .expect("a database that opened lists its accounts");
+    }
+});
