@@ -209,9 +209,12 @@ fn reserve(file: &File, len: u64) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     let len = libc::off_t::try_from(len)
         .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
-    // SAFETY: the descriptor is open and owned by `file` for the duration of the call.
-    match unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) } {
-        0 => Ok(()),
-        errno => Err(std::io::Error::from_raw_os_error(errno)),
+    loop {
+        // SAFETY: the descriptor is open and owned by `file` for the duration of the call.
+        match unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) } {
+            0 => return Ok(()),
+            libc::EINTR => continue,
+            errno => return Err(std::io::Error::from_raw_os_error(errno)),
+        }
     }
 }

@@ -174,6 +174,12 @@ pub struct PipelineCounters {
 pub struct Shared {
     latest_blockhash: std::sync::Mutex<Hash>,
     slot: AtomicU64,
+    /// The slot transactions now execute in (one or two past `slot` while a commit is in
+    /// flight).
+    open_slot: AtomicU64,
+    /// The ledger directory's lock, held as long as anything can still reach the accounts
+    /// database through this (its background compaction included).
+    _lock: Option<Arc<braid_ledger::LedgerLock>>,
     transaction_count: AtomicU64,
     db: Arc<AccountsDb>,
     counters: PipelineCounters,
@@ -195,6 +201,22 @@ impl Shared {
     /// The last committed slot.
     pub fn slot(&self) -> u64 {
         self.slot.load(Ordering::Acquire)
+    }
+
+    /// The slot transactions execute in now: what a simulation's clock should say.
+    pub fn open_slot(&self) -> u64 {
+        self.open_slot.load(Ordering::Acquire)
+    }
+
+    /// Records that the pipeline stopped on its own, unless a reason is already recorded.
+    fn fail(&self, reason: String) {
+        let mut failure = self
+            .failure
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if failure.is_none() {
+            *failure = Some(reason);
+        }
     }
 
     /// Transactions committed.
@@ -321,6 +343,8 @@ impl Pipeline {
         let shared = Arc::new(Shared {
             latest_blockhash: std::sync::Mutex::new(bank.latest_blockhash()),
             slot: AtomicU64::new(bank.slot().saturating_sub(1)),
+            open_slot: AtomicU64::new(bank.slot()),
+            _lock: bank.lock(),
             transaction_count: AtomicU64::new(bank.transaction_count()),
             db: Arc::clone(bank.accounts_db()),
             counters: PipelineCounters::default(),
@@ -338,14 +362,19 @@ impl Pipeline {
         let (shared_sv, events_sv) = (Arc::clone(&shared), events_tx.clone());
         let executor_sv = Arc::clone(bank.executor());
         threads.push(spawn("braid-sigverify", move || {
-            sigverify_loop(
-                &executor_sv,
-                &ingress_rx,
-                &verified_tx,
-                &events_sv,
-                &shared_sv,
-                sigverify,
-            )
+            let verified = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                sigverify_loop(
+                    &executor_sv,
+                    &ingress_rx,
+                    &verified_tx,
+                    &events_sv,
+                    &shared_sv,
+                    sigverify,
+                )
+            }));
+            if verified.is_err() {
+                shared_sv.fail("the braid-sigverify thread panicked".into());
+            }
         })?);
 
         let mut work_senders = Vec::with_capacity(threads_count);
@@ -385,7 +414,7 @@ impl Pipeline {
             .name("braid-scheduler".into())
             .spawn(move || {
                 let shared = Arc::clone(&shared_s);
-                let result = SchedulerLoop {
+                let scheduler_loop = SchedulerLoop {
                     bank,
                     scheduler,
                     verified: verified_rx,
@@ -403,15 +432,14 @@ impl Pipeline {
                     commits: commits_tx,
                     committed: committed_rx,
                     in_flight: None,
-                }
-                .run();
+                };
+                let result =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scheduler_loop.run()))
+                        .unwrap_or_else(|_| Err(PipelineError::Panicked("braid-scheduler".into())));
                 if let Err(error) = &result {
                     // Logged once, here, where it happens; readers see it through health().
                     tracing::error!(target: "braid::pipeline", "pipeline stopped: {error}");
-                    *shared
-                        .failure
-                        .lock()
-                        .unwrap_or_else(|poison| poison.into_inner()) = Some(error.to_string());
+                    shared.fail(error.to_string());
                 }
                 result
             })
@@ -1019,6 +1047,9 @@ impl SchedulerLoop {
             .send(pending)
             .map_err(|_| PipelineError::Panicked("braid-committer".into()))?;
         self.in_flight = Some(report);
+        self.shared
+            .open_slot
+            .store(self.bank.slot(), Ordering::Release);
         self.admitted_in_slot = 0;
         self.slot_started = Instant::now();
         Ok(())
@@ -1038,9 +1069,10 @@ impl SchedulerLoop {
             .fetch_add(commit.cost.commit_wall_ns, Ordering::Relaxed);
         counters.slots.fetch_add(1, Ordering::Relaxed);
         self.shared.slot.store(commit.slot, Ordering::Release);
+        // Committed transactions only: the bank's count already includes the next slot's.
         self.shared
             .transaction_count
-            .store(self.bank.transaction_count(), Ordering::Release);
+            .fetch_add(commit.signatures.len() as u64, Ordering::AcqRel);
         if let Some(report) = report {
             report.trace(&commit);
         }

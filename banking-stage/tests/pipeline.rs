@@ -530,3 +530,27 @@ fn a_panicking_program_fails_its_transaction_and_the_pipeline_carries_on() {
         1
     );
 }
+
+#[test]
+fn the_ledger_stays_locked_while_anything_can_reach_its_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = users(2);
+    let genesis = genesis(&users);
+    let pipeline = Pipeline::start(
+        dir.path(),
+        Some(&genesis),
+        executor(),
+        PipelineConfig::default(),
+    )
+    .unwrap();
+    let shared = Arc::clone(pipeline.shared());
+    pipeline.shutdown().unwrap();
+    // The bank is gone, but `shared` still reaches the accounts database (and its
+    // background compaction): nobody else may open the ledger yet.
+    assert!(matches!(
+        Bank::open(dir.path(), None, executor()),
+        Err(braid_ledger::BankError::Locked(_))
+    ));
+    drop(shared);
+    Bank::open(dir.path(), None, executor()).expect("the ledger opens once nothing holds it");
+}

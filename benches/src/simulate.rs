@@ -126,16 +126,13 @@ pub fn simulated_makespan_ns(txs: &[CostedTx], threads: usize) -> Result<u64, Be
             ends.insert((end, batch.id), ());
         }
         let Some(((end, id), ())) = ends.pop_first() else {
+            // Nothing in flight and this pass scheduled nothing: done, or stuck.
             if next >= txs.len() && scheduler.pending_len() == 0 {
                 return Ok(makespan);
             }
-            // Nothing in flight but work left: the scheduler must make progress.
-            if scheduler.schedule().is_empty() && next >= txs.len() {
-                return Err(BenchError::Setup(
-                    "the simulated scheduler stalled with work pending".into(),
-                ));
-            }
-            continue;
+            return Err(BenchError::Setup(
+                "the simulated scheduler stalled with work pending".into(),
+            ));
         };
         now = end;
         makespan = makespan.max(end);

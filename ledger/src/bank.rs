@@ -255,8 +255,6 @@ pub fn bank_hash(parent: &Hash, state_hash: &Hash, signatures_hash: &Hash) -> Ha
 
 /// A ledger's slot state. See the module documentation.
 pub struct Bank {
-    /// Held for as long as the bank has the ledger directory open (none in memory).
-    _lock: Option<LedgerLock>,
     db: Arc<AccountsDb>,
     executor: Arc<Executor>,
     /// What a slot commit advances; lent to the [`PendingCommit`] while one is in flight.
@@ -274,6 +272,10 @@ pub struct Bank {
     entries: Vec<Entry>,
     signatures: Vec<Signature>,
     transaction_count: u64,
+    /// Held for as long as the bank has the ledger directory open (none in memory). Last,
+    /// so it is released after everything else; whoever shares the accounts database beyond
+    /// the bank should hold it too ([`Bank::lock`]).
+    lock: Option<Arc<LedgerLock>>,
 }
 
 /// The part of a bank a slot commit advances, in order: the state hash, the parent bank
@@ -341,7 +343,7 @@ impl Bank {
         let (ledger, blocks) = Ledger::open(dir)?;
         let fresh = recovered.sequence == 0;
         let mut bank = Self::from_parts(Arc::new(db), executor, Some(ledger), &genesis, fresh)?;
-        bank._lock = Some(lock);
+        bank.lock = Some(Arc::new(lock));
         let committed = bank.slot.saturating_sub(1);
         let ledger_last = blocks.last().map_or(0, |block| block.slot);
         if committed > ledger_last {
@@ -409,7 +411,7 @@ impl Bank {
         blockhashes.register(genesis_hash);
         let last_state_hash = state.checksum();
         Ok(Self {
-            _lock: None,
+            lock: None,
             db,
             executor,
             slot: committed_slot.saturating_add(1),
@@ -469,6 +471,12 @@ impl Bank {
         {
             self.status_cache.purge(&expired);
         }
+    }
+
+    /// The ledger directory's lock, for whoever keeps the accounts database beyond the bank
+    /// (the lock must outlive every user of the database: its compaction writes files).
+    pub fn lock(&self) -> Option<Arc<LedgerLock>> {
+        self.lock.clone()
     }
 
     /// The shared accounts database banking threads execute against.

@@ -774,3 +774,29 @@ fn an_oversized_encoded_transaction_is_refused_before_it_is_decoded() {
     );
     assert_eq!(result(&fx.node, "getHealth", json!([])), "ok");
 }
+
+#[test]
+fn a_failed_airdrop_does_not_use_up_the_faucet_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NodeConfig::new(dir.path(), 0);
+    config.faucet_limits = braid_rpc::FaucetLimits {
+        request_max_lamports: 2 * AIRDROP,
+        window_max_lamports: 2 * AIRDROP,
+        window: Duration::from_secs(3_600),
+    };
+    let node = Node::start(config, programs()).unwrap();
+    // An airdrop to the System program cannot be built (it would make the program it
+    // invokes writable): it fails and must give its reservation back.
+    let program = braid_runtime::SYSTEM_PROGRAM_ID.to_string();
+    for _ in 0..3 {
+        error(
+            &node,
+            "requestAirdrop",
+            json!([program, AIRDROP]),
+            codes::INTERNAL_ERROR,
+        );
+    }
+    let user = Keypair::from_seed(&[4; 32]).pubkey().to_string();
+    result(&node, "requestAirdrop", json!([user, 2 * AIRDROP]));
+    node.shutdown().unwrap();
+}

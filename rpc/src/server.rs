@@ -74,8 +74,17 @@ impl Default for FaucetLimits {
 struct Faucet {
     keypair: Keypair,
     limits: FaucetLimits,
-    /// Grants inside the window, oldest first: (when, lamports).
-    granted: Mutex<VecDeque<(std::time::Instant, u64)>>,
+    /// Grants inside the window, oldest first.
+    granted: Mutex<Grants>,
+}
+
+/// The faucet's grants inside its window, with their running sum.
+#[derive(Default)]
+struct Grants {
+    /// (when, lamports), oldest first.
+    recent: VecDeque<(std::time::Instant, u64)>,
+    /// Sum of `recent`'s lamports.
+    total: u64,
 }
 
 impl Faucet {
@@ -86,20 +95,34 @@ impl Faucet {
             .granted
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        while granted
-            .front()
-            .is_some_and(|(at, _)| now.saturating_duration_since(*at) >= self.limits.window)
+        while let Some(&(at, old)) = granted.recent.front()
+            && now.saturating_duration_since(at) >= self.limits.window
         {
-            granted.pop_front();
+            granted.recent.pop_front();
+            granted.total = granted.total.saturating_sub(old);
         }
-        let used = granted
-            .iter()
-            .fold(0u64, |sum, (_, lamports)| sum.saturating_add(*lamports));
-        if used.saturating_add(lamports) > self.limits.window_max_lamports {
+        if granted.total.saturating_add(lamports) > self.limits.window_max_lamports {
             return false;
         }
-        granted.push_back((now, lamports));
+        granted.recent.push_back((now, lamports));
+        granted.total = granted.total.saturating_add(lamports);
         true
+    }
+
+    /// Gives back the newest reservation of `lamports`: its airdrop was not sent.
+    fn release(&self, lamports: u64) {
+        let mut granted = self
+            .granted
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if let Some(position) = granted
+            .recent
+            .iter()
+            .rposition(|(_, granted)| *granted == lamports)
+        {
+            granted.recent.remove(position);
+            granted.total = granted.total.saturating_sub(lamports);
+        }
     }
 }
 /// Longest base58 text of a transaction that fits a packet (Solana's limit), in characters.
@@ -142,7 +165,7 @@ impl RpcState {
             faucet: faucet.map(|keypair| Faucet {
                 keypair,
                 limits,
-                granted: Mutex::new(VecDeque::new()),
+                granted: Mutex::new(Grants::default()),
             }),
             airdrop_nonce: AtomicU64::new(airdrop_nonce_seed()),
         }
@@ -638,9 +661,9 @@ fn decode_transaction(
 
 fn simulation(state: &RpcState, tx: &SanitizedTransaction) -> RpcSimulation {
     let shared = state.pipeline.shared();
-    // Simulate in the open slot: one past the last committed one.
+    // Simulate in the slot transactions execute in now.
     let clock = Clock {
-        slot: shared.slot().saturating_add(1),
+        slot: shared.open_slot(),
     };
     match state
         .executor
@@ -803,12 +826,14 @@ fn request_airdrop(params: &Params, state: &RpcState) -> Result<Value, RpcError>
     );
     let signature = tx.signatures.first().copied().unwrap_or_default();
     let sanitized = SanitizedTransaction::try_new(tx.clone()).map_err(|error| {
+        faucet_state.release(lamports);
         RpcError::new(
             codes::INTERNAL_ERROR,
             format!("faucet built a bad transaction: {error}"),
         )
     })?;
     if let Some(err) = simulation(state, &sanitized).err {
+        faucet_state.release(lamports);
         let mut error = RpcError::new(
             codes::TRANSACTION_REJECTED,
             format!("airdrop failed: {}", describe(state, &sanitized, &err)),
@@ -816,6 +841,9 @@ fn request_airdrop(params: &Params, state: &RpcState) -> Result<Value, RpcError>
         error.data = Some(json!({ "err": err }));
         return Err(error);
     }
-    submit(state, tx.to_bytes())?;
+    if let Err(error) = submit(state, tx.to_bytes()) {
+        faucet_state.release(lamports);
+        return Err(error);
+    }
     Ok(json!(signature.to_string()))
 }

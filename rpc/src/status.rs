@@ -32,6 +32,9 @@ pub struct StatusTracker {
     capacity: usize,
     /// Blockhashes that became valid since the node started, newest last.
     blockhashes: VecDeque<Hash>,
+    /// The last committed slot's bank hash: a recent blockhash only once the next slot is
+    /// sealed, as the bank decides (so it joins `blockhashes` at the next commit).
+    unregistered: Option<Hash>,
 }
 
 /// Whether a blockhash can still be used.
@@ -54,6 +57,7 @@ impl StatusTracker {
             order: VecDeque::new(),
             capacity: capacity.max(1),
             blockhashes: VecDeque::from([latest]),
+            unregistered: None,
         }
     }
 
@@ -89,7 +93,10 @@ impl StatusTracker {
                         status.committed = true;
                     }
                 }
-                self.blockhashes.push_back(commit.bank_hash);
+                // The bank made the previous slot's hash recent when it sealed this one.
+                if let Some(previous) = self.unregistered.replace(commit.bank_hash) {
+                    self.blockhashes.push_back(previous);
+                }
                 while self.blockhashes.len() > RECENT_BLOCKHASHES_MAX {
                     self.blockhashes.pop_front();
                 }
@@ -157,7 +164,19 @@ mod tests {
             signatures: vec![signature(2)],
             cost: Default::default(),
         };
-        tracker.apply(&Event::SlotCommitted(commit));
+        tracker.apply(&Event::SlotCommitted(commit.clone()));
+        // As in the bank, a slot's hash is recent only once the next slot is sealed, which
+        // the tracker learns when that slot commits.
+        assert_eq!(
+            tracker.blockhash_validity(&Hash::new_from_array([9; 32])),
+            BlockhashValidity::Unknown
+        );
+        tracker.apply(&Event::SlotCommitted(SlotCommit {
+            slot: 8,
+            bank_hash: Hash::new_from_array([10; 32]),
+            signatures: Vec::new(),
+            ..commit
+        }));
         let status = tracker.get(&signature(2)).unwrap();
         assert_eq!(
             (status.confirmation_status, status.confirmations),
