@@ -31,6 +31,9 @@
 //! [`Bank::commit_slot`] runs the three in a row (replay, the serial reference, tests). A
 //! slot's bank hash becomes a recent blockhash when the slot *after* it is sealed, in every
 //! path, so which transactions are admitted never depends on commit timing.
+//! (Ledgers written before this rule, where a slot's hash was recent as soon as it
+//! committed, may hold transactions that replay now refuses as `BlockhashNotFound`: start
+//! those with `--reset`.)
 //!
 //! Key decision: the ledger is synced *before* the accounts. A crash between 3 and 4 leaves a
 //! block newer than the accounts, which [`Bank::open`] hands back for replay; the reverse
