@@ -151,6 +151,11 @@ pub enum TransactionError {
     /// The node is full; the transaction was not queued and may be sent again.
     #[error("node is busy, try again")]
     Busy,
+    /// The accounts the transaction names hold more data than
+    /// [`LOADED_ACCOUNTS_DATA_BYTES_MAX`](crate::executor::LOADED_ACCOUNTS_DATA_BYTES_MAX);
+    /// the fee was charged, nothing else changed.
+    #[error("transaction loads more account data than allowed")]
+    MaxLoadedAccountsDataSizeExceeded,
     /// Instruction `.0` failed with `.1`; the fee was charged, nothing else changed.
     #[error("error processing instruction {0}: {1}")]
     InstructionError(u8, InstructionError),

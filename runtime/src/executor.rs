@@ -52,6 +52,10 @@ pub struct ExecutedTransaction {
 /// rejected (nothing changed, nothing paid).
 pub type ProcessedTransaction = Result<ExecutedTransaction, TransactionError>;
 
+/// Most account data one transaction may load, in bytes (Solana's 64 MiB). Past it the
+/// transaction fails with its fee paid: the node did the loading.
+pub const LOADED_ACCOUNTS_DATA_BYTES_MAX: usize = 64 * 1024 * 1024;
+
 /// Runs transactions with a fixed set of programs.
 #[derive(Clone, Default)]
 pub struct Executor {
@@ -163,6 +167,19 @@ impl Executor {
                 .iter()
                 .map(|key| source.get_account(key).unwrap_or_default()),
         );
+        // Loading is work too: a transaction may not make the node read more than this.
+        let loaded_bytes = accounts.iter().fold(0usize, |sum, account| {
+            sum.saturating_add(account.data.len())
+        });
+        if loaded_bytes > LOADED_ACCOUNTS_DATA_BYTES_MAX {
+            return Ok(ExecutedTransaction {
+                status: Err(TransactionError::MaxLoadedAccountsDataSizeExceeded),
+                fee,
+                compute_units_consumed: 0,
+                logs: Vec::new(),
+                writes: vec![(*tx.fee_payer(), payer)],
+            });
+        }
 
         let (mut signer_mask, mut writable_mask) = (0u64, 0u64);
         for index in 0..keys.len() {

@@ -23,6 +23,10 @@ use crate::program::{Program, ProgramRegistry};
 use crate::sanitized::TX_ACCOUNT_LOCKS_MAX;
 use crate::{Account, Instruction, InstructionError, Pubkey};
 
+/// Bytes of account data copied (and compared) per compute unit when a program first
+/// changes an account in a frame (Solana charges CPI data at the same rate).
+pub const DATA_BYTES_PER_COMPUTE_UNIT: usize = 250;
+
 /// Deepest program call stack: a top-level instruction plus three nested calls.
 pub const INVOKE_DEPTH_MAX: usize = 4;
 /// Compute units every cross-program call costs before the callee runs (Solana's figure).
@@ -186,6 +190,11 @@ impl InvokeContext<'_> {
     /// instruction (or the part of it before a cross-program call) ends.
     pub fn account_mut(&mut self, position: usize) -> Result<&mut Account, InstructionError> {
         let index = self.index_of(position)?;
+        if self.frame.snapshot_mask & bit(index) == 0 {
+            // The snapshot copies the data and the rule check compares it: charged by size.
+            let data_len = self.state.accounts[usize::from(index)].data.len();
+            self.consume((data_len / DATA_BYTES_PER_COMPUTE_UNIT) as u64)?;
+        }
         let account = &mut self.state.accounts[usize::from(index)];
         if self.frame.snapshot_mask & bit(index) == 0 {
             self.frame.snapshot_mask |= bit(index);

@@ -1068,3 +1068,53 @@ fn a_panicking_program_fails_its_instruction_and_changes_nothing_but_the_fee() {
     .unwrap();
     assert_eq!(h.get_balance(&to), 5);
 }
+
+#[test]
+fn loading_more_than_64_mib_of_account_data_fails_with_the_fee_paid() {
+    let mut h = harness();
+    let payer = funded(&mut h, FUNDS);
+    let ten_mib = braid_runtime::primitives::ACCOUNT_DATA_BYTES_MAX;
+    // Seven accounts of 10 MiB: 70 MiB, over the 64 MiB a transaction may load.
+    let big: Vec<AccountMeta> = (0..7)
+        .map(|_| {
+            AccountMeta::new_readonly(
+                account_owned_by(&mut h, &PROBE_ID, 1, &vec![0; ten_mib]),
+                false,
+            )
+        })
+        .collect();
+    assert!(7 * ten_mib > braid_runtime::executor::LOADED_ACCOUNTS_DATA_BYTES_MAX);
+    let tx = sign(&h, &payer, &[], &[probe(&Probe::Noop, big.clone())]);
+    expect_failure(
+        &mut h,
+        tx,
+        TransactionError::MaxLoadedAccountsDataSizeExceeded,
+        LAMPORTS_PER_SIGNATURE,
+    );
+    // Six of them (60 MiB) load.
+    let tx = sign(&h, &payer, &[], &[probe(&Probe::Noop, big[..6].to_vec())]);
+    send(&mut h, tx).unwrap();
+}
+
+#[test]
+fn changing_an_account_is_charged_for_its_data() {
+    let mut h = harness();
+    let payer = funded(&mut h, FUNDS);
+    let data = account_owned_by(&mut h, &PROBE_ID, 1_000_000, &vec![0; 100_000]);
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[probe(
+            &Probe::Write { at: 0, byte: 1 },
+            vec![AccountMeta::new(data, false)],
+        )],
+    );
+    let meta = h.send_transaction(tx).unwrap();
+    // The probe's own units, then one unit per 250 bytes copied and compared.
+    assert_eq!(
+        meta.compute_units_consumed,
+        PROBE_UNITS + 100_000 / braid_runtime::invoke_context::DATA_BYTES_PER_COMPUTE_UNIT as u64
+    );
+    assert_eq!(h.get_account(&data).unwrap().data[0], 1);
+}
