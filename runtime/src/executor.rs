@@ -218,8 +218,9 @@ impl Executor {
         let compute_units_consumed = compute_limit.saturating_sub(state.compute_remaining);
         let logs = state.logs.take().unwrap_or_default();
         let writes = if status.is_ok() {
-            // The fee payer is always written (its fee); others only if a program touched them.
-            let written_mask = writable_mask & (state.touched_mask | 1);
+            // The fee payer is always written (its fee); others only if a program changed them
+            // (a 0-lamport transfer to a 10 MiB account stores nothing for it).
+            let written_mask = writable_mask & (state.changed_mask | 1);
             keys.iter()
                 .zip(state.accounts)
                 .enumerate()

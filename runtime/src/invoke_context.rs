@@ -48,9 +48,9 @@ pub struct Clock {
 pub(crate) struct TransactionState {
     /// Accounts by transaction index, as loaded and then changed.
     pub(crate) accounts: Vec<Account>,
-    /// Bit `i` is set once account `i` has been handed out mutably: only these can differ
-    /// from what was loaded.
-    pub(crate) touched_mask: u64,
+    /// Accounts some frame actually changed (checked against its snapshot): only these
+    /// are written back, so an account merely borrowed mutably costs no store.
+    pub(crate) changed_mask: u64,
     pub(crate) compute_remaining: u64,
     pub(crate) logs: Option<Vec<String>>,
     call_stack: Vec<Pubkey>,
@@ -61,7 +61,7 @@ impl TransactionState {
     pub(crate) fn new(accounts: Vec<Account>, compute_limit: u64, log: bool, clock: Clock) -> Self {
         Self {
             accounts,
-            touched_mask: 0,
+            changed_mask: 0,
             compute_remaining: compute_limit,
             logs: log.then(Vec::new),
             call_stack: Vec::with_capacity(INVOKE_DEPTH_MAX),
@@ -206,7 +206,6 @@ impl InvokeContext<'_> {
                 data: account.data.clone(),
             });
         }
-        self.state.touched_mask |= bit(index);
         Ok(account)
     }
 
@@ -376,12 +375,14 @@ impl InvokeContext<'_> {
 
     /// Checks every account this frame changed against the runtime rules, then the balance
     /// of lamports over them. Unchanged accounts are not in `snapshots` and need no check.
-    fn verify(&self) -> Result<(), InstructionError> {
+    fn verify(&mut self) -> Result<(), InstructionError> {
         let (mut lamports_before, mut lamports_after) = (0u128, 0u128);
         for pre in &self.frame.snapshots {
             let post = &self.state.accounts[usize::from(pre.index)];
             let writable = self.frame.writable_mask & bit(pre.index) != 0;
-            verify_account(&self.frame.program_id, writable, pre, post)?;
+            if verify_account(&self.frame.program_id, writable, pre, post)? {
+                self.state.changed_mask |= bit(pre.index);
+            }
             // At most 64 u64 balances: the u128 sums cannot overflow.
             lamports_before = lamports_before.saturating_add(u128::from(pre.lamports));
             lamports_after = lamports_after.saturating_add(u128::from(post.lamports));
@@ -399,7 +400,7 @@ fn verify_account(
     writable: bool,
     pre: &PreAccount,
     post: &Account,
-) -> Result<(), InstructionError> {
+) -> Result<bool, InstructionError> {
     let owned = *program_id == pre.owner;
     if pre.owner != post.owner
         && (!writable || pre.executable || !owned || post.data.iter().any(|&b| b != 0))
@@ -423,7 +424,8 @@ fn verify_account(
     if post.data.len() > ACCOUNT_DATA_BYTES_MAX {
         return Err(InstructionError::InvalidRealloc);
     }
-    if pre.data != post.data {
+    let data_changed = pre.data != post.data;
+    if data_changed {
         if !writable {
             return Err(InstructionError::ReadonlyDataModified);
         }
@@ -434,5 +436,8 @@ fn verify_account(
             return Err(InstructionError::ExternalAccountDataModified);
         }
     }
-    Ok(())
+    Ok(data_changed
+        || pre.lamports != post.lamports
+        || pre.owner != post.owner
+        || pre.executable != post.executable)
 }

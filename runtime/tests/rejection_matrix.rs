@@ -1118,3 +1118,36 @@ fn changing_an_account_is_charged_for_its_data() {
     );
     assert_eq!(h.get_account(&data).unwrap().data[0], 1);
 }
+
+#[test]
+fn an_account_borrowed_but_left_unchanged_is_not_written() {
+    let mut h = harness();
+    let payer = funded(&mut h, FUNDS);
+    let big = account_owned_by(&mut h, &SYSTEM_PROGRAM_ID, 1_000, &[]);
+    let mut ten_mib = h.get_account(&big).unwrap();
+    ten_mib.data = vec![7; braid_runtime::primitives::ACCOUNT_DATA_BYTES_MAX];
+    h.set_account(big, ten_mib);
+    // A transfer of nothing borrows the recipient mutably and changes nothing.
+    let tx = sign(
+        &h,
+        &payer,
+        &[],
+        &[system::transfer(&payer.pubkey(), &big, 0)],
+    );
+    let sanitized = braid_runtime::sanitized::SanitizedTransaction::try_new(tx).unwrap();
+    let executed = h
+        .executor()
+        .execute(
+            &sanitized,
+            h.accounts(),
+            &braid_runtime::invoke_context::Clock::default(),
+        )
+        .unwrap();
+    assert_eq!(executed.status, Ok(()));
+    let written: Vec<Pubkey> = executed.writes.iter().map(|(key, _)| *key).collect();
+    assert_eq!(
+        written,
+        [payer.pubkey()],
+        "only the fee payer's balance changed"
+    );
+}
