@@ -340,7 +340,7 @@ fn scan(bytes: &[u8], path: &Path) -> Result<(Vec<Block>, usize), LedgerError> {
             Err(RecordFault::Torn) => break,
             // A file whose length reached the disk before its data reads back as zeros
             // after a crash: an interrupted append, not damage.
-            Err(RecordFault::Bad(_)) if bytes[offset..].iter().all(|&byte| byte == 0) => break,
+            Err(RecordFault::Bad(_)) if is_unwritten_tail(&bytes[offset..]) => break,
             Err(RecordFault::Bad(reason)) => {
                 return Err(LedgerError::Corrupt {
                     path: path.to_owned(),
@@ -351,6 +351,17 @@ fn scan(bytes: &[u8], path: &Path) -> Result<(Vec<Block>, usize), LedgerError> {
         }
     }
     Ok((blocks, offset))
+}
+
+/// Whether `rest` (everything from a bad record to the end of the file) is what an
+/// interrupted append leaves when the file's length reached the disk before its data:
+/// zeros, or the record's header followed by zeros.
+fn is_unwritten_tail(rest: &[u8]) -> bool {
+    let zeros = |bytes: &[u8]| bytes.iter().all(|&byte| byte == 0);
+    zeros(rest)
+        || (rest.len() >= RECORD_HEADER_BYTES
+            && rest[..RECORD_MAGIC.len()] == RECORD_MAGIC
+            && zeros(&rest[RECORD_HEADER_BYTES..]))
 }
 
 enum RecordFault {
@@ -480,6 +491,20 @@ mod tests {
             assert_eq!(Ledger::open(dir.path()).unwrap().1.len(), 2);
             bytes = std::fs::read(&path).unwrap();
         }
+        // The last record's header on disk, its body still zeros: torn too.
+        bytes.truncate(first_len as usize);
+        let header_and_zeros = {
+            let mut record = RECORD_MAGIC.to_vec();
+            record.extend_from_slice(&100u32.to_le_bytes());
+            record.resize(RECORD_HEADER_BYTES + 100 + 32, 0);
+            record
+        };
+        bytes.extend_from_slice(&header_and_zeros);
+        std::fs::write(&path, &bytes).unwrap();
+        let (_, blocks) = Ledger::open(dir.path()).unwrap();
+        assert_eq!(blocks, vec![block(1, 2)]);
+        assert_eq!(file_len(dir.path()), first_len);
+        bytes = std::fs::read(&path).unwrap();
         // Zeros followed by anything else are damage, not a torn append.
         bytes.truncate(first_len as usize);
         bytes.resize(first_len as usize + 64, 0);
