@@ -403,11 +403,12 @@ fn corrupt_first_signature(wire: &mut [u8]) {
     }
 }
 
-pub(crate) fn percentile_ms(sorted: &[Duration], percentile: usize) -> f64 {
+/// The `per_mille`-th per-mille of sorted latencies, in milliseconds (500: the median).
+pub(crate) fn percentile_ms(sorted: &[Duration], per_mille: usize) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
-    let rank = sorted.len().saturating_sub(1).saturating_mul(percentile) / 100;
+    let rank = sorted.len().saturating_sub(1).saturating_mul(per_mille) / 1_000;
     sorted
         .get(rank)
         .map_or(0.0, |latency| latency.as_secs_f64() * 1_000.0)
@@ -512,20 +513,8 @@ pub fn run(config: &BenchConfig, progress: Progress<'_>) -> Result<BenchReport, 
         transactions: wires,
         slot_txs,
     } = prepare(config, progress)?;
-    let temp;
-    let dir = match &config.ledger {
-        Some(dir) => dir.clone(),
-        None => {
-            temp = tempfile::tempdir()?;
-            temp.path().to_owned()
-        }
-    };
-    let executor = Arc::new(Executor::new(
-        braid_builtins::registry(),
-        ExecutorConfig {
-            log_messages: false,
-        },
-    ));
+    let (dir, _temp) = ledger_dir(config)?;
+    let executor = bench_executor();
     let simulated = if config.simulate_threads.is_empty() {
         Vec::new()
     } else {
@@ -586,21 +575,30 @@ fn run_open_loop(
     progress("setup", 0, 1);
     let plan = workload::plan(config)?;
     progress("setup", 1, 1);
-    let temp;
-    let dir = match &config.ledger {
-        Some(dir) => dir.clone(),
+    let (dir, _temp) = ledger_dir(config)?;
+    let executor = bench_executor();
+    open_loop::run(config, load, plan, &dir, executor, progress)
+}
+
+/// The run's ledger directory: `--ledger`, or a temporary one (removed when the guard drops).
+fn ledger_dir(config: &BenchConfig) -> Result<(PathBuf, Option<tempfile::TempDir>), BenchError> {
+    Ok(match &config.ledger {
+        Some(dir) => (dir.clone(), None),
         None => {
-            temp = tempfile::tempdir()?;
-            temp.path().to_owned()
+            let temp = tempfile::tempdir()?;
+            (temp.path().to_owned(), Some(temp))
         }
-    };
-    let executor = Arc::new(Executor::new(
+    })
+}
+
+/// Every built-in program, without log collection (a benchmark reads no logs).
+fn bench_executor() -> Arc<Executor> {
+    Arc::new(Executor::new(
         braid_builtins::registry(),
         ExecutorConfig {
             log_messages: false,
         },
-    ));
-    open_loop::run(config, load, plan, &dir, executor, progress)
+    ))
 }
 
 /// How long the sigverify calibration runs.
@@ -807,8 +805,8 @@ pub(crate) fn report(
         slots,
         state_hash,
         bank_hash,
-        latency_p50_ms: percentile_ms(latencies, 50),
-        latency_p99_ms: percentile_ms(latencies, 99),
+        latency_p50_ms: percentile_ms(latencies, 500),
+        latency_p99_ms: percentile_ms(latencies, 990),
         stages,
         cpu_budget: None,
         sigverify_ceiling_tps: None,

@@ -19,7 +19,7 @@ use braid_runtime::{Message, Signature, Transaction};
 use crossbeam_channel::{Receiver, unbounded};
 
 use crate::workload::{Plan, setup::pseudo_signed};
-use crate::{BenchConfig, BenchError, BenchReport, Progress, StageTimes, Tally};
+use crate::{BenchConfig, BenchError, BenchReport, Progress, StageTimes, Tally, percentile_ms};
 
 /// Most transactions one open-loop run may offer (`rate × duration`).
 pub const OPEN_LOOP_TXS_MAX: u64 = 100_000_000;
@@ -157,7 +157,7 @@ pub(crate) fn run(
         submitted,
         dropped_busy: dropped,
         submitted_tps: submitted as f64 / offered_s.max(f64::MIN_POSITIVE),
-        latency_p999_ms: percentile_ms_fine(&latencies, 999),
+        latency_p999_ms: percentile_ms(&latencies, 999),
         rss_start_mib: rss_start,
         rss_peak_mib: rss_peak,
         rss_end_mib: rss_end,
@@ -237,17 +237,6 @@ fn collect(events: &Receiver<Event>, submitted: &Receiver<Submitted>) -> Collect
     (tally, latencies, last, slots)
 }
 
-/// The `per_mille`-th per-mille of sorted latencies, in milliseconds.
-fn percentile_ms_fine(sorted: &[Duration], per_mille: usize) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = sorted.len().saturating_sub(1).saturating_mul(per_mille) / 1_000;
-    sorted
-        .get(rank)
-        .map_or(0.0, |latency| latency.as_secs_f64() * 1_000.0)
-}
-
 /// This process's resident memory, in MiB (0 where `/proc` is unavailable).
 fn resident_mib() -> f64 {
     let pages = std::fs::read_to_string("/proc/self/statm")
@@ -263,15 +252,14 @@ fn resident_mib() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::percentile_ms;
 
     #[test]
     fn fine_percentiles_pick_the_rank() {
         let sorted: Vec<Duration> = (1..=1_000).map(Duration::from_millis).collect();
-        assert_eq!(percentile_ms_fine(&sorted, 999), 999.0);
-        assert_eq!(percentile_ms_fine(&sorted, 500), 500.0);
-        assert_eq!(percentile_ms_fine(&[], 999), 0.0);
-        assert_eq!(percentile_ms(&sorted, 99), 990.0);
+        assert_eq!(percentile_ms(&sorted, 999), 999.0);
+        assert_eq!(percentile_ms(&sorted, 500), 500.0);
+        assert_eq!(percentile_ms(&[], 999), 0.0);
+        assert_eq!(percentile_ms(&sorted, 990), 990.0);
     }
 
     #[test]
