@@ -679,16 +679,6 @@ impl AccountsDb {
         self.inner.compact()
     }
 
-    /// The keys written in the open slot, in no particular order (shard, then hash order):
-    /// for order-independent folds such as a state hash over the slot's writes.
-    pub fn open_slot_keys(&self) -> Vec<Pubkey> {
-        let mut keys = Vec::new();
-        for shard in self.inner.shards.iter() {
-            keys.extend(read(&shard.0).pending.keys().copied());
-        }
-        keys
-    }
-
     /// Current sizes.
     pub fn stats(&self) -> Stats {
         let inner = &*self.inner;

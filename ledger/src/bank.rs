@@ -878,13 +878,20 @@ mod tests {
     use braid_runtime::executor::ExecutorConfig;
     use braid_runtime::program::ProgramRegistry;
 
-    fn empty_bank() -> (Bank, Hash) {
-        let genesis = Genesis::new(400, Vec::new()).unwrap();
-        let executor = Arc::new(Executor::new(
+    /// An executor with no programs beyond Compute Budget: the bank tests send none.
+    pub(super) fn no_programs() -> Arc<Executor> {
+        Arc::new(Executor::new(
             ProgramRegistry::new(),
             ExecutorConfig::default(),
-        ));
-        (Bank::in_memory(&genesis, executor).unwrap(), genesis.hash())
+        ))
+    }
+
+    fn empty_bank() -> (Bank, Hash) {
+        let genesis = Genesis::new(400, Vec::new()).unwrap();
+        (
+            Bank::in_memory(&genesis, no_programs()).unwrap(),
+            genesis.hash(),
+        )
     }
 
     #[test]
@@ -924,19 +931,12 @@ mod tests {
 #[cfg(test)]
 mod lock_tests {
     use super::*;
-    use braid_runtime::executor::ExecutorConfig;
-    use braid_runtime::program::ProgramRegistry;
+    use tests::no_programs as executor;
 
     #[test]
     fn a_ledger_directory_opens_in_one_bank_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
         let genesis = Genesis::new(400, Vec::new()).unwrap();
-        let executor = || {
-            Arc::new(Executor::new(
-                ProgramRegistry::new(),
-                ExecutorConfig::default(),
-            ))
-        };
         let (first, _) = Bank::open(dir.path(), Some(&genesis), executor()).unwrap();
         match Bank::open(dir.path(), None, executor()) {
             Err(BankError::Locked(path)) => assert_eq!(path, dir.path()),
@@ -956,17 +956,12 @@ mod lock_tests {
 #[cfg(test)]
 mod compaction_tests {
     use super::*;
-    use braid_runtime::executor::ExecutorConfig;
-    use braid_runtime::program::ProgramRegistry;
 
     #[test]
     fn a_ledger_compacts_its_accounts_in_the_background() {
         let dir = tempfile::tempdir().unwrap();
         let genesis = Genesis::new(400, Vec::new()).unwrap();
-        let executor = Arc::new(Executor::new(
-            ProgramRegistry::new(),
-            ExecutorConfig::default(),
-        ));
+        let executor = tests::no_programs();
         let options = AccountsDbOptions {
             segment_bytes: 8_192,
             background_compaction: Some(std::time::Duration::from_millis(1)),

@@ -194,9 +194,7 @@ impl InvokeContext<'_> {
             // The snapshot copies the data and the rule check compares it: charged by size.
             let data_len = self.state.accounts[usize::from(index)].data.len();
             self.consume((data_len / DATA_BYTES_PER_COMPUTE_UNIT) as u64)?;
-        }
-        let account = &mut self.state.accounts[usize::from(index)];
-        if self.frame.snapshot_mask & bit(index) == 0 {
+            let account = &self.state.accounts[usize::from(index)];
             self.frame.snapshot_mask |= bit(index);
             self.frame.snapshots.push(PreAccount {
                 index,
@@ -206,7 +204,7 @@ impl InvokeContext<'_> {
                 data: account.data.clone(),
             });
         }
-        Ok(account)
+        Ok(&mut self.state.accounts[usize::from(index)])
     }
 
     /// Moves `lamports` from the account at `from` to the account at `to`, with checked

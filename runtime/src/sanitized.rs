@@ -12,10 +12,9 @@
 //!   they are never re-serialized), and the message hash, computed once for the status
 //!   cache;
 //! - the header splits `account_keys` into four contiguous ranges, writable signers,
-//!   readonly signers, writable unsigned, readonly unsigned; keys an instruction invokes as
-//!   its program and reserved keys are then demoted to read-only (one bit each, computed
-//!   once), so [`writable_keys`] and [`readonly_keys`] are the lock set the scheduler and the
-//!   executor both use, with no allocation.
+//!   readonly signers, writable unsigned, readonly unsigned; reserved keys are then demoted
+//!   to read-only (one bit each, computed once), and [`writable_keys`] and
+//!   [`readonly_keys`] list the result with no allocation.
 //!
 //! # Order of the rules
 //!
@@ -146,27 +145,24 @@ pub const RESERVED_ACCOUNT_KEYS: [Pubkey; 3] = [
 // One bit per key in `demoted`.
 const _: () = assert!(TX_ACCOUNT_LOCKS_MAX <= u64::BITS as usize);
 
-/// The declared-writable keys of `transaction` that are locked read-only: every key an
-/// instruction invokes as its program, and every reserved key. The fee payer (key 0) is
-/// never demoted: it must pay.
+/// The declared-writable keys of `transaction` that are locked read-only: the reserved
+/// ones. (A program an instruction invokes cannot be declared writable at all: sanitizing
+/// refuses it.) The fee payer (key 0) is never demoted: it must pay.
 fn demotions(transaction: &Transaction) -> u64 {
     let message = &transaction.message;
     let keys = message.account_keys.len();
-    let mut demoted = 0u64;
-    let mut demote = |index: usize| {
-        if index > 0 && index < keys && is_writable_index(&message.header, keys, index) {
-            demoted |= 1u64.checked_shl(index as u32).unwrap_or(0);
-        }
-    };
-    for instruction in &message.instructions {
-        demote(usize::from(instruction.program_id_index));
-    }
-    for (index, key) in message.account_keys.iter().enumerate() {
-        if RESERVED_ACCOUNT_KEYS.contains(key) {
-            demote(index);
-        }
-    }
-    demoted
+    message
+        .account_keys
+        .iter()
+        .enumerate()
+        .filter(|(index, key)| {
+            *index > 0
+                && is_writable_index(&message.header, keys, *index)
+                && RESERVED_ACCOUNT_KEYS.contains(key)
+        })
+        .fold(0u64, |demoted, (index, _)| {
+            demoted | 1u64.checked_shl(index as u32).unwrap_or(0)
+        })
 }
 
 impl SanitizedTransaction {
@@ -263,11 +259,10 @@ impl SanitizedTransaction {
         index < self.num_required_signatures()
     }
 
-    /// Whether key `index` is writable: declared writable by the header, and neither invoked
-    /// as a program by an instruction nor reserved ([`RESERVED_ACCOUNT_KEYS`]). Such keys are
-    /// demoted to read-only, as Solana does, so that one transaction listing a program as
-    /// writable cannot write-lock it and serialize every transaction that calls it. The
-    /// executor and the lock set both follow this. Out-of-range indexes are not writable.
+    /// Whether key `index` is writable: declared writable by the header and not reserved
+    /// ([`RESERVED_ACCOUNT_KEYS`]), which are demoted to read-only as Solana does. The
+    /// executor demotes registered programs on top of this (`Executor::is_writable`), and the
+    /// lock set follows the executor. Out-of-range indexes are not writable.
     pub fn is_writable(&self, index: usize) -> bool {
         let keys = self.account_keys().len();
         index < keys

@@ -488,15 +488,9 @@ proptest! {
         prop_assert_eq!(writable.len() + readonly.len(), tx.account_keys().len());
         for (index, key) in tx.account_keys().iter().enumerate() {
             let is_writable = tx.is_writable(index);
-            // Declared writable, unless invoked as a program or reserved (never the payer).
-            let invoked = tx
-                .message()
-                .instructions
-                .iter()
-                .any(|ix| usize::from(ix.program_id_index) == index);
-            let demoted = index > 0
-                && (invoked
-                    || braid_runtime::sanitized::RESERVED_ACCOUNT_KEYS.contains(key));
+            // Declared writable, unless reserved (never the payer).
+            let demoted =
+                index > 0 && braid_runtime::sanitized::RESERVED_ACCOUNT_KEYS.contains(key);
             prop_assert_eq!(is_writable, tx.message().is_writable(index) && !demoted);
             prop_assert_eq!(writable.contains(&key), is_writable);
             prop_assert_eq!(readonly.contains(&key), !is_writable);
