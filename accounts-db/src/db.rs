@@ -35,13 +35,13 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::disk::Disk;
 use crate::error::{Error, Result};
 use crate::format::{
     Manifest, RECORD_HEADER_BYTES, SegmentEntry, decode_record, encode_record_header, record_bytes,
@@ -70,6 +70,8 @@ pub struct Options {
     pub compaction_live_percent: u8,
     /// Run [`AccountsDb::compact`] on a background thread at this interval.
     pub background_compaction: Option<Duration>,
+    /// The storage operations: the real disk, or one that fails on purpose in tests.
+    pub disk: Disk,
 }
 
 impl Default for Options {
@@ -78,6 +80,7 @@ impl Default for Options {
             segment_bytes: 64 << 20,
             compaction_live_percent: 60,
             background_compaction: None,
+            disk: Disk::default(),
         }
     }
 }
@@ -250,8 +253,9 @@ fn below_threshold(live: u64, written: u64, percent: u8) -> bool {
             < u128::from(written).saturating_mul(u128::from(percent))
 }
 
-fn sync_dir(dir: &File, path: &Path) -> Result<()> {
-    dir.sync_all().map_err(Error::io("fsync directory", path))
+fn sync_dir(disk: &Disk, dir: &File, path: &Path) -> Result<()> {
+    disk.sync_all(dir)
+        .map_err(Error::io("fsync directory", path))
 }
 
 fn to_u32(value: u64, what: &'static str) -> Result<u32> {
@@ -273,14 +277,14 @@ impl AccountsDb {
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<(Self, Recovered)> {
         options.validate()?;
         let path = dir.as_ref().to_path_buf();
+        let disk = &options.disk;
         fs::create_dir_all(&path).map_err(Error::io("create directory", &path))?;
         // The directory's own entry must survive a crash too (a ledger creates `accounts/`).
         if let Some(parent) = path
             .parent()
             .filter(|parent| !parent.as_os_str().is_empty())
         {
-            File::open(parent)
-                .and_then(|parent_dir| parent_dir.sync_all())
+            disk.sync_dir(parent)
                 .map_err(Error::io("fsync directory", parent))?;
         }
         let dir_file = File::open(&path).map_err(Error::io("open directory", &path))?;
@@ -294,7 +298,8 @@ impl AccountsDb {
                 segment_files.insert(id, entry.path());
             } else if name.starts_with("manifest-") && name.ends_with(MANIFEST_TEMP_SUFFIX) {
                 // A fresh database's first manifest, interrupted before its rename.
-                fs::remove_file(entry.path()).map_err(Error::io("remove", entry.path()))?;
+                disk.remove_file(&entry.path())
+                    .map_err(Error::io("remove", entry.path()))?;
             }
         }
 
@@ -344,7 +349,7 @@ impl AccountsDb {
                     next_segment_id: 0,
                     segments: Vec::new(),
                 };
-                write_fresh_manifest(&path, &dir_file, &fresh)?;
+                write_fresh_manifest(disk, &path, &dir_file, &fresh)?;
                 manifest_exists[0] = true;
                 (fresh, None)
             }
@@ -374,9 +379,10 @@ impl AccountsDb {
                     .write(true)
                     .open(&segment_path)
                     .map_err(Error::io("open", &segment_path))?;
-                file.set_len(entry.committed_len)
+                disk.set_len(&file, entry.committed_len)
                     .map_err(Error::io("truncate", &segment_path))?;
-                file.sync_all().map_err(Error::io("fsync", &segment_path))?;
+                disk.sync_all(&file)
+                    .map_err(Error::io("fsync", &segment_path))?;
             }
             if entry.committed_len == 0 {
                 // Nothing to map; the next manifest drops it and a later open removes the file.
@@ -388,11 +394,12 @@ impl AccountsDb {
         }
         for orphan in segment_files.values() {
             // Created by a commit or compaction that never reached a manifest.
-            fs::remove_file(orphan).map_err(Error::io("remove", orphan))?;
+            disk.remove_file(orphan)
+                .map_err(Error::io("remove", orphan))?;
             directory_changed = true;
         }
         if directory_changed {
-            sync_dir(&dir_file, &path)?;
+            sync_dir(disk, &dir_file, &path)?;
         }
 
         let shards = rebuild_index(&segments, manifest.slot)?;
@@ -807,17 +814,19 @@ fn spawn_background(inner: &Arc<Inner>, interval: Duration) -> Result<Background
     Ok(Background { stop, thread })
 }
 
-fn write_fresh_manifest(path: &Path, dir: &File, manifest: &Manifest) -> Result<()> {
+fn write_fresh_manifest(disk: &Disk, path: &Path, dir: &File, manifest: &Manifest) -> Result<()> {
     // Written aside and renamed so that a crash never leaves a half-written first manifest,
     // which open could not tell apart from a damaged one.
     let final_path = path.join(MANIFEST_NAMES[0]);
     let temp_path = path.join(format!("{}{MANIFEST_TEMP_SUFFIX}", MANIFEST_NAMES[0]));
     let file = File::create(&temp_path).map_err(Error::io("create", &temp_path))?;
-    file.write_all_at(&manifest.encode(), 0)
+    disk.write_all_at(&file, &manifest.encode(), 0)
         .map_err(Error::io("write", &temp_path))?;
-    file.sync_all().map_err(Error::io("fsync", &temp_path))?;
-    fs::rename(&temp_path, &final_path).map_err(Error::io("rename", &final_path))?;
-    sync_dir(dir, path)
+    disk.sync_all(&file)
+        .map_err(Error::io("fsync", &temp_path))?;
+    disk.rename(&temp_path, &final_path)
+        .map_err(Error::io("rename", &final_path))?;
+    sync_dir(disk, dir, path)
 }
 
 fn read_location(table: &[Option<Arc<Segment>>], location: Location) -> Result<Account> {
@@ -1103,8 +1112,8 @@ impl Inner {
         let capacity = min_bytes.max(u64::from(self.options.segment_bytes));
         let segment = match &self.backing {
             Backing::Directory { path, dir } => {
-                let segment = Segment::create(path, id, capacity)?;
-                sync_dir(dir, path)?;
+                let segment = Segment::create(path, id, capacity, &self.options.disk)?;
+                sync_dir(&self.options.disk, dir, path)?;
                 segment
             }
             Backing::Memory => Segment::create_anonymous(id, capacity)?,
@@ -1207,7 +1216,7 @@ impl Inner {
                 .get_mut(&segment.id)
                 .ok_or(Error::Overflow("segment missing from the manifest list"))?;
             let written = segment.written();
-            segment.sync_range(entry.committed_len, written)?;
+            segment.sync_range(entry.committed_len, written, &self.options.disk)?;
             entry.committed_len = written;
         }
 
@@ -1250,22 +1259,23 @@ impl Inner {
         }
         *write(&self.last_committed) = (slot, state_hash);
 
-        // 5. Segments no manifest copy names any more can go.
+        // 5. Segments no manifest copy names any more can go. The slot is durable already,
+        // so a file that will not go is kept for the next commit to retry (and a reopen
+        // removes it as an orphan) instead of failing a commit that has happened.
         let current = writer.sequence;
-        let mut result = Ok(());
+        let disk = &self.options.disk;
         writer.retired.retain(|retired| {
             if retired.last_named_by.saturating_add(2) > current {
                 return true;
             }
-            if let Some(path) = &retired.path
-                && let Err(error) = fs::remove_file(path)
-                && error.kind() != std::io::ErrorKind::NotFound
-            {
-                result = Err(Error::io("remove", path)(error));
+            match &retired.path {
+                Some(path) => disk
+                    .remove_file(path)
+                    .is_err_and(|error| error.kind() != std::io::ErrorKind::NotFound),
+                None => false,
             }
-            false
         });
-        result
+        Ok(())
     }
 
     fn write_manifest(&self, writer: &mut Writer, manifest: &Manifest) -> Result<()> {
@@ -1281,14 +1291,15 @@ impl Inner {
             .truncate(false)
             .open(&manifest_path)
             .map_err(Error::io("open", &manifest_path))?;
-        file.write_all_at(&bytes, 0)
+        let disk = &self.options.disk;
+        disk.write_all_at(&file, &bytes, 0)
             .map_err(Error::io("write", &manifest_path))?;
-        file.set_len(bytes.len() as u64)
+        disk.set_len(&file, bytes.len() as u64)
             .map_err(Error::io("truncate", &manifest_path))?;
-        file.sync_all()
+        disk.sync_all(&file)
             .map_err(Error::io("fsync", &manifest_path))?;
         if !writer.manifest_exists[copy] {
-            sync_dir(dir, path)?;
+            sync_dir(disk, dir, path)?;
             writer.manifest_exists[copy] = true;
         }
         Ok(())
@@ -1341,7 +1352,7 @@ impl Inner {
                     *slot = None;
                 }
                 if matches!(self.backing, Backing::Directory { .. }) {
-                    let _ = fs::remove_file(&output.path);
+                    let _ = self.options.disk.remove_file(&output.path);
                 }
             }
         }
@@ -1417,7 +1428,7 @@ impl Inner {
             }
         }
         for output in outputs.iter() {
-            output.sync_range(0, output.written())?;
+            output.sync_range(0, output.written(), &self.options.disk)?;
         }
 
         // Install: swap entries that still point at the old copies. Entries a commit

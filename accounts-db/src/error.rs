@@ -116,6 +116,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the disk is full (`ENOSPC`, or a quota's `EDQUOT`).
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, Self::Io { source, .. } if crate::disk::is_disk_full(source))
+    }
+
     pub(crate) fn io(
         operation: &'static str,
         path: impl Into<PathBuf>,

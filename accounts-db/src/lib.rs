@@ -6,6 +6,7 @@
 //!
 //! - [`db`]: [`AccountsDb`], the memory-mapped store with atomic, durable slot commits and
 //!   crash recovery (design notes in its module docs).
+//! - [`disk`]: the seam every durable write goes through, with fault injection for tests.
 //! - [`format`]: the on-disk record and manifest layouts (specified in `FORMAT.md`).
 //! - [`error`]: the crate's one error type.
 //!
@@ -13,10 +14,12 @@
 //! Pubkey → location map).
 
 pub mod db;
+pub mod disk;
 pub mod error;
 pub mod format;
 mod index;
 mod segment;
 
 pub use db::{AccountsDb, CompactionReport, Options, Recovered, SealedSlot, Stats};
+pub use disk::{Disk, DiskOp, FaultError, Faults};
 pub use error::{Error, Result};

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use memmap2::{MmapOptions, MmapRaw};
 
+use crate::disk::Disk;
 use crate::error::{Error, Result};
 
 /// File name of segment `id`.
@@ -47,7 +48,7 @@ impl Segment {
     /// are reserved up front (`posix_fallocate`) and synced with its directory entry, so that
     /// later commits only need to sync data ranges, and a full disk is an error here instead
     /// of a SIGBUS when a write through the map finds no block behind it.
-    pub fn create(dir: &Path, id: u32, capacity: u64) -> Result<Self> {
+    pub fn create(dir: &Path, id: u32, capacity: u64, disk: &Disk) -> Result<Self> {
         let path = dir.join(segment_file_name(id));
         let file = OpenOptions::new()
             .read(true)
@@ -56,8 +57,9 @@ impl Segment {
             .truncate(true)
             .open(&path)
             .map_err(Error::io("create", &path))?;
-        reserve(&file, capacity).map_err(Error::io("reserve disk space for", &path))?;
-        file.sync_all().map_err(Error::io("fsync", &path))?;
+        disk.allocate(&file, capacity)
+            .map_err(Error::io("reserve disk space for", &path))?;
+        disk.sync_all(&file).map_err(Error::io("fsync", &path))?;
         let len = usize::try_from(capacity).map_err(|_| Error::Overflow("segment capacity"))?;
         // Raw maps are safe to create; the obligations (the file lives in the database
         // directory, which this process owns while open, so nothing truncates it under the
@@ -190,31 +192,14 @@ impl Segment {
     }
 
     /// Makes bytes `from..to` durable (a no-op for anonymous segments).
-    pub fn sync_range(&self, from: u64, to: u64) -> Result<()> {
+    pub fn sync_range(&self, from: u64, to: u64, disk: &Disk) -> Result<()> {
         if self.file.is_none() || to <= from {
             return Ok(());
         }
         let offset = usize::try_from(from).map_err(|_| Error::Overflow("sync offset"))?;
         let len = usize::try_from(to.checked_sub(from).ok_or(Error::Overflow("sync range"))?)
             .map_err(|_| Error::Overflow("sync length"))?;
-        self.map
-            .flush_range(offset, len)
+        disk.msync(|| self.map.flush_range(offset, len))
             .map_err(Error::io("msync", &self.path))
-    }
-}
-
-/// Reserves `len` bytes of disk for `file` (and sets its length). On a filesystem without
-/// `fallocate`, glibc writes the blocks instead, which is slower but reserves them too.
-fn reserve(file: &File, len: u64) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let len = libc::off_t::try_from(len)
-        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
-    loop {
-        // SAFETY: the descriptor is open and owned by `file` for the duration of the call.
-        match unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) } {
-            0 => return Ok(()),
-            libc::EINTR => continue,
-            errno => return Err(std::io::Error::from_raw_os_error(errno)),
-        }
     }
 }

@@ -79,6 +79,7 @@ fn compacted_tombstone_keeps_older_record_dead() {
         segment_bytes: 4096,
         compaction_live_percent: 70,
         background_compaction: None,
+        ..Options::default()
     };
     let (db, _) = AccountsDb::open(dir.path(), options.clone()).unwrap();
     let victim = common::key(0);

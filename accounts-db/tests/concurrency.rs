@@ -47,6 +47,7 @@ fn readers_never_see_torn_or_stale_data_during_commits_and_compaction() {
         segment_bytes: 32 * 1024,
         compaction_live_percent: 60,
         background_compaction: Some(Duration::from_millis(1)),
+        ..Options::default()
     };
     let (db, _) = AccountsDb::open(dir.path(), options).unwrap();
     let db = Arc::new(db);

@@ -20,6 +20,7 @@ fn options() -> Options {
         segment_bytes: 64 * 1024,
         compaction_live_percent: 60,
         background_compaction: Some(Duration::from_millis(3)),
+        ..Options::default()
     }
 }
 

@@ -35,6 +35,7 @@ fn options() -> Options {
         segment_bytes: 4096,
         compaction_live_percent: 70,
         background_compaction: None,
+        ..Options::default()
     }
 }
 
