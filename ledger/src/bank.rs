@@ -42,6 +42,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use braid_accounts_db::disk::is_disk_full;
 use braid_accounts_db::{AccountsDb, Options as AccountsDbOptions, SealedSlot};
 use braid_primitives::cpu_time::CpuTimer;
 use braid_runtime::account_source::AccountSource;
@@ -201,6 +202,19 @@ pub enum BankError {
     NoGenesis(PathBuf),
 }
 
+impl BankError {
+    /// Whether the disk holding the ledger is full: the one storage failure an operator can
+    /// fix without suspecting the data (free space, restart).
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            Self::Ledger(error) => error.is_disk_full(),
+            Self::Genesis(GenesisError::Io { source, .. }) => is_disk_full(source),
+            Self::AccountsDb(error) => error.is_disk_full(),
+            _ => false,
+        }
+    }
+}
+
 /// What a committed slot reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotCommit {
@@ -338,12 +352,13 @@ impl Bank {
             Some(existing) => existing,
             None => {
                 let genesis = genesis.ok_or_else(|| BankError::NoGenesis(dir.to_owned()))?;
-                genesis.write(dir)?;
+                genesis.write_with(dir, &options.disk)?;
                 genesis.clone()
             }
         };
+        let disk = options.disk.clone();
         let (db, recovered) = AccountsDb::open(dir.join(ACCOUNTS_DIR_NAME), options)?;
-        let (ledger, blocks) = Ledger::open(dir)?;
+        let (ledger, blocks) = Ledger::open_with(dir, disk)?;
         let fresh = recovered.sequence == 0;
         let mut bank = Self::from_parts(Arc::new(db), executor, Some(ledger), &genesis, fresh)?;
         bank.lock = Some(Arc::new(lock));

@@ -23,9 +23,10 @@
 //! (0 committed ok, 1 committed with a failed instruction), fee u64, compute units u64.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use braid_accounts_db::Disk;
 use braid_primitives::Hash;
 
 /// Magic bytes at the start of every record.
@@ -112,6 +113,18 @@ pub enum LedgerError {
     /// A transaction is too long to record.
     #[error("transaction of {0} bytes is too long to record")]
     TransactionTooLong(usize),
+    /// An earlier append failed part way, leaving a partial record at the end of the file;
+    /// appending after it would bury it mid-file, so the ledger must be reopened (which cuts
+    /// it off as a torn tail).
+    #[error("an earlier append to {0} failed; reopen the ledger")]
+    Poisoned(PathBuf),
+}
+
+impl LedgerError {
+    /// Whether this is the disk being full.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, Self::Io { source, .. } if braid_accounts_db::disk::is_disk_full(source))
+    }
 }
 
 impl Block {
@@ -217,12 +230,19 @@ pub struct Ledger {
     path: PathBuf,
     file: File,
     last_slot: Option<u64>,
+    disk: Disk,
+    poisoned: bool,
 }
 
 impl Ledger {
     /// Opens (or creates) the ledger in `dir`, truncating a torn tail, and returns it with
     /// every complete block in order.
     pub fn open(dir: &Path) -> Result<(Self, Vec<Block>), LedgerError> {
+        Self::open_with(dir, Disk::default())
+    }
+
+    /// [`open`](Self::open), with every durable write going through `disk`.
+    pub fn open_with(dir: &Path, disk: Disk) -> Result<(Self, Vec<Block>), LedgerError> {
         let path = dir.join(LEDGER_FILE_NAME);
         let io = |source| LedgerError::Io {
             path: path.clone(),
@@ -237,17 +257,15 @@ impl Ledger {
             .map_err(io)?;
         // The file's name must survive a crash as well as its contents: sync the directory
         // that holds it (once per open; a no-op cost next to a slot's fsyncs).
-        std::fs::File::open(dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(io)?;
+        disk.sync_dir(dir).map_err(io)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io)?;
 
         let (blocks, offset) = scan(&bytes, &path)?;
         if offset < bytes.len() {
             // A crash mid-append: drop the partial record so the next append starts clean.
-            file.set_len(offset as u64).map_err(io)?;
-            file.sync_all().map_err(io)?;
+            disk.set_len(&file, offset as u64).map_err(io)?;
+            disk.sync_all(&file).map_err(io)?;
         }
         file.seek(SeekFrom::End(0)).map_err(io)?;
         let last_slot = blocks.last().map(|block| block.slot);
@@ -256,6 +274,8 @@ impl Ledger {
                 path,
                 file,
                 last_slot,
+                disk,
+                poisoned: false,
             },
             blocks,
         ))
@@ -263,6 +283,9 @@ impl Ledger {
 
     /// Appends `block` and syncs it to disk: when this returns, the block survives a crash.
     pub fn append(&mut self, block: &Block) -> Result<(), LedgerError> {
+        if self.poisoned {
+            return Err(LedgerError::Poisoned(self.path.clone()));
+        }
         if let Some(last) = self.last_slot
             && block.slot <= last
         {
@@ -288,8 +311,14 @@ impl Ledger {
             path: self.path.clone(),
             source,
         };
-        self.file.write_all(&record).map_err(io)?;
-        self.file.sync_data().map_err(io)?;
+        let written = self
+            .disk
+            .write_all(&self.file, &record)
+            .and_then(|()| self.disk.sync_data(&self.file));
+        if let Err(source) = written {
+            self.poisoned = true;
+            return Err(io(source));
+        }
         self.last_slot = Some(block.slot);
         Ok(())
     }

@@ -17,6 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
+use braid_accounts_db::Disk;
 use braid_primitives::{ACCOUNT_DATA_BYTES_MAX, Account, Hash, Pubkey};
 
 /// Magic bytes opening a genesis file.
@@ -162,6 +163,11 @@ impl Genesis {
 
     /// Writes `genesis.bin` into `dir` (durably: file and directory synced).
     pub fn write(&self, dir: &Path) -> Result<(), GenesisError> {
+        self.write_with(dir, &Disk::default())
+    }
+
+    /// [`write`](Self::write), with every durable write going through `disk`.
+    pub fn write_with(&self, dir: &Path, disk: &Disk) -> Result<(), GenesisError> {
         let path = dir.join(GENESIS_FILE_NAME);
         let io = |source| GenesisError::Io {
             path: path.clone(),
@@ -169,14 +175,11 @@ impl Genesis {
         };
         std::fs::create_dir_all(dir).map_err(io)?;
         let temp = dir.join(format!("{GENESIS_FILE_NAME}.tmp"));
-        std::fs::write(&temp, self.encode()).map_err(io)?;
-        std::fs::File::open(&temp)
-            .and_then(|file| file.sync_all())
-            .map_err(io)?;
-        std::fs::rename(&temp, &path).map_err(io)?;
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io)?;
+        let file = std::fs::File::create(&temp).map_err(io)?;
+        disk.write_all_at(&file, &self.encode(), 0).map_err(io)?;
+        disk.sync_all(&file).map_err(io)?;
+        disk.rename(&temp, &path).map_err(io)?;
+        disk.sync_dir(dir).map_err(io)?;
         Ok(())
     }
 
