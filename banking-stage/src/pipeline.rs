@@ -85,6 +85,33 @@ pub enum PipelineError {
     Panicked(String),
 }
 
+impl PipelineError {
+    /// Whether the disk holding the ledger is full.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, Self::Bank(error) if error.is_disk_full())
+    }
+}
+
+/// Why the pipeline stopped on its own: it takes no transactions after this.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Failure {
+    /// What went wrong, as one line.
+    pub reason: String,
+    /// The disk is full: nothing is damaged, and the node can keep serving reads until an
+    /// operator frees space and restarts it.
+    pub disk_full: bool,
+}
+
+impl Failure {
+    fn from_error(error: &PipelineError) -> Self {
+        Self {
+            reason: error.to_string(),
+            disk_full: error.is_disk_full(),
+        }
+    }
+}
+
 /// How the pipeline runs.
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
@@ -121,6 +148,9 @@ pub enum SubmitError {
     /// The pipeline has stopped.
     #[error("pipeline has stopped")]
     Stopped,
+    /// The pipeline stopped on its own ([`Shared::health`] says why).
+    #[error("the node stopped taking transactions")]
+    Failed,
 }
 
 /// What the pipeline reports, in order.
@@ -186,7 +216,7 @@ pub struct Shared {
     budget: CpuBudget,
     stopping: AtomicBool,
     /// Why the pipeline stopped on its own, once it has.
-    failure: std::sync::Mutex<Option<String>>,
+    failure: std::sync::Mutex<Option<Failure>>,
 }
 
 impl Shared {
@@ -209,13 +239,13 @@ impl Shared {
     }
 
     /// Records that the pipeline stopped on its own, unless a reason is already recorded.
-    fn fail(&self, reason: String) {
+    fn fail(&self, why: Failure) {
         let mut failure = self
             .failure
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         if failure.is_none() {
-            *failure = Some(reason);
+            *failure = Some(why);
         }
     }
 
@@ -241,13 +271,13 @@ impl Shared {
 
     /// `Ok` while the pipeline runs (or was shut down in order); the reason once a fatal
     /// error stopped it (a failed commit, a dead thread). It takes no transactions then.
-    pub fn health(&self) -> Result<(), String> {
+    pub fn health(&self) -> Result<(), Failure> {
         match &*self
             .failure
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
         {
-            Some(reason) => Err(reason.clone()),
+            Some(failure) => Err(failure.clone()),
             None => Ok(()),
         }
     }
@@ -373,7 +403,9 @@ impl Pipeline {
                 )
             }));
             if verified.is_err() {
-                shared_sv.fail("the braid-sigverify thread panicked".into());
+                shared_sv.fail(Failure::from_error(&PipelineError::Panicked(
+                    "braid-sigverify".into(),
+                )));
             }
         })?);
 
@@ -439,7 +471,7 @@ impl Pipeline {
                 if let Err(error) = &result {
                     // Logged once, here, where it happens; readers see it through health().
                     tracing::error!(target: "braid::pipeline", "pipeline stopped: {error}");
-                    shared.fail(error.to_string());
+                    shared.fail(Failure::from_error(error));
                 }
                 result
             })
@@ -460,6 +492,10 @@ impl Pipeline {
     /// Submits a transaction's wire bytes; `Busy` if the ingress queue is full.
     pub fn submit(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
         let ingress = self.ingress.as_ref().ok_or(SubmitError::Stopped)?;
+        // Nothing executes after a failure: taking the transaction would lose it silently.
+        if self.shared.health().is_err() {
+            return Err(SubmitError::Failed);
+        }
         match ingress.try_send(wire) {
             Ok(()) => {
                 self.shared
@@ -476,6 +512,9 @@ impl Pipeline {
     /// Submits, waiting while the node is busy.
     pub fn submit_blocking(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
         let ingress = self.ingress.as_ref().ok_or(SubmitError::Stopped)?;
+        if self.shared.health().is_err() {
+            return Err(SubmitError::Failed);
+        }
         ingress.send(wire).map_err(|_| SubmitError::Stopped)?;
         self.shared
             .counters

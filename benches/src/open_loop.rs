@@ -21,6 +21,9 @@ use crossbeam_channel::{Receiver, unbounded};
 use crate::workload::{Plan, setup::pseudo_signed};
 use crate::{BenchConfig, BenchError, BenchReport, Progress, StageTimes, Tally, percentile_ms};
 
+/// How often the offer loop samples resident memory and reports progress.
+const SAMPLE_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Most transactions one open-loop run may offer (`rate × duration`).
 pub const OPEN_LOOP_TXS_MAX: u64 = 100_000_000;
 
@@ -91,13 +94,12 @@ pub(crate) fn run(
     let interval = Duration::from_secs(1).div_f64(load.rate.max(1) as f64);
     let started = Instant::now();
     let (mut submitted, mut dropped) = (0u64, 0u64);
-    let mut next_sample = started + Duration::from_secs(1);
+    let mut next_sample = started.checked_add(SAMPLE_INTERVAL).unwrap_or(started);
     for index in 0..total {
-        let due = started + interval.mul_f64(index as f64);
-        let now = Instant::now();
-        if due > now {
-            std::thread::sleep(due - now);
-        }
+        let due = started
+            .checked_add(interval.mul_f64(index as f64))
+            .unwrap_or(started);
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
         let wire = build(
             config,
             &plan,
@@ -113,15 +115,22 @@ pub(crate) fn run(
                 dropped = dropped.saturating_add(1);
                 let _ = submitted_tx.send(Submitted::Dropped(signature));
             }
-            Err(SubmitError::Stopped) => {
-                return Err(BenchError::Setup(
-                    "the pipeline stopped during the run".into(),
-                ));
+            Err(SubmitError::Stopped | SubmitError::Failed) => {
+                let why = pipeline
+                    .shared()
+                    .health()
+                    .err()
+                    .map_or_else(String::new, |failure| format!(": {failure}"));
+                return Err(BenchError::Setup(format!(
+                    "the pipeline stopped during the run{why}"
+                )));
             }
         }
         if Instant::now() >= next_sample {
             rss_peak = rss_peak.max(resident_mib());
-            next_sample += Duration::from_secs(1);
+            next_sample = next_sample
+                .checked_add(SAMPLE_INTERVAL)
+                .unwrap_or(next_sample);
             let elapsed = started.elapsed().as_secs().min(seconds);
             progress("offer", elapsed, seconds);
         }

@@ -110,7 +110,7 @@ pub fn simulated_makespan_ns(txs: &[CostedTx], threads: usize) -> Result<u64, Be
                     reads: tx.reads.clone(),
                 })
                 .map_err(|error| BenchError::InvalidConfig(error.to_string()))?;
-            next += 1;
+            next = next.saturating_add(1);
         }
         for batch in scheduler.schedule() {
             let duration: u64 = batch

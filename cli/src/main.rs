@@ -600,13 +600,29 @@ fn node(
     ));
     let shared = Arc::clone(node.shared());
     let (mut last_count, mut last_time) = (shared.transaction_count(), Instant::now());
+    let mut read_only = false;
     while !stop.load(Ordering::Acquire) {
         std::thread::sleep(SHUTDOWN_POLL_INTERVAL);
-        if let Err(reason) = shared.health() {
-            // Commit what can be committed, then leave with one line and a failure code.
-            eprintln!();
-            let _ = node.shutdown();
-            return Err(format!("the node stopped: {reason}"));
+        match shared.health() {
+            Ok(()) => {}
+            // A full disk damages nothing: keep answering reads (and saying why no
+            // transaction is taken) until the operator frees space and restarts the node.
+            Err(failure) if failure.disk_full => {
+                if !read_only {
+                    eprintln!(
+                        "\nthe node stopped taking transactions: {failure}\n\
+                         it keeps serving reads; free disk space, then restart it"
+                    );
+                    read_only = true;
+                }
+                continue;
+            }
+            Err(failure) => {
+                // Commit what can be committed, then leave with one line and a failure code.
+                eprintln!();
+                let _ = node.shutdown();
+                return Err(format!("the node stopped: {failure}"));
+            }
         }
         let elapsed = last_time.elapsed();
         if elapsed < STATUS_REFRESH_INTERVAL {

@@ -520,9 +520,10 @@ fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, Rp
     match method {
         "getHealth" => match shared.health() {
             Ok(()) => Ok(json!("ok")),
-            Err(reason) => {
+            Err(failure) => {
                 let mut error = RpcError::new(codes::NODE_UNHEALTHY, "Node is unhealthy");
-                error.data = Some(json!({ "reason": reason }));
+                error.data =
+                    Some(json!({ "reason": failure.reason, "diskFull": failure.disk_full }));
                 Err(error)
             }
         },
@@ -777,6 +778,20 @@ fn submit(state: &RpcState, wire: Vec<u8>) -> Result<(), RpcError> {
             "node is busy: its ingress queue is full, retry shortly",
         ),
         SubmitError::Stopped => RpcError::new(codes::NODE_BUSY, "node is shutting down"),
+        SubmitError::Failed => {
+            let reason = state
+                .pipeline
+                .shared()
+                .health()
+                .err()
+                .map_or_else(String::new, |failure| failure.reason);
+            let mut error = RpcError::new(
+                codes::NODE_UNHEALTHY,
+                format!("the node stopped taking transactions: {reason}"),
+            );
+            error.data = Some(json!({ "reason": reason }));
+            error
+        }
     })
 }
 
