@@ -952,6 +952,7 @@ fn liquidate_obligation(
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)] // small known key indices
 mod tests {
     //! Each client builder lists every account at the position the processor names for it.
 
