@@ -260,6 +260,23 @@ impl BenchReport {
                 open.rss_peak_mib,
                 open.rss_end_mib
             ));
+            const MIB: f64 = (1 << 20) as f64;
+            text.push_str(&format!(
+                "\naccounts disk {:.0} → peak {:.0} → {:.0} MiB ({:.0} MiB live) | ledger {:.0} MiB",
+                open.accounts_disk_start_bytes as f64 / MIB,
+                open.accounts_disk_peak_bytes as f64 / MIB,
+                open.accounts_disk_end_bytes as f64 / MIB,
+                open.accounts_live_end_bytes as f64 / MIB,
+                open.ledger_bytes as f64 / MIB
+            ));
+            if !open.rss_per_minute_mib.is_empty() {
+                let minutes: Vec<String> = open
+                    .rss_per_minute_mib
+                    .iter()
+                    .map(|mib| format!("{mib:.0}"))
+                    .collect();
+                text.push_str(&format!("\nRSS per minute (MiB): {}", minutes.join(" ")));
+            }
         }
         if !self.simulated.is_empty() {
             text.push_str("\nsimulated scheduler (measured costs): threads  speedup  bound");

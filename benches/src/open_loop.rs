@@ -19,7 +19,7 @@ use braid_runtime::{Message, Signature, Transaction};
 use crossbeam_channel::{Receiver, unbounded};
 
 use crate::workload::{Plan, setup::pseudo_signed};
-use crate::{BenchConfig, BenchError, BenchReport, Progress, StageTimes, Tally, percentile_ms};
+use crate::{BenchConfig, BenchError, BenchReport, Progress, StageTimes, Tally};
 
 /// How often the offer loop samples resident memory and reports progress.
 const SAMPLE_INTERVAL: Duration = Duration::from_secs(1);
@@ -55,6 +55,69 @@ pub struct OpenLoopStats {
     pub rss_peak_mib: f64,
     /// Resident memory at the end of the load, in MiB.
     pub rss_end_mib: f64,
+    /// Resident memory at the end of each minute of load, in MiB: flat means no leak.
+    pub rss_per_minute_mib: Vec<f64>,
+    /// Bytes the accounts database's segments held at the start of the load.
+    pub accounts_disk_start_bytes: u64,
+    /// Most bytes its segments held at any sample (compaction keeps it bounded).
+    pub accounts_disk_peak_bytes: u64,
+    /// Bytes its segments held at the end, and how many of them were live records.
+    pub accounts_disk_end_bytes: u64,
+    /// Live record bytes at the end.
+    pub accounts_live_end_bytes: u64,
+    /// The block log's size at the end (it keeps every block; nothing prunes it).
+    pub ledger_bytes: u64,
+}
+
+/// Submit-to-finalized latencies in fixed memory, so a long run's footprint stays flat:
+/// buckets of [`LATENCY_BUCKET_US`] up to [`LATENCY_BUCKETS`] of them, the last one catching
+/// everything slower.
+struct LatencyHistogram {
+    counts: Vec<u64>,
+    total: u64,
+}
+
+/// Width of one latency bucket, in microseconds.
+const LATENCY_BUCKET_US: u64 = 100;
+/// Buckets: 0.1 ms wide up to 60 s.
+const LATENCY_BUCKETS: usize = 600_000;
+
+impl LatencyHistogram {
+    fn new() -> Self {
+        Self {
+            counts: vec![0; LATENCY_BUCKETS],
+            total: 0,
+        }
+    }
+
+    fn record(&mut self, latency: Duration) {
+        let bucket = usize::try_from(
+            latency
+                .as_micros()
+                .div_euclid(u128::from(LATENCY_BUCKET_US)),
+        )
+        .unwrap_or(usize::MAX)
+        .min(LATENCY_BUCKETS.saturating_sub(1));
+        self.counts[bucket] = self.counts[bucket].saturating_add(1);
+        self.total = self.total.saturating_add(1);
+    }
+
+    /// The latency at `per_mille`, in milliseconds (a bucket's upper edge), as
+    /// [`percentile_ms`] ranks it.
+    fn percentile_ms(&self, per_mille: u64) -> f64 {
+        if self.total == 0 {
+            return 0.0;
+        }
+        let rank = self.total.saturating_sub(1).saturating_mul(per_mille) / 1_000;
+        let mut seen = 0u64;
+        for (bucket, count) in self.counts.iter().enumerate() {
+            seen = seen.saturating_add(*count);
+            if seen > rank {
+                return (bucket as u64).saturating_add(1) as f64 * LATENCY_BUCKET_US as f64 / 1e3;
+            }
+        }
+        0.0
+    }
 }
 
 /// A submission as the collector learns of it.
@@ -89,6 +152,9 @@ pub(crate) fn run(
 
     let rss_start = resident_mib();
     let mut rss_peak = rss_start;
+    let mut rss_per_minute = Vec::new();
+    let accounts_disk_start = pipeline.shared().accounts_db().stats().disk_bytes;
+    let mut accounts_disk_peak = accounts_disk_start;
     let seconds = load.duration.as_secs().max(1);
     let total = load.rate.saturating_mul(load.duration.as_millis() as u64) / 1_000;
     let interval = Duration::from_secs(1).div_f64(load.rate.max(1) as f64);
@@ -127,7 +193,13 @@ pub(crate) fn run(
             }
         }
         if Instant::now() >= next_sample {
-            rss_peak = rss_peak.max(resident_mib());
+            let rss = resident_mib();
+            rss_peak = rss_peak.max(rss);
+            if started.elapsed().as_secs() / 60 > rss_per_minute.len() as u64 {
+                rss_per_minute.push(rss);
+            }
+            accounts_disk_peak =
+                accounts_disk_peak.max(pipeline.shared().accounts_db().stats().disk_bytes);
             next_sample = next_sample
                 .checked_add(SAMPLE_INTERVAL)
                 .unwrap_or(next_sample);
@@ -139,6 +211,9 @@ pub(crate) fn run(
     progress("offer", seconds, seconds);
     let shared = Arc::clone(pipeline.shared());
     pipeline.shutdown()?;
+    let accounts = shared.accounts_db().stats();
+    let ledger_bytes = std::fs::metadata(dir.join(braid_ledger::blockstore::LEDGER_FILE_NAME))
+        .map_or(0, |metadata| metadata.len());
     let counters = shared.counters();
     let stages = StageTimes {
         sigverify_s: counters.sigverify_ns.load(Ordering::Relaxed) as f64 / 1e9,
@@ -157,19 +232,27 @@ pub(crate) fn run(
         Duration::from_secs_f64(offered_s),
         last,
         slots,
-        &latencies,
+        &[],
         stages,
     );
+    report.latency_p50_ms = latencies.percentile_ms(500);
+    report.latency_p99_ms = latencies.percentile_ms(990);
     report.txs = usize::try_from(total).unwrap_or(usize::MAX);
     report.open_loop = Some(OpenLoopStats {
         offered_tps: load.rate,
         submitted,
         dropped_busy: dropped,
         submitted_tps: submitted as f64 / offered_s.max(f64::MIN_POSITIVE),
-        latency_p999_ms: percentile_ms(&latencies, 999),
+        latency_p999_ms: latencies.percentile_ms(999),
         rss_start_mib: rss_start,
         rss_peak_mib: rss_peak,
         rss_end_mib: rss_end,
+        rss_per_minute_mib: rss_per_minute,
+        accounts_disk_start_bytes: accounts_disk_start,
+        accounts_disk_peak_bytes: accounts_disk_peak.max(accounts.disk_bytes),
+        accounts_disk_end_bytes: accounts.disk_bytes,
+        accounts_live_end_bytes: accounts.live_bytes,
+        ledger_bytes,
     });
     Ok(report)
 }
@@ -195,10 +278,10 @@ fn build(
     tx.to_bytes()
 }
 
-/// The tally, sorted latencies, the last commit's (state hash, bank hash) and the slot count.
+/// The tally, the latencies, the last commit's (state hash, bank hash) and the slot count.
 type Collected = (
     Tally,
-    Vec<Duration>,
+    LatencyHistogram,
     Option<(braid_runtime::Hash, braid_runtime::Hash)>,
     u64,
 );
@@ -207,7 +290,7 @@ type Collected = (
 fn collect(events: &Receiver<Event>, submitted: &Receiver<Submitted>) -> Collected {
     let mut tally = Tally::default();
     let mut waiting: HashMap<Signature, Instant> = HashMap::new();
-    let mut latencies = Vec::new();
+    let mut latencies = LatencyHistogram::new();
     let mut last = None;
     let mut slots = 0u64;
     let drain = |waiting: &mut HashMap<Signature, Instant>| {
@@ -234,7 +317,7 @@ fn collect(events: &Receiver<Event>, submitted: &Receiver<Submitted>) -> Collect
                 let now = Instant::now();
                 for signature in &commit.signatures {
                     if let Some(at) = waiting.remove(signature) {
-                        latencies.push(now.saturating_duration_since(at));
+                        latencies.record(now.saturating_duration_since(at));
                     }
                 }
                 last = Some((commit.state_hash, commit.bank_hash));
@@ -242,7 +325,6 @@ fn collect(events: &Receiver<Event>, submitted: &Receiver<Submitted>) -> Collect
             }
         }
     }
-    latencies.sort_unstable();
     (tally, latencies, last, slots)
 }
 
@@ -263,12 +345,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fine_percentiles_pick_the_rank() {
+    fn the_histogram_ranks_as_the_sorted_list_does() {
         let sorted: Vec<Duration> = (1..=1_000).map(Duration::from_millis).collect();
-        assert_eq!(percentile_ms(&sorted, 999), 999.0);
-        assert_eq!(percentile_ms(&sorted, 500), 500.0);
-        assert_eq!(percentile_ms(&[], 999), 0.0);
-        assert_eq!(percentile_ms(&sorted, 990), 990.0);
+        let mut histogram = LatencyHistogram::new();
+        assert_eq!(histogram.percentile_ms(999), 0.0);
+        for latency in &sorted {
+            histogram.record(*latency);
+        }
+        for per_mille in [500, 990, 999] {
+            // A latency of exactly n ms falls in the bucket that ends 0.1 ms later.
+            let exact = crate::percentile_ms(&sorted, per_mille as usize);
+            assert_eq!(histogram.percentile_ms(per_mille), exact + 0.1);
+        }
+        // Slower than the last bucket still counts, at the last bucket's edge.
+        histogram.record(Duration::from_secs(3_600));
+        assert_eq!(histogram.total, 1_001);
+        assert_eq!(histogram.percentile_ms(1_000), 60_000.0);
     }
 
     #[test]
