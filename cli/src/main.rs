@@ -83,9 +83,15 @@ enum Command {
         /// Wipe the ledger first.
         #[arg(long)]
         reset: bool,
-        /// JSON-RPC port on 127.0.0.1 (0 picks a free port).
+        /// JSON-RPC port (0 picks a free port).
         #[arg(long, default_value_t = RPC_PORT_DEFAULT)]
         rpc_port: u16,
+        /// PubSub (WebSocket) port [default: the RPC port + 1, where Solana's clients look].
+        #[arg(long)]
+        ws_port: Option<u16>,
+        /// Address to listen on; anything but loopback exposes the node (and its faucet).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind_address: std::net::IpAddr,
         /// Most lamports one airdrop may ask for.
         #[arg(long, default_value_t = braid_rpc::AIRDROP_LAMPORTS_MAX)]
         faucet_request_max: u64,
@@ -356,18 +362,22 @@ fn run(cli: Cli) -> Result<Output, String> {
             ledger,
             reset,
             rpc_port,
+            ws_port,
+            bind_address,
             faucet_request_max,
             faucet_window_max,
-        } => node(
-            &ledger,
-            reset,
-            rpc_port,
-            braid_rpc::FaucetLimits {
+        } => {
+            let mut config = NodeConfig::new(&ledger, rpc_port);
+            config.reset = reset;
+            config.pubsub_port = ws_port;
+            config.bind_address = bind_address;
+            config.faucet_limits = braid_rpc::FaucetLimits {
                 request_max_lamports: faucet_request_max,
                 window_max_lamports: faucet_window_max,
                 window: braid_rpc::FAUCET_WINDOW,
-            },
-        ),
+            };
+            node(config)
+        }
         Command::Balance { pubkey } => {
             let pubkey = match pubkey {
                 Some(pubkey) => pubkey,
@@ -572,15 +582,8 @@ fn keygen_new(outfile: &Path, force: bool) -> Result<Output, String> {
     })
 }
 
-fn node(
-    ledger: &Path,
-    reset: bool,
-    rpc_port: u16,
-    faucet_limits: braid_rpc::FaucetLimits,
-) -> Result<Output, String> {
-    let mut config = NodeConfig::new(ledger, rpc_port);
-    config.reset = reset;
-    config.faucet_limits = faucet_limits;
+fn node(config: NodeConfig) -> Result<Output, String> {
+    let ledger = config.ledger_dir.clone();
     let node = Node::start(config, braid_builtins::registry())
         .map_err(|e| format!("cannot start the node: {e}"))?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -594,8 +597,9 @@ fn node(
         .faucet()
         .map_or_else(|| "none".to_owned(), |faucet| faucet.to_string());
     print_line(&format!(
-        "JSON-RPC listening on {}\nfaucet: {faucet}\nledger: {}",
+        "JSON-RPC listening on {}\nPubSub listening on {}\nfaucet: {faucet}\nledger: {}",
         node.rpc_url(),
+        node.pubsub_url(),
         ledger.display()
     ));
     let shared = Arc::clone(node.shared());

@@ -3,17 +3,17 @@
 //! stop taking transactions and say why, keep answering reads, keep running, and after
 //! space is freed and it restarts, still hold everything it acknowledged.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use braid_primitives::Pubkey;
-use braid_rpc::client::{ClientError, RpcClient};
-use braid_rpc::types::ConfirmationStatus;
+use braid_rpc::client::ClientError;
 
-const BRAID: &str = env!("CARGO_BIN_EXE_braid");
-const CONFIRM_TIMEOUT: Duration = Duration::from_secs(20);
+mod common;
+use common::{CONFIRM_TIMEOUT, Node};
+
 /// The node's first accounts segment reserves 64 MiB; the rest is ledger and headroom.
 const DISK_SIZE: &str = "96m";
 
@@ -44,71 +44,6 @@ impl Drop for TinyDisk {
     }
 }
 
-/// A `braid node` child whose stderr is collected; killed when dropped.
-struct Node {
-    child: Child,
-    client: RpcClient,
-    stderr: std::thread::JoinHandle<String>,
-    _stdout: BufReader<std::process::ChildStdout>,
-}
-
-impl Node {
-    fn start(ledger: &Path) -> Self {
-        let mut child = Command::new(BRAID)
-            .args(["node", "--ledger"])
-            .arg(ledger)
-            .args(["--rpc-port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("node starts");
-        let mut stderr = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        });
-        let mut reader = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .rsplit(' ')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        assert!(url.starts_with("http://127.0.0.1:"), "first line: {line:?}");
-        Self {
-            child,
-            client: RpcClient::new(url),
-            stderr,
-            _stdout: reader,
-        }
-    }
-
-    fn airdrop(&self, to: &Pubkey, lamports: u64) -> Result<(), ClientError> {
-        let signature = self.client.request_airdrop(to, lamports)?;
-        self.client
-            .confirm_transaction(&signature, ConfirmationStatus::Finalized, CONFIRM_TIMEOUT)
-            .map(|_| ())
-    }
-
-    /// Kills the node and returns what it wrote to stderr.
-    fn kill(mut self) -> String {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        let stderr = std::mem::replace(&mut self.stderr, std::thread::spawn(String::new));
-        stderr.join().unwrap()
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Writes a file until the disk refuses; returns its path.
 fn fill(disk: &Path) -> PathBuf {
     let path = disk.join("filler");
@@ -131,7 +66,7 @@ fn a_full_disk_stops_transactions_with_a_reason_and_the_node_keeps_serving() {
     let disk = TinyDisk::mount(DISK_SIZE);
     let ledger = disk.path.join("ledger");
     let user = Pubkey::new_from_array([7; 32]);
-    let mut node = Node::start(&ledger);
+    let mut node = Node::start(&ledger, &[]);
     node.airdrop(&user, 5_000_000_000).expect("first airdrop");
 
     let filler = fill(&disk.path);
@@ -178,7 +113,7 @@ fn a_full_disk_stops_transactions_with_a_reason_and_the_node_keeps_serving() {
     assert!(balance >= 5_000_000_000);
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(node.client.get_balance(&user).unwrap(), balance);
-    assert!(node.child.try_wait().unwrap().is_none(), "the node exited");
+    assert!(node.alive(), "the node exited");
     let stderr = node.kill();
     assert!(
         stderr.contains("the node stopped taking transactions:")
@@ -188,7 +123,7 @@ fn a_full_disk_stops_transactions_with_a_reason_and_the_node_keeps_serving() {
 
     // Space freed, restarted: what was acknowledged is there, and transactions flow again.
     std::fs::remove_file(filler).unwrap();
-    let node = Node::start(&ledger);
+    let node = Node::start(&ledger, &[]);
     let recovered = node.client.get_balance(&user).unwrap();
     assert!(
         (5_000_000_000..=balance).contains(&recovered),

@@ -1,5 +1,7 @@
-//! Any bytes as a JSON-RPC request body to a running node's handler: it never panics and
-//! always answers with JSON.
+//! Any parameters to any method of a running node: the first byte picks the method, the
+//! rest are its parameters (a JSON array as is, any other JSON as the only parameter, and
+//! anything else as one string). It never panics, and the answer or the error is JSON.
+//! (Framing, batches and size limits are jsonrpsee's, in front of this.)
 
 #![no_main]
 
@@ -7,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use braid_banking_stage::pipeline::{Pipeline, PipelineConfig};
 use braid_ledger::genesis::Genesis;
-use braid_rpc::server::handle_body;
+use braid_rpc::methods::{METHODS, call};
 use braid_rpc::status::StatusTracker;
 use braid_rpc::{FaucetLimits, RpcState};
 use braid_runtime::executor::{Executor, ExecutorConfig};
@@ -41,16 +43,33 @@ fn state() -> &'static RpcState {
                 1_024,
                 pipeline.shared().latest_blockhash(),
             )));
-            let state = RpcState::new(pipeline, executor, tracker, Some(faucet), FaucetLimits::default());
+            let genesis_hash = genesis.hash();
+            let state = RpcState::new(
+                pipeline,
+                executor,
+                tracker,
+                Some(faucet),
+                FaucetLimits::default(),
+                genesis_hash,
+            );
             (state, dir)
         })
         .0
 }
 
 fuzz_target!(|data: &[u8]| {
-    let reply = handle_body(data, state());
-    assert!(
-        serde_json::from_str::<serde_json::Value>(&reply).is_ok(),
-        "not JSON: {reply}"
-    );
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let method = METHODS[usize::from(pick) % METHODS.len()];
+    let params = match serde_json::from_slice::<serde_json::Value>(rest) {
+        Ok(serde_json::Value::Array(params)) => params,
+        Ok(value) => vec![value],
+        Err(_) => vec![serde_json::Value::String(String::from_utf8_lossy(rest).into_owned())],
+    };
+    let answer = match call(state(), method, params) {
+        Ok(value) => value,
+        Err(error) => serde_json::to_value(error.into_object()).expect("an error is JSON"),
+    };
+    assert!(serde_json::to_string(&answer).is_ok());
 });

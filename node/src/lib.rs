@@ -13,7 +13,7 @@
 //! programs whatever registry the caller passes (`braid_builtins::registry()` for `braid
 //! node`).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -28,10 +28,9 @@ use braid_banking_stage::pipeline::{
 };
 use braid_ledger::genesis::{GENESIS_FILE_NAME, Genesis, GenesisError};
 use braid_primitives::LAMPORTS_PER_SOL;
+use braid_rpc::pubsub::PubSub;
 use braid_rpc::status::{STATUS_CAPACITY_DEFAULT, StatusTracker};
-use braid_rpc::{
-    FaucetLimits, RPC_WORKER_THREADS_DEFAULT, RpcServer, RpcState, RpcWorkers, ServeError,
-};
+use braid_rpc::{FaucetLimits, RpcLimits, RpcServer, RpcState, RpcWorkers, ServeError};
 
 /// The faucet keypair's file name inside a ledger directory.
 pub const FAUCET_FILE_NAME: &str = "faucet.json";
@@ -43,8 +42,15 @@ pub const FAUCET_LAMPORTS_DEFAULT: u64 = 1_000_000_000 * LAMPORTS_PER_SOL;
 pub struct NodeConfig {
     /// The ledger directory (created if missing).
     pub ledger_dir: PathBuf,
-    /// The JSON-RPC port on 127.0.0.1; 0 picks a free one (see [`Node::rpc_addr`]).
+    /// The JSON-RPC port; 0 picks a free one (see [`Node::rpc_addr`]).
     pub rpc_port: u16,
+    /// The PubSub (WebSocket) port; `None` is the RPC port + 1, as Solana's clients assume
+    /// (a free one when the RPC port is 0).
+    pub pubsub_port: Option<u16>,
+    /// The address both listen on: loopback unless asked otherwise.
+    pub bind_address: IpAddr,
+    /// The RPC server's limits.
+    pub rpc_limits: RpcLimits,
     /// Wipe the ledger directory first. Refused if it holds files but no ledger.
     pub reset: bool,
     /// The pipeline's configuration (slots of [`SLOT_DURATION_DEFAULT`] by default).
@@ -63,6 +69,9 @@ impl NodeConfig {
         Self {
             ledger_dir: ledger_dir.into(),
             rpc_port,
+            pubsub_port: None,
+            bind_address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            rpc_limits: RpcLimits::default(),
             reset: false,
             pipeline: PipelineConfig::default(),
             faucet_lamports: FAUCET_LAMPORTS_DEFAULT,
@@ -101,6 +110,9 @@ pub enum NodeError {
     /// The JSON-RPC server could not listen or start.
     #[error(transparent)]
     Rpc(#[from] ServeError),
+    /// The RPC port has no next port for PubSub.
+    #[error("RPC port {0} leaves no next port for PubSub: pass a PubSub port")]
+    NoPubSubPort(u16),
     /// A thread could not be started.
     #[error("cannot start a node thread: {0}")]
     Spawn(std::io::Error),
@@ -112,6 +124,7 @@ pub struct Node {
     state: Option<Arc<RpcState>>,
     shared: Arc<Shared>,
     rpc_addr: SocketAddr,
+    pubsub_addr: SocketAddr,
     faucet: Option<Pubkey>,
     workers: RpcWorkers,
     events_thread: Option<JoinHandle<()>>,
@@ -129,8 +142,17 @@ impl Node {
             source,
         })?;
         // Bind before opening the ledger: a busy port then costs no replay.
-        let server = RpcServer::bind(&format!("127.0.0.1:{}", config.rpc_port))?;
-        let rpc_addr = server.local_addr();
+        let pubsub_port = match (config.pubsub_port, config.rpc_port) {
+            (Some(port), _) => port,
+            (None, 0) => 0,
+            (None, rpc) => rpc.checked_add(1).ok_or(NodeError::NoPubSubPort(rpc))?,
+        };
+        let server = RpcServer::bind(
+            SocketAddr::new(config.bind_address, config.rpc_port),
+            SocketAddr::new(config.bind_address, pubsub_port),
+            config.rpc_limits,
+        )?;
+        let (rpc_addr, pubsub_addr) = (server.local_addr(), server.pubsub_addr());
 
         let faucet_path = dir.join(FAUCET_FILE_NAME);
         let existing = Genesis::read(dir)?;
@@ -181,13 +203,25 @@ impl Node {
             shared.latest_blockhash(),
         )));
         let faucet_pubkey = faucet.as_ref().map(Keypair::pubkey);
+        let genesis_hash = match &genesis {
+            Some(genesis) => genesis.hash(),
+            None => Genesis::read(dir)?
+                .map(|genesis| genesis.hash())
+                .unwrap_or_default(),
+        };
+        let pubsub = Arc::new(PubSub::new(
+            Arc::clone(&tracker),
+            Arc::clone(shared.accounts_db()),
+        ));
         let state = Arc::new(RpcState::new(
             pipeline,
             executor,
             Arc::clone(&tracker),
             faucet,
             config.faucet_limits,
+            genesis_hash,
         ));
+        let subscriptions = Arc::clone(&pubsub);
         let events_thread = std::thread::Builder::new()
             .name("braid-rpc-events".into())
             // Ends when the pipeline's threads, the senders, are gone.
@@ -197,14 +231,18 @@ impl Node {
                         .lock()
                         .unwrap_or_else(|poison| poison.into_inner())
                         .apply(&event);
+                    // After the tracker, so a subscriber that then asks for the status
+                    // finds it.
+                    subscriptions.on_event(&event);
                 }
             })
             .map_err(NodeError::Spawn)?;
-        let workers = server.serve(Arc::clone(&state), RPC_WORKER_THREADS_DEFAULT)?;
+        let workers = server.serve(Arc::clone(&state), pubsub)?;
         Ok(Self {
             state: Some(state),
             shared,
             rpc_addr,
+            pubsub_addr,
             faucet: faucet_pubkey,
             workers,
             events_thread: Some(events_thread),
@@ -219,6 +257,16 @@ impl Node {
     /// The JSON-RPC URL, e.g. `http://127.0.0.1:8899`.
     pub fn rpc_url(&self) -> String {
         format!("http://{}", self.rpc_addr)
+    }
+
+    /// The address PubSub (WebSocket) is served on.
+    pub fn pubsub_addr(&self) -> SocketAddr {
+        self.pubsub_addr
+    }
+
+    /// The PubSub URL, e.g. `ws://127.0.0.1:8900`.
+    pub fn pubsub_url(&self) -> String {
+        format!("ws://{}", self.pubsub_addr)
     }
 
     /// The faucet's address, if this node has a faucet keypair.

@@ -1,8 +1,10 @@
-//! The HTTP side of the node: JSON-RPC 2.0 requests in, Solana-shaped replies out.
+//! The JSON-RPC methods: Solana's names, parameters and reply shapes, answered from the
+//! pipeline's shared state. The transport ([`crate::server`]) frames requests and calls
+//! [`call`]; nothing here knows about HTTP or WebSocket.
 //!
-//! A few worker threads take requests from one `tiny_http` listener. Every method is short
-//! and never waits on the pipeline (sendTransaction queues and returns; clients poll
-//! getSignatureStatuses), so a handful of threads serve any number of clients.
+//! Every method is short and never waits on the pipeline (sendTransaction queues and
+//! returns; clients poll getSignatureStatuses or subscribe), so a couple of runtime threads
+//! serve any number of clients.
 //!
 //! Key decision: sendTransaction runs Solana's preflight synchronously (parse, verify
 //! signatures, check the blockhash and replay as far as this node has seen, simulate) so
@@ -11,11 +13,8 @@
 //! the bank and only shows as a status that never appears.
 
 use std::collections::VecDeque;
-use std::io::Read;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use base64::Engine;
@@ -25,19 +24,15 @@ use braid_runtime::executor::Executor;
 use braid_runtime::invoke_context::Clock;
 use braid_runtime::keypair::Keypair;
 use braid_runtime::sanitized::SanitizedTransaction;
-use braid_runtime::{Pubkey, Signature, Transaction};
+use braid_runtime::{Account, Hash, Pubkey, Signature, Transaction};
 use serde_json::{Value, json};
 
 use crate::status::{BlockhashValidity, StatusTracker};
 use crate::types::{
-    JSONRPC_VERSION, RpcAccount, RpcBlockhash, RpcContext, RpcErrorObject, RpcResponse,
-    RpcSimulation, codes,
+    RpcAccount, RpcBlockhash, RpcContext, RpcErrorObject, RpcResponse, RpcSimulation, codes,
 };
 use braid_banking_stage::pipeline::{Pipeline, SubmitError};
 
-/// Largest request body accepted, in bytes (a transaction is at most 1232 bytes; batches
-/// of statuses stay far below this).
-pub const REQUEST_BODY_BYTES_MAX: usize = 1 << 20;
 /// Most signatures one getSignatureStatuses call may ask about (Solana's limit).
 pub const SIGNATURE_STATUSES_MAX: usize = 256;
 /// Lamports per SOL.
@@ -131,8 +126,54 @@ pub const BASE58_TRANSACTION_CHARS_MAX: usize = 1_683;
 pub const BASE64_TRANSACTION_CHARS_MAX: usize = 1_644;
 /// Largest account data `getAccountInfo` encodes as base58 (Solana's limit), in bytes.
 pub const BASE58_ACCOUNT_DATA_BYTES_MAX: usize = 128;
-/// How long a worker waits for a request before checking whether to stop.
-pub const WORKER_POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// Most accounts one getMultipleAccounts call may ask for (Solana's limit).
+pub const MULTIPLE_ACCOUNTS_MAX: usize = 100;
+/// Most filters one getProgramAccounts call may carry (Solana's limit).
+pub const PROGRAM_ACCOUNTS_FILTERS_MAX: usize = 4;
+/// Longest memcmp filter, in bytes (Solana's limit).
+pub const MEMCMP_BYTES_MAX: usize = 128;
+/// Slots per epoch (Solana's default schedule, without warm-up): Braid has no epochs of its
+/// own, so it reports one long epoch shaped like Solana's.
+pub const SLOTS_PER_EPOCH: u64 = 432_000;
+/// Rent: lamports per byte-year, the exemption threshold in years and the bytes every
+/// account is charged for beyond its data (Solana's defaults).
+pub const RENT_LAMPORTS_PER_BYTE_YEAR: u64 = 3_480;
+/// Years of rent an account must hold to be exempt.
+pub const RENT_EXEMPTION_YEARS: u64 = 2;
+/// Bytes of overhead every account is charged rent for.
+pub const ACCOUNT_STORAGE_OVERHEAD_BYTES: u64 = 128;
+
+/// The methods this node answers, by Solana's names.
+pub const METHODS: &[&str] = &[
+    "getHealth",
+    "getVersion",
+    "getSlot",
+    "getBlockHeight",
+    "getTransactionCount",
+    "getLatestBlockhash",
+    "isBlockhashValid",
+    "getGenesisHash",
+    "getEpochInfo",
+    "getEpochSchedule",
+    "getFirstAvailableBlock",
+    "getMinimumBalanceForRentExemption",
+    "getBalance",
+    "getAccountInfo",
+    "getMultipleAccounts",
+    "getProgramAccounts",
+    "getSignatureStatuses",
+    "sendTransaction",
+    "simulateTransaction",
+    "requestAirdrop",
+];
+
+/// Solana's minimum balance for an account of `data_bytes` to be rent-exempt.
+pub fn minimum_balance_for_rent_exemption(data_bytes: u64) -> u64 {
+    ACCOUNT_STORAGE_OVERHEAD_BYTES
+        .saturating_add(data_bytes)
+        .saturating_mul(RENT_LAMPORTS_PER_BYTE_YEAR)
+        .saturating_mul(RENT_EXEMPTION_YEARS)
+}
 /// Compute-unit limits the faucet varies between airdrops, so two identical airdrops in
 /// one slot are different messages and neither is refused as a replay.
 const AIRDROP_NONCE_UNITS_SPAN: u64 = 400_000;
@@ -147,6 +188,7 @@ pub struct RpcState {
     tracker: Arc<Mutex<StatusTracker>>,
     faucet: Option<Faucet>,
     airdrop_nonce: AtomicU64,
+    genesis_hash: Hash,
 }
 impl RpcState {
     /// The state for serving `pipeline`: `executor` runs preflight simulations, `tracker`
@@ -157,6 +199,7 @@ impl RpcState {
         tracker: Arc<Mutex<StatusTracker>>,
         faucet: Option<Keypair>,
         limits: FaucetLimits,
+        genesis_hash: Hash,
     ) -> Self {
         Self {
             pipeline,
@@ -168,7 +211,13 @@ impl RpcState {
                 granted: Mutex::new(Grants::default()),
             }),
             airdrop_nonce: AtomicU64::new(airdrop_nonce_seed()),
+            genesis_hash,
         }
+    }
+
+    /// The pipeline's shared state.
+    pub fn shared(&self) -> &Arc<braid_banking_stage::pipeline::Shared> {
+        self.pipeline.shared()
     }
 
     /// Gives the pipeline back, to shut it down once nothing serves requests any more.
@@ -176,7 +225,7 @@ impl RpcState {
         self.pipeline
     }
 
-    fn tracker(&self) -> MutexGuard<'_, StatusTracker> {
+    pub(crate) fn tracker(&self) -> MutexGuard<'_, StatusTracker> {
         // The tracker stays consistent even if a holder panicked mid-update: entries are
         // inserted whole.
         self.tracker
@@ -199,15 +248,18 @@ impl RpcState {
 }
 
 /// A JSON-RPC error on its way out.
-#[derive(Debug, Clone)]
-pub(crate) struct RpcError {
-    code: i64,
-    message: String,
-    data: Option<Value>,
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcError {
+    /// The JSON-RPC error code ([`codes`]).
+    pub code: i64,
+    /// One line for a human.
+    pub message: String,
+    /// Details for a program (a typed transaction error, simulation logs, ...).
+    pub data: Option<Value>,
 }
 
 impl RpcError {
-    fn new(code: i64, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: i64, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -215,17 +267,24 @@ impl RpcError {
         }
     }
 
-    fn invalid_params(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_params(message: impl Into<String>) -> Self {
         Self::new(codes::INVALID_PARAMS, message)
     }
 
-    fn into_object(self) -> RpcErrorObject {
+    /// The error as its JSON object.
+    pub fn into_object(self) -> RpcErrorObject {
         RpcErrorObject {
             code: self.code,
             message: self.message,
             data: self.data,
         }
     }
+}
+
+/// Answers `method` with positional `params`. `Err` is the JSON-RPC error to send; a
+/// method not in [`METHODS`] is Solana's "Method not found".
+pub fn call(state: &RpcState, method: &str, params: Vec<Value>) -> Result<Value, RpcError> {
+    dispatch(method, &Params(params), state)
 }
 
 fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, RpcError> {
@@ -235,96 +294,6 @@ fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, RpcError> {
             format!("encoding the reply: {error}"),
         )
     })
-}
-
-/// A bound JSON-RPC listener; [`RpcServer::serve`] starts answering on it.
-pub struct RpcServer {
-    http: Arc<tiny_http::Server>,
-    addr: SocketAddr,
-}
-
-/// Worker threads answering requests; [`RpcWorkers::stop`] (or dropping them) ends them.
-pub struct RpcWorkers {
-    stop: Arc<AtomicBool>,
-    threads: Vec<JoinHandle<()>>,
-}
-
-/// Why the server could not listen or start.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    /// The address could not be bound.
-    #[error("cannot listen on {addr}: {reason}")]
-    Bind {
-        /// The address.
-        addr: String,
-        /// Why.
-        reason: String,
-    },
-    /// A worker thread could not be started.
-    #[error("cannot start an RPC thread: {0}")]
-    Spawn(std::io::Error),
-}
-
-impl RpcServer {
-    /// Binds `addr` (`host:port`; port 0 picks a free one). Binding comes before anything
-    /// costly, so a busy port is reported at once.
-    pub fn bind(addr: &str) -> Result<Self, ServeError> {
-        let bind_error = |reason: String| ServeError::Bind {
-            addr: addr.to_owned(),
-            reason,
-        };
-        let http = tiny_http::Server::http(addr).map_err(|error| bind_error(error.to_string()))?;
-        let addr = http
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| bind_error("not an IP listener".into()))?;
-        Ok(Self {
-            http: Arc::new(http),
-            addr,
-        })
-    }
-
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Answers requests against `state` on `workers` threads until stopped.
-    pub fn serve(self, state: Arc<RpcState>, workers: usize) -> Result<RpcWorkers, ServeError> {
-        let mut running = RpcWorkers {
-            stop: Arc::new(AtomicBool::new(false)),
-            threads: Vec::with_capacity(workers),
-        };
-        for index in 0..workers {
-            let (http, state, stop) = (
-                Arc::clone(&self.http),
-                Arc::clone(&state),
-                Arc::clone(&running.stop),
-            );
-            let worker = std::thread::Builder::new()
-                .name(format!("braid-rpc-{index}"))
-                .spawn(move || worker_loop(&http, &state, &stop))
-                .map_err(ServeError::Spawn)?;
-            running.threads.push(worker);
-        }
-        Ok(running)
-    }
-}
-
-impl RpcWorkers {
-    /// Stops answering and joins the worker threads (each finishes its current request).
-    pub fn stop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        for worker in self.threads.drain(..) {
-            let _ = worker.join();
-        }
-    }
-}
-
-impl Drop for RpcWorkers {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 /// A start value for the faucet's nonce that differs between runs, so an airdrop after a
@@ -337,142 +306,11 @@ fn airdrop_nonce_seed() -> u64 {
         })
 }
 
-/// Serves requests until `stop` is set.
-fn worker_loop(server: &tiny_http::Server, state: &RpcState, stop: &AtomicBool) {
-    while !stop.load(Ordering::Acquire) {
-        match server.recv_timeout(WORKER_POLL_INTERVAL) {
-            Ok(Some(request)) => serve(request, state),
-            Ok(None) => {}
-            // Accept errors concern one connection; the listener carries on.
-            Err(_) => {}
-        }
-    }
-}
-
-fn serve(mut request: tiny_http::Request, state: &RpcState) {
-    let content_type =
-        tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).ok();
-    let respond = |request: tiny_http::Request, status: u16, body: String| {
-        let mut response = tiny_http::Response::from_string(body).with_status_code(status);
-        if let Some(header) = content_type.clone() {
-            response.add_header(header);
-        }
-        // The client may have gone; nothing to do about it.
-        let _ = request.respond(response);
-    };
-    match request.method() {
-        tiny_http::Method::Post => {}
-        tiny_http::Method::Get if request.url() == "/health" => {
-            match state.pipeline.shared().health() {
-                Ok(()) => respond(request, 200, "ok".to_owned()),
-                Err(reason) => respond(request, 503, format!("unhealthy: {reason}")),
-            }
-            return;
-        }
-        _ => {
-            respond(
-                request,
-                405,
-                error_reply(
-                    Value::Null,
-                    RpcError::new(codes::INVALID_REQUEST, "use POST with a JSON-RPC body"),
-                ),
-            );
-            return;
-        }
-    }
-    let mut body = Vec::new();
-    let limit = u64::try_from(REQUEST_BODY_BYTES_MAX)
-        .unwrap_or(u64::MAX)
-        .saturating_add(1);
-    if let Err(error) = request.as_reader().take(limit).read_to_end(&mut body) {
-        respond(
-            request,
-            400,
-            error_reply(
-                Value::Null,
-                RpcError::new(codes::INVALID_REQUEST, format!("reading the body: {error}")),
-            ),
-        );
-        return;
-    }
-    if body.len() > REQUEST_BODY_BYTES_MAX {
-        let message = format!("request body exceeds {REQUEST_BODY_BYTES_MAX} bytes");
-        respond(
-            request,
-            413,
-            error_reply(Value::Null, RpcError::new(codes::INVALID_REQUEST, message)),
-        );
-        return;
-    }
-    respond(request, 200, handle_body(&body, state));
-}
-
-/// Answers one HTTP body: a single request or a batch.
-pub fn handle_body(body: &[u8], state: &RpcState) -> String {
-    let parsed: Value = match serde_json::from_slice(body) {
-        Ok(value) => value,
-        Err(error) => {
-            return error_reply(
-                Value::Null,
-                RpcError::new(codes::PARSE_ERROR, format!("parse error: {error}")),
-            );
-        }
-    };
-    match parsed {
-        Value::Array(requests) if requests.is_empty() => error_reply(
-            Value::Null,
-            RpcError::new(codes::INVALID_REQUEST, "empty batch"),
-        ),
-        Value::Array(requests) => {
-            let replies: Vec<Value> = requests
-                .into_iter()
-                .map(|request| handle_request(request, state))
-                .collect();
-            Value::Array(replies).to_string()
-        }
-        request => handle_request(request, state).to_string(),
-    }
-}
-
-fn error_reply(id: Value, error: RpcError) -> String {
-    json!({"jsonrpc": JSONRPC_VERSION, "error": error.into_object(), "id": id}).to_string()
-}
-
-fn handle_request(request: Value, state: &RpcState) -> Value {
-    let id = request.get("id").cloned().unwrap_or(Value::Null);
-    let outcome = (|| {
-        let object = request
-            .as_object()
-            .ok_or_else(|| RpcError::new(codes::INVALID_REQUEST, "request is not a JSON object"))?;
-        if object.get("jsonrpc").and_then(Value::as_str) != Some(JSONRPC_VERSION) {
-            return Err(RpcError::new(
-                codes::INVALID_REQUEST,
-                "missing or wrong \"jsonrpc\": expected \"2.0\"",
-            ));
-        }
-        let method = object
-            .get("method")
-            .and_then(Value::as_str)
-            .ok_or_else(|| RpcError::new(codes::INVALID_REQUEST, "missing \"method\""))?;
-        let params = match object.get("params") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(params)) => params.clone(),
-            Some(_) => return Err(RpcError::invalid_params("\"params\" must be an array")),
-        };
-        dispatch(method, &Params(params), state)
-    })();
-    match outcome {
-        Ok(result) => json!({"jsonrpc": JSONRPC_VERSION, "result": result, "id": id}),
-        Err(error) => json!({"jsonrpc": JSONRPC_VERSION, "error": error.into_object(), "id": id}),
-    }
-}
-
 /// Positional parameters with typed, named access.
-struct Params(Vec<Value>);
+pub(crate) struct Params(pub(crate) Vec<Value>);
 
 impl Params {
-    fn required<T: serde::de::DeserializeOwned>(
+    pub(crate) fn required<T: serde::de::DeserializeOwned>(
         &self,
         index: usize,
         name: &str,
@@ -486,7 +324,7 @@ impl Params {
     }
 
     /// The optional configuration object at `index` (absent or null gives the default).
-    fn config(&self, index: usize) -> Result<Config, RpcError> {
+    pub(crate) fn config(&self, index: usize) -> Result<Config, RpcError> {
         match self.0.get(index) {
             None | Some(Value::Null) => Ok(Config::default()),
             Some(value) => serde_json::from_value(value.clone()).map_err(|error| {
@@ -495,7 +333,7 @@ impl Params {
         }
     }
 
-    fn pubkey(&self, index: usize) -> Result<Pubkey, RpcError> {
+    pub(crate) fn pubkey(&self, index: usize) -> Result<Pubkey, RpcError> {
         let text: String = self.required(index, "base58 public key")?;
         text.parse().map_err(|error| {
             RpcError::invalid_params(format!("invalid public key {text:?}: {error}"))
@@ -507,12 +345,82 @@ impl Params {
 /// ignores commitment levels it does not distinguish.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Config {
-    encoding: Option<String>,
+pub(crate) struct Config {
+    pub(crate) encoding: Option<String>,
     #[serde(default)]
     skip_preflight: bool,
     #[serde(default)]
     sig_verify: bool,
+    /// `processed`, `confirmed` or `finalized`.
+    pub(crate) commitment: Option<Commitment>,
+    /// Refuse to answer from state older than this slot.
+    min_context_slot: Option<u64>,
+    /// getProgramAccounts: every filter must match.
+    #[serde(default)]
+    filters: Vec<Filter>,
+    /// Return only this part of each account's data.
+    data_slice: Option<DataSlice>,
+    /// getProgramAccounts: wrap the list in `{context, value}`.
+    #[serde(default)]
+    with_context: bool,
+    /// enableReceivedNotification (signatureSubscribe).
+    #[serde(default)]
+    pub(crate) enable_received_notification: bool,
+}
+
+/// Solana's commitment levels. On one node, `confirmed` and `finalized` both mean "the
+/// slot is durable", and `processed` means "executed".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Commitment {
+    /// Executed.
+    Processed,
+    /// Durable (one node: as final as it gets).
+    Confirmed,
+    /// Durable.
+    Finalized,
+}
+
+/// A getProgramAccounts filter.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum Filter {
+    /// The data is exactly this long.
+    DataSize(u64),
+    /// The data holds `bytes` at `offset`.
+    Memcmp(Memcmp),
+}
+
+/// `{"offset": n, "bytes": "...", "encoding": "base58"|"base64"}`.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Memcmp {
+    offset: usize,
+    bytes: String,
+    encoding: Option<String>,
+}
+
+/// `{"offset": n, "length": n}`.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+struct DataSlice {
+    offset: usize,
+    length: usize,
+}
+
+impl Config {
+    /// Solana's -32016 when the node has not reached the slot the client asks for.
+    fn check_min_context_slot(&self, slot: u64) -> Result<(), RpcError> {
+        match self.min_context_slot {
+            Some(min) if min > slot => {
+                let mut error = RpcError::new(
+                    codes::MIN_CONTEXT_SLOT_NOT_REACHED,
+                    "Minimum context slot has not been reached",
+                );
+                error.data = Some(json!({ "contextSlot": slot }));
+                Err(error)
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, RpcError> {
@@ -541,6 +449,52 @@ fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, Rp
             };
             state.with_context(value)
         }
+        "getBlockHeight" => {
+            params.config(0)?.check_min_context_slot(shared.slot())?;
+            Ok(json!(shared.slot()))
+        }
+        "isBlockhashValid" => {
+            let text: String = params.required(0, "base58 blockhash")?;
+            let blockhash: Hash = text.parse().map_err(|error| {
+                RpcError::invalid_params(format!("invalid blockhash {text:?}: {error}"))
+            })?;
+            let valid =
+                state.tracker().blockhash_validity(&blockhash) != BlockhashValidity::Invalid;
+            state.with_context(valid)
+        }
+        "getGenesisHash" => Ok(json!(state.genesis_hash.to_string())),
+        "getEpochInfo" => {
+            let slot = shared.slot();
+            Ok(json!({
+                "absoluteSlot": slot,
+                "blockHeight": slot,
+                "epoch": slot / SLOTS_PER_EPOCH,
+                "slotIndex": slot % SLOTS_PER_EPOCH,
+                "slotsInEpoch": SLOTS_PER_EPOCH,
+                "transactionCount": shared.transaction_count(),
+            }))
+        }
+        "getEpochSchedule" => Ok(json!({
+            "slotsPerEpoch": SLOTS_PER_EPOCH,
+            "leaderScheduleSlotOffset": SLOTS_PER_EPOCH,
+            "warmup": false,
+            "firstNormalEpoch": 0,
+            "firstNormalSlot": 0,
+        })),
+        // Every block since genesis is kept.
+        "getFirstAvailableBlock" => Ok(json!(0)),
+        "getMinimumBalanceForRentExemption" => {
+            let bytes: u64 = params.required(0, "data length")?;
+            if bytes > braid_primitives::ACCOUNT_DATA_BYTES_MAX as u64 {
+                return Err(RpcError::invalid_params(format!(
+                    "data length {bytes} exceeds the account limit of {} bytes",
+                    braid_primitives::ACCOUNT_DATA_BYTES_MAX
+                )));
+            }
+            Ok(json!(minimum_balance_for_rent_exemption(bytes)))
+        }
+        "getMultipleAccounts" => get_multiple_accounts(params, state),
+        "getProgramAccounts" => get_program_accounts(params, state),
         "getBalance" => {
             let key = params.pubkey(0)?;
             let lamports = shared
@@ -577,29 +531,139 @@ fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, Rp
         "sendTransaction" => send_transaction(params, state),
         "simulateTransaction" => simulate_transaction(params, state),
         "requestAirdrop" => request_airdrop(params, state),
-        _ => Err(RpcError::new(
-            codes::METHOD_NOT_FOUND,
-            format!("method not found: {method}"),
-        )),
+        _ => Err(RpcError::new(codes::METHOD_NOT_FOUND, "Method not found")),
     }
 }
 
 fn get_account_info(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
     let key = params.pubkey(0)?;
     let config = params.config(1)?;
-    let encoding = config.encoding.as_deref().unwrap_or("base64");
-    let Some(account) = state.pipeline.shared().accounts_db().get(&key) else {
-        return state.with_context(Value::Null);
+    config.check_min_context_slot(state.pipeline.shared().slot())?;
+    let value = match state.pipeline.shared().accounts_db().get(&key) {
+        Some(account) => Some(encode_account(&account, &config)?),
+        None => None,
     };
-    let data = match encoding {
-        "base64" => BASE64.encode(&account.data),
-        "base58" if account.data.len() <= BASE58_ACCOUNT_DATA_BYTES_MAX => {
-            bs58::encode(&account.data).into_string()
+    state.with_context(value)
+}
+
+fn get_multiple_accounts(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
+    let texts: Vec<String> = params.required(0, "array of base58 public keys")?;
+    if texts.len() > MULTIPLE_ACCOUNTS_MAX {
+        return Err(RpcError::invalid_params(format!(
+            "Too many inputs provided; max {MULTIPLE_ACCOUNTS_MAX}"
+        )));
+    }
+    let config = params.config(1)?;
+    config.check_min_context_slot(state.pipeline.shared().slot())?;
+    let db = state.pipeline.shared().accounts_db();
+    let mut accounts = Vec::with_capacity(texts.len());
+    for text in &texts {
+        let key: Pubkey = text.parse().map_err(|error| {
+            RpcError::invalid_params(format!("invalid public key {text:?}: {error}"))
+        })?;
+        accounts.push(match db.get(&key) {
+            Some(account) => Some(encode_account(&account, &config)?),
+            None => None,
+        });
+    }
+    state.with_context(accounts)
+}
+
+fn get_program_accounts(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
+    let program = params.pubkey(0)?;
+    let config = params.config(1)?;
+    config.check_min_context_slot(state.pipeline.shared().slot())?;
+    if config.filters.len() > PROGRAM_ACCOUNTS_FILTERS_MAX {
+        return Err(RpcError::invalid_params(format!(
+            "Too many filters provided; max {PROGRAM_ACCOUNTS_FILTERS_MAX}"
+        )));
+    }
+    let mut filters = Vec::with_capacity(config.filters.len());
+    for filter in &config.filters {
+        filters.push(match filter {
+            Filter::DataSize(size) => (None, *size, Vec::new()),
+            Filter::Memcmp(memcmp) => {
+                let bytes = match memcmp.encoding.as_deref().unwrap_or("base58") {
+                    // Checked before decoding: base58 decoding is quadratic.
+                    "base58" if memcmp.bytes.len() > MEMCMP_BYTES_MAX * 2 => {
+                        return Err(RpcError::invalid_params("Invalid param: DataTooLarge"));
+                    }
+                    "base58" => bs58::decode(&memcmp.bytes).into_vec().ok(),
+                    "base64" => BASE64.decode(memcmp.bytes.as_bytes()).ok(),
+                    other => {
+                        return Err(RpcError::invalid_params(format!(
+                            "unsupported memcmp encoding {other:?}: use base58 or base64"
+                        )));
+                    }
+                }
+                .ok_or_else(|| RpcError::invalid_params("Invalid param: invalid memcmp bytes"))?;
+                if bytes.len() > MEMCMP_BYTES_MAX {
+                    return Err(RpcError::invalid_params("Invalid param: DataTooLarge"));
+                }
+                (Some(memcmp.offset), 0, bytes)
+            }
+        });
+    }
+    let matches = |account: &Account| {
+        filters.iter().all(|(offset, size, bytes)| match offset {
+            None => account.data.len() as u64 == *size,
+            Some(offset) => offset
+                .checked_add(bytes.len())
+                .and_then(|end| account.data.get(*offset..end))
+                .is_some_and(|window| window == bytes.as_slice()),
+        })
+    };
+    // The committed state, in key order: a scan, as Solana's without a secondary index.
+    let mut found = Vec::new();
+    let mut failed = None;
+    let (slot, _) = state
+        .pipeline
+        .shared()
+        .accounts_db()
+        .for_each_committed(|key, account| {
+            if failed.is_none() && account.owner == program && matches(account) {
+                match encode_account(account, &config) {
+                    Ok(encoded) => {
+                        found.push(json!({ "pubkey": key.to_string(), "account": encoded }))
+                    }
+                    Err(error) => failed = Some(error),
+                }
+            }
+        })
+        .map_err(|error| {
+            RpcError::new(codes::INTERNAL_ERROR, format!("reading accounts: {error}"))
+        })?;
+    if let Some(error) = failed {
+        return Err(error);
+    }
+    if config.with_context {
+        to_value(&RpcResponse {
+            context: RpcContext { slot },
+            value: found,
+        })
+    } else {
+        Ok(Value::Array(found))
+    }
+}
+
+/// An account in Solana's reply shape, its data encoded (and sliced) as `config` asks.
+pub(crate) fn encode_account(account: &Account, config: &Config) -> Result<RpcAccount, RpcError> {
+    let encoding = config.encoding.as_deref().unwrap_or("base64");
+    let data: &[u8] = match config.data_slice {
+        Some(slice) => {
+            let start = slice.offset.min(account.data.len());
+            let end = start.saturating_add(slice.length).min(account.data.len());
+            &account.data[start..end]
         }
+        None => &account.data,
+    };
+    let text = match encoding {
+        "base64" => BASE64.encode(data),
+        "base58" if data.len() <= BASE58_ACCOUNT_DATA_BYTES_MAX => bs58::encode(data).into_string(),
         "base58" => {
             return Err(RpcError::invalid_params(format!(
                 "account data is {} bytes: base58 is limited to {BASE58_ACCOUNT_DATA_BYTES_MAX}, use base64",
-                account.data.len()
+                data.len()
             )));
         }
         other => {
@@ -608,15 +672,14 @@ fn get_account_info(params: &Params, state: &RpcState) -> Result<Value, RpcError
             )));
         }
     };
-    let value = RpcAccount {
-        data: (data, encoding.to_owned()),
+    Ok(RpcAccount {
+        data: (text, encoding.to_owned()),
         executable: account.executable,
         lamports: account.lamports,
         owner: account.owner.to_string(),
-        rent_epoch: 0,
+        rent_epoch: u64::MAX,
         space: account.data.len() as u64,
-    };
-    state.with_context(value)
+    })
 }
 
 /// Decodes parameter 0 (an encoded transaction) per the configuration at parameter 1.

@@ -33,6 +33,10 @@ pub mod codes {
     /// Solana's "node is unhealthy": the pipeline stopped on a fatal error (`getHealth`).
     /// The same code as [`NODE_BUSY`]: to a client both mean "not now, not here".
     pub const NODE_UNHEALTHY: i64 = -32005;
+    /// The node has not reached the `minContextSlot` the request names.
+    pub const MIN_CONTEXT_SLOT_NOT_REACHED: i64 = -32016;
+    /// An unsubscribe named no subscription of this connection.
+    pub const INVALID_SUBSCRIPTION: i64 = -32602;
 }
 
 /// `{"context":{"slot":N},"value":...}`: a reply tied to the state it was read from.
@@ -74,7 +78,7 @@ pub struct RpcAccount {
     pub lamports: u64,
     /// Base58 owner program.
     pub owner: String,
-    /// Always 0: Braid has no rent.
+    /// `u64::MAX`, as Solana reports for rent-exempt accounts (Braid collects no rent).
     pub rent_epoch: u64,
     /// Data length in bytes.
     pub space: u64,

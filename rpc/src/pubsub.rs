@@ -1,0 +1,455 @@
+//! Solana's PubSub: signatureSubscribe, accountSubscribe, slotSubscribe and rootSubscribe
+//! (and their unsubscribes) over WebSocket, fed by the pipeline's events.
+//!
+//! ```text
+//! pipeline events ─► node's event thread ─► PubSub::on_event ─► per-subscription queue
+//!                                              (matching)          (bounded, try_send)
+//!                                                                      │
+//!                       WebSocket ◄── jsonrpsee sink ◄── subscription task
+//! ```
+//!
+//! Key decision: matching happens once per event on the event thread (a hash lookup per
+//! signature, a read per watched account per slot), and delivery never blocks it: each
+//! subscription has a bounded queue, and a subscriber that lets it fill is dropped (its
+//! stream ends with an error notification), as Solana drops slow subscribers.
+//!
+//! Commitment on one node: `processed` is "executed"; `confirmed` and `finalized` are "the
+//! slot is durable". Account notifications are sent when a slot that changed the account
+//! is durable, whatever commitment was asked for (never earlier than `processed` would be).
+
+use std::collections::HashMap;
+use std::hash::{Hash as _, Hasher as _};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use braid_accounts_db::AccountsDb;
+use braid_banking_stage::pipeline::Event;
+use braid_primitives::KeyHasherBuilder;
+use braid_runtime::{Account, Pubkey, Signature};
+use jsonrpsee::core::SubscriptionError;
+use jsonrpsee::server::{PendingSubscriptionSink, RpcModule, SubscriptionSink, TrySendError};
+use jsonrpsee::types::ErrorObjectOwned;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::methods::{Commitment, Params, RpcError, RpcState, encode_account};
+use crate::server::positional;
+use crate::status::StatusTracker;
+use crate::types::ConfirmationStatus;
+
+/// Notifications queued for one subscription before its subscriber counts as too slow.
+pub const NOTIFICATIONS_QUEUED_MAX: usize = 256;
+
+/// One notification for a subscription, and whether it is the last.
+#[derive(Debug)]
+struct Notice {
+    result: Value,
+    last: bool,
+}
+
+/// A subscription's end of its queue.
+struct Watch {
+    id: u64,
+    queue: mpsc::Sender<Notice>,
+}
+
+struct SignatureWatch {
+    watch: Watch,
+    commitment: Commitment,
+    received: bool,
+}
+
+struct AccountWatch {
+    watch: Watch,
+    config: crate::methods::Config,
+    /// What the subscriber last heard, so an unchanged account is not re-announced.
+    fingerprint: Option<u64>,
+}
+
+#[derive(Default)]
+struct Registry {
+    signatures: HashMap<Signature, Vec<SignatureWatch>, KeyHasherBuilder>,
+    accounts: HashMap<Pubkey, Vec<AccountWatch>, KeyHasherBuilder>,
+    slots: Vec<Watch>,
+    roots: Vec<Watch>,
+}
+
+/// The subscriptions of every connection, and what feeds them.
+pub struct PubSub {
+    registry: Mutex<Registry>,
+    tracker: Arc<Mutex<StatusTracker>>,
+    db: Arc<AccountsDb>,
+    next_id: AtomicU64,
+}
+
+/// Why a subscription's stream ended early.
+const TOO_SLOW: &str = "subscription dropped: the client did not read its notifications";
+
+impl PubSub {
+    /// Subscriptions answered from `tracker` (statuses already known) and `db` (accounts).
+    pub fn new(tracker: Arc<Mutex<StatusTracker>>, db: Arc<AccountsDb>) -> Self {
+        Self {
+            registry: Mutex::new(Registry::default()),
+            tracker,
+            db,
+            next_id: AtomicU64::new(0),
+        }
+    }
+
+    fn registry(&self) -> MutexGuard<'_, Registry> {
+        // Entries are inserted and removed whole: a panic elsewhere leaves it consistent.
+        self.registry
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn watch(&self) -> (Watch, mpsc::Receiver<Notice>) {
+        let (queue, receiver) = mpsc::channel(NOTIFICATIONS_QUEUED_MAX);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        (Watch { id, queue }, receiver)
+    }
+
+    /// Feeds one pipeline event to the subscriptions it concerns. Never blocks.
+    pub fn on_event(&self, event: &Event) {
+        let mut registry = self.registry();
+        match event {
+            Event::Processed {
+                signature,
+                slot,
+                status,
+            } => {
+                let Some(watches) = registry.signatures.get_mut(signature) else {
+                    return;
+                };
+                let err = status.as_ref().err().cloned();
+                watches.retain_mut(|watch| {
+                    if watch.received {
+                        watch.received = false;
+                        let notice = Notice {
+                            result: json!({ "context": { "slot": slot }, "value": "receivedSignature" }),
+                            last: false,
+                        };
+                        if !deliver(&watch.watch, notice) {
+                            return false;
+                        }
+                    }
+                    if watch.commitment != Commitment::Processed {
+                        return true;
+                    }
+                    let notice = Notice {
+                        result: json!({ "context": { "slot": slot }, "value": { "err": err } }),
+                        last: true,
+                    };
+                    deliver(&watch.watch, notice);
+                    false
+                });
+                if watches.is_empty() {
+                    registry.signatures.remove(signature);
+                }
+            }
+            Event::Rejected { .. } => {}
+            Event::SlotCommitted(commit) => {
+                let slot = commit.slot;
+                for signature in &commit.signatures {
+                    let Some(watches) = registry.signatures.remove(signature) else {
+                        continue;
+                    };
+                    let (done, waiting): (Vec<_>, Vec<_>) = watches
+                        .into_iter()
+                        .partition(|watch| watch.commitment != Commitment::Processed);
+                    let err = self
+                        .tracker
+                        .lock()
+                        .unwrap_or_else(|poison| poison.into_inner())
+                        .get(signature)
+                        .and_then(|status| status.err);
+                    for watch in done {
+                        deliver(
+                            &watch.watch,
+                            Notice {
+                                result: json!({ "context": { "slot": slot }, "value": { "err": err } }),
+                                last: true,
+                            },
+                        );
+                    }
+                    if !waiting.is_empty() {
+                        registry.signatures.insert(*signature, waiting);
+                    }
+                }
+                let parent = slot.saturating_sub(1);
+                registry.slots.retain(|watch| {
+                    deliver(
+                        watch,
+                        Notice {
+                            result: json!({ "slot": slot, "parent": parent, "root": slot }),
+                            last: false,
+                        },
+                    )
+                });
+                registry.roots.retain(|watch| {
+                    deliver(
+                        watch,
+                        Notice {
+                            result: json!(slot),
+                            last: false,
+                        },
+                    )
+                });
+                let db = &self.db;
+                registry.accounts.retain(|key, watches| {
+                    let account = db.get(key);
+                    let fingerprint = account.as_ref().map(fingerprint);
+                    watches.retain_mut(|watch| {
+                        if watch.fingerprint == fingerprint {
+                            return true;
+                        }
+                        watch.fingerprint = fingerprint;
+                        let deleted = Account::default();
+                        let value =
+                            encode_account(account.as_ref().unwrap_or(&deleted), &watch.config)
+                                .map_or(Value::Null, |encoded| json!(encoded));
+                        deliver(
+                            &watch.watch,
+                            Notice {
+                                result: json!({ "context": { "slot": slot }, "value": value }),
+                                last: false,
+                            },
+                        )
+                    });
+                    !watches.is_empty()
+                });
+            }
+        }
+    }
+
+    fn forget(&self, id: u64) {
+        let mut registry = self.registry();
+        registry.signatures.retain(|_, watches| {
+            watches.retain(|watch| watch.watch.id != id);
+            !watches.is_empty()
+        });
+        registry.accounts.retain(|_, watches| {
+            watches.retain(|watch| watch.watch.id != id);
+            !watches.is_empty()
+        });
+        registry.slots.retain(|watch| watch.id != id);
+        registry.roots.retain(|watch| watch.id != id);
+    }
+
+    /// How many subscriptions are open (for tests and monitoring).
+    pub fn len(&self) -> usize {
+        let registry = self.registry();
+        let signatures: usize = registry.signatures.values().map(Vec::len).sum();
+        let accounts: usize = registry.accounts.values().map(Vec::len).sum();
+        signatures
+            .saturating_add(accounts)
+            .saturating_add(registry.slots.len())
+            .saturating_add(registry.roots.len())
+    }
+
+    /// Whether no subscription is open.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn subscribe_signature(
+        &self,
+        params: &Params,
+    ) -> Result<(u64, mpsc::Receiver<Notice>), RpcError> {
+        let text: String = params.required(0, "base58 signature")?;
+        let signature: Signature = text
+            .parse()
+            .map_err(|_| RpcError::invalid_params("Invalid Request: Invalid signature provided"))?;
+        let config = params.config(1)?;
+        let commitment = config.commitment.unwrap_or(Commitment::Finalized);
+        let (watch, receiver) = self.watch();
+        let id = watch.id;
+        // Registered before the status is read, so an event in between is not missed (a
+        // second final notice is harmless: the stream ends after the first).
+        let mut registry = self.registry();
+        let known = self
+            .tracker
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .get(&signature);
+        let reached = known.as_ref().is_some_and(|status| match commitment {
+            Commitment::Processed => true,
+            Commitment::Confirmed | Commitment::Finalized => {
+                status.confirmation_status >= ConfirmationStatus::Confirmed
+            }
+        });
+        if let Some(status) = known.filter(|_| reached) {
+            deliver(
+                &watch,
+                Notice {
+                    result: json!({ "context": { "slot": status.slot }, "value": { "err": status.err } }),
+                    last: true,
+                },
+            );
+        } else {
+            registry
+                .signatures
+                .entry(signature)
+                .or_default()
+                .push(SignatureWatch {
+                    watch,
+                    commitment,
+                    received: config.enable_received_notification,
+                });
+        }
+        Ok((id, receiver))
+    }
+
+    fn subscribe_account(
+        &self,
+        params: &Params,
+    ) -> Result<(u64, mpsc::Receiver<Notice>), RpcError> {
+        let key = params
+            .pubkey(0)
+            .map_err(|_| RpcError::invalid_params("Invalid Request: Invalid pubkey provided"))?;
+        let config = params.config(1)?;
+        // Validates the encoding now rather than at the first notification.
+        encode_account(&Account::default(), &config)?;
+        let fingerprint = self.db.get(&key).as_ref().map(fingerprint);
+        let (watch, receiver) = self.watch();
+        let id = watch.id;
+        self.registry()
+            .accounts
+            .entry(key)
+            .or_default()
+            .push(AccountWatch {
+                watch,
+                config,
+                fingerprint,
+            });
+        Ok((id, receiver))
+    }
+
+    fn subscribe_slots(&self, roots: bool) -> (u64, mpsc::Receiver<Notice>) {
+        let (watch, receiver) = self.watch();
+        let id = watch.id;
+        let mut registry = self.registry();
+        if roots {
+            registry.roots.push(watch);
+        } else {
+            registry.slots.push(watch);
+        }
+        (id, receiver)
+    }
+}
+
+/// Queues `notice`; `false` once the subscription is gone or too slow (drop it).
+fn deliver(watch: &Watch, notice: Notice) -> bool {
+    watch.queue.try_send(notice).is_ok()
+}
+
+/// A change detector for an account: equal accounts give equal values.
+fn fingerprint(account: &Account) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    account.lamports.hash(&mut hasher);
+    account.owner.hash(&mut hasher);
+    account.executable.hash(&mut hasher);
+    account.data.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Moves notices from the queue to the WebSocket until the last one, the client leaves, or
+/// it falls behind.
+async fn forward(
+    sink: &mut SubscriptionSink,
+    receiver: &mut mpsc::Receiver<Notice>,
+) -> Result<(), SubscriptionError> {
+    loop {
+        tokio::select! {
+            () = sink.closed() => return Ok(()),
+            notice = receiver.recv() => {
+                let Some(notice) = notice else {
+                    return Err(TOO_SLOW.into());
+                };
+                let message = serde_json::value::to_raw_value(&notice.result)
+                    .map_err(|error| SubscriptionError::from(error.to_string()))?;
+                match sink.try_send(message) {
+                    Ok(()) if notice.last => return Ok(()),
+                    Ok(()) => {}
+                    Err(TrySendError::Full(_)) => return Err(TOO_SLOW.into()),
+                    Err(TrySendError::Closed(_)) => return Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// Accepts a subscription whose registration `subscribe` attempted, and serves it.
+async fn run(
+    pending: PendingSubscriptionSink,
+    pubsub: Arc<PubSub>,
+    subscribed: Result<(u64, mpsc::Receiver<Notice>), RpcError>,
+) -> Result<(), SubscriptionError> {
+    let (id, mut receiver) = match subscribed {
+        Ok(subscribed) => subscribed,
+        Err(error) => {
+            pending.reject(ErrorObjectOwned::from(error)).await;
+            return Ok(());
+        }
+    };
+    let result = match pending.accept().await {
+        Ok(mut sink) => forward(&mut sink, &mut receiver).await,
+        Err(_) => Ok(()),
+    };
+    pubsub.forget(id);
+    result
+}
+
+/// Registers the subscription methods on `module`.
+pub fn register(
+    module: &mut RpcModule<RpcState>,
+    pubsub: Arc<PubSub>,
+) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    let shared = Arc::clone(&pubsub);
+    module.register_subscription(
+        "signatureSubscribe",
+        "signatureNotification",
+        "signatureUnsubscribe",
+        move |params, pending, _, _| {
+            let pubsub = Arc::clone(&shared);
+            let subscribed =
+                positional(&params).and_then(|params| pubsub.subscribe_signature(&Params(params)));
+            run(pending, pubsub, subscribed)
+        },
+    )?;
+    let shared = Arc::clone(&pubsub);
+    module.register_subscription(
+        "accountSubscribe",
+        "accountNotification",
+        "accountUnsubscribe",
+        move |params, pending, _, _| {
+            let pubsub = Arc::clone(&shared);
+            let subscribed =
+                positional(&params).and_then(|params| pubsub.subscribe_account(&Params(params)));
+            run(pending, pubsub, subscribed)
+        },
+    )?;
+    let shared = Arc::clone(&pubsub);
+    module.register_subscription(
+        "slotSubscribe",
+        "slotNotification",
+        "slotUnsubscribe",
+        move |_, pending, _, _| {
+            let pubsub = Arc::clone(&shared);
+            let subscribed = Ok(pubsub.subscribe_slots(false));
+            run(pending, pubsub, subscribed)
+        },
+    )?;
+    let shared = pubsub;
+    module.register_subscription(
+        "rootSubscribe",
+        "rootNotification",
+        "rootUnsubscribe",
+        move |_, pending, _, _| {
+            let pubsub = Arc::clone(&shared);
+            let subscribed = Ok(pubsub.subscribe_slots(true));
+            run(pending, pubsub, subscribed)
+        },
+    )?;
+    Ok(())
+}
