@@ -32,7 +32,7 @@ use braid_accounts_db::AccountsDb;
 use braid_primitives::KeyHasherBuilder;
 use braid_runtime::executor::{Executor, ProcessedTransaction};
 use braid_runtime::sanitized::SanitizedTransaction;
-use braid_runtime::{Hash, Signature, TransactionError};
+use braid_runtime::{Hash, Pubkey, Signature, TransactionError};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
 use crate::budget::{CpuBudget, Stage, split_by_wall};
@@ -125,6 +125,9 @@ pub struct PipelineConfig {
     pub ingress_capacity: usize,
     /// Largest batch a banking thread receives, in transactions.
     pub batch_target: usize,
+    /// Report each processed transaction's account keys (for subscriptions that filter by
+    /// account); off for the load generator, which would only pay for the copies.
+    pub detailed_events: bool,
 }
 
 impl Default for PipelineConfig {
@@ -135,6 +138,7 @@ impl Default for PipelineConfig {
             sigverify: true,
             ingress_capacity: INGRESS_CAPACITY_TXS_DEFAULT,
             batch_target: crate::scheduler::DEFAULT_BATCH_TARGET_TXS,
+            detailed_events: false,
         }
     }
 }
@@ -165,6 +169,10 @@ pub enum Event {
         slot: u64,
         /// Its outcome.
         status: Result<(), TransactionError>,
+        /// Its program logs (empty unless the executor records them).
+        logs: Vec<String>,
+        /// Every account it named (empty unless [`PipelineConfig::detailed_events`]).
+        account_keys: Vec<Pubkey>,
     },
     /// A transaction was refused and changed nothing.
     Rejected {
@@ -315,6 +323,7 @@ impl Verified {
 /// parsed transaction is dropped on the banking thread, which has cycles to spare.
 struct Completed {
     wire: Vec<u8>,
+    account_keys: Vec<Pubkey>,
     signature: Signature,
     blockhash: Hash,
     message_hash: Hash,
@@ -416,8 +425,9 @@ impl Pipeline {
             work_senders.push(work_tx);
             let (db, executor) = (Arc::clone(bank.accounts_db()), Arc::clone(bank.executor()));
             let (done, shared_w) = (done_tx.clone(), Arc::clone(&shared));
+            let detailed_events = config.detailed_events;
             threads.push(spawn(&format!("braid-banking-{index}"), move || {
-                banking_loop(&work_rx, &done, &db, &executor, &shared_w)
+                banking_loop(&work_rx, &done, &db, &executor, &shared_w, detailed_events)
             })?);
         }
         drop(done_tx);
@@ -668,6 +678,7 @@ fn banking_loop(
     db: &AccountsDb,
     executor: &Executor,
     shared: &Shared,
+    detailed_events: bool,
 ) {
     while let Ok(batch) = work.recv() {
         let started = Instant::now();
@@ -682,7 +693,13 @@ fn banking_loop(
                 let processed =
                     Bank::execute_measured(db, executor, slot, &verified.tx, &mut walls)
                         .map_err(BatchFailure::Store)?;
+                let account_keys = if detailed_events {
+                    verified.tx.account_keys().to_vec()
+                } else {
+                    Vec::new()
+                };
                 results.push(Completed {
+                    account_keys,
                     signature: *verified.tx.signature(),
                     blockhash: verified.tx.message().recent_blockhash,
                     message_hash: *verified.tx.message_hash(),
@@ -930,6 +947,8 @@ impl SchedulerLoop {
                         signature,
                         slot,
                         status: executed.status,
+                        logs: executed.logs,
+                        account_keys: completed.account_keys,
                     });
                 }
                 Err(error) => {

@@ -1,8 +1,10 @@
-//! Solana's own client library, unchanged, against `braid node`: `flows.mjs` drives
-//! @solana/web3.js (pinned by its package-lock.json, installed with `npm ci` on first run)
-//! through airdrops, sendAndConfirmTransaction over the PubSub WebSocket, account and slot
-//! subscriptions, multiple-account and program-account reads and a preflight failure; then
-//! the node is killed with SIGKILL, restarted, and the second half checks what survived.
+//! Solana's own client libraries, unchanged, against `braid node`: `flows.mjs` drives
+//! @solana/web3.js and @solana/spl-token (pinned by package-lock.json, installed with
+//! `npm ci` on first run) through airdrops, sendAndConfirmTransaction over the PubSub
+//! WebSocket, account, program, logs and slot subscriptions, multiple-account and
+//! program-account reads, a preflight failure, and a mint with associated token accounts,
+//! minting and a checked transfer; then the node is killed with SIGKILL, restarted, and the
+//! second half checks what survived and transacts again.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,7 +19,7 @@ fn interop_dir() -> PathBuf {
 
 /// Installs the pinned packages unless they are there already.
 fn install(dir: &Path) {
-    if dir.join("node_modules/@solana/web3.js").exists() {
+    if dir.join("node_modules/@solana/spl-token").exists() {
         return;
     }
     let output = Command::new("npm")

@@ -6,8 +6,19 @@
 use braid_ledger::blockstore::{LEDGER_FILE_NAME, Ledger};
 use libfuzzer_sys::fuzz_target;
 
+/// A fresh temporary directory, in memory where the machine has a tmpfs (fsync is free).
+fn temp_dir() -> tempfile::TempDir {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(dir) = tempfile::tempdir_in(shm) {
+            return dir;
+        }
+    }
+    tempfile::tempdir().expect("temporary directory")
+}
+
 fuzz_target!(|data: &[u8]| {
-    let dir = tempfile::tempdir().expect("temporary directory");
+    let dir = temp_dir();
     std::fs::write(dir.path().join(LEDGER_FILE_NAME), data).expect("write the ledger file");
     let Ok((ledger, blocks)) = Ledger::open(dir.path()) else {
         return;

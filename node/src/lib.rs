@@ -73,7 +73,11 @@ impl NodeConfig {
             bind_address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             rpc_limits: RpcLimits::default(),
             reset: false,
-            pipeline: PipelineConfig::default(),
+            // Subscriptions filter by the accounts a transaction names.
+            pipeline: PipelineConfig {
+                detailed_events: true,
+                ..PipelineConfig::default()
+            },
             faucet_lamports: FAUCET_LAMPORTS_DEFAULT,
             status_capacity: STATUS_CAPACITY_DEFAULT,
             faucet_limits: FaucetLimits::default(),

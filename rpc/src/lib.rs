@@ -15,6 +15,7 @@
 //! - [`server`]: [`RpcServer`], the transport: jsonrpsee over HTTP and WebSocket, with
 //!   every limit in [`RpcLimits`], and `GET /health`.
 //! - [`pubsub`]: [`pubsub::PubSub`], Solana's subscriptions fed by pipeline events.
+//! - [`token`]: the SPL Token methods (balances, supplies, accounts by owner or delegate).
 //! - [`status`]: [`status::StatusTracker`], signature statuses built from pipeline events:
 //!   `processed` once executed, `finalized` once the slot's commit is durable.
 //! - [`client`]: [`client::RpcClient`], the blocking client the CLI uses.
@@ -31,6 +32,7 @@ pub mod methods;
 pub mod pubsub;
 pub mod server;
 pub mod status;
+pub mod token;
 pub mod types;
 
 pub use methods::{

@@ -130,6 +130,11 @@ pub const BASE58_ACCOUNT_DATA_BYTES_MAX: usize = 128;
 pub const MULTIPLE_ACCOUNTS_MAX: usize = 100;
 /// Most filters one getProgramAccounts call may carry (Solana's limit).
 pub const PROGRAM_ACCOUNTS_FILTERS_MAX: usize = 4;
+/// Largest getProgramAccounts reply, in bytes of encoded data and per-account overhead
+/// (the transport's reply limit; checked while scanning, so a huge reply is never built).
+pub const PROGRAM_ACCOUNTS_REPLY_BYTES_MAX: usize = crate::server::RESPONSE_BODY_BYTES_MAX as usize;
+/// JSON bytes of one account in a reply beyond its encoded data (keys, numbers, owner).
+const ACCOUNT_REPLY_OVERHEAD_BYTES: usize = 200;
 /// Longest memcmp filter, in bytes (Solana's limit).
 pub const MEMCMP_BYTES_MAX: usize = 128;
 /// Slots per epoch (Solana's default schedule, without warm-up): Braid has no epochs of its
@@ -161,6 +166,15 @@ pub const METHODS: &[&str] = &[
     "getAccountInfo",
     "getMultipleAccounts",
     "getProgramAccounts",
+    "getLargestAccounts",
+    "getSupply",
+    "getFeeForMessage",
+    "getRecentPrioritizationFees",
+    "getTokenAccountBalance",
+    "getTokenSupply",
+    "getTokenAccountsByOwner",
+    "getTokenAccountsByDelegate",
+    "getTokenLargestAccounts",
     "getSignatureStatuses",
     "sendTransaction",
     "simulateTransaction",
@@ -494,6 +508,16 @@ fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, Rp
             Ok(json!(minimum_balance_for_rent_exemption(bytes)))
         }
         "getMultipleAccounts" => get_multiple_accounts(params, state),
+        "getLargestAccounts" | "getSupply" => supply(method, params, state),
+        "getFeeForMessage" => fee_for_message(params, state),
+        "getTokenAccountBalance"
+        | "getTokenSupply"
+        | "getTokenAccountsByOwner"
+        | "getTokenAccountsByDelegate"
+        | "getTokenLargestAccounts" => crate::token::call(method, params, state),
+        // Braid keeps no per-slot fee history yet: an empty list is Solana's answer for
+        // "no samples".
+        "getRecentPrioritizationFees" => Ok(json!([])),
         "getProgramAccounts" => get_program_accounts(params, state),
         "getBalance" => {
             let key = params.pubkey(0)?;
@@ -573,55 +597,34 @@ fn get_program_accounts(params: &Params, state: &RpcState) -> Result<Value, RpcE
     let program = params.pubkey(0)?;
     let config = params.config(1)?;
     config.check_min_context_slot(state.pipeline.shared().slot())?;
-    if config.filters.len() > PROGRAM_ACCOUNTS_FILTERS_MAX {
-        return Err(RpcError::invalid_params(format!(
-            "Too many filters provided; max {PROGRAM_ACCOUNTS_FILTERS_MAX}"
-        )));
-    }
-    let mut filters = Vec::with_capacity(config.filters.len());
-    for filter in &config.filters {
-        filters.push(match filter {
-            Filter::DataSize(size) => (None, *size, Vec::new()),
-            Filter::Memcmp(memcmp) => {
-                let bytes = match memcmp.encoding.as_deref().unwrap_or("base58") {
-                    // Checked before decoding: base58 decoding is quadratic.
-                    "base58" if memcmp.bytes.len() > MEMCMP_BYTES_MAX * 2 => {
-                        return Err(RpcError::invalid_params("Invalid param: DataTooLarge"));
-                    }
-                    "base58" => bs58::decode(&memcmp.bytes).into_vec().ok(),
-                    "base64" => BASE64.decode(memcmp.bytes.as_bytes()).ok(),
-                    other => {
-                        return Err(RpcError::invalid_params(format!(
-                            "unsupported memcmp encoding {other:?}: use base58 or base64"
-                        )));
-                    }
-                }
-                .ok_or_else(|| RpcError::invalid_params("Invalid param: invalid memcmp bytes"))?;
-                if bytes.len() > MEMCMP_BYTES_MAX {
-                    return Err(RpcError::invalid_params("Invalid param: DataTooLarge"));
-                }
-                (Some(memcmp.offset), 0, bytes)
-            }
-        });
-    }
-    let matches = |account: &Account| {
-        filters.iter().all(|(offset, size, bytes)| match offset {
-            None => account.data.len() as u64 == *size,
-            Some(offset) => offset
-                .checked_add(bytes.len())
-                .and_then(|end| account.data.get(*offset..end))
-                .is_some_and(|window| window == bytes.as_slice()),
-        })
-    };
+    let filters = compile_filters(&config)?;
     // The committed state, in key order: a scan, as Solana's without a secondary index.
     let mut found = Vec::new();
     let mut failed = None;
+    let mut reply_bytes = 0usize;
     let (slot, _) = state
         .pipeline
         .shared()
         .accounts_db()
         .for_each_committed(|key, account| {
-            if failed.is_none() && account.owner == program && matches(account) {
+            if failed.is_none() && account.owner == program && matches_filters(&filters, account) {
+                // Bounded before it is built: a reply past the limit is refused anyway.
+                let data_bytes = config.data_slice.map_or(account.data.len(), |slice| {
+                    slice.length.min(account.data.len())
+                });
+                reply_bytes = reply_bytes
+                    .saturating_add(data_bytes.saturating_mul(4) / 3)
+                    .saturating_add(ACCOUNT_REPLY_OVERHEAD_BYTES);
+                if reply_bytes > PROGRAM_ACCOUNTS_REPLY_BYTES_MAX {
+                    failed = Some(RpcError::new(
+                        codes::SCAN_ERROR,
+                        format!(
+                            "the reply would exceed {PROGRAM_ACCOUNTS_REPLY_BYTES_MAX} bytes: \
+                             narrow it with filters or dataSlice"
+                        ),
+                    ));
+                    return;
+                }
                 match encode_account(account, &config) {
                     Ok(encoded) => {
                         found.push(json!({ "pubkey": key.to_string(), "account": encoded }))
@@ -644,6 +647,148 @@ fn get_program_accounts(params: &Params, state: &RpcState) -> Result<Value, RpcE
     } else {
         Ok(Value::Array(found))
     }
+}
+
+/// Accounts getLargestAccounts lists (Solana's figure).
+pub const LARGEST_ACCOUNTS_LISTED: usize = 20;
+
+/// getSupply and getLargestAccounts: one scan of the committed accounts.
+fn supply(method: &str, params: &Params, state: &RpcState) -> Result<Value, RpcError> {
+    params.config(0)?;
+    let mut total = 0u64;
+    let mut largest: Vec<(u64, Pubkey)> = Vec::with_capacity(LARGEST_ACCOUNTS_LISTED + 1);
+    let (slot, _) = state
+        .pipeline
+        .shared()
+        .accounts_db()
+        .for_each_committed(|key, account| {
+            total = total.saturating_add(account.lamports);
+            largest.push((account.lamports, *key));
+            if largest.len() > LARGEST_ACCOUNTS_LISTED {
+                // Largest first, ties by address: the same list on every call.
+                largest.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+                largest.truncate(LARGEST_ACCOUNTS_LISTED);
+            }
+        })
+        .map_err(|error| {
+            RpcError::new(codes::INTERNAL_ERROR, format!("reading accounts: {error}"))
+        })?;
+    largest.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let context = RpcContext { slot };
+    if method == "getSupply" {
+        return to_value(&RpcResponse {
+            context,
+            value: json!({
+                "total": total,
+                "circulating": total,
+                "nonCirculating": 0,
+                "nonCirculatingAccounts": [],
+            }),
+        });
+    }
+    let value: Vec<Value> = largest
+        .into_iter()
+        .map(|(lamports, key)| json!({ "address": key.to_string(), "lamports": lamports }))
+        .collect();
+    to_value(&RpcResponse { context, value })
+}
+
+/// getFeeForMessage: the fee a base64 message would pay, or null if its blockhash is not
+/// recent.
+fn fee_for_message(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
+    let encoded: String = params.required(0, "base64 message")?;
+    if encoded.len() > BASE64_TRANSACTION_CHARS_MAX {
+        return Err(RpcError::invalid_params(format!(
+            "base64 encoded message too large ({} bytes, max {BASE64_TRANSACTION_CHARS_MAX} bytes)",
+            encoded.len()
+        )));
+    }
+    let message = BASE64
+        .decode(encoded.as_bytes())
+        .map_err(|error| RpcError::invalid_params(format!("invalid base64 message: {error}")))?;
+    // A message alone parses as a transaction whose signatures are blank: the header's
+    // first byte says how many it needs (and the fee charges per signature).
+    let signatures = *message
+        .first()
+        .ok_or_else(|| RpcError::invalid_params("invalid message: empty"))?;
+    if signatures >= 0x80 {
+        return Err(RpcError::invalid_params(
+            "invalid message: too many signatures",
+        ));
+    }
+    let mut wire = Vec::with_capacity(message.len().saturating_add(65 * usize::from(signatures)));
+    wire.push(signatures);
+    wire.resize(wire.len().saturating_add(64 * usize::from(signatures)), 0);
+    wire.extend_from_slice(&message);
+    let tx = SanitizedTransaction::try_from_bytes(&wire)
+        .map_err(|error| RpcError::invalid_params(format!("invalid message: {error}")))?;
+    let recent = state
+        .tracker()
+        .blockhash_validity(&tx.message().recent_blockhash)
+        != BlockhashValidity::Invalid;
+    let fee = match braid_runtime::compute_budget::ComputeBudget::from_message(tx.message()) {
+        Ok(budget) if recent => {
+            Some(braid_runtime::fee::FeeDetails::new(u64::from(signatures), &budget).total())
+        }
+        _ => None,
+    };
+    state.with_context(fee)
+}
+
+/// A checked getProgramAccounts/programSubscribe filter: a data length, or bytes at an offset.
+#[derive(Debug, Clone)]
+pub(crate) enum CompiledFilter {
+    /// The data is exactly this long.
+    DataSize(u64),
+    /// The data holds these bytes at this offset.
+    Memcmp(usize, Vec<u8>),
+}
+
+/// Checks and decodes `config`'s filters, with Solana's limits and messages.
+pub(crate) fn compile_filters(config: &Config) -> Result<Vec<CompiledFilter>, RpcError> {
+    if config.filters.len() > PROGRAM_ACCOUNTS_FILTERS_MAX {
+        return Err(RpcError::invalid_params(format!(
+            "Too many filters provided; max {PROGRAM_ACCOUNTS_FILTERS_MAX}"
+        )));
+    }
+    let mut filters = Vec::with_capacity(config.filters.len());
+    for filter in &config.filters {
+        filters.push(match filter {
+            Filter::DataSize(size) => CompiledFilter::DataSize(*size),
+            Filter::Memcmp(memcmp) => {
+                let bytes = match memcmp.encoding.as_deref().unwrap_or("base58") {
+                    // Checked before decoding: base58 decoding is quadratic.
+                    "base58" if memcmp.bytes.len() > MEMCMP_BYTES_MAX * 2 => {
+                        return Err(RpcError::invalid_params("Invalid param: DataTooLarge"));
+                    }
+                    "base58" => bs58::decode(&memcmp.bytes).into_vec().ok(),
+                    "base64" => BASE64.decode(memcmp.bytes.as_bytes()).ok(),
+                    other => {
+                        return Err(RpcError::invalid_params(format!(
+                            "unsupported memcmp encoding {other:?}: use base58 or base64"
+                        )));
+                    }
+                }
+                .ok_or_else(|| RpcError::invalid_params("Invalid param: invalid memcmp bytes"))?;
+                if bytes.len() > MEMCMP_BYTES_MAX {
+                    return Err(RpcError::invalid_params("Invalid param: DataTooLarge"));
+                }
+                CompiledFilter::Memcmp(memcmp.offset, bytes)
+            }
+        });
+    }
+    Ok(filters)
+}
+
+/// Whether `account` passes every filter.
+pub(crate) fn matches_filters(filters: &[CompiledFilter], account: &Account) -> bool {
+    filters.iter().all(|filter| match filter {
+        CompiledFilter::DataSize(size) => account.data.len() as u64 == *size,
+        CompiledFilter::Memcmp(offset, bytes) => offset
+            .checked_add(bytes.len())
+            .and_then(|end| account.data.get(*offset..end))
+            .is_some_and(|window| window == bytes.as_slice()),
+    })
 }
 
 /// An account in Solana's reply shape, its data encoded (and sliced) as `config` asks.

@@ -1,5 +1,6 @@
-//! Solana's PubSub: signatureSubscribe, accountSubscribe, slotSubscribe and rootSubscribe
-//! (and their unsubscribes) over WebSocket, fed by the pipeline's events.
+//! Solana's PubSub: signatureSubscribe, accountSubscribe, programSubscribe, logsSubscribe,
+//! slotSubscribe and rootSubscribe (and their unsubscribes) over WebSocket, fed by the
+//! pipeline's events.
 //!
 //! ```text
 //! pipeline events ─► node's event thread ─► PubSub::on_event ─► per-subscription queue
@@ -14,8 +15,9 @@
 //! stream ends with an error notification), as Solana drops slow subscribers.
 //!
 //! Commitment on one node: `processed` is "executed"; `confirmed` and `finalized` are "the
-//! slot is durable". Account notifications are sent when a slot that changed the account
-//! is durable, whatever commitment was asked for (never earlier than `processed` would be).
+//! slot is durable". Account and program notifications are sent when a slot that changed
+//! the account is durable, whatever commitment was asked for (never earlier than
+//! `processed` would be); logs follow the commitment asked for.
 
 use std::collections::HashMap;
 use std::hash::{Hash as _, Hasher as _};
@@ -32,7 +34,10 @@ use jsonrpsee::types::ErrorObjectOwned;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::methods::{Commitment, Params, RpcError, RpcState, encode_account};
+use crate::methods::{
+    Commitment, CompiledFilter, Params, RpcError, RpcState, compile_filters, encode_account,
+    matches_filters,
+};
 use crate::server::positional;
 use crate::status::StatusTracker;
 use crate::types::ConfirmationStatus;
@@ -66,12 +71,41 @@ struct AccountWatch {
     fingerprint: Option<u64>,
 }
 
+struct ProgramWatch {
+    watch: Watch,
+    program: Pubkey,
+    config: crate::methods::Config,
+    filters: Vec<CompiledFilter>,
+}
+
+/// Which transactions' logs a subscriber wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LogsFilter {
+    /// Every transaction (`"all"`, `"allWithVotes"`: Braid has no votes).
+    All,
+    /// Transactions that name this account.
+    Mentions(Pubkey),
+}
+
+struct LogsWatch {
+    watch: Watch,
+    filter: LogsFilter,
+    commitment: Commitment,
+    /// Notices waiting for their slot to be durable: (slot, notice).
+    waiting: Vec<(u64, Notice)>,
+}
+
 #[derive(Default)]
 struct Registry {
     signatures: HashMap<Signature, Vec<SignatureWatch>, KeyHasherBuilder>,
     accounts: HashMap<Pubkey, Vec<AccountWatch>, KeyHasherBuilder>,
+    programs: Vec<ProgramWatch>,
+    logs: Vec<LogsWatch>,
     slots: Vec<Watch>,
     roots: Vec<Watch>,
+    /// Accounts the transactions of each not yet durable slot named, while a program
+    /// subscription needs them.
+    touched: std::collections::BTreeMap<u64, std::collections::BTreeSet<Pubkey>>,
 }
 
 /// The subscriptions of every connection, and what feeds them.
@@ -117,11 +151,48 @@ impl PubSub {
                 signature,
                 slot,
                 status,
+                logs,
+                account_keys,
             } => {
+                let err = status.as_ref().err().cloned();
+                if !registry.programs.is_empty() {
+                    registry
+                        .touched
+                        .entry(*slot)
+                        .or_default()
+                        .extend(account_keys.iter().copied());
+                }
+                if !registry.logs.is_empty() {
+                    let value = json!({
+                        "context": { "slot": slot },
+                        "value": { "signature": signature.to_string(), "err": err, "logs": logs },
+                    });
+                    registry.logs.retain_mut(|watch| {
+                        let wanted = match watch.filter {
+                            LogsFilter::All => true,
+                            LogsFilter::Mentions(key) => account_keys.contains(&key),
+                        };
+                        if !wanted {
+                            return true;
+                        }
+                        let notice = Notice {
+                            result: value.clone(),
+                            last: false,
+                        };
+                        if watch.commitment == Commitment::Processed {
+                            deliver(&watch.watch, notice)
+                        } else if watch.waiting.len() < NOTIFICATIONS_QUEUED_MAX {
+                            watch.waiting.push((*slot, notice));
+                            true
+                        } else {
+                            // As slow as a full queue: the subscriber is dropped.
+                            false
+                        }
+                    });
+                }
                 let Some(watches) = registry.signatures.get_mut(signature) else {
                     return;
                 };
-                let err = status.as_ref().err().cloned();
                 watches.retain_mut(|watch| {
                     if watch.received {
                         watch.received = false;
@@ -195,7 +266,47 @@ impl PubSub {
                         },
                     )
                 });
+                registry.logs.retain_mut(|watch| {
+                    let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut watch.waiting)
+                        .into_iter()
+                        .partition(|(notice_slot, _)| *notice_slot <= slot);
+                    watch.waiting = later;
+                    due.into_iter()
+                        .all(|(_, notice)| deliver(&watch.watch, notice))
+                });
+                let touched: Vec<Pubkey> = {
+                    let later = registry.touched.split_off(&slot.saturating_add(1));
+                    let due = std::mem::replace(&mut registry.touched, later);
+                    due.into_values().flatten().collect()
+                };
                 let db = &self.db;
+                if !registry.programs.is_empty() {
+                    for key in touched {
+                        let Some(account) = db.get(&key) else {
+                            continue;
+                        };
+                        registry.programs.retain(|watch| {
+                            if watch.program != account.owner
+                                || !matches_filters(&watch.filters, &account)
+                            {
+                                return true;
+                            }
+                            let Ok(encoded) = encode_account(&account, &watch.config) else {
+                                return true;
+                            };
+                            deliver(
+                                &watch.watch,
+                                Notice {
+                                    result: json!({
+                                        "context": { "slot": slot },
+                                        "value": { "pubkey": key.to_string(), "account": encoded },
+                                    }),
+                                    last: false,
+                                },
+                            )
+                        });
+                    }
+                }
                 registry.accounts.retain(|key, watches| {
                     let account = db.get(key);
                     let fingerprint = account.as_ref().map(fingerprint);
@@ -232,8 +343,13 @@ impl PubSub {
             watches.retain(|watch| watch.watch.id != id);
             !watches.is_empty()
         });
+        registry.programs.retain(|watch| watch.watch.id != id);
+        registry.logs.retain(|watch| watch.watch.id != id);
         registry.slots.retain(|watch| watch.id != id);
         registry.roots.retain(|watch| watch.id != id);
+        if registry.programs.is_empty() {
+            registry.touched.clear();
+        }
     }
 
     /// How many subscriptions are open (for tests and monitoring).
@@ -243,6 +359,8 @@ impl PubSub {
         let accounts: usize = registry.accounts.values().map(Vec::len).sum();
         signatures
             .saturating_add(accounts)
+            .saturating_add(registry.programs.len())
+            .saturating_add(registry.logs.len())
             .saturating_add(registry.slots.len())
             .saturating_add(registry.roots.len())
     }
@@ -322,6 +440,72 @@ impl PubSub {
                 config,
                 fingerprint,
             });
+        Ok((id, receiver))
+    }
+
+    fn subscribe_program(
+        &self,
+        params: &Params,
+    ) -> Result<(u64, mpsc::Receiver<Notice>), RpcError> {
+        let program = params
+            .pubkey(0)
+            .map_err(|_| RpcError::invalid_params("Invalid Request: Invalid pubkey provided"))?;
+        let config = params.config(1)?;
+        encode_account(&Account::default(), &config)?;
+        let filters = compile_filters(&config)?;
+        let (watch, receiver) = self.watch();
+        let id = watch.id;
+        self.registry().programs.push(ProgramWatch {
+            watch,
+            program,
+            config,
+            filters,
+        });
+        Ok((id, receiver))
+    }
+
+    fn subscribe_logs(&self, params: &Params) -> Result<(u64, mpsc::Receiver<Notice>), RpcError> {
+        let filter = match params.0.first() {
+            Some(Value::String(text)) if text == "all" || text == "allWithVotes" => LogsFilter::All,
+            Some(Value::Object(object)) => match object.get("mentions") {
+                Some(Value::Array(keys)) if keys.len() == 1 => {
+                    let key = keys[0]
+                        .as_str()
+                        .and_then(|text| text.parse().ok())
+                        .ok_or_else(|| {
+                            RpcError::invalid_params("Invalid Request: Invalid pubkey provided")
+                        })?;
+                    LogsFilter::Mentions(key)
+                }
+                Some(Value::Array(_)) => {
+                    return Err(RpcError::invalid_params(
+                        "Invalid Request: Only 1 address supported",
+                    ));
+                }
+                _ => {
+                    return Err(RpcError::invalid_params(
+                        "Invalid params: expected \"all\", \"allWithVotes\" or {\"mentions\": [address]}",
+                    ));
+                }
+            },
+            _ => {
+                return Err(RpcError::invalid_params(
+                    "Invalid params: expected \"all\", \"allWithVotes\" or {\"mentions\": [address]}",
+                ));
+            }
+        };
+        let commitment = params
+            .config(1)?
+            .commitment
+            .unwrap_or(Commitment::Finalized);
+        let (watch, receiver) = self.watch();
+        let id = watch.id;
+        self.registry().logs.push(LogsWatch {
+            watch,
+            filter,
+            commitment,
+            waiting: Vec::new(),
+        });
         Ok((id, receiver))
     }
 
@@ -426,6 +610,30 @@ pub fn register(
             let pubsub = Arc::clone(&shared);
             let subscribed =
                 positional(&params).and_then(|params| pubsub.subscribe_account(&Params(params)));
+            run(pending, pubsub, subscribed)
+        },
+    )?;
+    let shared = Arc::clone(&pubsub);
+    module.register_subscription(
+        "programSubscribe",
+        "programNotification",
+        "programUnsubscribe",
+        move |params, pending, _, _| {
+            let pubsub = Arc::clone(&shared);
+            let subscribed =
+                positional(&params).and_then(|params| pubsub.subscribe_program(&Params(params)));
+            run(pending, pubsub, subscribed)
+        },
+    )?;
+    let shared = Arc::clone(&pubsub);
+    module.register_subscription(
+        "logsSubscribe",
+        "logsNotification",
+        "logsUnsubscribe",
+        move |params, pending, _, _| {
+            let pubsub = Arc::clone(&shared);
+            let subscribed =
+                positional(&params).and_then(|params| pubsub.subscribe_logs(&Params(params)));
             run(pending, pubsub, subscribed)
         },
     )?;

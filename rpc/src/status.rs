@@ -68,6 +68,7 @@ impl StatusTracker {
                 signature,
                 slot,
                 status,
+                ..
             } => {
                 let err = status.as_ref().err().cloned();
                 let fresh = Status {
@@ -150,6 +151,8 @@ mod tests {
                 signature: signature(n),
                 slot: 7,
                 status: Ok(()),
+                logs: Vec::new(),
+                account_keys: Vec::new(),
             });
         }
         assert!(tracker.get(&signature(1)).is_none(), "oldest is evicted");

@@ -33,6 +33,8 @@ pub mod codes {
     /// Solana's "node is unhealthy": the pipeline stopped on a fatal error (`getHealth`).
     /// The same code as [`NODE_BUSY`]: to a client both mean "not now, not here".
     pub const NODE_UNHEALTHY: i64 = -32005;
+    /// A scan (getProgramAccounts) was refused: its reply would be too large.
+    pub const SCAN_ERROR: i64 = -32012;
     /// The node has not reached the `minContextSlot` the request names.
     pub const MIN_CONTEXT_SLOT_NOT_REACHED: i64 = -32016;
     /// An unsubscribe named no subscription of this connection.

@@ -113,6 +113,9 @@ pub enum InstructionError {
     /// The program panicked instead of returning.
     #[error("program failed to complete")]
     ProgramFailedToComplete,
+    /// An account is owned by a program other than the one the instruction needs.
+    #[error("Provided owner is not allowed")]
+    IllegalOwner,
 }
 
 /// Why a transaction was rejected, or (`InstructionError`) why it failed after paying its fee.

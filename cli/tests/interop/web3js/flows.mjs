@@ -1,4 +1,5 @@
-// A dApp developer's flows with @solana/web3.js, unchanged, against `braid node`.
+// A dApp developer's flows with @solana/web3.js and @solana/spl-token, unchanged, against
+// `braid node`.
 // Usage: node flows.mjs <phase: before|after> <http url> <ws url> <state file>
 // "before" funds a payer and transfers; "after" (run against the restarted node) checks
 // that everything confirmed survived, and goes on transacting. Any failure throws, and
@@ -12,6 +13,14 @@ import {
   Transaction,
   sendAndConfirmTransaction,
 } from "@solana/web3.js";
+import {
+  createMint,
+  getAccount,
+  getMint,
+  getOrCreateAssociatedTokenAccount,
+  mintTo,
+  transferChecked,
+} from "@solana/spl-token";
 import { readFileSync, writeFileSync } from "node:fs";
 import assert from "node:assert/strict";
 
@@ -74,6 +83,17 @@ async function before() {
   assert.equal(recipientInfo.lamports, LAMPORTS_PER_SOL / 2);
   assert.equal(missing, null);
 
+  // What a transfer would cost, priced from its message alone.
+  const { blockhash } = await connection.getLatestBlockhash();
+  const priced = new Transaction({ feePayer: payer.publicKey, recentBlockhash: blockhash }).add(
+    SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: recipient, lamports: 1 }),
+  );
+  assert.equal((await connection.getFeeForMessage(priced.compileMessage())).value, 5_000);
+  const supply = (await connection.getSupply()).value;
+  assert.ok(supply.total >= 2 * LAMPORTS_PER_SOL && supply.circulating === supply.total);
+  const largest = (await connection.getLargestAccounts()).value;
+  assert.ok(largest.length > 0 && largest[0].lamports >= largest[largest.length - 1].lamports);
+
   const owned = await connection.getProgramAccounts(SystemProgram.programId, {
     filters: [{ dataSize: 0 }],
   });
@@ -93,13 +113,38 @@ async function before() {
       resolve(info);
     });
   });
+  // logsSubscribe (mentions) and programSubscribe (with a filter).
+  const logged = new Promise((resolve) => {
+    const id = connection.onLogs(recipient, (logs, context) => {
+      connection.removeOnLogsListener(id);
+      resolve({ ...logs, slot: context.slot });
+    });
+  });
+  const programChanged = new Promise((resolve) => {
+    const id = connection.onProgramAccountChange(
+      SystemProgram.programId,
+      (info) => {
+        if (info.accountId.equals(recipient)) {
+          connection.removeProgramAccountChangeListener(id);
+          resolve(info.accountInfo.lamports);
+        }
+      },
+      "confirmed",
+      [{ dataSize: 0 }],
+    );
+  });
   // Give the subscriptions a moment to register before the change they wait for.
   await new Promise((resolve) => setTimeout(resolve, 500));
-  await transfer(payer, recipient, 1_000);
+  const signed = await transfer(payer, recipient, 1_000);
   const notified = await withTimeout(changed, 15_000, "accountNotification");
   assert.equal(notified.lamports, LAMPORTS_PER_SOL / 2 + 1_000);
   const slotInfo = await withTimeout(slot, 15_000, "slotNotification");
   assert.equal(slotInfo.parent, slotInfo.slot - 1);
+  const logs = await withTimeout(logged, 15_000, "logsNotification");
+  assert.equal(logs.signature, signed);
+  assert.equal(logs.err, null);
+  assert.ok(logs.logs.includes("Program 11111111111111111111111111111111 invoke [1]"), logs.logs.join("\n"));
+  assert.equal(await withTimeout(programChanged, 15_000, "programNotification"), LAMPORTS_PER_SOL / 2 + 1_000);
 
   // A transaction that would fail is refused by preflight with its logs.
   await assert.rejects(transfer(payer, recipient, 100 * LAMPORTS_PER_SOL), (error) => {
@@ -107,12 +152,43 @@ async function before() {
     return true;
   });
 
+  // SPL Token through @solana/spl-token's helpers: a mint, associated token accounts
+  // (the Associated Token Account program), minting and a checked transfer.
+  const mint = await createMint(connection, payer, payer.publicKey, null, 6);
+  assert.equal((await getMint(connection, mint)).decimals, 6);
+  const owner = Keypair.generate();
+  const source = await getOrCreateAssociatedTokenAccount(connection, payer, mint, payer.publicKey);
+  const destination = await getOrCreateAssociatedTokenAccount(connection, payer, mint, owner.publicKey);
+  // Asking again finds the account rather than creating another.
+  const again = await getOrCreateAssociatedTokenAccount(connection, payer, mint, owner.publicKey);
+  assert.ok(again.address.equals(destination.address));
+  await mintTo(connection, payer, mint, source.address, payer, 5_000_000n);
+  await transferChecked(connection, payer, source.address, mint, destination.address, payer, 1_250_000n, 6);
+  assert.equal((await getAccount(connection, destination.address)).amount, 1_250_000n);
+  assert.equal((await getAccount(connection, source.address)).amount, 3_750_000n);
+  const balance = (await connection.getTokenAccountBalance(destination.address)).value;
+  assert.deepEqual(
+    { amount: balance.amount, decimals: balance.decimals, ui: balance.uiAmountString },
+    { amount: "1250000", decimals: 6, ui: "1.25" },
+  );
+  assert.equal((await connection.getTokenSupply(mint)).value.amount, "5000000");
+  const held = await connection.getTokenAccountsByOwner(owner.publicKey, { mint });
+  assert.equal(held.value.length, 1);
+  assert.ok(held.value[0].pubkey.equals(destination.address));
+  const holders = await connection.getProgramAccounts(new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"), {
+    filters: [{ dataSize: 165 }, { memcmp: { offset: 0, bytes: mint.toBase58() } }],
+  });
+  assert.equal(holders.length, 2);
+
   writeFileSync(
     stateFile,
     JSON.stringify({
       payer: Array.from(payer.secretKey),
       recipient: recipient.toBase58(),
       recipientLamports: LAMPORTS_PER_SOL / 2 + 1_000,
+      mint: mint.toBase58(),
+      owner: Array.from(owner.secretKey),
+      destination: destination.address.toBase58(),
     }),
   );
 }
@@ -124,6 +200,14 @@ async function after() {
   assert.equal(await connection.getBalance(recipient), state.recipientLamports);
   await transfer(payer, recipient, 7);
   assert.equal(await connection.getBalance(recipient), state.recipientLamports + 7);
+  // Token balances survived too, and the owner can spend them.
+  const mint = new PublicKey(state.mint);
+  const owner = Keypair.fromSecretKey(Uint8Array.from(state.owner));
+  const destination = new PublicKey(state.destination);
+  assert.equal((await getAccount(connection, destination)).amount, 1_250_000n);
+  const back = await getOrCreateAssociatedTokenAccount(connection, payer, mint, payer.publicKey);
+  await transferChecked(connection, payer, destination, mint, back.address, owner, 250_000n, 6);
+  assert.equal((await getAccount(connection, destination)).amount, 1_000_000n);
 }
 
 try {

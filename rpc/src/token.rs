@@ -1,0 +1,208 @@
+//! The SPL Token methods: balances and supplies as Solana's `UiTokenAmount`, and token
+//! accounts by owner or delegate, read from the Token program's account layouts.
+
+use braid_program_token::{ACCOUNT_LEN, Mint, TokenAccount};
+use braid_runtime::{Account, Pubkey};
+use serde_json::{Value, json};
+
+use crate::methods::{Params, RpcError, RpcState, encode_account};
+use crate::types::{RpcContext, RpcResponse, codes};
+
+/// Accounts getTokenLargestAccounts lists (Solana's figure).
+pub const TOKEN_LARGEST_ACCOUNTS_LISTED: usize = 20;
+
+/// Answers one of the token methods (listed in [`crate::methods::METHODS`]).
+pub(crate) fn call(method: &str, params: &Params, state: &RpcState) -> Result<Value, RpcError> {
+    match method {
+        "getTokenAccountBalance" => {
+            let key = params.pubkey(0)?;
+            let account = token_account(state, &key)?;
+            let decimals = mint(state, &account.mint)?.decimals;
+            state_value(state, ui_amount(account.amount, decimals))
+        }
+        "getTokenSupply" => {
+            let key = params.pubkey(0)?;
+            let mint = mint(state, &key)?;
+            state_value(state, ui_amount(mint.supply, mint.decimals))
+        }
+        "getTokenAccountsByOwner" | "getTokenAccountsByDelegate" => {
+            let by_owner = method == "getTokenAccountsByOwner";
+            let holder = params.pubkey(0)?;
+            let filter: Value = params.required(1, "{\"mint\": ...} or {\"programId\": ...}")?;
+            let mint_filter = match (filter.get("mint"), filter.get("programId")) {
+                (Some(Value::String(mint)), None) => Some(parse_key(mint)?),
+                (None, Some(Value::String(program))) => {
+                    if parse_key(program)? != braid_program_token::ID {
+                        return Err(RpcError::invalid_params(
+                            "Invalid param: unrecognized Token program id",
+                        ));
+                    }
+                    None
+                }
+                _ => {
+                    return Err(RpcError::invalid_params(
+                        "Invalid params: expected {\"mint\": address} or {\"programId\": address}",
+                    ));
+                }
+            };
+            let config = params.config(2)?;
+            let mut found = Vec::new();
+            let mut failed = None;
+            let slot = scan(state, |key, account, token| {
+                let holds = if by_owner {
+                    token.owner == holder
+                } else {
+                    token.delegate == Some(holder)
+                };
+                if holds && mint_filter.is_none_or(|mint| token.mint == mint) && failed.is_none() {
+                    match encode_account(account, &config) {
+                        Ok(encoded) => {
+                            found.push(json!({ "pubkey": key.to_string(), "account": encoded }))
+                        }
+                        Err(error) => failed = Some(error),
+                    }
+                }
+            })?;
+            if let Some(error) = failed {
+                return Err(error);
+            }
+            response(slot, Value::Array(found))
+        }
+        "getTokenLargestAccounts" => {
+            let key = params.pubkey(0)?;
+            let decimals = mint(state, &key)?.decimals;
+            let mut holders: Vec<(u64, Pubkey)> = Vec::new();
+            let slot = scan(state, |address, _, token| {
+                if token.mint == key {
+                    holders.push((token.amount, *address));
+                }
+            })?;
+            // Largest first, ties by address: the same list on every call.
+            holders.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            holders.truncate(TOKEN_LARGEST_ACCOUNTS_LISTED);
+            let value: Vec<Value> = holders
+                .into_iter()
+                .map(|(amount, address)| {
+                    let mut entry = ui_amount(amount, decimals);
+                    entry["address"] = json!(address.to_string());
+                    entry
+                })
+                .collect();
+            response(slot, Value::Array(value))
+        }
+        _ => Err(RpcError::new(codes::METHOD_NOT_FOUND, "Method not found")),
+    }
+}
+
+fn parse_key(text: &str) -> Result<Pubkey, RpcError> {
+    text.parse()
+        .map_err(|error| RpcError::invalid_params(format!("invalid public key {text:?}: {error}")))
+}
+
+/// Solana's `UiTokenAmount`: the raw amount as a string, and scaled by the decimals.
+fn ui_amount(amount: u64, decimals: u8) -> Value {
+    let text = amount.to_string();
+    let ui_string = if decimals == 0 {
+        text.clone()
+    } else {
+        let width = usize::from(decimals).saturating_add(1);
+        let padded = format!("{text:0>width$}");
+        let (whole, fraction) = padded.split_at(padded.len().saturating_sub(usize::from(decimals)));
+        let fraction = fraction.trim_end_matches('0');
+        if fraction.is_empty() {
+            whole.to_owned()
+        } else {
+            format!("{whole}.{fraction}")
+        }
+    };
+    json!({
+        "amount": text,
+        "decimals": decimals,
+        "uiAmount": ui_string.parse::<f64>().ok(),
+        "uiAmountString": ui_string,
+    })
+}
+
+fn not_token(what: &str) -> RpcError {
+    RpcError::invalid_params(format!("Invalid param: not a Token {what}"))
+}
+
+fn token_account(state: &RpcState, key: &Pubkey) -> Result<TokenAccount, RpcError> {
+    let account = state
+        .shared()
+        .accounts_db()
+        .get(key)
+        .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find account"))?;
+    if account.owner != braid_program_token::ID {
+        return Err(not_token("account"));
+    }
+    TokenAccount::unpack(&account.data).map_err(|_| not_token("account"))
+}
+
+fn mint(state: &RpcState, key: &Pubkey) -> Result<Mint, RpcError> {
+    let account = state
+        .shared()
+        .accounts_db()
+        .get(key)
+        .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find mint"))?;
+    if account.owner != braid_program_token::ID {
+        return Err(not_token("mint"));
+    }
+    Mint::unpack(&account.data).map_err(|_| not_token("mint"))
+}
+
+fn state_value(state: &RpcState, value: Value) -> Result<Value, RpcError> {
+    response(state.shared().slot(), value)
+}
+
+fn response(slot: u64, value: Value) -> Result<Value, RpcError> {
+    serde_json::to_value(RpcResponse {
+        context: RpcContext { slot },
+        value,
+    })
+    .map_err(|error| {
+        RpcError::new(
+            codes::INTERNAL_ERROR,
+            format!("encoding the reply: {error}"),
+        )
+    })
+}
+
+/// Calls `f` on every initialized committed token account; returns the slot walked.
+fn scan(
+    state: &RpcState,
+    mut f: impl FnMut(&Pubkey, &Account, &TokenAccount),
+) -> Result<u64, RpcError> {
+    state
+        .shared()
+        .accounts_db()
+        .for_each_committed(|key, account| {
+            if account.owner == braid_program_token::ID
+                && account.data.len() == ACCOUNT_LEN
+                && let Ok(token) = TokenAccount::unpack(&account.data)
+            {
+                f(key, account, &token);
+            }
+        })
+        .map(|(slot, _)| slot)
+        .map_err(|error| RpcError::new(codes::INTERNAL_ERROR, format!("reading accounts: {error}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ui_amount;
+
+    #[test]
+    fn ui_amounts_scale_by_the_decimals() {
+        assert_eq!(ui_amount(1_500_000, 6)["uiAmountString"], "1.5");
+        assert_eq!(ui_amount(1_500_000, 6)["uiAmount"], 1.5);
+        assert_eq!(ui_amount(5, 6)["uiAmountString"], "0.000005");
+        assert_eq!(ui_amount(0, 6)["uiAmountString"], "0");
+        assert_eq!(ui_amount(42, 0)["uiAmountString"], "42");
+        assert_eq!(ui_amount(u64::MAX, 9)["amount"], "18446744073709551615");
+        assert_eq!(
+            ui_amount(u64::MAX, 9)["uiAmountString"],
+            "18446744073.709551615"
+        );
+    }
+}
