@@ -193,11 +193,24 @@ fn get_account_info_encodes_base64() {
         result(&fx.node, "getAccountInfo", json!([nobody]))["value"],
         Value::Null
     );
-    error(
+    // jsonParsed parses SPL Token accounts; anything else falls back to base64, as Solana.
+    assert_eq!(
+        result(
+            &fx.node,
+            "getAccountInfo",
+            json!([system_id, {"encoding": "jsonParsed"}])
+        )["value"]["data"],
+        json!([BASE64.encode(b"system"), "base64"])
+    );
+    let message = error(
         &fx.node,
         "getAccountInfo",
-        json!([system_id, {"encoding": "jsonParsed"}]),
+        json!([system_id, {"encoding": "base32"}]),
         codes::INVALID_PARAMS,
+    );
+    assert_eq!(
+        message,
+        "unsupported encoding \"base32\": use base64, base58 or jsonParsed"
     );
 }
 

@@ -563,8 +563,9 @@ fn get_account_info(params: &Params, state: &RpcState) -> Result<Value, RpcError
     let key = params.pubkey(0)?;
     let config = params.config(1)?;
     config.check_min_context_slot(state.pipeline.shared().slot())?;
-    let value = match state.pipeline.shared().accounts_db().get(&key) {
-        Some(account) => Some(encode_account(&account, &config)?),
+    let db = state.pipeline.shared().accounts_db();
+    let value = match db.get(&key) {
+        Some(account) => Some(encode_account(&account, &config, db)?),
         None => None,
     };
     state.with_context(value)
@@ -586,7 +587,7 @@ fn get_multiple_accounts(params: &Params, state: &RpcState) -> Result<Value, Rpc
             RpcError::invalid_params(format!("invalid public key {text:?}: {error}"))
         })?;
         accounts.push(match db.get(&key) {
-            Some(account) => Some(encode_account(&account, &config)?),
+            Some(account) => Some(encode_account(&account, &config, db)?),
             None => None,
         });
     }
@@ -602,10 +603,8 @@ fn get_program_accounts(params: &Params, state: &RpcState) -> Result<Value, RpcE
     let mut found = Vec::new();
     let mut failed = None;
     let mut reply_bytes = 0usize;
-    let (slot, _) = state
-        .pipeline
-        .shared()
-        .accounts_db()
+    let db = state.pipeline.shared().accounts_db();
+    let (slot, _) = db
         .for_each_committed(|key, account| {
             if failed.is_none() && account.owner == program && matches_filters(&filters, account) {
                 // Bounded before it is built: a reply past the limit is refused anyway.
@@ -625,7 +624,7 @@ fn get_program_accounts(params: &Params, state: &RpcState) -> Result<Value, RpcE
                     ));
                     return;
                 }
-                match encode_account(account, &config) {
+                match encode_account(account, &config, db) {
                     Ok(encoded) => {
                         found.push(json!({ "pubkey": key.to_string(), "account": encoded }))
                     }
@@ -792,8 +791,26 @@ pub(crate) fn matches_filters(filters: &[CompiledFilter], account: &Account) -> 
 }
 
 /// An account in Solana's reply shape, its data encoded (and sliced) as `config` asks.
-pub(crate) fn encode_account(account: &Account, config: &Config) -> Result<RpcAccount, RpcError> {
-    let encoding = config.encoding.as_deref().unwrap_or("base64");
+/// `jsonParsed` parses SPL Token mints and accounts (reading the mint's decimals from `db`)
+/// and, as Solana, falls back to base64 for anything else.
+pub(crate) fn encode_account(
+    account: &Account,
+    config: &Config,
+    db: &braid_accounts_db::AccountsDb,
+) -> Result<Value, RpcError> {
+    let mut encoding = config.encoding.as_deref().unwrap_or("base64");
+    if encoding == "jsonParsed" {
+        if let Some(parsed) = crate::token::parse(account, db) {
+            let mut value = to_value(&binary_account(
+                account,
+                BASE64.encode(&account.data),
+                "base64",
+            ))?;
+            value["data"] = parsed;
+            return Ok(value);
+        }
+        encoding = "base64";
+    }
     let data: &[u8] = match config.data_slice {
         Some(slice) => {
             let start = slice.offset.min(account.data.len());
@@ -813,18 +830,22 @@ pub(crate) fn encode_account(account: &Account, config: &Config) -> Result<RpcAc
         }
         other => {
             return Err(RpcError::invalid_params(format!(
-                "unsupported encoding {other:?}: use base64 or base58"
+                "unsupported encoding {other:?}: use base64, base58 or jsonParsed"
             )));
         }
     };
-    Ok(RpcAccount {
-        data: (text, encoding.to_owned()),
+    to_value(&binary_account(account, text, encoding))
+}
+
+fn binary_account(account: &Account, data: String, encoding: &str) -> RpcAccount {
+    RpcAccount {
+        data: (data, encoding.to_owned()),
         executable: account.executable,
         lamports: account.lamports,
         owner: account.owner.to_string(),
         rent_epoch: u64::MAX,
         space: account.data.len() as u64,
-    })
+    }
 }
 
 /// Decodes parameter 0 (an encoded transaction) per the configuration at parameter 1.

@@ -291,7 +291,7 @@ impl PubSub {
                             {
                                 return true;
                             }
-                            let Ok(encoded) = encode_account(&account, &watch.config) else {
+                            let Ok(encoded) = encode_account(&account, &watch.config, db) else {
                                 return true;
                             };
                             deliver(
@@ -317,8 +317,8 @@ impl PubSub {
                         watch.fingerprint = fingerprint;
                         let deleted = Account::default();
                         let value =
-                            encode_account(account.as_ref().unwrap_or(&deleted), &watch.config)
-                                .map_or(Value::Null, |encoded| json!(encoded));
+                            encode_account(account.as_ref().unwrap_or(&deleted), &watch.config, db)
+                                .unwrap_or(Value::Null);
                         deliver(
                             &watch.watch,
                             Notice {
@@ -427,7 +427,7 @@ impl PubSub {
             .map_err(|_| RpcError::invalid_params("Invalid Request: Invalid pubkey provided"))?;
         let config = params.config(1)?;
         // Validates the encoding now rather than at the first notification.
-        encode_account(&Account::default(), &config)?;
+        encode_account(&Account::default(), &config, &self.db)?;
         let fingerprint = self.db.get(&key).as_ref().map(fingerprint);
         let (watch, receiver) = self.watch();
         let id = watch.id;
@@ -451,7 +451,7 @@ impl PubSub {
             .pubkey(0)
             .map_err(|_| RpcError::invalid_params("Invalid Request: Invalid pubkey provided"))?;
         let config = params.config(1)?;
-        encode_account(&Account::default(), &config)?;
+        encode_account(&Account::default(), &config, &self.db)?;
         let filters = compile_filters(&config)?;
         let (watch, receiver) = self.watch();
         let id = watch.id;

@@ -1,7 +1,8 @@
 //! The SPL Token methods: balances and supplies as Solana's `UiTokenAmount`, and token
 //! accounts by owner or delegate, read from the Token program's account layouts.
 
-use braid_program_token::{ACCOUNT_LEN, Mint, TokenAccount};
+use braid_accounts_db::AccountsDb;
+use braid_program_token::{ACCOUNT_LEN, AccountState, MINT_LEN, Mint, TokenAccount};
 use braid_runtime::{Account, Pubkey};
 use serde_json::{Value, json};
 
@@ -46,6 +47,7 @@ pub(crate) fn call(method: &str, params: &Params, state: &RpcState) -> Result<Va
                 }
             };
             let config = params.config(2)?;
+            let db = state.shared().accounts_db();
             let mut found = Vec::new();
             let mut failed = None;
             let slot = scan(state, |key, account, token| {
@@ -55,7 +57,7 @@ pub(crate) fn call(method: &str, params: &Params, state: &RpcState) -> Result<Va
                     token.delegate == Some(holder)
                 };
                 if holds && mint_filter.is_none_or(|mint| token.mint == mint) && failed.is_none() {
-                    match encode_account(account, &config) {
+                    match encode_account(account, &config, db) {
                         Ok(encoded) => {
                             found.push(json!({ "pubkey": key.to_string(), "account": encoded }))
                         }
@@ -186,6 +188,56 @@ fn scan(
         })
         .map(|(slot, _)| slot)
         .map_err(|error| RpcError::new(codes::INTERNAL_ERROR, format!("reading accounts: {error}")))
+}
+
+/// Solana's `jsonParsed` form of an SPL Token mint or account; `None` for anything else
+/// (the caller falls back to base64, as Solana does).
+pub(crate) fn parse(account: &Account, db: &AccountsDb) -> Option<Value> {
+    if account.owner != braid_program_token::ID {
+        return None;
+    }
+    let key_or_null = |key: Option<Pubkey>| key.map_or(Value::Null, |key| json!(key.to_string()));
+    let (kind, info) = if account.data.len() == MINT_LEN {
+        let mint = Mint::unpack(&account.data).ok()?;
+        (
+            "mint",
+            json!({
+                "decimals": mint.decimals,
+                "freezeAuthority": key_or_null(mint.freeze_authority),
+                "isInitialized": mint.is_initialized,
+                "mintAuthority": key_or_null(mint.mint_authority),
+                "supply": mint.supply.to_string(),
+            }),
+        )
+    } else if account.data.len() == ACCOUNT_LEN {
+        let token = TokenAccount::unpack(&account.data).ok()?;
+        let decimals = db
+            .get(&token.mint)
+            .and_then(|mint| Mint::unpack(&mint.data).ok())?
+            .decimals;
+        let mut info = json!({
+            "isNative": token.is_native.is_some(),
+            "mint": token.mint.to_string(),
+            "owner": token.owner.to_string(),
+            "state": if token.state == AccountState::Frozen { "frozen" } else { "initialized" },
+            "tokenAmount": ui_amount(token.amount, decimals),
+        });
+        if let Some(delegate) = token.delegate {
+            info["delegate"] = json!(delegate.to_string());
+            info["delegatedAmount"] = ui_amount(token.delegated_amount, decimals);
+        }
+        if let Some(close_authority) = token.close_authority {
+            info["closeAuthority"] = json!(close_authority.to_string());
+        }
+        ("account", info)
+    } else {
+        return None;
+    };
+    Some(json!({
+        "program": "spl-token",
+        "parsed": { "info": info, "type": kind },
+        "space": account.data.len(),
+    }))
 }
 
 #[cfg(test)]

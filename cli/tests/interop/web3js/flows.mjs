@@ -172,6 +172,16 @@ async function before() {
     { amount: "1250000", decimals: 6, ui: "1.25" },
   );
   assert.equal((await connection.getTokenSupply(mint)).value.amount, "5000000");
+  // jsonParsed, as wallets read token accounts.
+  const parsed = (await connection.getParsedAccountInfo(destination.address)).value.data;
+  assert.equal(parsed.program, "spl-token");
+  assert.equal(parsed.parsed.type, "account");
+  assert.equal(parsed.parsed.info.tokenAmount.uiAmountString, "1.25");
+  assert.equal(parsed.parsed.info.owner, owner.publicKey.toBase58());
+  const parsedMint = (await connection.getParsedAccountInfo(mint)).value.data.parsed;
+  assert.deepEqual(parsedMint.info.supply, "5000000");
+  const byOwner = await connection.getParsedTokenAccountsByOwner(owner.publicKey, { mint });
+  assert.equal(byOwner.value[0].account.data.parsed.info.tokenAmount.amount, "1250000");
   const held = await connection.getTokenAccountsByOwner(owner.publicKey, { mint });
   assert.equal(held.value.length, 1);
   assert.ok(held.value[0].pubkey.equals(destination.address));
