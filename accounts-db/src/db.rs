@@ -278,7 +278,8 @@ impl AccountsDb {
         options.validate()?;
         let path = dir.as_ref().to_path_buf();
         let disk = &options.disk;
-        fs::create_dir_all(&path).map_err(Error::io("create directory", &path))?;
+        disk.create_dir_all(&path)
+            .map_err(Error::io("create directory", &path))?;
         // The directory's own entry must survive a crash too (a ledger creates `accounts/`).
         if let Some(parent) = path
             .parent()
@@ -819,7 +820,12 @@ fn write_fresh_manifest(disk: &Disk, path: &Path, dir: &File, manifest: &Manifes
     // which open could not tell apart from a damaged one.
     let final_path = path.join(MANIFEST_NAMES[0]);
     let temp_path = path.join(format!("{}{MANIFEST_TEMP_SUFFIX}", MANIFEST_NAMES[0]));
-    let file = File::create(&temp_path).map_err(Error::io("create", &temp_path))?;
+    let file = disk
+        .open(
+            OpenOptions::new().write(true).create(true).truncate(true),
+            &temp_path,
+        )
+        .map_err(Error::io("create", &temp_path))?;
     disk.write_all_at(&file, &manifest.encode(), 0)
         .map_err(Error::io("write", &temp_path))?;
     disk.sync_all(&file)
@@ -1285,13 +1291,13 @@ impl Inner {
         let copy = usize::from(!manifest.sequence.is_multiple_of(2));
         let manifest_path = path.join(MANIFEST_NAMES[copy]);
         let bytes = manifest.encode();
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&manifest_path)
-            .map_err(Error::io("open", &manifest_path))?;
         let disk = &self.options.disk;
+        let file = disk
+            .open(
+                OpenOptions::new().write(true).create(true).truncate(false),
+                &manifest_path,
+            )
+            .map_err(Error::io("open", &manifest_path))?;
         disk.write_all_at(&file, &bytes, 0)
             .map_err(Error::io("write", &manifest_path))?;
         disk.set_len(&file, bytes.len() as u64)

@@ -17,12 +17,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A storage operation that can fail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DiskOp {
     /// `pwrite` or `write` of file contents (a failed write may leave a prefix behind).
     Write,
     /// `posix_fallocate`: reserving a segment's blocks.
     Allocate,
+    /// Creating a file or directory (a full disk or inode table refuses it).
+    Create,
     /// `ftruncate`: cutting a torn tail or resizing a manifest.
     Truncate,
     /// `msync` of a mapped range.
@@ -62,6 +64,8 @@ pub struct Faults {
     persistent: bool,
     seen: AtomicU64,
     first: Mutex<Option<(u64, DiskOp)>>,
+    /// How many of each operation were attempted.
+    tally: Mutex<std::collections::BTreeMap<DiskOp, u64>>,
 }
 
 impl Faults {
@@ -88,6 +92,7 @@ impl Faults {
             persistent,
             seen: AtomicU64::new(0),
             first: Mutex::new(None),
+            tally: Mutex::new(std::collections::BTreeMap::new()),
         }
     }
 
@@ -104,8 +109,23 @@ impl Faults {
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
+    /// How many of each operation were attempted so far.
+    pub fn operations(&self) -> std::collections::BTreeMap<DiskOp, u64> {
+        self.tally
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone()
+    }
+
     fn check(&self, op: DiskOp) -> std::io::Result<()> {
         let n = self.seen.fetch_add(1, Ordering::AcqRel).saturating_add(1);
+        let mut tally = self
+            .tally
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let count = tally.entry(op).or_insert(0);
+        *count = count.saturating_add(1);
+        drop(tally);
         let fails =
             self.fail_at != 0 && (n == self.fail_at || (self.persistent && n > self.fail_at));
         if !fails {
@@ -174,6 +194,18 @@ impl Disk {
                 errno => return Err(std::io::Error::from_raw_os_error(errno)),
             }
         }
+    }
+
+    /// Opens `path` with `options`; when they may create it, this is a [`DiskOp::Create`].
+    pub fn open(&self, options: &std::fs::OpenOptions, path: &Path) -> std::io::Result<File> {
+        self.check(DiskOp::Create)?;
+        options.open(path)
+    }
+
+    /// Creates `path` and its missing parents.
+    pub fn create_dir_all(&self, path: &Path) -> std::io::Result<()> {
+        self.check(DiskOp::Create)?;
+        std::fs::create_dir_all(path)
     }
 
     /// Sets the file's length.

@@ -50,12 +50,15 @@ impl Segment {
     /// of a SIGBUS when a write through the map finds no block behind it.
     pub fn create(dir: &Path, id: u32, capacity: u64, disk: &Disk) -> Result<Self> {
         let path = dir.join(segment_file_name(id));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
+        let file = disk
+            .open(
+                OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(true),
+                &path,
+            )
             .map_err(Error::io("create", &path))?;
         disk.allocate(&file, capacity)
             .map_err(Error::io("reserve disk space for", &path))?;

@@ -126,7 +126,9 @@ fn a_full_disk_stops_transactions_with_a_reason_and_the_node_keeps_serving() {
     let node = Node::start(&ledger, &[]);
     let recovered = node.client.get_balance(&user).unwrap();
     assert!(
-        (5_000_000_000..=balance).contains(&recovered),
+        // Reads on a stopped node show committed state only, so nothing it showed is lost
+        // (the failed slot may still replay from the ledger, which only adds).
+        recovered >= balance && balance >= 5_000_000_000,
         "acknowledged 5000000000, saw {balance} before the restart, {recovered} after"
     );
     node.airdrop(&user, 1)

@@ -46,7 +46,7 @@ fn still_serving(node: &mut Node) {
     let started = Instant::now();
     assert!(node.client.get_slot().is_ok(), "the node stopped answering");
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );

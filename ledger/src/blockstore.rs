@@ -248,12 +248,12 @@ impl Ledger {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)
+        disk.create_dir_all(dir).map_err(io)?;
+        let mut file = disk
+            .open(
+                OpenOptions::new().read(true).append(true).create(true),
+                &path,
+            )
             .map_err(io)?;
         // The file's name must survive a crash as well as its contents: sync the directory
         // that holds it (once per open; a no-op cost next to a slot's fsyncs).

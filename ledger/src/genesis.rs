@@ -173,9 +173,17 @@ impl Genesis {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(io)?;
+        disk.create_dir_all(dir).map_err(io)?;
         let temp = dir.join(format!("{GENESIS_FILE_NAME}.tmp"));
-        let file = std::fs::File::create(&temp).map_err(io)?;
+        let file = disk
+            .open(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true),
+                &temp,
+            )
+            .map_err(io)?;
         disk.write_all_at(&file, &self.encode(), 0).map_err(io)?;
         disk.sync_all(&file).map_err(io)?;
         disk.rename(&temp, &path).map_err(io)?;

@@ -34,6 +34,8 @@ use braid_rpc::{FaucetLimits, RpcLimits, RpcServer, RpcState, RpcWorkers, ServeE
 
 /// The faucet keypair's file name inside a ledger directory.
 pub const FAUCET_FILE_NAME: &str = "faucet.json";
+/// Pipeline events queued for subscription matching before subscribers count as too slow.
+pub const PUBSUB_EVENTS_QUEUED_MAX: usize = 65_536;
 /// The faucet's balance at genesis, in lamports (one billion SOL).
 pub const FAUCET_LAMPORTS_DEFAULT: u64 = 1_000_000_000 * LAMPORTS_PER_SOL;
 
@@ -132,6 +134,7 @@ pub struct Node {
     faucet: Option<Pubkey>,
     workers: RpcWorkers,
     events_thread: Option<JoinHandle<()>>,
+    pubsub_thread: Option<JoinHandle<()>>,
 }
 
 impl Node {
@@ -225,7 +228,22 @@ impl Node {
             config.faucet_limits,
             genesis_hash,
         ));
+        // Subscriptions are matched on a thread of their own, behind a bounded queue: a
+        // slow match (many subscriptions, large accounts) never holds up the event thread,
+        // and so never the pipeline. If the queue fills, every subscription is ended.
+        let (pubsub_tx, pubsub_rx) = std::sync::mpsc::sync_channel::<
+            braid_banking_stage::pipeline::Event,
+        >(PUBSUB_EVENTS_QUEUED_MAX);
         let subscriptions = Arc::clone(&pubsub);
+        let pubsub_thread = std::thread::Builder::new()
+            .name("braid-pubsub".into())
+            .spawn(move || {
+                for event in pubsub_rx.iter() {
+                    subscriptions.on_event(&event);
+                }
+            })
+            .map_err(NodeError::Spawn)?;
+        let overflowed = Arc::clone(&pubsub);
         let events_thread = std::thread::Builder::new()
             .name("braid-rpc-events".into())
             // Ends when the pipeline's threads, the senders, are gone.
@@ -237,7 +255,9 @@ impl Node {
                         .apply(&event);
                     // After the tracker, so a subscriber that then asks for the status
                     // finds it.
-                    subscriptions.on_event(&event);
+                    if let Err(std::sync::mpsc::TrySendError::Full(_)) = pubsub_tx.try_send(event) {
+                        overflowed.overflow();
+                    }
                 }
             })
             .map_err(NodeError::Spawn)?;
@@ -250,6 +270,7 @@ impl Node {
             faucet: faucet_pubkey,
             workers,
             events_thread: Some(events_thread),
+            pubsub_thread: Some(pubsub_thread),
         })
     }
 
@@ -294,6 +315,10 @@ impl Node {
             Some(Err(_)) | None => Ok(()),
         };
         if let Some(thread) = self.events_thread.take() {
+            let _ = thread.join();
+        }
+        // Ends once the event thread, its only sender, has.
+        if let Some(thread) = self.pubsub_thread.take() {
             let _ = thread.join();
         }
         result

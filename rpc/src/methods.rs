@@ -130,9 +130,22 @@ pub const BASE58_ACCOUNT_DATA_BYTES_MAX: usize = 128;
 pub const MULTIPLE_ACCOUNTS_MAX: usize = 100;
 /// Most filters one getProgramAccounts call may carry (Solana's limit).
 pub const PROGRAM_ACCOUNTS_FILTERS_MAX: usize = 4;
-/// Largest getProgramAccounts reply, in bytes of encoded data and per-account overhead
-/// (the transport's reply limit; checked while scanning, so a huge reply is never built).
-pub const PROGRAM_ACCOUNTS_REPLY_BYTES_MAX: usize = crate::server::RESPONSE_BODY_BYTES_MAX as usize;
+/// Largest reply of accounts, in bytes of encoded data and per-account overhead (the
+/// transport's default reply limit; counted while the reply is built, so a huge one never
+/// is).
+pub const REPLY_BYTES_MAX: usize = crate::server::RESPONSE_BODY_BYTES_MAX as usize;
+/// Account scans (getProgramAccounts, getSupply, the token queries) allowed at once: each
+/// walks every account, and they run on the RPC runtime's blocking pool.
+pub const SCANS_MAX: usize = 2;
+/// The methods that scan every account.
+pub const SCANNING_METHODS: &[&str] = &[
+    "getProgramAccounts",
+    "getLargestAccounts",
+    "getSupply",
+    "getTokenAccountsByOwner",
+    "getTokenAccountsByDelegate",
+    "getTokenLargestAccounts",
+];
 /// JSON bytes of one account in a reply beyond its encoded data (keys, numbers, owner).
 const ACCOUNT_REPLY_OVERHEAD_BYTES: usize = 200;
 /// Longest memcmp filter, in bytes (Solana's limit).
@@ -203,6 +216,47 @@ pub struct RpcState {
     faucet: Option<Faucet>,
     airdrop_nonce: AtomicU64,
     genesis_hash: Hash,
+    /// Account scans running now.
+    scans: std::sync::atomic::AtomicUsize,
+}
+
+/// One running scan; released when dropped.
+pub(crate) struct ScanPermit<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for ScanPermit<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A reply's encoded size, counted while it is built, so that a reply past the transport's
+/// limit is refused before it fills memory.
+pub(crate) struct ReplyBudget {
+    bytes: usize,
+}
+
+impl ReplyBudget {
+    pub(crate) fn new() -> Self {
+        Self { bytes: 0 }
+    }
+
+    /// Counts one account of `data_bytes` (before encoding); `Err` once past the limit.
+    pub(crate) fn add_account(&mut self, data_bytes: usize) -> Result<(), RpcError> {
+        self.bytes = self
+            .bytes
+            .saturating_add(data_bytes.saturating_mul(4) / 3)
+            .saturating_add(ACCOUNT_REPLY_OVERHEAD_BYTES);
+        if self.bytes > REPLY_BYTES_MAX {
+            return Err(RpcError::new(
+                codes::SCAN_ERROR,
+                format!(
+                    "the reply would exceed {REPLY_BYTES_MAX} bytes: ask for fewer accounts, \
+                     or narrow it with filters or dataSlice"
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 impl RpcState {
     /// The state for serving `pipeline`: `executor` runs preflight simulations, `tracker`
@@ -226,12 +280,39 @@ impl RpcState {
             }),
             airdrop_nonce: AtomicU64::new(airdrop_nonce_seed()),
             genesis_hash,
+            scans: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
     /// The pipeline's shared state.
     pub fn shared(&self) -> &Arc<braid_banking_stage::pipeline::Shared> {
         self.pipeline.shared()
+    }
+
+    /// An account as reads should see it: with the writes executed since the last commit
+    /// while the pipeline runs; once it has stopped on a failure, only what was committed
+    /// (the executed writes will never be, and a restart recovers the committed state).
+    pub(crate) fn account(&self, key: &Pubkey) -> Option<Account> {
+        let db = self.shared().accounts_db();
+        if self.shared().health().is_ok() {
+            db.get(key)
+        } else {
+            db.get_committed(key).ok().flatten()
+        }
+    }
+
+    /// Claims one of the [`SCANS_MAX`] scans allowed at once (a scan walks every account);
+    /// an error tells the client to retry.
+    pub(crate) fn scan_permit(&self) -> Result<ScanPermit<'_>, RpcError> {
+        let running = self.scans.fetch_add(1, Ordering::AcqRel);
+        let permit = ScanPermit(&self.scans);
+        if running >= SCANS_MAX {
+            return Err(RpcError::new(
+                codes::NODE_BUSY,
+                format!("{SCANS_MAX} account scans are already running: retry shortly"),
+            ));
+        }
+        Ok(permit)
     }
 
     /// Gives the pipeline back, to shut it down once nothing serves requests any more.
@@ -521,10 +602,7 @@ fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, Rp
         "getProgramAccounts" => get_program_accounts(params, state),
         "getBalance" => {
             let key = params.pubkey(0)?;
-            let lamports = shared
-                .accounts_db()
-                .get(&key)
-                .map_or(0, |account| account.lamports);
+            let lamports = state.account(&key).map_or(0, |account| account.lamports);
             state.with_context(lamports)
         }
         "getAccountInfo" => get_account_info(params, state),
@@ -564,7 +642,7 @@ fn get_account_info(params: &Params, state: &RpcState) -> Result<Value, RpcError
     let config = params.config(1)?;
     config.check_min_context_slot(state.pipeline.shared().slot())?;
     let db = state.pipeline.shared().accounts_db();
-    let value = match db.get(&key) {
+    let value = match state.account(&key) {
         Some(account) => Some(encode_account(&account, &config, db)?),
         None => None,
     };
@@ -582,12 +660,16 @@ fn get_multiple_accounts(params: &Params, state: &RpcState) -> Result<Value, Rpc
     config.check_min_context_slot(state.pipeline.shared().slot())?;
     let db = state.pipeline.shared().accounts_db();
     let mut accounts = Vec::with_capacity(texts.len());
+    let mut budget = ReplyBudget::new();
     for text in &texts {
         let key: Pubkey = text.parse().map_err(|error| {
             RpcError::invalid_params(format!("invalid public key {text:?}: {error}"))
         })?;
-        accounts.push(match db.get(&key) {
-            Some(account) => Some(encode_account(&account, &config, db)?),
+        accounts.push(match state.account(&key) {
+            Some(account) => {
+                budget.add_account(sliced_len(&account, &config))?;
+                Some(encode_account(&account, &config, db)?)
+            }
             None => None,
         });
     }
@@ -599,29 +681,18 @@ fn get_program_accounts(params: &Params, state: &RpcState) -> Result<Value, RpcE
     let config = params.config(1)?;
     config.check_min_context_slot(state.pipeline.shared().slot())?;
     let filters = compile_filters(&config)?;
+    let _permit = state.scan_permit()?;
     // The committed state, in key order: a scan, as Solana's without a secondary index.
     let mut found = Vec::new();
     let mut failed = None;
-    let mut reply_bytes = 0usize;
+    let mut budget = ReplyBudget::new();
     let db = state.pipeline.shared().accounts_db();
     let (slot, _) = db
         .for_each_committed(|key, account| {
             if failed.is_none() && account.owner == program && matches_filters(&filters, account) {
                 // Bounded before it is built: a reply past the limit is refused anyway.
-                let data_bytes = config.data_slice.map_or(account.data.len(), |slice| {
-                    slice.length.min(account.data.len())
-                });
-                reply_bytes = reply_bytes
-                    .saturating_add(data_bytes.saturating_mul(4) / 3)
-                    .saturating_add(ACCOUNT_REPLY_OVERHEAD_BYTES);
-                if reply_bytes > PROGRAM_ACCOUNTS_REPLY_BYTES_MAX {
-                    failed = Some(RpcError::new(
-                        codes::SCAN_ERROR,
-                        format!(
-                            "the reply would exceed {PROGRAM_ACCOUNTS_REPLY_BYTES_MAX} bytes: \
-                             narrow it with filters or dataSlice"
-                        ),
-                    ));
+                if let Err(error) = budget.add_account(sliced_len(account, &config)) {
+                    failed = Some(error);
                     return;
                 }
                 match encode_account(account, &config, db) {
@@ -654,6 +725,7 @@ pub const LARGEST_ACCOUNTS_LISTED: usize = 20;
 /// getSupply and getLargestAccounts: one scan of the committed accounts.
 fn supply(method: &str, params: &Params, state: &RpcState) -> Result<Value, RpcError> {
     params.config(0)?;
+    let _permit = state.scan_permit()?;
     let mut total = 0u64;
     let mut largest: Vec<(u64, Pubkey)> = Vec::with_capacity(LARGEST_ACCOUNTS_LISTED + 1);
     let (slot, _) = state
@@ -711,8 +783,9 @@ fn fee_for_message(params: &Params, state: &RpcState) -> Result<Value, RpcError>
         .first()
         .ok_or_else(|| RpcError::invalid_params("invalid message: empty"))?;
     if signatures >= 0x80 {
+        // The high bit marks a versioned message.
         return Err(RpcError::invalid_params(
-            "invalid message: too many signatures",
+            "invalid message: versioned (v0) messages are not supported yet",
         ));
     }
     let mut wire = Vec::with_capacity(message.len().saturating_add(65 * usize::from(signatures)));
@@ -732,6 +805,13 @@ fn fee_for_message(params: &Params, state: &RpcState) -> Result<Value, RpcError>
         _ => None,
     };
     state.with_context(fee)
+}
+
+/// How many data bytes of `account` a reply carries under `config`'s dataSlice.
+pub(crate) fn sliced_len(account: &Account, config: &Config) -> usize {
+    config.data_slice.map_or(account.data.len(), |slice| {
+        slice.length.min(account.data.len())
+    })
 }
 
 /// A checked getProgramAccounts/programSubscribe filter: a data length, or bytes at an offset.

@@ -62,6 +62,9 @@ struct SignatureWatch {
     watch: Watch,
     commitment: Commitment,
     received: bool,
+    /// The outcome, once the transaction executed (kept here: the status tracker may
+    /// have forgotten it by the time its slot is durable).
+    outcome: Option<Option<braid_runtime::TransactionError>>,
 }
 
 struct AccountWatch {
@@ -194,6 +197,7 @@ impl PubSub {
                     return;
                 };
                 watches.retain_mut(|watch| {
+                    watch.outcome = Some(err.clone());
                     if watch.received {
                         watch.received = false;
                         let notice = Notice {
@@ -228,13 +232,15 @@ impl PubSub {
                     let (done, waiting): (Vec<_>, Vec<_>) = watches
                         .into_iter()
                         .partition(|watch| watch.commitment != Commitment::Processed);
-                    let err = self
-                        .tracker
-                        .lock()
-                        .unwrap_or_else(|poison| poison.into_inner())
-                        .get(signature)
-                        .and_then(|status| status.err);
+                    let known = || {
+                        self.tracker
+                            .lock()
+                            .unwrap_or_else(|poison| poison.into_inner())
+                            .get(signature)
+                            .and_then(|status| status.err)
+                    };
                     for watch in done {
+                        let err = watch.outcome.clone().unwrap_or_else(known);
                         deliver(
                             &watch.watch,
                             Notice {
@@ -282,7 +288,8 @@ impl PubSub {
                 let db = &self.db;
                 if !registry.programs.is_empty() {
                     for key in touched {
-                        let Some(account) = db.get(&key) else {
+                        // Committed state only: the notification says this slot is durable.
+                        let Ok(Some(account)) = db.get_committed(&key) else {
                             continue;
                         };
                         registry.programs.retain(|watch| {
@@ -308,7 +315,7 @@ impl PubSub {
                     }
                 }
                 registry.accounts.retain(|key, watches| {
-                    let account = db.get(key);
+                    let account = db.get_committed(key).ok().flatten();
                     let fingerprint = account.as_ref().map(fingerprint);
                     watches.retain_mut(|watch| {
                         if watch.fingerprint == fingerprint {
@@ -331,6 +338,14 @@ impl PubSub {
                 });
             }
         }
+    }
+
+    /// Ends every subscription: called when events came faster than this could match them
+    /// and some were lost, so no subscriber can trust its stream any more. Each stream
+    /// ends with an error notification; clients resubscribe.
+    pub fn overflow(&self) {
+        let mut registry = self.registry();
+        *registry = Registry::default();
     }
 
     fn forget(&self, id: u64) {
@@ -413,6 +428,7 @@ impl PubSub {
                     watch,
                     commitment,
                     received: config.enable_received_notification,
+                    outcome: None,
                 });
         }
         Ok((id, receiver))
@@ -428,7 +444,13 @@ impl PubSub {
         let config = params.config(1)?;
         // Validates the encoding now rather than at the first notification.
         encode_account(&Account::default(), &config, &self.db)?;
-        let fingerprint = self.db.get(&key).as_ref().map(fingerprint);
+        let fingerprint = self
+            .db
+            .get_committed(&key)
+            .ok()
+            .flatten()
+            .as_ref()
+            .map(fingerprint);
         let (watch, receiver) = self.watch();
         let id = watch.id;
         self.registry()

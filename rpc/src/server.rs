@@ -19,7 +19,7 @@ use jsonrpsee::server::{
 use jsonrpsee::types::{ErrorObject, ErrorObjectOwned, Params};
 use serde_json::Value;
 
-use crate::methods::{self, METHODS, RpcError, RpcState};
+use crate::methods::{self, METHODS, RpcError, RpcState, SCANNING_METHODS};
 use crate::pubsub::{self, PubSub};
 use crate::types::codes;
 
@@ -42,6 +42,8 @@ pub const MESSAGES_QUEUED_PER_CONNECTION_MAX: u32 = 1024;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Threads of the RPC runtime.
 pub const RPC_RUNTIME_THREADS: usize = 2;
+/// Longest a stop waits for open connections to close before cutting them.
+pub const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// The server's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,17 +210,28 @@ fn unspecified() -> SocketAddr {
 }
 
 impl RpcWorkers {
-    /// Stops answering: open connections are closed and the runtime's threads joined.
+    /// Stops answering: open connections get [`STOP_GRACE`] to finish, then the runtime's
+    /// threads are shut down. Never waits longer than that on a client.
     pub fn stop(&mut self) {
         for handle in &self.handles {
             let _ = handle.stop();
         }
-        if let Some(runtime) = self.runtime.take() {
-            for handle in self.handles.drain(..) {
-                runtime.block_on(handle.stopped());
-            }
-            runtime.shutdown_timeout(Duration::from_secs(1));
+        let Some(runtime) = self.runtime.take() else {
+            return;
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // Called from inside an async context (a caller's own runtime): blocking here
+            // would panic, so the threads are left to wind down on their own.
+            runtime.shutdown_background();
+            return;
         }
+        let handles: Vec<ServerHandle> = self.handles.drain(..).collect();
+        runtime.block_on(async {
+            for handle in handles {
+                let _ = tokio::time::timeout(STOP_GRACE, handle.stopped()).await;
+            }
+        });
+        runtime.shutdown_timeout(STOP_GRACE);
     }
 }
 
@@ -255,12 +268,24 @@ pub(crate) fn positional(params: &Params<'_>) -> Result<Vec<Value>, RpcError> {
 fn methods_module(state: &Arc<RpcState>) -> Result<RpcModule<RpcState>, ServeError> {
     let mut module = RpcModule::from_arc(Arc::clone(state));
     for &name in METHODS {
-        module
-            .register_method(name, move |params, state, _| {
-                let params = positional(&params)?;
-                methods::call(state, name, params).map_err(ErrorObjectOwned::from)
-            })
-            .map_err(|error| ServeError::Register(error.to_string()))?;
+        let registered = if SCANNING_METHODS.contains(&name) {
+            // A scan walks every account: it runs on the blocking pool (at most
+            // `SCANS_MAX` at once), so it never holds up the runtime's two threads.
+            module
+                .register_blocking_method(name, move |params, state, _| {
+                    let params = positional(&params)?;
+                    methods::call(&state, name, params).map_err(ErrorObjectOwned::from)
+                })
+                .map(|_| ())
+        } else {
+            module
+                .register_method(name, move |params, state, _| {
+                    let params = positional(&params)?;
+                    methods::call(state, name, params).map_err(ErrorObjectOwned::from)
+                })
+                .map(|_| ())
+        };
+        registered.map_err(|error| ServeError::Register(error.to_string()))?;
     }
     Ok(module)
 }

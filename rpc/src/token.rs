@@ -6,7 +6,7 @@ use braid_program_token::{ACCOUNT_LEN, AccountState, MINT_LEN, Mint, TokenAccoun
 use braid_runtime::{Account, Pubkey};
 use serde_json::{Value, json};
 
-use crate::methods::{Params, RpcError, RpcState, encode_account};
+use crate::methods::{Params, ReplyBudget, RpcError, RpcState, encode_account, sliced_len};
 use crate::types::{RpcContext, RpcResponse, codes};
 
 /// Accounts getTokenLargestAccounts lists (Solana's figure).
@@ -48,8 +48,10 @@ pub(crate) fn call(method: &str, params: &Params, state: &RpcState) -> Result<Va
             };
             let config = params.config(2)?;
             let db = state.shared().accounts_db();
+            let _permit = state.scan_permit()?;
             let mut found = Vec::new();
             let mut failed = None;
+            let mut budget = ReplyBudget::new();
             let slot = scan(state, |key, account, token| {
                 let holds = if by_owner {
                     token.owner == holder
@@ -57,6 +59,10 @@ pub(crate) fn call(method: &str, params: &Params, state: &RpcState) -> Result<Va
                     token.delegate == Some(holder)
                 };
                 if holds && mint_filter.is_none_or(|mint| token.mint == mint) && failed.is_none() {
+                    if let Err(error) = budget.add_account(sliced_len(account, &config)) {
+                        failed = Some(error);
+                        return;
+                    }
                     match encode_account(account, &config, db) {
                         Ok(encoded) => {
                             found.push(json!({ "pubkey": key.to_string(), "account": encoded }))
@@ -73,14 +79,21 @@ pub(crate) fn call(method: &str, params: &Params, state: &RpcState) -> Result<Va
         "getTokenLargestAccounts" => {
             let key = params.pubkey(0)?;
             let decimals = mint(state, &key)?.decimals;
+            let _permit = state.scan_permit()?;
             let mut holders: Vec<(u64, Pubkey)> = Vec::new();
+            // Largest first, ties by address: the same list on every call.
+            let order = |a: &(u64, Pubkey), b: &(u64, Pubkey)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
             let slot = scan(state, |address, _, token| {
                 if token.mint == key {
                     holders.push((token.amount, *address));
+                    // Kept short while scanning: memory stays bounded however many hold it.
+                    if holders.len() > TOKEN_LARGEST_ACCOUNTS_LISTED.saturating_mul(2) {
+                        holders.sort_unstable_by(order);
+                        holders.truncate(TOKEN_LARGEST_ACCOUNTS_LISTED);
+                    }
                 }
             })?;
-            // Largest first, ties by address: the same list on every call.
-            holders.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            holders.sort_unstable_by(order);
             holders.truncate(TOKEN_LARGEST_ACCOUNTS_LISTED);
             let value: Vec<Value> = holders
                 .into_iter()
@@ -131,9 +144,7 @@ fn not_token(what: &str) -> RpcError {
 
 fn token_account(state: &RpcState, key: &Pubkey) -> Result<TokenAccount, RpcError> {
     let account = state
-        .shared()
-        .accounts_db()
-        .get(key)
+        .account(key)
         .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find account"))?;
     if account.owner != braid_program_token::ID {
         return Err(not_token("account"));
@@ -143,9 +154,7 @@ fn token_account(state: &RpcState, key: &Pubkey) -> Result<TokenAccount, RpcErro
 
 fn mint(state: &RpcState, key: &Pubkey) -> Result<Mint, RpcError> {
     let account = state
-        .shared()
-        .accounts_db()
-        .get(key)
+        .account(key)
         .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find mint"))?;
     if account.owner != braid_program_token::ID {
         return Err(not_token("mint"));

@@ -172,7 +172,8 @@ fn check_token_program(ctx: &InvokeContext<'_>, position: usize) -> Result<(), I
     Ok(())
 }
 
-/// The token account at `position`, if the Token program owns it and it is initialized.
+/// The token account at `position`, if the Token program owns it and it unpacks as an
+/// initialized account.
 fn token_account(
     ctx: &InvokeContext<'_>,
     position: usize,
@@ -181,9 +182,7 @@ fn token_account(
     if account.owner != braid_program_token::ID {
         return Ok(None);
     }
-    TokenAccount::unpack(&account.data)
-        .map(Some)
-        .map_err(|_| InstructionError::InvalidAccountData)
+    Ok(TokenAccount::unpack(&account.data).ok())
 }
 
 fn create_account(ctx: &mut InvokeContext<'_>, idempotent: bool) -> Result<(), InstructionError> {
@@ -206,10 +205,17 @@ fn create_account(ctx: &mut InvokeContext<'_>, idempotent: bool) -> Result<(), I
         return Err(InstructionError::InvalidSeeds);
     }
     if idempotent && let Some(existing) = token_account(ctx, ASSOCIATED)? {
-        if existing.owner != wallet || existing.mint != mint {
+        if existing.owner != wallet {
             return Err(AssociatedTokenError::InvalidOwner.into());
         }
+        if existing.mint != mint {
+            return Err(InstructionError::InvalidAccountData);
+        }
         return Ok(());
+    }
+    // As SPL: anything but an unowned address is refused before any call is made.
+    if ctx.account(ASSOCIATED)?.owner != SYSTEM_PROGRAM_ID {
+        return Err(InstructionError::IllegalOwner);
     }
     if ctx.account(MINT)?.owner != braid_program_token::ID {
         return Err(InstructionError::IllegalOwner);
@@ -258,6 +264,9 @@ fn recover(ctx: &mut InvokeContext<'_>) -> Result<(), InstructionError> {
         || nested != associated_token_address(&owner_account, &nested_mint).0
     {
         return Err(InstructionError::InvalidSeeds);
+    }
+    if ctx.account(OWNER_MINT)?.owner != braid_program_token::ID {
+        return Err(InstructionError::IllegalOwner);
     }
     let owner_state = token_account(ctx, OWNER_ACCOUNT)?.ok_or(InstructionError::IllegalOwner)?;
     if owner_state.owner != wallet {

@@ -116,10 +116,10 @@ fn create_makes_a_rent_exempt_account_for_the_wallet_and_create_idempotent_keeps
     let error = env
         .send(&[ata::create(&payer, &wallet, &mint)], &[])
         .unwrap_err();
-    // The System program's AccountAlreadyInUse (code 0), as on Solana.
+    // Refused before any call, as SPL does.
     assert_eq!(
         error,
-        TransactionError::InstructionError(0, InstructionError::Custom(0))
+        TransactionError::InstructionError(0, InstructionError::IllegalOwner)
     );
     assert_eq!(env.harness.get_account(&address).unwrap(), account);
 }
