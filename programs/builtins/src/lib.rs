@@ -7,13 +7,16 @@
 
 use braid_runtime::program::ProgramRegistry;
 
-/// System, SPL Token, Associated Token Account, the counter example, and the oracle, AMM,
-/// lending and insurance programs (plus the Compute Budget program every registry has).
+/// System, SPL Token, Associated Token Account, Memo (v1 and v2), the counter example, and
+/// the oracle, AMM, lending and insurance programs (plus the Compute Budget program every
+/// registry has).
 pub fn registry() -> ProgramRegistry {
     let mut programs = ProgramRegistry::new();
     programs.add(braid_program_system::SystemProgram);
     programs.add(braid_program_token::TokenProgram);
     programs.add(braid_program_associated_token::AssociatedTokenProgram);
+    programs.add(braid_program_memo::MemoProgram::V2);
+    programs.add(braid_program_memo::MemoProgram::V1);
     programs.add(braid_program_counter::CounterProgram);
     programs.add(braid_program_oracle::OracleProgram);
     programs.add(braid_program_amm::AmmProgram);
@@ -33,6 +36,8 @@ mod tests {
             braid_program_system::ID,
             braid_program_token::ID,
             braid_program_associated_token::ID,
+            braid_program_memo::ID,
+            braid_program_memo::ID_V1,
             braid_program_counter::ID,
             braid_program_oracle::ID,
             braid_program_amm::ID,
@@ -42,6 +47,6 @@ mod tests {
         ] {
             assert!(registry.contains(&id), "{id} missing");
         }
-        assert_eq!(registry.ids().len(), 9);
+        assert_eq!(registry.ids().len(), 11);
     }
 }

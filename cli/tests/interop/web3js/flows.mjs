@@ -11,6 +11,7 @@ import {
   PublicKey,
   SystemProgram,
   Transaction,
+  TransactionInstruction,
   sendAndConfirmTransaction,
 } from "@solana/web3.js";
 import {
@@ -146,6 +147,23 @@ async function before() {
   assert.ok(logs.logs.includes("Program 11111111111111111111111111111111 invoke [1]"), logs.logs.join("\n"));
   assert.equal(await withTimeout(programChanged, 15_000, "programNotification"), LAMPORTS_PER_SOL / 2 + 1_000);
 
+  // A memo, as wallets attach them (Memo program v2, signed by the payer).
+  const memo = new TransactionInstruction({
+    programId: new PublicKey("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr"),
+    keys: [{ pubkey: payer.publicKey, isSigner: true, isWritable: false }],
+    data: Buffer.from("thanks for the coffee", "utf8"),
+  });
+  const memoTx = new Transaction().add(
+    SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: recipient, lamports: 3 }),
+    memo,
+  );
+  const simulated = await connection.simulateTransaction(memoTx, [payer]);
+  assert.ok(
+    simulated.value.logs.includes('Program log: Memo (len 21): "thanks for the coffee"'),
+    simulated.value.logs.join("\n"),
+  );
+  await sendAndConfirmTransaction(connection, memoTx, [payer]);
+
   // A transaction that would fail is refused by preflight with its logs.
   await assert.rejects(transfer(payer, recipient, 100 * LAMPORTS_PER_SOL), (error) => {
     assert.match(error.message, /simulation failed/i);
@@ -195,7 +213,7 @@ async function before() {
     JSON.stringify({
       payer: Array.from(payer.secretKey),
       recipient: recipient.toBase58(),
-      recipientLamports: LAMPORTS_PER_SOL / 2 + 1_000,
+      recipientLamports: LAMPORTS_PER_SOL / 2 + 1_000 + 3,
       mint: mint.toBase58(),
       owner: Array.from(owner.secretKey),
       destination: destination.address.toBase58(),
