@@ -128,6 +128,11 @@ pub struct PipelineConfig {
     /// Report each processed transaction's account keys (for subscriptions that filter by
     /// account); off for the load generator, which would only pay for the copies.
     pub detailed_events: bool,
+    /// With [`SlotPolicy::Duration`], end slots on time even when they are empty, so the
+    /// slot and the latest blockhash keep moving on an idle node as on a Solana validator
+    /// (clients wait for a new blockhash before re-sending); off, an idle pipeline commits
+    /// nothing.
+    pub empty_slots: bool,
 }
 
 impl Default for PipelineConfig {
@@ -139,6 +144,7 @@ impl Default for PipelineConfig {
             ingress_capacity: INGRESS_CAPACITY_TXS_DEFAULT,
             batch_target: crate::scheduler::DEFAULT_BATCH_TARGET_TXS,
             detailed_events: false,
+            empty_slots: false,
         }
     }
 }
@@ -452,6 +458,7 @@ impl Pipeline {
         })?);
         let shared_s = Arc::clone(&shared);
         let slot_policy = config.slot;
+        let empty_slots = config.empty_slots;
         let scheduler_thread = std::thread::Builder::new()
             .name("braid-scheduler".into())
             .spawn(move || {
@@ -465,6 +472,7 @@ impl Pipeline {
                     events: events_tx,
                     shared: shared_s,
                     policy: slot_policy,
+                    empty_slots,
                     backlog: VecDeque::new(),
                     pending: HashMap::with_hasher(KeyHasherBuilder::new()),
                     next_id: 0,
@@ -741,6 +749,8 @@ struct SchedulerLoop {
     events: Sender<Event>,
     shared: Arc<Shared>,
     policy: SlotPolicy,
+    /// End slots on time even when empty ([`PipelineConfig::empty_slots`]).
+    empty_slots: bool,
     /// Verified, not yet admitted (the rest of a chunk when a slot filled up).
     backlog: VecDeque<Verified>,
     /// Admitted, not yet handed to a thread.
@@ -843,7 +853,8 @@ impl SchedulerLoop {
     fn slot_full(&self) -> bool {
         match self.policy {
             SlotPolicy::Duration(duration) => {
-                self.slot_started.elapsed() >= duration && self.bank.open_slot_len() > 0
+                self.slot_started.elapsed() >= duration
+                    && (self.empty_slots || self.bank.open_slot_len() > 0)
             }
             SlotPolicy::Transactions(count) => self.admitted_in_slot >= count,
         }

@@ -78,6 +78,8 @@ impl NodeConfig {
             // Subscriptions filter by the accounts a transaction names.
             pipeline: PipelineConfig {
                 detailed_events: true,
+                // Slots and blockhashes move on an idle node, as clients expect.
+                empty_slots: true,
                 ..PipelineConfig::default()
             },
             faucet_lamports: FAUCET_LAMPORTS_DEFAULT,

@@ -74,6 +74,19 @@ async function before() {
   assert.equal(await connection.getBalance(recipient), LAMPORTS_PER_SOL / 2);
   const fee = 2 * LAMPORTS_PER_SOL - LAMPORTS_PER_SOL / 2 - (await connection.getBalance(payer.publicKey));
   assert.equal(fee, 5_000);
+  // The same transfer twice: web3.js will not re-sign over a blockhash it already used for
+  // this signature, and waits for a new one.
+  const extra = Keypair.generate().publicKey;
+  await transfer(payer, extra, 1_000_000);
+  await transfer(payer, extra, 1_000_000);
+  assert.equal(await connection.getBalance(extra), 2_000_000);
+  // Slots and blockhashes move on an idle node, as on a validator: web3.js refreshes a
+  // blockhash older than 30 s by waiting for a different one.
+  const before = await connection.getLatestBlockhashAndContext();
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const after = await connection.getLatestBlockhashAndContext();
+  assert.ok(after.context.slot >= before.context.slot + 2, `${before.context.slot} -> ${after.context.slot}`);
+  assert.notEqual(after.value.blockhash, before.value.blockhash);
 
   const [payerInfo, recipientInfo, missing] = await connection.getMultipleAccountsInfo([
     payer.publicKey,
