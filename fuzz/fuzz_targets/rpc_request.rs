@@ -51,6 +51,7 @@ fn state() -> &'static RpcState {
                 Some(faucet),
                 FaucetLimits::default(),
                 genesis_hash,
+                Keypair::from_seed(&[8; 32]).pubkey(),
             );
             (state, dir)
         })

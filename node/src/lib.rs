@@ -34,6 +34,8 @@ use braid_rpc::{FaucetLimits, RpcLimits, RpcServer, RpcState, RpcWorkers, ServeE
 
 /// The faucet keypair's file name inside a ledger directory.
 pub const FAUCET_FILE_NAME: &str = "faucet.json";
+/// The node identity keypair's file name inside a ledger directory (getIdentity).
+pub const IDENTITY_FILE_NAME: &str = "identity.json";
 /// Pipeline events queued for subscription matching before subscribers count as too slow.
 pub const PUBSUB_EVENTS_QUEUED_MAX: usize = 65_536;
 /// The faucet's balance at genesis, in lamports (one billion SOL).
@@ -106,6 +108,9 @@ pub enum NodeError {
     /// The faucet keypair could not be read or written.
     #[error("faucet keypair: {0}")]
     Faucet(#[from] KeypairError),
+    /// The node identity keypair could not be read or written.
+    #[error("node identity keypair: {0}")]
+    Identity(KeypairError),
     /// The genesis could not be built or read.
     #[error(transparent)]
     Genesis(#[from] GenesisError),
@@ -212,6 +217,14 @@ impl Node {
             shared.latest_blockhash(),
         )));
         let faucet_pubkey = faucet.as_ref().map(Keypair::pubkey);
+        let identity_path = dir.join(IDENTITY_FILE_NAME);
+        let identity = if identity_path.exists() {
+            read_keypair_file(&identity_path).map_err(NodeError::Identity)?
+        } else {
+            let identity = Keypair::new();
+            write_keypair_file(&identity, &identity_path).map_err(NodeError::Identity)?;
+            identity
+        };
         let genesis_hash = match &genesis {
             Some(genesis) => genesis.hash(),
             None => Genesis::read(dir)?
@@ -229,6 +242,7 @@ impl Node {
             faucet,
             config.faucet_limits,
             genesis_hash,
+            identity.pubkey(),
         ));
         // Subscriptions are matched on a thread of their own, behind a bounded queue: a
         // slow match (many subscriptions, large accounts) never holds up the event thread,

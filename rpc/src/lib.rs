@@ -16,6 +16,7 @@
 //!   every limit in [`RpcLimits`], and `GET /health`.
 //! - [`pubsub`]: [`pubsub::PubSub`], Solana's subscriptions fed by pipeline events.
 //! - [`token`]: the SPL Token methods (balances, supplies, accounts by owner or delegate).
+//! - [`sysvar`]: the Clock, Rent and EpochSchedule sysvars as clients read them.
 //! - [`status`]: [`status::StatusTracker`], signature statuses built from pipeline events:
 //!   `processed` once executed, `finalized` once the slot's commit is durable.
 //! - [`client`]: [`client::RpcClient`], the blocking client the CLI uses.
@@ -32,6 +33,7 @@ pub mod methods;
 pub mod pubsub;
 pub mod server;
 pub mod status;
+pub mod sysvar;
 pub mod token;
 pub mod types;
 

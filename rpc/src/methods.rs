@@ -171,6 +171,7 @@ pub const METHODS: &[&str] = &[
     "getLatestBlockhash",
     "isBlockhashValid",
     "getGenesisHash",
+    "getIdentity",
     "getEpochInfo",
     "getEpochSchedule",
     "getFirstAvailableBlock",
@@ -216,6 +217,8 @@ pub struct RpcState {
     faucet: Option<Faucet>,
     airdrop_nonce: AtomicU64,
     genesis_hash: Hash,
+    /// The node's identity (getIdentity).
+    identity: Pubkey,
     /// Account scans running now.
     scans: std::sync::atomic::AtomicUsize,
 }
@@ -268,6 +271,7 @@ impl RpcState {
         faucet: Option<Keypair>,
         limits: FaucetLimits,
         genesis_hash: Hash,
+        identity: Pubkey,
     ) -> Self {
         Self {
             pipeline,
@@ -280,6 +284,7 @@ impl RpcState {
             }),
             airdrop_nonce: AtomicU64::new(airdrop_nonce_seed()),
             genesis_hash,
+            identity,
             scans: std::sync::atomic::AtomicUsize::new(0),
         }
     }
@@ -294,11 +299,17 @@ impl RpcState {
     /// (the executed writes will never be, and a restart recovers the committed state).
     pub(crate) fn account(&self, key: &Pubkey) -> Option<Account> {
         let db = self.shared().accounts_db();
-        if self.shared().health().is_ok() {
+        let stored = if self.shared().health().is_ok() {
             db.get(key)
         } else {
             db.get_committed(key).ok().flatten()
-        }
+        };
+        stored.or_else(|| {
+            let slot_ms =
+                u64::try_from(braid_banking_stage::pipeline::SLOT_DURATION_DEFAULT.as_millis())
+                    .unwrap_or(u64::MAX);
+            crate::sysvar::account(key, self.shared().slot(), slot_ms)
+        })
     }
 
     /// Claims one of the [`SCANS_MAX`] scans allowed at once (a scan walks every account);
@@ -558,6 +569,7 @@ fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, Rp
             state.with_context(valid)
         }
         "getGenesisHash" => Ok(json!(state.genesis_hash.to_string())),
+        "getIdentity" => Ok(json!({ "identity": state.identity.to_string() })),
         "getEpochInfo" => {
             let slot = shared.slot();
             Ok(json!({

@@ -56,11 +56,21 @@ async function before() {
   const version = await connection.getVersion();
   assert.match(version["solana-core"], /^braid /);
   assert.equal(typeof (await connection.getGenesisHash()), "string");
+  const identity = await connection._rpcRequest("getIdentity", []);
+  assert.equal(new PublicKey(identity.result.identity).toBase58(), identity.result.identity);
   const epoch = await connection.getEpochInfo();
   assert.equal(typeof epoch.absoluteSlot, "number");
   assert.equal(typeof (await connection.getBlockHeight()), "number");
   assert.equal(await connection.getMinimumBalanceForRentExemption(0), 890_880);
   assert.equal(await connection.getMinimumBalanceForRentExemption(165), 2_039_280);
+  // Sysvars at Solana's addresses, in Solana's layouts.
+  const clock = await connection.getAccountInfo(new PublicKey("SysvarC1ock11111111111111111111111111111111"));
+  assert.equal(clock.data.length, 40);
+  assert.ok(clock.owner.equals(new PublicKey("Sysvar1111111111111111111111111111111111111")));
+  const unixTimestamp = Number(clock.data.readBigInt64LE(32));
+  assert.ok(Math.abs(unixTimestamp - Date.now() / 1000) < 60, `${unixTimestamp}`);
+  const rent = await connection.getAccountInfo(new PublicKey("SysvarRent111111111111111111111111111111111"));
+  assert.equal(rent.data.readBigUInt64LE(0), 3480n);
 
   const payer = Keypair.generate();
   const recipient = Keypair.generate().publicKey;
