@@ -44,6 +44,9 @@ use crate::types::ConfirmationStatus;
 
 /// Notifications queued for one subscription before its subscriber counts as too slow.
 pub const NOTIFICATIONS_QUEUED_MAX: usize = 256;
+/// Bytes of notifications queued for one subscription before its subscriber counts as too
+/// slow: a large account changed every slot must not pile up in memory.
+pub const NOTIFICATION_BYTES_QUEUED_MAX: usize = 32 << 20;
 
 /// One notification for a subscription, and whether it is the last.
 #[derive(Debug)]
@@ -52,10 +55,32 @@ struct Notice {
     last: bool,
 }
 
+/// A notification encoded and queued for its subscriber, holding its bytes against the
+/// subscription's budget until it is sent or dropped.
+struct Queued {
+    message: Box<serde_json::value::RawValue>,
+    last: bool,
+    _charge: Charge,
+}
+
+/// Bytes counted against a subscription's queue; given back when dropped.
+struct Charge {
+    queued: Arc<std::sync::atomic::AtomicUsize>,
+    bytes: usize,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.queued.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
+}
+
 /// A subscription's end of its queue.
 struct Watch {
     id: u64,
-    queue: mpsc::Sender<Notice>,
+    queue: mpsc::Sender<Queued>,
+    /// Bytes of notifications queued and not yet handed to the WebSocket.
+    queued: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 struct SignatureWatch {
@@ -140,10 +165,11 @@ impl PubSub {
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
-    fn watch(&self) -> (Watch, mpsc::Receiver<Notice>) {
+    fn watch(&self) -> (Watch, mpsc::Receiver<Queued>) {
         let (queue, receiver) = mpsc::channel(NOTIFICATIONS_QUEUED_MAX);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        (Watch { id, queue }, receiver)
+        let queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        (Watch { id, queue, queued }, receiver)
     }
 
     /// Feeds one pipeline event to the subscriptions it concerns. Never blocks.
@@ -388,7 +414,7 @@ impl PubSub {
     fn subscribe_signature(
         &self,
         params: &Params,
-    ) -> Result<(u64, mpsc::Receiver<Notice>), RpcError> {
+    ) -> Result<(u64, mpsc::Receiver<Queued>), RpcError> {
         let text: String = params.required(0, "base58 signature")?;
         let signature: Signature = text
             .parse()
@@ -437,7 +463,7 @@ impl PubSub {
     fn subscribe_account(
         &self,
         params: &Params,
-    ) -> Result<(u64, mpsc::Receiver<Notice>), RpcError> {
+    ) -> Result<(u64, mpsc::Receiver<Queued>), RpcError> {
         let key = params
             .pubkey(0)
             .map_err(|_| RpcError::invalid_params("Invalid Request: Invalid pubkey provided"))?;
@@ -468,7 +494,7 @@ impl PubSub {
     fn subscribe_program(
         &self,
         params: &Params,
-    ) -> Result<(u64, mpsc::Receiver<Notice>), RpcError> {
+    ) -> Result<(u64, mpsc::Receiver<Queued>), RpcError> {
         let program = params
             .pubkey(0)
             .map_err(|_| RpcError::invalid_params("Invalid Request: Invalid pubkey provided"))?;
@@ -486,7 +512,7 @@ impl PubSub {
         Ok((id, receiver))
     }
 
-    fn subscribe_logs(&self, params: &Params) -> Result<(u64, mpsc::Receiver<Notice>), RpcError> {
+    fn subscribe_logs(&self, params: &Params) -> Result<(u64, mpsc::Receiver<Queued>), RpcError> {
         let filter = match params.0.first() {
             Some(Value::String(text)) if text == "all" || text == "allWithVotes" => LogsFilter::All,
             Some(Value::Object(object)) => match object.get("mentions") {
@@ -531,7 +557,7 @@ impl PubSub {
         Ok((id, receiver))
     }
 
-    fn subscribe_slots(&self, roots: bool) -> (u64, mpsc::Receiver<Notice>) {
+    fn subscribe_slots(&self, roots: bool) -> (u64, mpsc::Receiver<Queued>) {
         let (watch, receiver) = self.watch();
         let id = watch.id;
         let mut registry = self.registry();
@@ -546,7 +572,27 @@ impl PubSub {
 
 /// Queues `notice`; `false` once the subscription is gone or too slow (drop it).
 fn deliver(watch: &Watch, notice: Notice) -> bool {
-    watch.queue.try_send(notice).is_ok()
+    let Ok(message) = serde_json::value::to_raw_value(&notice.result) else {
+        return false;
+    };
+    let bytes = message.get().len();
+    let queued = watch.queued.fetch_add(bytes, Ordering::AcqRel);
+    // Counted first, so the charge given back on any failure below balances it.
+    let charge = Charge {
+        queued: Arc::clone(&watch.queued),
+        bytes,
+    };
+    if queued.saturating_add(bytes) > NOTIFICATION_BYTES_QUEUED_MAX {
+        return false;
+    }
+    watch
+        .queue
+        .try_send(Queued {
+            message,
+            last: notice.last,
+            _charge: charge,
+        })
+        .is_ok()
 }
 
 /// A change detector for an account: equal accounts give equal values.
@@ -563,19 +609,17 @@ fn fingerprint(account: &Account) -> u64 {
 /// it falls behind.
 async fn forward(
     sink: &mut SubscriptionSink,
-    receiver: &mut mpsc::Receiver<Notice>,
+    receiver: &mut mpsc::Receiver<Queued>,
 ) -> Result<(), SubscriptionError> {
     loop {
         tokio::select! {
             () = sink.closed() => return Ok(()),
-            notice = receiver.recv() => {
-                let Some(notice) = notice else {
+            queued = receiver.recv() => {
+                let Some(Queued { message, last, _charge }) = queued else {
                     return Err(TOO_SLOW.into());
                 };
-                let message = serde_json::value::to_raw_value(&notice.result)
-                    .map_err(|error| SubscriptionError::from(error.to_string()))?;
                 match sink.try_send(message) {
-                    Ok(()) if notice.last => return Ok(()),
+                    Ok(()) if last => return Ok(()),
                     Ok(()) => {}
                     Err(TrySendError::Full(_)) => return Err(TOO_SLOW.into()),
                     Err(TrySendError::Closed(_)) => return Ok(()),
@@ -589,7 +633,7 @@ async fn forward(
 async fn run(
     pending: PendingSubscriptionSink,
     pubsub: Arc<PubSub>,
-    subscribed: Result<(u64, mpsc::Receiver<Notice>), RpcError>,
+    subscribed: Result<(u64, mpsc::Receiver<Queued>), RpcError>,
 ) -> Result<(), SubscriptionError> {
     let (id, mut receiver) = match subscribed {
         Ok(subscribed) => subscribed,
@@ -682,4 +726,79 @@ pub fn register(
         },
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use braid_ledger::bank::{CommitCost, SlotCommit};
+    use braid_runtime::Hash;
+
+    fn pubsub() -> PubSub {
+        PubSub::new(
+            Arc::new(Mutex::new(StatusTracker::new(16, Hash::default()))),
+            Arc::new(AccountsDb::in_memory()),
+        )
+    }
+
+    fn committed(slot: u64) -> Event {
+        Event::SlotCommitted(SlotCommit {
+            slot,
+            bank_hash: Hash::default(),
+            state_hash: Hash::default(),
+            signatures: Vec::new(),
+            cost: CommitCost::default(),
+        })
+    }
+
+    #[test]
+    fn a_subscriber_that_never_reads_is_dropped_not_waited_for() {
+        let pubsub = pubsub();
+        let (_, mut receiver) = pubsub.subscribe_slots(false);
+        for slot in 1..=NOTIFICATIONS_QUEUED_MAX as u64 {
+            pubsub.on_event(&committed(slot));
+        }
+        assert_eq!(pubsub.len(), 1, "a full queue is still a subscription");
+        pubsub.on_event(&committed(NOTIFICATIONS_QUEUED_MAX as u64 + 1));
+        assert!(pubsub.is_empty(), "one more and it is dropped");
+        // What was queued is still there for it, in order, and then the stream ends.
+        let first = receiver.try_recv().unwrap();
+        assert_eq!(first.message.get(), r#"{"parent":0,"root":1,"slot":1}"#);
+    }
+
+    #[test]
+    fn a_large_account_cannot_pile_up_past_the_byte_budget() {
+        let db = Arc::new(AccountsDb::in_memory());
+        let pubsub = PubSub::new(
+            Arc::new(Mutex::new(StatusTracker::new(16, Hash::default()))),
+            Arc::clone(&db),
+        );
+        let key = Pubkey::new_from_array([9; 32]);
+        let (_, _receiver) = pubsub
+            .subscribe_account(&Params(vec![json!(key.to_string())]))
+            .unwrap();
+        // Each slot changes the 4 MiB account (5.6 MB of base64): the 32 MiB budget holds
+        // five notifications, and the sixth drops the subscriber.
+        for slot in 1..=6u64 {
+            let account = Account::with_data(slot, vec![slot as u8; 4 << 20], &Pubkey::default());
+            db.store(slot, &[(key, account)]).unwrap();
+            db.commit(slot, Hash::default()).unwrap();
+            pubsub.on_event(&committed(slot));
+            assert_eq!(pubsub.len(), usize::from(slot < 6), "after slot {slot}");
+        }
+    }
+
+    #[test]
+    fn overflow_ends_every_subscription() {
+        let pubsub = pubsub();
+        let (_, mut slots) = pubsub.subscribe_slots(false);
+        let (_, _roots) = pubsub.subscribe_slots(true);
+        assert_eq!(pubsub.len(), 2);
+        pubsub.overflow();
+        assert!(pubsub.is_empty());
+        assert!(matches!(
+            slots.try_recv(),
+            Err(mpsc::error::TryRecvError::Disconnected)
+        ));
+    }
 }
