@@ -254,7 +254,7 @@ fn below_threshold(live: u64, written: u64, percent: u8) -> bool {
 }
 
 fn sync_dir(disk: &Disk, dir: &File, path: &Path) -> Result<()> {
-    disk.sync_all(dir)
+    disk.sync_dir_file(dir, path)
         .map_err(Error::io("fsync directory", path))
 }
 

@@ -66,6 +66,9 @@ pub struct Faults {
     first: Mutex<Option<(u64, DiskOp)>>,
     /// How many of each operation were attempted.
     tally: Mutex<std::collections::BTreeMap<DiskOp, u64>>,
+    /// The operations that name a path (creating, syncing a directory, renaming,
+    /// removing), in order: for tests of what reaches the disk when.
+    trace: Mutex<Vec<(DiskOp, std::path::PathBuf)>>,
 }
 
 impl Faults {
@@ -93,6 +96,7 @@ impl Faults {
             seen: AtomicU64::new(0),
             first: Mutex::new(None),
             tally: Mutex::new(std::collections::BTreeMap::new()),
+            trace: Mutex::new(Vec::new()),
         }
     }
 
@@ -107,6 +111,22 @@ impl Faults {
             .first
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// The operations that named a path, in order: `Create` of a file or directory,
+    /// `Fsync` of a directory, `Rename` (the new name) and `Remove`.
+    pub fn trace(&self) -> Vec<(DiskOp, std::path::PathBuf)> {
+        self.trace
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone()
+    }
+
+    fn record(&self, op: DiskOp, path: &Path) {
+        self.trace
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .push((op, path.to_owned()));
     }
 
     /// How many of each operation were attempted so far.
@@ -159,6 +179,14 @@ impl Disk {
             .map_or(Ok(()), |faults| faults.check(op))
     }
 
+    /// [`check`](Self::check) for an operation on `path`, which the trace records.
+    fn check_path(&self, op: DiskOp, path: &Path) -> std::io::Result<()> {
+        if let Some(faults) = &self.faults {
+            faults.record(op, path);
+        }
+        self.check(op)
+    }
+
     /// Writes all of `bytes` at `offset`. An injected failure first writes half of them,
     /// as a real short write before `ENOSPC` or a crash mid-write would.
     pub fn write_all_at(&self, file: &File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
@@ -198,14 +226,25 @@ impl Disk {
 
     /// Opens `path` with `options`; when they may create it, this is a [`DiskOp::Create`].
     pub fn open(&self, options: &std::fs::OpenOptions, path: &Path) -> std::io::Result<File> {
-        self.check(DiskOp::Create)?;
+        self.check_path(DiskOp::Create, path)?;
         options.open(path)
     }
 
-    /// Creates `path` and its missing parents.
+    /// Creates `path` and its missing parents, and when it did not exist makes its name
+    /// durable by syncing the directory that holds it.
     pub fn create_dir_all(&self, path: &Path) -> std::io::Result<()> {
-        self.check(DiskOp::Create)?;
-        std::fs::create_dir_all(path)
+        if path.is_dir() {
+            return Ok(());
+        }
+        self.check_path(DiskOp::Create, path)?;
+        std::fs::create_dir_all(path)?;
+        match path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            Some(parent) => self.sync_dir(parent),
+            None => Ok(()),
+        }
     }
 
     /// Sets the file's length.
@@ -228,8 +267,14 @@ impl Disk {
 
     /// Makes a directory's entries durable (new, renamed and removed names).
     pub fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
-        self.check(DiskOp::Fsync)?;
+        self.check_path(DiskOp::Fsync, dir)?;
         File::open(dir)?.sync_all()
+    }
+
+    /// [`sync_dir`](Self::sync_dir) through a directory already open at `path`.
+    pub fn sync_dir_file(&self, dir: &File, path: &Path) -> std::io::Result<()> {
+        self.check_path(DiskOp::Fsync, path)?;
+        dir.sync_all()
     }
 
     /// `msync` of a mapped range: `flush` performs it.
@@ -240,13 +285,13 @@ impl Disk {
 
     /// Renames `from` to `to`.
     pub fn rename(&self, from: &Path, to: &Path) -> std::io::Result<()> {
-        self.check(DiskOp::Rename)?;
+        self.check_path(DiskOp::Rename, to)?;
         std::fs::rename(from, to)
     }
 
     /// Removes a file.
     pub fn remove_file(&self, path: &Path) -> std::io::Result<()> {
-        self.check(DiskOp::Remove)?;
+        self.check_path(DiskOp::Remove, path)?;
         std::fs::remove_file(path)
     }
 }

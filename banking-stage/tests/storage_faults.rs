@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use braid_accounts_db::{Disk, FaultError, Faults, Options};
+use braid_accounts_db::{Disk, DiskOp, FaultError, Faults, Options};
 use braid_ledger::bank::{Bank, BankError, accounts_options};
 use braid_ledger::genesis::Genesis;
 use braid_program_system::instruction as system;
@@ -216,4 +216,48 @@ fn a_bank_loses_nothing_acknowledged_whichever_disk_operation_fails() {
             &reference,
         );
     }
+}
+
+#[test]
+fn every_name_a_new_ledger_creates_is_made_durable_by_syncing_its_directory() {
+    // A file's data can be durable while its directory entry is not; on a filesystem that
+    // does not order the two, a crash would leave committed accounts and no ledger. Every
+    // file or directory a new ledger creates (or renames into place) must be followed by an
+    // fsync of the directory holding it.
+    let faults = Faults::counting();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    let (acknowledged, error) = run(&ledger, Disk::with_faults(Arc::clone(&faults)));
+    assert!(error.is_none());
+    assert_eq!(acknowledged, SLOTS);
+    let trace = faults.trace();
+    let mut seen = std::collections::BTreeSet::new();
+    for (position, (op, path)) in trace.iter().enumerate() {
+        if !matches!(op, DiskOp::Create | DiskOp::Rename) || !seen.insert(path.clone()) {
+            continue;
+        }
+        let parent = path.parent().unwrap();
+        assert!(
+            trace[position + 1..]
+                .iter()
+                .any(|(later, synced)| *later == DiskOp::Fsync && synced == parent),
+            "{op:?} {} was never made durable: {trace:#?}",
+            path.display()
+        );
+    }
+    // The ledger's own files are among them.
+    for name in ["blocks.log", "genesis.bin", "accounts"] {
+        assert!(
+            seen.contains(&ledger.join(name)),
+            "{name} missing from {seen:?}"
+        );
+    }
+    // And the ledger directory itself, which the lock creates before anything else, has its
+    // name made durable too.
+    assert!(
+        trace
+            .iter()
+            .any(|(op, path)| *op == DiskOp::Fsync && path == dir.path()),
+        "{trace:#?}"
+    );
 }
