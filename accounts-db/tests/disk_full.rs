@@ -3,45 +3,12 @@
 //!
 //! The disk is a small tmpfs mounted for the test (the test machines run as root).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use braid_accounts_db::{AccountsDb, Error, Options};
 use braid_primitives::{Account, Pubkey};
 
 mod common;
+use common::tiny_disk::TinyDisk;
 use common::{key, state_hash};
-
-/// A tmpfs of `size` mounted on a fresh directory, unmounted when dropped.
-struct TinyDisk {
-    path: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl TinyDisk {
-    fn mount(size: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("disk");
-        std::fs::create_dir(&path).unwrap();
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&path)
-            .status()
-            .expect("mount runs");
-        assert!(status.success(), "mounting a tmpfs needs root: {status}");
-        Self { path, _dir: dir }
-    }
-
-    fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for TinyDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.path).status();
-    }
-}
 
 fn options(segment_bytes: u32) -> Options {
     Options {

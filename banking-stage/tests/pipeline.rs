@@ -25,18 +25,10 @@ use braid_runtime::{
 };
 use proptest::prelude::*;
 
-const FUNDS: u64 = 1_000_000_000;
+mod common;
+use common::executor;
 
-fn executor() -> Arc<Executor> {
-    let mut programs = ProgramRegistry::new();
-    programs.add(braid_program_system::SystemProgram);
-    Arc::new(Executor::new(
-        programs,
-        ExecutorConfig {
-            log_messages: false,
-        },
-    ))
-}
+const FUNDS: u64 = 1_000_000_000;
 
 fn users(count: usize) -> Vec<Keypair> {
     (0..count)
@@ -49,15 +41,7 @@ fn genesis(users: &[Keypair]) -> Genesis {
         .iter()
         .map(|user| (user.pubkey(), Account::new(FUNDS, 0, &SYSTEM_PROGRAM_ID)))
         .collect();
-    accounts.push((
-        SYSTEM_PROGRAM_ID,
-        Account {
-            lamports: 1,
-            owner: braid_runtime::NATIVE_LOADER_ID,
-            executable: true,
-            data: b"system".to_vec(),
-        },
-    ));
+    accounts.push(common::system_program());
     Genesis::new(400, accounts).unwrap()
 }
 

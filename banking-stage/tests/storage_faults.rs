@@ -15,26 +15,16 @@ use braid_accounts_db::{Disk, DiskOp, FaultError, Faults, Options};
 use braid_ledger::bank::{Bank, BankError, accounts_options};
 use braid_ledger::genesis::Genesis;
 use braid_program_system::instruction as system;
-use braid_runtime::executor::{Executor, ExecutorConfig};
 use braid_runtime::keypair::Keypair;
-use braid_runtime::program::ProgramRegistry;
 use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::{Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Transaction};
+
+mod common;
+use common::executor;
 
 const SLOTS: u64 = 6;
 const TRANSFERS_PER_SLOT: u64 = 5;
 const USERS: u8 = 4;
-
-fn executor() -> Arc<Executor> {
-    let mut programs = ProgramRegistry::new();
-    programs.add(braid_program_system::SystemProgram);
-    Arc::new(Executor::new(
-        programs,
-        ExecutorConfig {
-            log_messages: false,
-        },
-    ))
-}
 
 fn users() -> Vec<Keypair> {
     (1..=USERS).map(|n| Keypair::from_seed(&[n; 32])).collect()
@@ -54,15 +44,7 @@ fn genesis() -> Genesis {
             )
         })
         .collect();
-    accounts.push((
-        SYSTEM_PROGRAM_ID,
-        Account {
-            lamports: 1,
-            owner: braid_runtime::NATIVE_LOADER_ID,
-            executable: true,
-            data: b"system".to_vec(),
-        },
-    ));
+    accounts.push(common::system_program());
     Genesis::new(400, accounts).unwrap()
 }
 

@@ -5,7 +5,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use braid_primitives::Pubkey;
@@ -13,36 +12,12 @@ use braid_rpc::client::ClientError;
 
 mod common;
 use common::{CONFIRM_TIMEOUT, Node};
+#[path = "../../accounts-db/tests/common/tiny_disk.rs"]
+mod tiny_disk;
+use tiny_disk::TinyDisk;
 
 /// The node's first accounts segment reserves 64 MiB; the rest is ledger and headroom.
 const DISK_SIZE: &str = "96m";
-
-/// A tmpfs mounted on a fresh directory, unmounted when dropped.
-struct TinyDisk {
-    path: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl TinyDisk {
-    fn mount(size: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("disk");
-        std::fs::create_dir(&path).unwrap();
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&path)
-            .status()
-            .expect("mount runs");
-        assert!(status.success(), "mounting a tmpfs needs root: {status}");
-        Self { path, _dir: dir }
-    }
-}
-
-impl Drop for TinyDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.path).status();
-    }
-}
 
 /// Writes a file until the disk refuses; returns its path.
 fn fill(disk: &Path) -> PathBuf {
@@ -64,12 +39,12 @@ fn fill(disk: &Path) -> PathBuf {
 #[test]
 fn a_full_disk_stops_transactions_with_a_reason_and_the_node_keeps_serving() {
     let disk = TinyDisk::mount(DISK_SIZE);
-    let ledger = disk.path.join("ledger");
+    let ledger = disk.path().join("ledger");
     let user = Pubkey::new_from_array([7; 32]);
     let mut node = Node::start(&ledger, &[]);
     node.airdrop(&user, 5_000_000_000).expect("first airdrop");
 
-    let filler = fill(&disk.path);
+    let filler = fill(disk.path());
     // Files already own their last page and segments their reserved blocks, so the node
     // runs on until a commit needs a new block: keep sending until one does. None of these
     // transactions is acknowledged as finalized, whatever the client hears.

@@ -695,32 +695,18 @@ fn get_program_accounts(params: &Params, state: &RpcState) -> Result<Value, RpcE
     let filters = compile_filters(&config)?;
     let _permit = state.scan_permit()?;
     // The committed state, in key order: a scan, as Solana's without a secondary index.
-    let mut found = Vec::new();
-    let mut failed = None;
-    let mut budget = ReplyBudget::new();
     let db = state.pipeline.shared().accounts_db();
+    let mut found = KeyedAccounts::new(&config, db);
     let (slot, _) = db
         .for_each_committed(|key, account| {
-            if failed.is_none() && account.owner == program && matches_filters(&filters, account) {
-                // Bounded before it is built: a reply past the limit is refused anyway.
-                if let Err(error) = budget.add_account(sliced_len(account, &config)) {
-                    failed = Some(error);
-                    return;
-                }
-                match encode_account(account, &config, db) {
-                    Ok(encoded) => {
-                        found.push(json!({ "pubkey": key.to_string(), "account": encoded }))
-                    }
-                    Err(error) => failed = Some(error),
-                }
+            if account.owner == program && matches_filters(&filters, account) {
+                found.push(key, account);
             }
         })
         .map_err(|error| {
             RpcError::new(codes::INTERNAL_ERROR, format!("reading accounts: {error}"))
         })?;
-    if let Some(error) = failed {
-        return Err(error);
-    }
+    let found = found.finish()?;
     if config.with_context {
         to_value(&RpcResponse {
             context: RpcContext { slot },
@@ -817,6 +803,53 @@ fn fee_for_message(params: &Params, state: &RpcState) -> Result<Value, RpcError>
         _ => None,
     };
     state.with_context(fee)
+}
+
+/// The `[{pubkey, account}]` list a scan answers with, built as the scan goes: it counts
+/// the reply's size and keeps the first error (after which it takes nothing more).
+pub(crate) struct KeyedAccounts<'a> {
+    config: &'a Config,
+    db: &'a braid_accounts_db::AccountsDb,
+    budget: ReplyBudget,
+    found: Vec<Value>,
+    failed: Option<RpcError>,
+}
+
+impl<'a> KeyedAccounts<'a> {
+    pub(crate) fn new(config: &'a Config, db: &'a braid_accounts_db::AccountsDb) -> Self {
+        Self {
+            config,
+            db,
+            budget: ReplyBudget::new(),
+            found: Vec::new(),
+            failed: None,
+        }
+    }
+
+    /// Adds one account, unless an earlier one failed or the reply is full.
+    pub(crate) fn push(&mut self, key: &Pubkey, account: &Account) {
+        if self.failed.is_some() {
+            return;
+        }
+        let encoded = self
+            .budget
+            .add_account(sliced_len(account, self.config))
+            .and_then(|()| encode_account(account, self.config, self.db));
+        match encoded {
+            Ok(encoded) => self
+                .found
+                .push(json!({ "pubkey": key.to_string(), "account": encoded })),
+            Err(error) => self.failed = Some(error),
+        }
+    }
+
+    /// The list, or the first error.
+    pub(crate) fn finish(self) -> Result<Vec<Value>, RpcError> {
+        match self.failed {
+            Some(error) => Err(error),
+            None => Ok(self.found),
+        }
+    }
 }
 
 /// How many data bytes of `account` a reply carries under `config`'s dataSlice.

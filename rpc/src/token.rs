@@ -6,7 +6,7 @@ use braid_program_token::{ACCOUNT_LEN, AccountState, MINT_LEN, Mint, TokenAccoun
 use braid_runtime::{Account, Pubkey};
 use serde_json::{Value, json};
 
-use crate::methods::{Params, ReplyBudget, RpcError, RpcState, encode_account, sliced_len};
+use crate::methods::{KeyedAccounts, Params, RpcError, RpcState};
 use crate::types::{RpcContext, RpcResponse, codes};
 
 /// Accounts getTokenLargestAccounts lists (Solana's figure).
@@ -49,31 +49,18 @@ pub(crate) fn call(method: &str, params: &Params, state: &RpcState) -> Result<Va
             let config = params.config(2)?;
             let db = state.shared().accounts_db();
             let _permit = state.scan_permit()?;
-            let mut found = Vec::new();
-            let mut failed = None;
-            let mut budget = ReplyBudget::new();
+            let mut found = KeyedAccounts::new(&config, db);
             let slot = scan(state, |key, account, token| {
                 let holds = if by_owner {
                     token.owner == holder
                 } else {
                     token.delegate == Some(holder)
                 };
-                if holds && mint_filter.is_none_or(|mint| token.mint == mint) && failed.is_none() {
-                    if let Err(error) = budget.add_account(sliced_len(account, &config)) {
-                        failed = Some(error);
-                        return;
-                    }
-                    match encode_account(account, &config, db) {
-                        Ok(encoded) => {
-                            found.push(json!({ "pubkey": key.to_string(), "account": encoded }))
-                        }
-                        Err(error) => failed = Some(error),
-                    }
+                if holds && mint_filter.is_none_or(|mint| token.mint == mint) {
+                    found.push(key, account);
                 }
             })?;
-            if let Some(error) = failed {
-                return Err(error);
-            }
+            let found = found.finish()?;
             response(slot, Value::Array(found))
         }
         "getTokenLargestAccounts" => {
@@ -142,24 +129,28 @@ fn not_token(what: &str) -> RpcError {
     RpcError::invalid_params(format!("Invalid param: not a Token {what}"))
 }
 
-fn token_account(state: &RpcState, key: &Pubkey) -> Result<TokenAccount, RpcError> {
+/// The Token program's `what` (an account or a mint) at `key`, unpacked.
+fn token_state<T, E>(
+    state: &RpcState,
+    key: &Pubkey,
+    what: &str,
+    unpack: impl FnOnce(&[u8]) -> Result<T, E>,
+) -> Result<T, RpcError> {
     let account = state
         .account(key)
-        .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find account"))?;
+        .ok_or_else(|| RpcError::invalid_params(format!("Invalid param: could not find {what}")))?;
     if account.owner != braid_program_token::ID {
-        return Err(not_token("account"));
+        return Err(not_token(what));
     }
-    TokenAccount::unpack(&account.data).map_err(|_| not_token("account"))
+    unpack(&account.data).map_err(|_| not_token(what))
+}
+
+fn token_account(state: &RpcState, key: &Pubkey) -> Result<TokenAccount, RpcError> {
+    token_state(state, key, "account", TokenAccount::unpack)
 }
 
 fn mint(state: &RpcState, key: &Pubkey) -> Result<Mint, RpcError> {
-    let account = state
-        .account(key)
-        .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find mint"))?;
-    if account.owner != braid_program_token::ID {
-        return Err(not_token("mint"));
-    }
-    Mint::unpack(&account.data).map_err(|_| not_token("mint"))
+    token_state(state, key, "mint", Mint::unpack)
 }
 
 fn state_value(state: &RpcState, value: Value) -> Result<Value, RpcError> {

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+pub mod tiny_disk;
+
 use braid_accounts_db::AccountsDb;
 use braid_primitives::{Account, Hash, Pubkey};
 
