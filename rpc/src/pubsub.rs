@@ -650,81 +650,76 @@ async fn run(
     result
 }
 
+/// How a subscription method registers its watch.
+type Subscribe = fn(&PubSub, &Params) -> Result<(u64, mpsc::Receiver<Queued>), RpcError>;
+
+/// Registers one subscription method (`[subscribe, notification, unsubscribe]` names).
+fn add(
+    module: &mut RpcModule<RpcState>,
+    pubsub: &Arc<PubSub>,
+    [subscribe, notification, unsubscribe]: [&'static str; 3],
+    watch: Subscribe,
+) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    let shared = Arc::clone(pubsub);
+    module.register_subscription(
+        subscribe,
+        notification,
+        unsubscribe,
+        move |params, pending, _, _| {
+            let pubsub = Arc::clone(&shared);
+            let subscribed = positional(&params).and_then(|params| watch(&pubsub, &Params(params)));
+            run(pending, pubsub, subscribed)
+        },
+    )?;
+    Ok(())
+}
+
 /// Registers the subscription methods on `module`.
 pub fn register(
     module: &mut RpcModule<RpcState>,
     pubsub: Arc<PubSub>,
 ) -> Result<(), jsonrpsee::core::RegisterMethodError> {
-    let shared = Arc::clone(&pubsub);
-    module.register_subscription(
-        "signatureSubscribe",
-        "signatureNotification",
-        "signatureUnsubscribe",
-        move |params, pending, _, _| {
-            let pubsub = Arc::clone(&shared);
-            let subscribed =
-                positional(&params).and_then(|params| pubsub.subscribe_signature(&Params(params)));
-            run(pending, pubsub, subscribed)
-        },
-    )?;
-    let shared = Arc::clone(&pubsub);
-    module.register_subscription(
-        "accountSubscribe",
-        "accountNotification",
-        "accountUnsubscribe",
-        move |params, pending, _, _| {
-            let pubsub = Arc::clone(&shared);
-            let subscribed =
-                positional(&params).and_then(|params| pubsub.subscribe_account(&Params(params)));
-            run(pending, pubsub, subscribed)
-        },
-    )?;
-    let shared = Arc::clone(&pubsub);
-    module.register_subscription(
-        "programSubscribe",
-        "programNotification",
-        "programUnsubscribe",
-        move |params, pending, _, _| {
-            let pubsub = Arc::clone(&shared);
-            let subscribed =
-                positional(&params).and_then(|params| pubsub.subscribe_program(&Params(params)));
-            run(pending, pubsub, subscribed)
-        },
-    )?;
-    let shared = Arc::clone(&pubsub);
-    module.register_subscription(
-        "logsSubscribe",
-        "logsNotification",
-        "logsUnsubscribe",
-        move |params, pending, _, _| {
-            let pubsub = Arc::clone(&shared);
-            let subscribed =
-                positional(&params).and_then(|params| pubsub.subscribe_logs(&Params(params)));
-            run(pending, pubsub, subscribed)
-        },
-    )?;
-    let shared = Arc::clone(&pubsub);
-    module.register_subscription(
-        "slotSubscribe",
-        "slotNotification",
-        "slotUnsubscribe",
-        move |_, pending, _, _| {
-            let pubsub = Arc::clone(&shared);
-            let subscribed = Ok(pubsub.subscribe_slots(false));
-            run(pending, pubsub, subscribed)
-        },
-    )?;
-    let shared = pubsub;
-    module.register_subscription(
-        "rootSubscribe",
-        "rootNotification",
-        "rootUnsubscribe",
-        move |_, pending, _, _| {
-            let pubsub = Arc::clone(&shared);
-            let subscribed = Ok(pubsub.subscribe_slots(true));
-            run(pending, pubsub, subscribed)
-        },
-    )?;
+    let methods: [([&'static str; 3], Subscribe); 6] = [
+        (
+            [
+                "signatureSubscribe",
+                "signatureNotification",
+                "signatureUnsubscribe",
+            ],
+            |pubsub, params| pubsub.subscribe_signature(params),
+        ),
+        (
+            [
+                "accountSubscribe",
+                "accountNotification",
+                "accountUnsubscribe",
+            ],
+            |pubsub, params| pubsub.subscribe_account(params),
+        ),
+        (
+            [
+                "programSubscribe",
+                "programNotification",
+                "programUnsubscribe",
+            ],
+            |pubsub, params| pubsub.subscribe_program(params),
+        ),
+        (
+            ["logsSubscribe", "logsNotification", "logsUnsubscribe"],
+            |pubsub, params| pubsub.subscribe_logs(params),
+        ),
+        (
+            ["slotSubscribe", "slotNotification", "slotUnsubscribe"],
+            |pubsub, _| Ok(pubsub.subscribe_slots(false)),
+        ),
+        (
+            ["rootSubscribe", "rootNotification", "rootUnsubscribe"],
+            |pubsub, _| Ok(pubsub.subscribe_slots(true)),
+        ),
+    ];
+    for (names, watch) in methods {
+        add(module, &pubsub, names, watch)?;
+    }
     Ok(())
 }
 
