@@ -28,6 +28,7 @@ use braid_banking_stage::pipeline::{
 };
 use braid_ledger::genesis::{GENESIS_FILE_NAME, Genesis, GenesisError};
 use braid_primitives::LAMPORTS_PER_SOL;
+use braid_rpc::blocks::BlockIndex;
 use braid_rpc::pubsub::PubSub;
 use braid_rpc::status::{STATUS_CAPACITY_DEFAULT, StatusTracker};
 use braid_rpc::{FaucetLimits, RpcLimits, RpcServer, RpcState, RpcWorkers, ServeError};
@@ -235,15 +236,24 @@ impl Node {
             Arc::clone(&tracker),
             Arc::clone(shared.accounts_db()),
         ));
-        let state = Arc::new(RpcState::new(
-            pipeline,
-            executor,
-            Arc::clone(&tracker),
-            faucet,
-            config.faucet_limits,
-            genesis_hash,
-            identity.pubkey(),
-        ));
+        // The block methods answer from the newest blocks: those already in the ledger
+        // (read once, here), then every slot the pipeline commits.
+        let ledger_blocks = braid_ledger::blockstore::read_blocks(dir)
+            .map_err(|error| NodeError::Ledger(error.into()))?;
+        let state = Arc::new(
+            RpcState::new(
+                pipeline,
+                executor,
+                Arc::clone(&tracker),
+                faucet,
+                config.faucet_limits,
+                genesis_hash,
+                identity.pubkey(),
+            )
+            .with_blocks(BlockIndex::new(genesis_hash, &ledger_blocks)),
+        );
+        drop(ledger_blocks);
+        let blocks = state.blocks();
         // Subscriptions are matched on a thread of their own, behind a bounded queue: a
         // slow match (many subscriptions, large accounts) never holds up the event thread,
         // and so never the pipeline. If the queue fills, every subscription is ended.
@@ -266,6 +276,10 @@ impl Node {
             .spawn(move || {
                 for event in events.iter() {
                     tracker
+                        .lock()
+                        .unwrap_or_else(|poison| poison.into_inner())
+                        .apply(&event);
+                    blocks
                         .lock()
                         .unwrap_or_else(|poison| poison.into_inner())
                         .apply(&event);

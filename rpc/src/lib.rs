@@ -17,6 +17,7 @@
 //! - [`pubsub`]: [`pubsub::PubSub`], Solana's subscriptions fed by pipeline events.
 //! - [`token`]: the SPL Token methods (balances, supplies, accounts by owner or delegate).
 //! - [`sysvar`]: the Clock, Rent and EpochSchedule sysvars as clients read them.
+//! - [`blocks`]: the newest committed blocks, for getBlock and getBlocks.
 //! - [`status`]: [`status::StatusTracker`], signature statuses built from pipeline events:
 //!   `processed` once executed, `finalized` once the slot's commit is durable.
 //! - [`client`]: [`client::RpcClient`], the blocking client the CLI uses.
@@ -28,6 +29,7 @@
 //! Key decision: the transport is jsonrpsee (as in reth) on a two-thread tokio runtime; the
 //! methods stay synchronous and short, so the async side only frames, limits and fans out.
 
+pub mod blocks;
 pub mod client;
 pub mod methods;
 pub mod pubsub;

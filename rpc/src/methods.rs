@@ -175,6 +175,10 @@ pub const METHODS: &[&str] = &[
     "getEpochInfo",
     "getEpochSchedule",
     "getFirstAvailableBlock",
+    "getBlock",
+    "getBlockTime",
+    "getBlocks",
+    "getBlocksWithLimit",
     "getMinimumBalanceForRentExemption",
     "getBalance",
     "getAccountInfo",
@@ -194,6 +198,56 @@ pub const METHODS: &[&str] = &[
     "simulateTransaction",
     "requestAirdrop",
 ];
+
+/// Solana's -32004 for a slot whose block this node does not hold.
+fn block_not_available(slot: u64) -> RpcError {
+    RpcError::new(
+        codes::BLOCK_NOT_AVAILABLE,
+        format!("Block not available for slot {slot}"),
+    )
+}
+
+/// getBlock with `transactionDetails` `signatures` or `none`.
+fn get_block(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
+    let slot: u64 = params.required(0, "slot")?;
+    let config = params.config(1)?;
+    let details = config.transaction_details.as_deref().unwrap_or("full");
+    let with_signatures = match details {
+        "signatures" => true,
+        "none" => false,
+        "full" | "accounts" => {
+            return Err(RpcError::invalid_params(format!(
+                "transactionDetails {details:?} needs transaction history, which this node \
+                 does not record yet: use \"signatures\" or \"none\""
+            )));
+        }
+        other => {
+            return Err(RpcError::invalid_params(format!(
+                "unknown transactionDetails {other:?}: use \"signatures\" or \"none\""
+            )));
+        }
+    };
+    let index = state.block_index();
+    let block = index.get(slot).ok_or_else(|| block_not_available(slot))?;
+    let mut value = json!({
+        "blockhash": block.bank_hash.to_string(),
+        "previousBlockhash": block.parent_bank_hash.to_string(),
+        "parentSlot": slot.saturating_sub(1),
+        "blockHeight": slot,
+        "blockTime": Value::Null,
+        "rewards": [],
+    });
+    if with_signatures {
+        value["signatures"] = json!(
+            block
+                .signatures
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        );
+    }
+    Ok(value)
+}
 
 /// Solana's minimum balance for an account of `data_bytes` to be rent-exempt.
 pub fn minimum_balance_for_rent_exemption(data_bytes: u64) -> u64 {
@@ -221,6 +275,8 @@ pub struct RpcState {
     identity: Pubkey,
     /// Account scans running now.
     scans: std::sync::atomic::AtomicUsize,
+    /// The newest committed blocks.
+    blocks: Arc<Mutex<crate::blocks::BlockIndex>>,
 }
 
 /// One running scan; released when dropped.
@@ -286,7 +342,30 @@ impl RpcState {
             genesis_hash,
             identity,
             scans: std::sync::atomic::AtomicUsize::new(0),
+            blocks: Arc::new(Mutex::new(crate::blocks::BlockIndex::new(
+                genesis_hash,
+                &[],
+            ))),
         }
+    }
+
+    /// Answers the block methods from `blocks` (seeded from the ledger) instead of an empty
+    /// index.
+    pub fn with_blocks(mut self, blocks: crate::blocks::BlockIndex) -> Self {
+        self.blocks = Arc::new(Mutex::new(blocks));
+        self
+    }
+
+    /// The block index, for whoever feeds it the pipeline's committed slots.
+    pub fn blocks(&self) -> Arc<Mutex<crate::blocks::BlockIndex>> {
+        Arc::clone(&self.blocks)
+    }
+
+    fn block_index(&self) -> MutexGuard<'_, crate::blocks::BlockIndex> {
+        // Entries are inserted whole: a panic elsewhere leaves it consistent.
+        self.blocks
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// The pipeline's shared state.
@@ -472,6 +551,8 @@ pub(crate) struct Config {
     /// enableReceivedNotification (signatureSubscribe).
     #[serde(default)]
     pub(crate) enable_received_notification: bool,
+    /// getBlock: `full`, `accounts`, `signatures` or `none`.
+    transaction_details: Option<String>,
 }
 
 /// Solana's commitment levels. On one node, `confirmed` and `finalized` both mean "the
@@ -588,8 +669,46 @@ fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, Rp
             "firstNormalEpoch": 0,
             "firstNormalSlot": 0,
         })),
-        // Every block since genesis is kept.
-        "getFirstAvailableBlock" => Ok(json!(0)),
+        "getFirstAvailableBlock" => Ok(json!(state.block_index().first().unwrap_or(0))),
+        "getBlock" => get_block(params, state),
+        "getBlockTime" => {
+            let slot: u64 = params.required(0, "slot")?;
+            // Braid's blocks carry no timestamp: Solana's answer for "no time known".
+            if state.block_index().get(slot).is_none() {
+                return Err(block_not_available(slot));
+            }
+            Ok(Value::Null)
+        }
+        "getBlocks" | "getBlocksWithLimit" => {
+            let start: u64 = params.required(0, "start slot")?;
+            let latest = shared.slot();
+            let (end, limit) = if method == "getBlocks" {
+                let end = match params.0.get(1) {
+                    None | Some(Value::Null) | Some(Value::Object(_)) => latest,
+                    Some(_) => params.required(1, "end slot")?,
+                };
+                (end, usize::MAX)
+            } else {
+                let limit: u64 = params.required(1, "limit")?;
+                (u64::MAX, usize::try_from(limit).unwrap_or(usize::MAX))
+            };
+            let span = if method == "getBlocks" {
+                end.saturating_sub(start)
+            } else {
+                limit as u64
+            };
+            if span > crate::blocks::BLOCKS_RANGE_MAX {
+                return Err(RpcError::invalid_params(format!(
+                    "Slot range too large; max {}",
+                    crate::blocks::BLOCKS_RANGE_MAX
+                )));
+            }
+            Ok(json!(state.block_index().slots(
+                start,
+                end.min(latest),
+                limit
+            )))
+        }
         "getMinimumBalanceForRentExemption" => {
             let bytes: u64 = params.required(0, "data length")?;
             if bytes > braid_primitives::ACCOUNT_DATA_BYTES_MAX as u64 {

@@ -33,6 +33,8 @@ pub mod codes {
     /// Solana's "node is unhealthy": the pipeline stopped on a fatal error (`getHealth`).
     /// The same code as [`NODE_BUSY`]: to a client both mean "not now, not here".
     pub const NODE_UNHEALTHY: i64 = -32005;
+    /// The node holds no block for the slot asked for.
+    pub const BLOCK_NOT_AVAILABLE: i64 = -32004;
     /// A scan (getProgramAccounts) was refused: its reply would be too large.
     pub const SCAN_ERROR: i64 = -32012;
     /// The node has not reached the `minContextSlot` the request names.

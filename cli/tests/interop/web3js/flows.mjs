@@ -63,6 +63,20 @@ async function before() {
   assert.equal(typeof (await connection.getBlockHeight()), "number");
   assert.equal(await connection.getMinimumBalanceForRentExemption(0), 890_880);
   assert.equal(await connection.getMinimumBalanceForRentExemption(165), 2_039_280);
+  // Blocks: hashes chain, and a block lists its transactions' signatures.
+  const slots = await connection.getBlocks(0);
+  assert.ok(slots.length > 0);
+  const newest = slots[slots.length - 1];
+  const block = await connection.getBlock(newest, { transactionDetails: "none", rewards: false });
+  assert.equal(block.parentSlot, newest - 1);
+  if (slots.length > 1) {
+    const parent = await connection.getBlock(newest - 1, { transactionDetails: "none", rewards: false });
+    assert.equal(block.previousBlockhash, parent.blockhash);
+  }
+  // web3.js has no wrapper for getBlocksWithLimit: the raw request.
+  const limited = await connection._rpcRequest("getBlocksWithLimit", [newest, 1]);
+  assert.deepEqual(limited.result, [newest]);
+
   // Sysvars at Solana's addresses, in Solana's layouts.
   const clock = await connection.getAccountInfo(new PublicKey("SysvarC1ock11111111111111111111111111111111"));
   assert.equal(clock.data.length, 40);
@@ -81,6 +95,9 @@ async function before() {
   // signatureSubscribe + getSignatureStatuses.
   const signature = await transfer(payer, recipient, LAMPORTS_PER_SOL / 2);
   assert.equal(typeof signature, "string");
+  const transferSlot = (await connection.getSignatureStatuses([signature])).value[0].slot;
+  const transferBlock = await connection.getBlockSignatures(transferSlot);
+  assert.ok(transferBlock.signatures.includes(signature));
   assert.equal(await connection.getBalance(recipient), LAMPORTS_PER_SOL / 2);
   const fee = 2 * LAMPORTS_PER_SOL - LAMPORTS_PER_SOL / 2 - (await connection.getBalance(payer.publicKey));
   assert.equal(fee, 5_000);
@@ -237,6 +254,7 @@ async function before() {
       payer: Array.from(payer.secretKey),
       recipient: recipient.toBase58(),
       recipientLamports: LAMPORTS_PER_SOL / 2 + 1_000 + 3,
+      transfer: { signature, slot: transferSlot, blockhash: transferBlock.blockhash },
       mint: mint.toBase58(),
       owner: Array.from(owner.secretKey),
       destination: destination.address.toBase58(),
@@ -249,6 +267,10 @@ async function after() {
   const payer = Keypair.fromSecretKey(Uint8Array.from(state.payer));
   const recipient = new PublicKey(state.recipient);
   assert.equal(await connection.getBalance(recipient), state.recipientLamports);
+  // The block of the first transfer, read back from the ledger after the restart.
+  const block = await connection.getBlockSignatures(state.transfer.slot);
+  assert.equal(block.blockhash, state.transfer.blockhash);
+  assert.ok(block.signatures.includes(state.transfer.signature));
   await transfer(payer, recipient, 7);
   assert.equal(await connection.getBalance(recipient), state.recipientLamports + 7);
   // Token balances survived too, and the owner can spend them.
