@@ -230,21 +230,23 @@ impl Disk {
         options.open(path)
     }
 
-    /// Creates `path` and its missing parents, and when it did not exist makes its name
-    /// durable by syncing the directory that holds it.
+    /// Creates `path` and its missing parents, and makes each new name durable by syncing
+    /// the directory that holds it.
     pub fn create_dir_all(&self, path: &Path) -> std::io::Result<()> {
         if path.is_dir() {
             return Ok(());
         }
+        // The missing directories, outermost first.
+        let missing: Vec<&Path> = path
+            .ancestors()
+            .take_while(|ancestor| !ancestor.as_os_str().is_empty() && !ancestor.is_dir())
+            .collect();
         self.check_path(DiskOp::Create, path)?;
         std::fs::create_dir_all(path)?;
-        match path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
-            Some(parent) => self.sync_dir(parent),
-            None => Ok(()),
+        for created in missing.into_iter().rev() {
+            self.sync_dir(parent_dir(created))?;
         }
+        Ok(())
     }
 
     /// Sets the file's length.
@@ -296,7 +298,46 @@ impl Disk {
     }
 }
 
+/// The directory holding `path`: its parent, or `.` for a bare name.
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
 /// Whether `error` says the disk is full (`ENOSPC`, or `EDQUOT` for a quota).
 pub fn is_disk_full(error: &std::io::Error) -> bool {
     matches!(error.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_name_lives_in_the_current_directory() {
+        assert_eq!(parent_dir(Path::new("ledger")), Path::new("."));
+        assert_eq!(parent_dir(Path::new("/srv/ledger")), Path::new("/srv"));
+        assert_eq!(parent_dir(Path::new("a/b")), Path::new("a"));
+    }
+
+    #[test]
+    fn creating_nested_directories_syncs_each_new_name() {
+        let root = tempfile::tempdir().unwrap();
+        let faults = Faults::counting();
+        let disk = Disk::with_faults(Arc::clone(&faults));
+        let nested = root.path().join("a").join("b");
+        disk.create_dir_all(&nested).unwrap();
+        let synced: Vec<_> = faults
+            .trace()
+            .into_iter()
+            .filter(|(op, _)| *op == DiskOp::Fsync)
+            .map(|(_, path)| path)
+            .collect();
+        assert_eq!(synced, [root.path().to_owned(), root.path().join("a")]);
+        // Already there: nothing to do.
+        disk.create_dir_all(&nested).unwrap();
+        assert_eq!(faults.trace().len(), 3);
+    }
 }

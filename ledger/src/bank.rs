@@ -350,15 +350,14 @@ impl Bank {
         let lock = LedgerLock::acquire(dir)?;
         // The directory's own name must survive a crash, whoever created it (the lock, the
         // node, the user): sync the directory that holds it, once per open.
-        if let Some(parent) = dir.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-            options
-                .disk
-                .sync_dir(parent)
-                .map_err(|source| LedgerError::Io {
-                    path: parent.to_owned(),
-                    source,
-                })?;
-        }
+        let parent = braid_accounts_db::disk::parent_dir(dir);
+        options
+            .disk
+            .sync_dir(parent)
+            .map_err(|source| LedgerError::Io {
+                path: parent.to_owned(),
+                source,
+            })?;
         let genesis = match Genesis::read(dir)? {
             Some(existing) => existing,
             None => {

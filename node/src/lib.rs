@@ -187,7 +187,7 @@ impl Node {
                     read_keypair_file(&faucet_path)?
                 } else {
                     let faucet = Keypair::new();
-                    write_keypair_file(&faucet, &faucet_path)?;
+                    write_keypair_durably(&faucet, &faucet_path)?;
                     faucet
                 };
                 (
@@ -223,7 +223,7 @@ impl Node {
             read_keypair_file(&identity_path).map_err(NodeError::Identity)?
         } else {
             let identity = Keypair::new();
-            write_keypair_file(&identity, &identity_path).map_err(NodeError::Identity)?;
+            write_keypair_durably(&identity, &identity_path).map_err(NodeError::Identity)?;
             identity
         };
         let genesis_hash = match &genesis {
@@ -275,11 +275,13 @@ impl Node {
             // Ends when the pipeline's threads, the senders, are gone.
             .spawn(move || {
                 for event in events.iter() {
-                    tracker
+                    // Blocks before statuses: a client that sees a status may ask for its
+                    // block at once.
+                    blocks
                         .lock()
                         .unwrap_or_else(|poison| poison.into_inner())
                         .apply(&event);
-                    blocks
+                    tracker
                         .lock()
                         .unwrap_or_else(|poison| poison.into_inner())
                         .apply(&event);
@@ -353,6 +355,25 @@ impl Node {
         }
         result
     }
+}
+
+/// Writes `keypair` to `path` so that a crash leaves either no file or the whole one:
+/// written aside, renamed into place, and the directory synced.
+fn write_keypair_durably(keypair: &Keypair, path: &Path) -> Result<(), KeypairError> {
+    let temp = path.with_extension("json.tmp");
+    write_keypair_file(keypair, &temp)?;
+    let io = |source| KeypairError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    std::fs::rename(&temp, path).map_err(io)?;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir)
+        .and_then(|dir| dir.sync_all())
+        .map_err(io)
 }
 
 /// The genesis of a new node: the funded faucet and one executable account per program.

@@ -14,6 +14,8 @@ use braid_runtime::{Hash, Signature};
 
 /// Blocks kept for the block methods: about 67 minutes of 400 ms slots.
 pub const BLOCKS_RETAINED: usize = 10_000;
+/// Signatures kept across those blocks (64 MiB of them): busy blocks go sooner.
+pub const SIGNATURES_RETAINED: usize = 1 << 20;
 /// Widest range getBlocks answers (Solana's limit).
 pub const BLOCKS_RANGE_MAX: u64 = 500_000;
 
@@ -31,7 +33,9 @@ pub struct BlockSummary {
 /// The newest committed blocks.
 #[derive(Debug)]
 pub struct BlockIndex {
-    blocks: BTreeMap<u64, BlockSummary>,
+    blocks: BTreeMap<u64, std::sync::Arc<BlockSummary>>,
+    /// Signatures held across `blocks`.
+    signatures: usize,
     /// The bank hash of the newest block, the parent of the next.
     last_bank_hash: Hash,
 }
@@ -42,6 +46,7 @@ impl BlockIndex {
     pub fn new(genesis_hash: Hash, blocks: &[Block]) -> Self {
         let mut index = Self {
             blocks: BTreeMap::new(),
+            signatures: 0,
             last_bank_hash: genesis_hash,
         };
         let from = blocks.len().saturating_sub(BLOCKS_RETAINED);
@@ -62,23 +67,36 @@ impl BlockIndex {
     }
 
     fn insert(&mut self, slot: u64, bank_hash: Hash, parent: Hash, signatures: Vec<Signature>) {
+        self.signatures = self.signatures.saturating_add(signatures.len());
         self.blocks.insert(
             slot,
-            BlockSummary {
+            std::sync::Arc::new(BlockSummary {
                 bank_hash,
                 parent_bank_hash: parent,
                 signatures,
-            },
+            }),
         );
         self.last_bank_hash = bank_hash;
-        while self.blocks.len() > BLOCKS_RETAINED {
-            self.blocks.pop_first();
+        while self.blocks.len() > BLOCKS_RETAINED
+            || (self.signatures > SIGNATURES_RETAINED && self.blocks.len() > 1)
+        {
+            if let Some((_, oldest)) = self.blocks.pop_first() {
+                self.signatures = self.signatures.saturating_sub(oldest.signatures.len());
+            }
         }
     }
 
-    /// Records a committed slot.
+    /// Records a committed slot. A slot already indexed (read from the ledger at start
+    /// while its event was on its way) is not recorded twice.
     pub fn apply(&mut self, event: &Event) {
         if let Event::SlotCommitted(commit) = event {
+            if self
+                .blocks
+                .last_key_value()
+                .is_some_and(|(newest, _)| *newest >= commit.slot)
+            {
+                return;
+            }
             let parent = self.last_bank_hash;
             self.insert(
                 commit.slot,
@@ -89,13 +107,16 @@ impl BlockIndex {
         }
     }
 
-    /// The block of `slot`, if it is retained.
-    pub fn get(&self, slot: u64) -> Option<&BlockSummary> {
-        self.blocks.get(&slot)
+    /// The block of `slot`, if it is retained (shared, so a reader encodes it unlocked).
+    pub fn get(&self, slot: u64) -> Option<std::sync::Arc<BlockSummary>> {
+        self.blocks.get(&slot).cloned()
     }
 
     /// The retained slots from `start` to `end` inclusive, at most `limit` of them.
     pub fn slots(&self, start: u64, end: u64, limit: usize) -> Vec<u64> {
+        if start > end {
+            return Vec::new();
+        }
         self.blocks
             .range(start..=end)
             .map(|(slot, _)| *slot)
@@ -139,6 +160,14 @@ mod tests {
         assert_eq!(index.slots(0, 10, 10), vec![1, 2]);
         assert_eq!(index.slots(2, 10, 10), vec![2]);
         assert_eq!(index.slots(0, 10, 1), vec![1]);
+        // A reversed range is empty, not a panic.
+        assert_eq!(index.slots(10, 5, 10), Vec::<u64>::new());
+        // A slot already indexed is not recorded again (with itself as parent).
+        index.apply(&commit(2, 7));
+        assert_eq!(
+            index.get(2).unwrap().bank_hash,
+            Hash::new_from_array([2; 32])
+        );
         for slot in 3..=(BLOCKS_RETAINED as u64 + 2) {
             index.apply(&commit(slot, 3));
         }

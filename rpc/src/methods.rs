@@ -227,8 +227,10 @@ fn get_block(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
             )));
         }
     };
-    let index = state.block_index();
-    let block = index.get(slot).ok_or_else(|| block_not_available(slot))?;
+    let block = state
+        .block_index()
+        .get(slot)
+        .ok_or_else(|| block_not_available(slot))?;
     let mut value = json!({
         "blockhash": block.bank_hash.to_string(),
         "previousBlockhash": block.parent_bank_hash.to_string(),
@@ -682,32 +684,36 @@ fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, Rp
         "getBlocks" | "getBlocksWithLimit" => {
             let start: u64 = params.required(0, "start slot")?;
             let latest = shared.slot();
+            let range_max = crate::blocks::BLOCKS_RANGE_MAX;
             let (end, limit) = if method == "getBlocks" {
+                // As Solana: the end defaults to a full range, is capped at the newest
+                // block, and an empty range is an empty list.
                 let end = match params.0.get(1) {
-                    None | Some(Value::Null) | Some(Value::Object(_)) => latest,
+                    None | Some(Value::Null) | Some(Value::Object(_)) => {
+                        start.saturating_add(range_max)
+                    }
                     Some(_) => params.required(1, "end slot")?,
-                };
+                }
+                .min(latest);
+                if end < start {
+                    return Ok(json!([]));
+                }
+                if end.saturating_sub(start) > range_max {
+                    return Err(RpcError::invalid_params(format!(
+                        "Slot range too large; max {range_max}"
+                    )));
+                }
                 (end, usize::MAX)
             } else {
                 let limit: u64 = params.required(1, "limit")?;
-                (u64::MAX, usize::try_from(limit).unwrap_or(usize::MAX))
+                if limit > range_max {
+                    return Err(RpcError::invalid_params(format!(
+                        "Limit too large; max {range_max}"
+                    )));
+                }
+                (latest, usize::try_from(limit).unwrap_or(usize::MAX))
             };
-            let span = if method == "getBlocks" {
-                end.saturating_sub(start)
-            } else {
-                limit as u64
-            };
-            if span > crate::blocks::BLOCKS_RANGE_MAX {
-                return Err(RpcError::invalid_params(format!(
-                    "Slot range too large; max {}",
-                    crate::blocks::BLOCKS_RANGE_MAX
-                )));
-            }
-            Ok(json!(state.block_index().slots(
-                start,
-                end.min(latest),
-                limit
-            )))
+            Ok(json!(state.block_index().slots(start, end, limit)))
         }
         "getMinimumBalanceForRentExemption" => {
             let bytes: u64 = params.required(0, "data length")?;

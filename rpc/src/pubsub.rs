@@ -47,6 +47,10 @@ pub const NOTIFICATIONS_QUEUED_MAX: usize = 256;
 /// Bytes of notifications queued for one subscription before its subscriber counts as too
 /// slow: a large account changed every slot must not pile up in memory.
 pub const NOTIFICATION_BYTES_QUEUED_MAX: usize = 32 << 20;
+/// Messages a subscription lets wait in its connection's buffer before it holds back.
+const CONNECTION_MESSAGES_WAITING_MAX: usize = 8;
+/// How often a held-back subscription looks at its connection's buffer again.
+const FORWARD_RETRY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// One notification for a subscription, and whether it is the last.
 #[derive(Debug)]
@@ -612,6 +616,16 @@ async fn forward(
     receiver: &mut mpsc::Receiver<Queued>,
 ) -> Result<(), SubscriptionError> {
     loop {
+        // Only a few messages wait in the connection's own buffer (which counts messages,
+        // not bytes); the rest wait here, in the subscription's byte-bounded queue, which
+        // drops the subscriber once it is full.
+        while sink.max_capacity().saturating_sub(sink.capacity()) >= CONNECTION_MESSAGES_WAITING_MAX
+        {
+            tokio::select! {
+                () = sink.closed() => return Ok(()),
+                () = tokio::time::sleep(FORWARD_RETRY_INTERVAL) => {}
+            }
+        }
         tokio::select! {
             () = sink.closed() => return Ok(()),
             queued = receiver.recv() => {

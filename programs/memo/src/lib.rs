@@ -2,9 +2,9 @@
 //! memo to a transaction work unchanged.
 //!
 //! The instruction data is the memo: it must be UTF-8. Version 2 ([`ID`]) also requires
-//! every account the instruction names to have signed the transaction (a memo "signed by"
-//! them); version 1 ([`ID_V1`]) names no accounts and checks no signatures. Either logs
-//! `Memo (len N): "…"` and changes nothing.
+//! every account the instruction names to have signed the transaction, logs `Signed by
+//! <address>` for each and then `Memo (len N): "…"`; version 1 ([`ID_V1`]) checks no
+//! signatures and logs the memo as it is. Neither changes anything.
 
 use braid_runtime::invoke_context::InvokeContext;
 use braid_runtime::program::Program;
@@ -62,14 +62,15 @@ impl Program for MemoProgram {
 
     fn process(&self, ctx: &mut InvokeContext<'_>, data: &[u8]) -> Result<(), InstructionError> {
         ctx.consume(MEMO_BASE_UNITS.saturating_add(data.len() as u64))?;
+        let mut signers = Vec::new();
         if self.check_signers {
             let mut position = 0;
             while let Ok(key) = ctx.key(position) {
                 let key = *key;
                 if !ctx.is_signer(position)? {
-                    ctx.log(format_args!("Missing required signature for {key}"));
                     return Err(InstructionError::MissingRequiredSignature);
                 }
+                signers.push(key);
                 position = position.saturating_add(1);
             }
         }
@@ -80,7 +81,14 @@ impl Program for MemoProgram {
             ));
             InstructionError::InvalidInstructionData
         })?;
-        ctx.log(format_args!("Memo (len {}): {:?}", text.len(), text));
+        if self.check_signers {
+            for signer in signers {
+                ctx.log(format_args!("Signed by {signer}"));
+            }
+            ctx.log(format_args!("Memo (len {}): {:?}", text.len(), text));
+        } else {
+            ctx.log(format_args!("{text}"));
+        }
         Ok(())
     }
 }

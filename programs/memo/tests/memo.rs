@@ -38,8 +38,11 @@ fn send(
 fn a_memo_is_logged_and_signed_by_the_accounts_it_names() {
     let (mut harness, payer) = harness();
     let logs = send(&mut harness, memo("gm ☀", &[&payer.pubkey()]), &[&payer]).unwrap();
+    let signed = format!("Program log: Signed by {}", payer.pubkey());
+    let memo_line = "Program log: Memo (len 6): \"gm ☀\"".to_owned();
+    let at = |line: &String| logs.iter().position(|logged| logged == line);
     assert!(
-        logs.contains(&"Program log: Memo (len 6): \"gm ☀\"".to_owned()),
+        at(&signed).is_some() && at(&signed) < at(&memo_line),
         "{logs:?}"
     );
     // A named account that did not sign.
@@ -54,8 +57,7 @@ fn a_memo_is_logged_and_signed_by_the_accounts_it_names() {
         TransactionError::InstructionError(0, InstructionError::MissingRequiredSignature)
     );
     assert!(
-        logs.iter()
-            .any(|line| line.contains("Missing required signature")),
+        !logs.iter().any(|line| line.contains("Memo (len")),
         "{logs:?}"
     );
 }
@@ -85,8 +87,6 @@ fn bad_utf8_fails_and_v1_checks_no_signers() {
         data: b"v1".to_vec(),
     };
     let logs = send(&mut harness, v1, &[&payer]).unwrap();
-    assert!(
-        logs.contains(&"Program log: Memo (len 2): \"v1\"".to_owned()),
-        "{logs:?}"
-    );
+    // Version 1 logs the memo as it is.
+    assert!(logs.contains(&"Program log: v1".to_owned()), "{logs:?}");
 }
