@@ -95,32 +95,73 @@ pub fn plot_svg(points: &[SweepPoint], path: &Path, title: &str) -> Result<(), B
 /// A drawing error, as text.
 type DrawResult = Result<(), String>;
 
+/// A chart over the hot ratio (0 to 1), as both panels draw it.
+type HotRatioChart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+fn plot_error(error: &dyn std::fmt::Display) -> String {
+    error.to_string()
+}
+
+/// The hot-ratio axis from 0 to 1 against `y_desc` up to `y_max` (with headroom), its mesh
+/// drawn: `caption` is (text, font size), `y_label_area` the room for y labels in pixels.
+fn hot_ratio_chart<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    caption: (&str, u32),
+    y_label_area: u32,
+    y_max: f64,
+    y_desc: &str,
+    y_format: Option<&dyn Fn(&f64) -> String>,
+) -> Result<HotRatioChart<'a, 'b>, String> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption.0, ("sans-serif", caption.1))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(y_label_area)
+        .build_cartesian_2d(0.0_f64..1.0_f64, 0.0_f64..y_max * 1.1)
+        .map_err(|e| plot_error(&e))?;
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc("share of transactions on one hot account (--hot-ratio)")
+        .y_desc(y_desc);
+    if let Some(format) = y_format {
+        mesh.y_label_formatter(format);
+    }
+    mesh.draw().map_err(|e| plot_error(&e))?;
+    Ok(chart)
+}
+
+/// The series labels, boxed, as both panels show them.
+fn draw_legend<'a, 'b: 'a>(chart: &mut HotRatioChart<'a, 'b>) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.9))
+        .draw()
+        .map_err(|e| plot_error(&e))
+}
+
 /// Measured TPS against hot ratio, one line per real thread count.
 fn draw_measured(
     area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
     points: &[SweepPoint],
     title: &str,
 ) -> DrawResult {
-    let plot_error = |error: &dyn std::fmt::Display| error.to_string();
     let tps_max = points
         .iter()
         .map(|point| point.report.tps)
         .fold(0.0_f64, f64::max)
         .max(1.0);
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 22))
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(80)
-        .build_cartesian_2d(0.0_f64..1.0_f64, 0.0_f64..tps_max * 1.1)
-        .map_err(|e| plot_error(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc("share of transactions on one hot account (--hot-ratio)")
-        .y_desc("committed transactions per second")
-        .y_label_formatter(&|tps| format!("{:.0}k", tps / 1_000.0))
-        .draw()
-        .map_err(|e| plot_error(&e))?;
+    let mut chart = hot_ratio_chart(
+        area,
+        (title, 22),
+        80,
+        tps_max,
+        "committed transactions per second",
+        Some(&|tps| format!("{:.0}k", tps / 1_000.0)),
+    )?;
     let mut thread_counts: Vec<usize> = points.iter().map(|point| point.threads).collect();
     thread_counts.sort_unstable();
     thread_counts.dedup();
@@ -151,13 +192,7 @@ fn draw_measured(
             )
             .map_err(|e| plot_error(&e))?;
     }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.9))
-        .draw()
-        .map_err(|e| plot_error(&e))?;
-    Ok(())
+    draw_legend(&mut chart)
 }
 
 /// Simulated speedup against hot ratio, one solid line per simulated thread count and a
@@ -166,7 +201,6 @@ fn draw_simulated(
     area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
     points: &[SweepPoint],
 ) -> DrawResult {
-    let plot_error = |error: &dyn std::fmt::Display| error.to_string();
     let simulated: Vec<&SweepPoint> = points
         .iter()
         .filter(|point| !point.report.simulated.is_empty())
@@ -176,22 +210,17 @@ fn draw_simulated(
         .flat_map(|point| point.report.simulated.iter())
         .map(|sim| sim.bound.max(sim.speedup))
         .fold(1.0_f64, f64::max);
-    let mut chart = ChartBuilder::on(area)
-        .caption(
+    let mut chart = hot_ratio_chart(
+        area,
+        (
             "scheduler simulated on measured costs (--simulate-threads)",
-            ("sans-serif", 20),
-        )
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0_f64..1.0_f64, 0.0_f64..speedup_max * 1.1)
-        .map_err(|e| plot_error(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc("share of transactions on one hot account (--hot-ratio)")
-        .y_desc("makespan speedup over one thread")
-        .draw()
-        .map_err(|e| plot_error(&e))?;
+            20,
+        ),
+        60,
+        speedup_max,
+        "makespan speedup over one thread",
+        None,
+    )?;
     let mut thread_counts: Vec<usize> = simulated
         .iter()
         .flat_map(|point| point.report.simulated.iter().map(|sim| sim.threads))
@@ -227,11 +256,5 @@ fn draw_simulated(
             .draw_series(DashedLineSeries::new(at(true), 6, 4, color.stroke_width(1)))
             .map_err(|e| plot_error(&e))?;
     }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.9))
-        .draw()
-        .map_err(|e| plot_error(&e))?;
-    Ok(())
+    draw_legend(&mut chart)
 }

@@ -3,16 +3,21 @@
 use braid_benches::sweep::{plot_svg, sweep};
 use braid_benches::{BenchConfig, Workload};
 
-#[test]
-fn sweep_measures_every_pair_and_plots_them() {
-    let base = BenchConfig {
+/// A small unsigned transfer run: 400 transactions over 32 accounts, slots of 200.
+fn small() -> BenchConfig {
+    BenchConfig {
         workload: Workload::Transfer,
         accounts: 32,
         txs: 400,
         sigverify: false,
         slot_txs: 200,
         ..BenchConfig::default()
-    };
+    }
+}
+
+#[test]
+fn sweep_measures_every_pair_and_plots_them() {
+    let base = small();
     let points = sweep(&base, &[1, 2], &[0.0, 1.0], &|_, _, _| {}).unwrap();
     let pairs: Vec<(usize, f64)> = points.iter().map(|p| (p.threads, p.hot_ratio)).collect();
     assert_eq!(pairs, [(1, 0.0), (1, 1.0), (2, 0.0), (2, 1.0)]);
@@ -41,13 +46,8 @@ fn sweep_measures_every_pair_and_plots_them() {
 #[test]
 fn a_sweep_with_simulation_plots_speedup_beside_throughput() {
     let base = BenchConfig {
-        workload: Workload::Transfer,
-        accounts: 32,
-        txs: 400,
-        sigverify: false,
-        slot_txs: 200,
         simulate_threads: vec![2, 8],
-        ..BenchConfig::default()
+        ..small()
     };
     let points = sweep(&base, &[1, 2], &[0.0, 1.0], &|_, _, _| {}).unwrap();
     // Only the first thread count's runs simulate: the simulation ignores real threads.

@@ -47,22 +47,27 @@ fn counter(harness: &Harness, user: &Keypair) -> Counter {
     Counter::try_from_slice(&account.data).unwrap()
 }
 
-#[test]
-fn initialize_then_increment() {
-    let (mut harness, user) = setup();
+/// Initializes `user`'s counter and checks it starts at zero under their authority.
+fn initialize(harness: &mut Harness, user: &Keypair) {
     send(
-        &mut harness,
-        &user,
+        harness,
+        user,
         braid_program_counter::initialize(&user.pubkey()),
     )
     .unwrap();
     assert_eq!(
-        counter(&harness, &user),
+        counter(harness, user),
         Counter {
             authority: user.pubkey(),
             count: 0
         }
     );
+}
+
+#[test]
+fn initialize_then_increment() {
+    let (mut harness, user) = setup();
+    initialize(&mut harness, &user);
     assert_eq!(
         harness.get_balance(&user.pubkey()),
         AIRDROP_LAMPORTS - COUNTER_LAMPORTS - LAMPORTS_PER_SIGNATURE
@@ -196,19 +201,7 @@ fn a_counter_address_someone_prefunded_still_initializes() {
             braid_program_system::instruction::transfer(&stranger.pubkey(), &address, prefunded),
         )
         .unwrap();
-        send(
-            &mut harness,
-            &user,
-            braid_program_counter::initialize(&user.pubkey()),
-        )
-        .unwrap();
-        assert_eq!(
-            counter(&harness, &user),
-            Counter {
-                authority: user.pubkey(),
-                count: 0
-            }
-        );
+        initialize(&mut harness, &user);
         let account = harness.get_account(&address).unwrap();
         assert_eq!(account.owner, braid_program_counter::ID);
         // Topped up to the counter's lamports, never below what the stranger sent.
