@@ -461,12 +461,7 @@ fn a_panicking_program_fails_its_transaction_and_the_pipeline_carries_on() {
     let mut programs = ProgramRegistry::new();
     programs.add(braid_program_system::SystemProgram);
     programs.add(PanickingProgram);
-    let executor = Arc::new(Executor::new(
-        programs,
-        ExecutorConfig {
-            log_messages: false,
-        },
-    ));
+    let executor = Arc::new(Executor::new(programs, ExecutorConfig::QUIET));
     let config = PipelineConfig {
         slot: SlotPolicy::Transactions(2),
         ..PipelineConfig::default()

@@ -16,12 +16,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 const TRANSACTIONS: usize = 256;
 
 fn workloads(c: &mut Criterion) {
-    let executor = Executor::new(
-        braid_builtins::registry(),
-        ExecutorConfig {
-            log_messages: false,
-        },
-    );
+    let executor = Executor::new(braid_builtins::registry(), ExecutorConfig::QUIET);
     let clock = Clock { slot: 1 };
     let mut group = c.benchmark_group("execute_workload");
     group.throughput(Throughput::Elements(1));

@@ -29,12 +29,7 @@ fn executor() -> Executor {
     let mut programs = ProgramRegistry::new();
     programs.add(braid_program_system::SystemProgram);
     programs.add(token::TokenProgram);
-    Executor::new(
-        programs,
-        ExecutorConfig {
-            log_messages: false,
-        },
-    )
+    Executor::new(programs, ExecutorConfig::QUIET)
 }
 
 fn wire(c: &mut Criterion) {

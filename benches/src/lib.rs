@@ -612,9 +612,7 @@ fn ledger_dir(config: &BenchConfig) -> Result<(PathBuf, Option<tempfile::TempDir
 fn bench_executor() -> Arc<Executor> {
     Arc::new(Executor::new(
         braid_builtins::registry(),
-        ExecutorConfig {
-            log_messages: false,
-        },
+        ExecutorConfig::QUIET,
     ))
 }
 

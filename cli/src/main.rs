@@ -455,9 +455,7 @@ fn run(cli: Cli) -> Result<Output, String> {
         Command::Ledger(LedgerCommand::Verify { ledger }) => {
             let executor = Arc::new(braid_runtime::executor::Executor::new(
                 braid_builtins::registry(),
-                braid_runtime::executor::ExecutorConfig {
-                    log_messages: false,
-                },
+                braid_runtime::executor::ExecutorConfig::QUIET,
             ));
             let (slot, bank_hash) = braid_ledger::bank::verify_ledger(&ledger, executor)
                 .map_err(|e| format!("ledger {} failed verification: {e}", ledger.display()))?;

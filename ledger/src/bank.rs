@@ -57,7 +57,7 @@ use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use crate::blockstore::{Block, Entry, EntryStatus, Ledger, LedgerError};
+use crate::blockstore::{Block, Entry, EntryMeta, EntryStatus, Ledger, LedgerError};
 use crate::genesis::{Genesis, GenesisError};
 
 /// Keys one worker folds into the state hash between two CPU-time readings.
@@ -226,6 +226,11 @@ pub struct SlotCommit {
     pub state_hash: Hash,
     /// Signatures of its transactions, in block order.
     pub signatures: Vec<Signature>,
+    /// Where its block's record starts in the ledger file, if this commit appended it
+    /// (a replayed block was already there).
+    pub ledger_offset: Option<u64>,
+    /// The block time recorded with it.
+    pub block_time: Option<i64>,
     /// What the commit cost.
     pub cost: CommitCost,
 }
@@ -312,6 +317,7 @@ pub struct PendingCommit {
     chain: Chain,
     entries: Vec<Entry>,
     signatures: Vec<Signature>,
+    block_time: Option<i64>,
 }
 
 /// A slot made durable by [`PendingCommit::commit`], to hand back to [`Bank::finish_slot`].
@@ -661,6 +667,7 @@ impl Bank {
             },
             fee: executed.fee,
             compute_units: executed.compute_units_consumed,
+            meta: entry_meta(executed),
         });
         self.transaction_count = self.transaction_count.saturating_add(1);
     }
@@ -703,6 +710,7 @@ impl Bank {
             chain,
             entries: std::mem::take(&mut self.entries),
             signatures: std::mem::take(&mut self.signatures),
+            block_time: unix_seconds_now(),
         })
     }
 
@@ -752,9 +760,19 @@ impl Bank {
             } else {
                 EntryStatus::Failed
             };
+            // History is checked too wherever both sides have it: the same logs and
+            // balances, or the executor is not deterministic.
+            let meta_differs = match (
+                &entry.meta,
+                self.entries.last().and_then(|e| e.meta.as_ref()),
+            ) {
+                (Some(recorded), Some(replayed)) => recorded != replayed,
+                _ => false,
+            };
             if status != entry.status
                 || executed.fee != entry.fee
                 || executed.compute_units_consumed != entry.compute_units
+                || meta_differs
             {
                 return Err(diverged(
                     position,
@@ -775,6 +793,26 @@ impl Bank {
         }
         Ok(commit)
     }
+}
+
+/// The history a bank records for an executed transaction, if its executor reports
+/// balances.
+fn entry_meta(executed: &ExecutedTransaction) -> Option<Box<EntryMeta>> {
+    let balances = executed.balances.as_deref()?;
+    Some(Box::new(EntryMeta {
+        err: executed.status.as_ref().err().cloned(),
+        logs: executed.logs.clone(),
+        balances: balances.clone(),
+    }))
+}
+
+/// Now, in whole seconds since the Unix epoch: a block's time. History only: it never
+/// enters a hash, so replay does not depend on the clock.
+fn unix_seconds_now() -> Option<i64> {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    i64::try_from(since.as_secs()).ok()
 }
 
 /// Replays a whole ledger directory against a fresh in-memory state and checks every bank
@@ -806,6 +844,7 @@ impl PendingCommit {
             mut chain,
             entries,
             signatures,
+            block_time,
         } = self;
         let slot = sealed.slot();
         let started = Instant::now();
@@ -851,6 +890,7 @@ impl PendingCommit {
             parent_bank_hash: chain.parent_bank_hash,
             bank_hash,
             state_hash,
+            block_time,
             entries,
         };
         let mut cost = CommitCost {
@@ -859,10 +899,11 @@ impl PendingCommit {
         };
         let (timer, wall) = (CpuTimer::start(), Instant::now());
         // Replaying a block the ledger already holds must not append it again.
+        let mut ledger_offset = None;
         if let Some(ledger) = &mut chain.ledger
             && ledger.last_slot().is_none_or(|last| last < slot)
         {
-            ledger.append(&block)?;
+            ledger_offset = Some(ledger.append(&block)?);
         }
         (cost.ledger_append_cpu_ns, cost.ledger_append_wall_ns) =
             (timer.elapsed_ns(), elapsed_ns(wall));
@@ -878,6 +919,8 @@ impl PendingCommit {
                 bank_hash,
                 state_hash,
                 signatures,
+                ledger_offset,
+                block_time,
                 cost,
             },
             chain,

@@ -13,14 +13,22 @@
 //!
 //! | offset | size | field |
 //! |---|---|---|
-//! | 0 | 4 | magic `BLK1` ([`RECORD_MAGIC`]) |
+//! | 0 | 4 | magic `BLK2` ([`RECORD_MAGIC`]; `BLK1` records are still read) |
 //! | 4 | 4 | payload length `n` |
 //! | 8 | `n` | payload (a [`Block`], below) |
 //! | 8 + n | 32 | blake3 of bytes `[0, 8 + n)` |
 //!
-//! Payload: slot u64, parent bank hash (32), bank hash (32), state hash (32), entry count
-//! u32, then per entry: transaction length u16, transaction wire bytes, status u8
-//! (0 committed ok, 1 committed with a failed instruction), fee u64, compute units u64.
+//! `BLK2` payload: slot u64, parent bank hash (32), bank hash (32), state hash (32), block
+//! time i64 (Unix seconds; `i64::MIN` for none), entry count u32, then per entry:
+//! transaction length u16, transaction wire bytes, status u8 (0 committed ok, 1 committed
+//! with a failed instruction), fee u64, compute units u64, metadata length u32 (0 for none),
+//! metadata: an [`EntryMeta`] in bincode's standard serde encoding.
+//!
+//! `BLK1` payload (written before transaction history): the same without the block time and
+//! without the metadata length and bytes.
+//!
+//! The block time and metadata are history, not state: neither enters the bank hash, and
+//! replay checks the metadata against its own execution wherever both exist.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
@@ -28,9 +36,14 @@ use std::path::{Path, PathBuf};
 
 use braid_accounts_db::Disk;
 use braid_primitives::Hash;
+use braid_runtime::TransactionError;
+use braid_runtime::balances::TransactionBalances;
+use serde::{Deserialize, Serialize};
 
-/// Magic bytes at the start of every record.
-pub const RECORD_MAGIC: [u8; 4] = *b"BLK1";
+/// Magic bytes at the start of every record written now.
+pub const RECORD_MAGIC: [u8; 4] = *b"BLK2";
+/// Magic bytes of records written before blocks carried history (read, never written).
+pub const RECORD_MAGIC_V1: [u8; 4] = *b"BLK1";
 /// Bytes of a record before its payload: magic and payload length.
 pub const RECORD_HEADER_BYTES: usize = 8;
 /// Bytes of a record's trailing checksum.
@@ -40,8 +53,13 @@ pub const RECORD_PAYLOAD_BYTES_MAX: usize = 1 << 30;
 /// The ledger's file name inside its directory.
 pub const LEDGER_FILE_NAME: &str = "blocks.log";
 
-const BLOCK_FIXED_BYTES: usize = 8 + 32 * 3 + 4;
-const ENTRY_FIXED_BYTES: usize = 2 + 1 + 8 + 8;
+const BLOCK_FIXED_BYTES: usize = 8 + 32 * 3 + 8 + 4;
+const ENTRY_FIXED_BYTES: usize = 2 + 1 + 8 + 8 + 4;
+const V1_ENTRY_FIXED_BYTES: usize = 2 + 1 + 8 + 8;
+/// Largest metadata one entry may carry, in bytes (logs are capped far below this).
+const ENTRY_META_BYTES_MAX: usize = 1 << 24;
+/// The block time that means "none".
+const NO_BLOCK_TIME: i64 = i64::MIN;
 
 /// The outcome recorded for a committed transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +82,20 @@ pub struct Entry {
     pub fee: u64,
     /// Compute units consumed.
     pub compute_units: u64,
+    /// What else the execution reported, if the bank recorded it.
+    pub meta: Option<Box<EntryMeta>>,
+}
+
+/// A committed transaction's history beyond its outcome: what RPC's transaction metadata
+/// reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryMeta {
+    /// Why it failed (`None` when it succeeded).
+    pub err: Option<TransactionError>,
+    /// Its log messages.
+    pub logs: Vec<String>,
+    /// Lamport and token balances before and after it.
+    pub balances: TransactionBalances,
 }
 
 /// A slot's block.
@@ -77,6 +109,8 @@ pub struct Block {
     pub bank_hash: Hash,
     /// The state hash after this slot.
     pub state_hash: Hash,
+    /// When the slot was sealed, in Unix seconds, if known (history only: not hashed).
+    pub block_time: Option<i64>,
     /// Committed transactions, in commit order.
     pub entries: Vec<Entry>,
 }
@@ -113,6 +147,9 @@ pub enum LedgerError {
     /// A transaction is too long to record.
     #[error("transaction of {0} bytes is too long to record")]
     TransactionTooLong(usize),
+    /// A transaction's metadata cannot be recorded.
+    #[error("transaction metadata cannot be recorded: {0}")]
+    Meta(String),
     /// An earlier append failed part way, leaving a partial record at the end of the file;
     /// appending after it would bury it mid-file, so the ledger must be reopened (which cuts
     /// it off as a torn tail).
@@ -140,6 +177,7 @@ impl Block {
         out.extend_from_slice(self.parent_bank_hash.as_ref());
         out.extend_from_slice(self.bank_hash.as_ref());
         out.extend_from_slice(self.state_hash.as_ref());
+        out.extend_from_slice(&self.block_time.unwrap_or(NO_BLOCK_TIME).to_le_bytes());
         let count = u32::try_from(self.entries.len())
             .map_err(|_| LedgerError::TransactionTooLong(usize::MAX))?;
         out.extend_from_slice(&count.to_le_bytes());
@@ -151,25 +189,52 @@ impl Block {
             out.push(entry.status as u8);
             out.extend_from_slice(&entry.fee.to_le_bytes());
             out.extend_from_slice(&entry.compute_units.to_le_bytes());
+            let meta = match &entry.meta {
+                Some(meta) => bincode::serde::encode_to_vec(meta, bincode::config::standard())
+                    .map_err(|error| LedgerError::Meta(error.to_string()))?,
+                None => Vec::new(),
+            };
+            if meta.len() > ENTRY_META_BYTES_MAX {
+                return Err(LedgerError::Meta(format!(
+                    "{} bytes of metadata, more than {ENTRY_META_BYTES_MAX}",
+                    meta.len()
+                )));
+            }
+            // In range: just checked against a limit below u32::MAX.
+            out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+            out.extend_from_slice(&meta);
         }
         Ok(out)
     }
 
-    /// Parses a payload; `None` if it is malformed.
+    /// Parses a `BLK2` payload; `None` if it is malformed.
     pub fn decode(bytes: &[u8]) -> Option<Self> {
+        Self::decode_version(bytes, 2)
+    }
+
+    /// Parses a payload written as `version` 1 (`BLK1`) or 2 (`BLK2`).
+    fn decode_version(bytes: &[u8], version: u8) -> Option<Self> {
+        let v2 = version >= 2;
         let mut reader = Reader(bytes);
         let slot = reader.u64()?;
         let parent_bank_hash = reader.hash()?;
         let bank_hash = reader.hash()?;
         let state_hash = reader.hash()?;
+        let block_time = if v2 {
+            Some(i64::from_le_bytes(reader.take(8)?.try_into().ok()?))
+                .filter(|&time| time != NO_BLOCK_TIME)
+        } else {
+            None
+        };
         let count = reader.u32()?;
-        // Each entry takes at least ENTRY_FIXED_BYTES: refuse counts the bytes can't hold
+        let entry_fixed = if v2 {
+            ENTRY_FIXED_BYTES
+        } else {
+            V1_ENTRY_FIXED_BYTES
+        };
+        // Each entry takes at least its fixed bytes: refuse counts the bytes can't hold
         // before allocating for them.
-        if usize::try_from(count)
-            .ok()?
-            .checked_mul(ENTRY_FIXED_BYTES)?
-            > reader.0.len()
-        {
+        if usize::try_from(count).ok()?.checked_mul(entry_fixed)? > reader.0.len() {
             return None;
         }
         let mut entries = Vec::with_capacity(usize::try_from(count).ok()?);
@@ -183,11 +248,30 @@ impl Block {
             };
             let fee = reader.u64()?;
             let compute_units = reader.u64()?;
+            let meta = if v2 {
+                let len = usize::try_from(reader.u32()?).ok()?;
+                if len > ENTRY_META_BYTES_MAX {
+                    return None;
+                }
+                let bytes = reader.take(len)?;
+                if len == 0 {
+                    None
+                } else {
+                    let config = bincode::config::standard().with_limit::<ENTRY_META_BYTES_MAX>();
+                    let (meta, used): (EntryMeta, usize) =
+                        bincode::serde::decode_from_slice(bytes, config).ok()?;
+                    (used == len).then_some(())?;
+                    Some(Box::new(meta))
+                }
+            } else {
+                None
+            };
             entries.push(Entry {
                 transaction,
                 status,
                 fee,
                 compute_units,
+                meta,
             });
         }
         reader.0.is_empty().then_some(Self {
@@ -195,6 +279,7 @@ impl Block {
             parent_bank_hash,
             bank_hash,
             state_hash,
+            block_time,
             entries,
         })
     }
@@ -229,6 +314,8 @@ impl<'a> Reader<'a> {
 pub struct Ledger {
     path: PathBuf,
     file: File,
+    /// Where the next record starts: the file's length.
+    end: u64,
     last_slot: Option<u64>,
     disk: Disk,
     poisoned: bool,
@@ -262,6 +349,7 @@ impl Ledger {
         file.read_to_end(&mut bytes).map_err(io)?;
 
         let (blocks, offset) = scan(&bytes, &path)?;
+        let blocks: Vec<Block> = blocks.into_iter().map(|(_, block)| block).collect();
         if offset < bytes.len() {
             // A crash mid-append: drop the partial record so the next append starts clean.
             disk.set_len(&file, offset as u64).map_err(io)?;
@@ -273,6 +361,7 @@ impl Ledger {
             Self {
                 path,
                 file,
+                end: offset as u64,
                 last_slot,
                 disk,
                 poisoned: false,
@@ -282,7 +371,8 @@ impl Ledger {
     }
 
     /// Appends `block` and syncs it to disk: when this returns, the block survives a crash.
-    pub fn append(&mut self, block: &Block) -> Result<(), LedgerError> {
+    /// Returns the offset its record starts at ([`read_block_at`] reads it back).
+    pub fn append(&mut self, block: &Block) -> Result<u64, LedgerError> {
         if self.poisoned {
             return Err(LedgerError::Poisoned(self.path.clone()));
         }
@@ -320,7 +410,9 @@ impl Ledger {
             return Err(io(source));
         }
         self.last_slot = Some(block.slot);
-        Ok(())
+        let offset = self.end;
+        self.end = self.end.saturating_add(record.len() as u64);
+        Ok(offset)
     }
 
     /// The slot of the last block, if any.
@@ -337,6 +429,14 @@ impl Ledger {
 /// Reads every complete block of the ledger in `dir` without modifying it (a torn tail is
 /// ignored, as [`Ledger::open`] would truncate it). No ledger file reads as no blocks.
 pub fn read_blocks(dir: &Path) -> Result<Vec<Block>, LedgerError> {
+    Ok(read_located_blocks(dir)?
+        .into_iter()
+        .map(|(_, block)| block)
+        .collect())
+}
+
+/// [`read_blocks`], each block with the offset of its record in the ledger file.
+pub fn read_located_blocks(dir: &Path) -> Result<Vec<(u64, Block)>, LedgerError> {
     let path = dir.join(LEDGER_FILE_NAME);
     match std::fs::read(&path) {
         Ok(bytes) => scan(&bytes, &path).map(|(blocks, _)| blocks),
@@ -345,15 +445,48 @@ pub fn read_blocks(dir: &Path) -> Result<Vec<Block>, LedgerError> {
     }
 }
 
-/// Parses records from the start of `bytes`: the complete blocks, and the length they span
-/// (anything after it is a torn tail).
-fn scan(bytes: &[u8], path: &Path) -> Result<(Vec<Block>, usize), LedgerError> {
-    let mut blocks: Vec<Block> = Vec::new();
+/// Reads the block whose record starts at `offset` of the ledger file `file` (at `path`,
+/// for errors): an offset [`Ledger::append`] returned or [`read_located_blocks`] reported.
+/// Safe while another handle appends, since records are never rewritten.
+pub fn read_block_at(file: &File, path: &Path, offset: u64) -> Result<Block, LedgerError> {
+    use std::os::unix::fs::FileExt;
+    let io = |source| LedgerError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let corrupt = |reason| LedgerError::Corrupt {
+        path: path.to_owned(),
+        offset,
+        reason,
+    };
+    let mut header = [0u8; RECORD_HEADER_BYTES];
+    file.read_exact_at(&mut header, offset).map_err(io)?;
+    let payload_len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+    if payload_len > RECORD_PAYLOAD_BYTES_MAX {
+        return Err(corrupt("record length out of range"));
+    }
+    let record_len = RECORD_HEADER_BYTES
+        .saturating_add(payload_len)
+        .saturating_add(RECORD_CHECKSUM_BYTES);
+    let mut record = vec![0u8; record_len];
+    file.read_exact_at(&mut record, offset).map_err(io)?;
+    match parse_record(&record) {
+        Ok((block, _)) => Ok(block),
+        Err(RecordFault::Torn) => Err(corrupt("record cut short")),
+        Err(RecordFault::Bad(reason)) => Err(corrupt(reason)),
+    }
+}
+
+/// Parses records from the start of `bytes`: the complete blocks with their offsets, and
+/// the length they span (anything after it is a torn tail).
+#[allow(clippy::type_complexity)] // a pair, documented above
+fn scan(bytes: &[u8], path: &Path) -> Result<(Vec<(u64, Block)>, usize), LedgerError> {
+    let mut blocks: Vec<(u64, Block)> = Vec::new();
     let mut offset = 0usize;
     while offset < bytes.len() {
         match parse_record(&bytes[offset..]) {
             Ok((block, len)) => {
-                if let Some(last) = blocks.last()
+                if let Some((_, last)) = blocks.last()
                     && block.slot <= last.slot
                 {
                     let path = path.to_owned();
@@ -363,7 +496,7 @@ fn scan(bytes: &[u8], path: &Path) -> Result<(Vec<Block>, usize), LedgerError> {
                         reason: "slots out of order",
                     });
                 }
-                blocks.push(block);
+                blocks.push((offset as u64, block));
                 offset = offset.saturating_add(len);
             }
             Err(RecordFault::Torn) => break,
@@ -389,7 +522,8 @@ fn is_unwritten_tail(rest: &[u8]) -> bool {
     let zeros = |bytes: &[u8]| bytes.iter().all(|&byte| byte == 0);
     zeros(rest)
         || (rest.len() >= RECORD_HEADER_BYTES
-            && rest[..RECORD_MAGIC.len()] == RECORD_MAGIC
+            && (rest[..RECORD_MAGIC.len()] == RECORD_MAGIC
+                || rest[..RECORD_MAGIC.len()] == RECORD_MAGIC_V1)
             && zeros(&rest[RECORD_HEADER_BYTES..]))
 }
 
@@ -405,9 +539,13 @@ fn parse_record(bytes: &[u8]) -> Result<(Block, usize), RecordFault> {
     if bytes.len() < RECORD_HEADER_BYTES {
         return Err(RecordFault::Torn);
     }
-    if bytes[..4] != RECORD_MAGIC {
+    let version = if bytes[..4] == RECORD_MAGIC {
+        2
+    } else if bytes[..4] == RECORD_MAGIC_V1 {
+        1
+    } else {
         return Err(RecordFault::Bad("bad record magic"));
-    }
+    };
     let payload_len = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
     if payload_len > RECORD_PAYLOAD_BYTES_MAX {
         return Err(RecordFault::Bad("record length out of range"));
@@ -427,7 +565,7 @@ fn parse_record(bytes: &[u8]) -> Result<(Block, usize), RecordFault> {
             RecordFault::Bad("checksum mismatch")
         });
     }
-    let block = Block::decode(&bytes[RECORD_HEADER_BYTES..body_end])
+    let block = Block::decode_version(&bytes[RECORD_HEADER_BYTES..body_end], version)
         .ok_or(RecordFault::Bad("malformed block"))?;
     Ok((block, record_len))
 }
@@ -443,6 +581,7 @@ mod tests {
             parent_bank_hash: Hash::new_from_array([1; 32]),
             bank_hash: Hash::new_from_array([slot as u8; 32]),
             state_hash: Hash::new_from_array([3; 32]),
+            block_time: (!slot.is_multiple_of(3)).then_some(1_700_000_000 + slot as i64),
             entries: (0..entries)
                 .map(|n| Entry {
                     transaction: vec![n as u8; 100 + n],
@@ -453,8 +592,93 @@ mod tests {
                     },
                     fee: 5_000,
                     compute_units: 150,
+                    // Every third entry has no history, as a quiet executor records.
+                    meta: (n % 3 != 2).then(|| Box::new(meta(n))),
                 })
                 .collect(),
+        }
+    }
+
+    fn meta(n: usize) -> EntryMeta {
+        use braid_runtime::InstructionError;
+        use braid_runtime::balances::{TokenAmount, TokenBalance};
+        let token = |amount| TokenBalance {
+            account_index: 1,
+            program_id: braid_primitives::Pubkey::new_from_array([7; 32]),
+            amount: TokenAmount {
+                mint: braid_primitives::Pubkey::new_from_array([8; 32]),
+                owner: braid_primitives::Pubkey::new_from_array([9; 32]),
+                amount,
+            },
+        };
+        EntryMeta {
+            err: (n % 2 == 1).then_some(TransactionError::InstructionError(
+                0,
+                InstructionError::Custom(n as u32),
+            )),
+            logs: vec![format!("Program log: entry {n}"); n % 4],
+            balances: TransactionBalances {
+                pre_lamports: vec![10_000, 1],
+                post_lamports: vec![5_000, 1],
+                pre_tokens: vec![token(n as u64)],
+                post_tokens: vec![token(n as u64 + 1)],
+            },
+        }
+    }
+
+    /// `block` as a `BLK1` record: what ledgers written before history hold.
+    fn v1_record(block: &Block) -> Vec<u8> {
+        let mut payload = Vec::new();
+        payload.extend_from_slice(&block.slot.to_le_bytes());
+        payload.extend_from_slice(block.parent_bank_hash.as_ref());
+        payload.extend_from_slice(block.bank_hash.as_ref());
+        payload.extend_from_slice(block.state_hash.as_ref());
+        payload.extend_from_slice(&(block.entries.len() as u32).to_le_bytes());
+        for entry in &block.entries {
+            payload.extend_from_slice(&(entry.transaction.len() as u16).to_le_bytes());
+            payload.extend_from_slice(&entry.transaction);
+            payload.push(entry.status as u8);
+            payload.extend_from_slice(&entry.fee.to_le_bytes());
+            payload.extend_from_slice(&entry.compute_units.to_le_bytes());
+        }
+        let mut record = RECORD_MAGIC_V1.to_vec();
+        record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        record.extend_from_slice(&payload);
+        let checksum = blake3::hash(&record);
+        record.extend_from_slice(checksum.as_bytes());
+        record
+    }
+
+    #[test]
+    fn v1_records_read_without_history_and_appends_follow_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = block(1, 4);
+        std::fs::write(dir.path().join(LEDGER_FILE_NAME), v1_record(&old)).unwrap();
+        let (mut ledger, blocks) = Ledger::open(dir.path()).unwrap();
+        let without_history = Block {
+            block_time: None,
+            entries: old
+                .entries
+                .iter()
+                .map(|entry| Entry {
+                    meta: None,
+                    ..entry.clone()
+                })
+                .collect(),
+            ..old.clone()
+        };
+        assert_eq!(blocks, vec![without_history.clone()]);
+        let offset = ledger.append(&block(2, 3)).unwrap();
+        assert_eq!(offset, v1_record(&old).len() as u64);
+        drop(ledger);
+        let located = read_located_blocks(dir.path()).unwrap();
+        assert_eq!(located, vec![(0, without_history), (offset, block(2, 3))]);
+        let path = dir.path().join(LEDGER_FILE_NAME);
+        let file = File::open(&path).unwrap();
+        assert_eq!(read_block_at(&file, &path, offset).unwrap(), block(2, 3));
+        // An offset that is not a record's start is an error, not a panic or a block.
+        for bad in [1, offset + 1, offset + 10_000] {
+            assert!(read_block_at(&file, &path, bad).is_err(), "offset {bad}");
         }
     }
 

@@ -201,10 +201,7 @@ impl Node {
             }
         };
 
-        let executor = Arc::new(Executor::new(
-            programs,
-            ExecutorConfig { log_messages: true },
-        ));
+        let executor = Arc::new(Executor::new(programs, ExecutorConfig::default()));
         let pipeline = Pipeline::start(
             dir,
             genesis.as_ref(),
@@ -236,10 +233,11 @@ impl Node {
             Arc::clone(&tracker),
             Arc::clone(shared.accounts_db()),
         ));
-        // The block methods answer from the newest blocks: those already in the ledger
-        // (read once, here), then every slot the pipeline commits.
-        let ledger_blocks = braid_ledger::blockstore::read_blocks(dir)
-            .map_err(|error| NodeError::Ledger(error.into()))?;
+        // The block and history methods answer from the newest blocks: those already in
+        // the ledger (read once, here), then every slot the pipeline commits.
+        let block_index =
+            BlockIndex::open(genesis_hash, dir).map_err(|error| NodeError::Ledger(error.into()))?;
+        let ledger_reader = block_index.ledger();
         let state = Arc::new(
             RpcState::new(
                 pipeline,
@@ -250,9 +248,8 @@ impl Node {
                 genesis_hash,
                 identity.pubkey(),
             )
-            .with_blocks(BlockIndex::new(genesis_hash, &ledger_blocks)),
+            .with_blocks(block_index),
         );
-        drop(ledger_blocks);
         let blocks = state.blocks();
         // Subscriptions are matched on a thread of their own, behind a bounded queue: a
         // slow match (many subscriptions, large accounts) never holds up the event thread,
@@ -275,12 +272,29 @@ impl Node {
             // Ends when the pipeline's threads, the senders, are gone.
             .spawn(move || {
                 for event in events.iter() {
+                    // The committed block, read back from the ledger before taking the
+                    // index's lock, so readers never wait on the disk. Unreadable, it is
+                    // indexed from the event alone (no address history for it).
+                    let block = match (&event, &ledger_reader) {
+                        (
+                            braid_banking_stage::pipeline::Event::SlotCommitted(commit),
+                            Some(reader),
+                        ) => commit.ledger_offset.and_then(|offset| {
+                            reader
+                                .read(offset)
+                                .inspect_err(|error| {
+                                    tracing::warn!(%error, "reading a committed block back");
+                                })
+                                .ok()
+                        }),
+                        _ => None,
+                    };
                     // Blocks before statuses: a client that sees a status may ask for its
                     // block at once.
                     blocks
                         .lock()
                         .unwrap_or_else(|poison| poison.into_inner())
-                        .apply(&event);
+                        .apply(&event, block.as_ref());
                     tracker
                         .lock()
                         .unwrap_or_else(|poison| poison.into_inner())

@@ -17,7 +17,9 @@
 //! - [`pubsub`]: [`pubsub::PubSub`], Solana's subscriptions fed by pipeline events.
 //! - [`token`]: the SPL Token methods (balances, supplies, accounts by owner or delegate).
 //! - [`sysvar`]: the Clock, Rent and EpochSchedule sysvars as clients read them.
-//! - [`blocks`]: the newest committed blocks, for getBlock and getBlocks.
+//! - [`blocks`]: the newest committed blocks, indexed by slot, signature and address.
+//! - [`history`]: transaction history read back from the ledger: getTransaction,
+//!   getSignaturesForAddress, whole blocks.
 //! - [`status`]: [`status::StatusTracker`], signature statuses built from pipeline events:
 //!   `processed` once executed, `finalized` once the slot's commit is durable.
 //! - [`client`]: [`client::RpcClient`], the blocking client the CLI uses.
@@ -31,6 +33,7 @@
 
 pub mod blocks;
 pub mod client;
+pub mod history;
 pub mod methods;
 pub mod pubsub;
 pub mod server;

@@ -177,6 +177,8 @@ pub const METHODS: &[&str] = &[
     "getFirstAvailableBlock",
     "getBlock",
     "getBlockTime",
+    "getTransaction",
+    "getSignaturesForAddress",
     "getBlocks",
     "getBlocksWithLimit",
     "getMinimumBalanceForRentExemption",
@@ -207,39 +209,55 @@ fn block_not_available(slot: u64) -> RpcError {
     )
 }
 
-/// getBlock with `transactionDetails` `signatures` or `none`.
+/// getBlock, with `transactionDetails` `full` (the default), `accounts`, `signatures` or
+/// `none`.
 fn get_block(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
+    use crate::history::Details;
     let slot: u64 = params.required(0, "slot")?;
     let config = params.config(1)?;
-    let details = config.transaction_details.as_deref().unwrap_or("full");
-    let with_signatures = match details {
-        "signatures" => true,
-        "none" => false,
-        "full" | "accounts" => {
-            return Err(RpcError::invalid_params(format!(
-                "transactionDetails {details:?} needs transaction history, which this node \
-                 does not record yet: use \"signatures\" or \"none\""
-            )));
-        }
+    if config.commitment == Some(Commitment::Processed) {
+        return Err(RpcError::invalid_params(
+            "Method does not support commitment below `confirmed`",
+        ));
+    }
+    let details = match config.transaction_details.as_deref().unwrap_or("full") {
+        "full" => Some(Details::Full),
+        "accounts" => Some(Details::Accounts),
+        "signatures" | "none" => None,
         other => {
             return Err(RpcError::invalid_params(format!(
-                "unknown transactionDetails {other:?}: use \"signatures\" or \"none\""
+                "Invalid param: unknown transactionDetails {other:?}: use \"full\", \
+                 \"accounts\", \"signatures\" or \"none\""
             )));
         }
     };
-    let block = state
-        .block_index()
-        .get(slot)
-        .ok_or_else(|| block_not_available(slot))?;
+    let (block, transactions) = match details {
+        Some(details) => {
+            let (summary, block) = state
+                .read_block(slot)?
+                .ok_or_else(|| block_not_available(slot))?;
+            let transactions = crate::history::block_transactions(&block, details, &config, state)?;
+            (summary, Some(transactions))
+        }
+        None => (
+            state
+                .block_index()
+                .get(slot)
+                .ok_or_else(|| block_not_available(slot))?,
+            None,
+        ),
+    };
     let mut value = json!({
         "blockhash": block.bank_hash.to_string(),
         "previousBlockhash": block.parent_bank_hash.to_string(),
         "parentSlot": slot.saturating_sub(1),
         "blockHeight": slot,
-        "blockTime": Value::Null,
+        "blockTime": block.block_time,
         "rewards": [],
     });
-    if with_signatures {
+    if let Some(transactions) = transactions {
+        value["transactions"] = transactions;
+    } else if config.transaction_details.as_deref() == Some("signatures") {
         value["signatures"] = json!(
             block
                 .signatures
@@ -344,10 +362,7 @@ impl RpcState {
             genesis_hash,
             identity,
             scans: std::sync::atomic::AtomicUsize::new(0),
-            blocks: Arc::new(Mutex::new(crate::blocks::BlockIndex::new(
-                genesis_hash,
-                &[],
-            ))),
+            blocks: Arc::new(Mutex::new(crate::blocks::BlockIndex::new(genesis_hash))),
         }
     }
 
@@ -363,7 +378,7 @@ impl RpcState {
         Arc::clone(&self.blocks)
     }
 
-    fn block_index(&self) -> MutexGuard<'_, crate::blocks::BlockIndex> {
+    pub(crate) fn block_index(&self) -> MutexGuard<'_, crate::blocks::BlockIndex> {
         // Entries are inserted whole: a panic elsewhere leaves it consistent.
         self.blocks
             .lock()
@@ -555,6 +570,18 @@ pub(crate) struct Config {
     pub(crate) enable_received_notification: bool,
     /// getBlock: `full`, `accounts`, `signatures` or `none`.
     transaction_details: Option<String>,
+    /// getTransaction, getBlock: the newest transaction version the client reads; when
+    /// given, each transaction carries its `version`.
+    pub(crate) max_supported_transaction_version: Option<u8>,
+    /// getSignaturesForAddress: most signatures to return.
+    pub(crate) limit: Option<u64>,
+    /// getSignaturesForAddress: start below this signature.
+    pub(crate) before: Option<String>,
+    /// getSignaturesForAddress: stop above this signature.
+    pub(crate) until: Option<String>,
+    /// getSignatureStatuses: look past the recent statuses into the history.
+    #[serde(default)]
+    search_transaction_history: bool,
 }
 
 /// Solana's commitment levels. On one node, `confirmed` and `finalized` both mean "the
@@ -597,7 +624,7 @@ struct DataSlice {
 
 impl Config {
     /// Solana's -32016 when the node has not reached the slot the client asks for.
-    fn check_min_context_slot(&self, slot: u64) -> Result<(), RpcError> {
+    pub(crate) fn check_min_context_slot(&self, slot: u64) -> Result<(), RpcError> {
         match self.min_context_slot {
             Some(min) if min > slot => {
                 let mut error = RpcError::new(
@@ -675,12 +702,16 @@ fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, Rp
         "getBlock" => get_block(params, state),
         "getBlockTime" => {
             let slot: u64 = params.required(0, "slot")?;
-            // Braid's blocks carry no timestamp: Solana's answer for "no time known".
-            if state.block_index().get(slot).is_none() {
-                return Err(block_not_available(slot));
-            }
-            Ok(Value::Null)
+            let block = state
+                .block_index()
+                .get(slot)
+                .ok_or_else(|| block_not_available(slot))?;
+            // Null for blocks recorded before Braid kept block times, as Solana answers
+            // for a block whose time it does not know.
+            Ok(json!(block.block_time))
         }
+        "getTransaction" => crate::history::get_transaction(params, state),
+        "getSignaturesForAddress" => crate::history::get_signatures_for_address(params, state),
         "getBlocks" | "getBlocksWithLimit" => {
             let start: u64 = params.required(0, "start slot")?;
             let latest = shared.slot();
@@ -759,12 +790,20 @@ fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, Rp
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            let search = params.config(1)?.search_transaction_history;
             let tracker = state.tracker();
-            let statuses: Vec<_> = signatures
+            let mut statuses: Vec<_> = signatures
                 .iter()
                 .map(|signature| tracker.get(signature))
                 .collect();
             drop(tracker);
+            if search {
+                for (status, signature) in statuses.iter_mut().zip(&signatures) {
+                    if status.is_none() {
+                        *status = state.searched_status(signature)?;
+                    }
+                }
+            }
             state.with_context(statuses)
         }
         "sendTransaction" => send_transaction(params, state),

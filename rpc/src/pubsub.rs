@@ -756,6 +756,8 @@ mod tests {
             bank_hash: Hash::default(),
             state_hash: Hash::default(),
             signatures: Vec::new(),
+            ledger_offset: None,
+            block_time: None,
             cost: CommitCost::default(),
         })
     }

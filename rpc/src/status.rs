@@ -165,6 +165,8 @@ mod tests {
             bank_hash: Hash::new_from_array([9; 32]),
             state_hash: Hash::default(),
             signatures: vec![signature(2)],
+            ledger_offset: None,
+            block_time: None,
             cost: Default::default(),
         };
         tracker.apply(&Event::SlotCommitted(commit.clone()));

@@ -102,7 +102,7 @@ fn parse_key(text: &str) -> Result<Pubkey, RpcError> {
 }
 
 /// Solana's `UiTokenAmount`: the raw amount as a string, and scaled by the decimals.
-fn ui_amount(amount: u64, decimals: u8) -> Value {
+pub(crate) fn ui_amount(amount: u64, decimals: u8) -> Value {
     let text = amount.to_string();
     let ui_string = if decimals == 0 {
         text.clone()

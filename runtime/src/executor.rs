@@ -11,6 +11,7 @@
 //! as it was before the batch and their writes can be applied in any order.
 
 use crate::account_source::AccountSource;
+use crate::balances::{TokenBalance, TransactionBalances};
 use crate::compute_budget::ComputeBudget;
 use crate::fee::FeeDetails;
 use crate::invoke_context::{Clock, Frame, TransactionState};
@@ -23,11 +24,25 @@ use crate::{Account, Pubkey, SYSTEM_PROGRAM_ID, TransactionError};
 pub struct ExecutorConfig {
     /// Collect log messages (the harness and RPC do; the load generator does not).
     pub log_messages: bool,
+    /// Report each transaction's [`TransactionBalances`] (a node records them as its
+    /// transaction history; the load generator does not).
+    pub record_balances: bool,
+}
+
+impl ExecutorConfig {
+    /// Neither logs nor balances: the least work per transaction, for measurement.
+    pub const QUIET: Self = Self {
+        log_messages: false,
+        record_balances: false,
+    };
 }
 
 impl Default for ExecutorConfig {
     fn default() -> Self {
-        Self { log_messages: true }
+        Self {
+            log_messages: true,
+            record_balances: true,
+        }
     }
 }
 
@@ -46,6 +61,9 @@ pub struct ExecutedTransaction {
     /// Accounts written, in transaction-index order (the fee payer first). An account with
     /// zero lamports is deleted.
     pub writes: Vec<(Pubkey, Account)>,
+    /// Balances before and after, if the executor records them
+    /// ([`ExecutorConfig::record_balances`]).
+    pub balances: Option<Box<TransactionBalances>>,
 }
 
 /// The result of processing one transaction: executed (successfully or not, fee paid) or
@@ -167,6 +185,25 @@ impl Executor {
                 .iter()
                 .map(|key| source.get_account(key).unwrap_or_default()),
         );
+        let pre = self.config.record_balances.then(|| {
+            let mut lamports: Vec<u64> = accounts.iter().map(|account| account.lamports).collect();
+            // The fee payer's balance before its fee, which was just taken.
+            lamports[0] = lamports[0].saturating_add(fee);
+            (lamports, self.token_balances(&accounts))
+        });
+        // What a failed transaction leaves: every account as it was but the fee payer's.
+        let unchanged = |pre: Option<(Vec<u64>, Vec<TokenBalance>)>, payer: &Account| {
+            pre.map(|(pre_lamports, pre_tokens)| {
+                let mut post_lamports = pre_lamports.clone();
+                post_lamports[0] = payer.lamports;
+                Box::new(TransactionBalances {
+                    pre_lamports,
+                    post_lamports,
+                    post_tokens: pre_tokens.clone(),
+                    pre_tokens,
+                })
+            })
+        };
         // Loading is work too: a transaction may not make the node read more than this.
         let loaded_bytes = accounts.iter().fold(0usize, |sum, account| {
             sum.saturating_add(account.data.len())
@@ -177,6 +214,7 @@ impl Executor {
                 fee,
                 compute_units_consumed: 0,
                 logs: Vec::new(),
+                balances: unchanged(pre, &payer),
                 writes: vec![(*tx.fee_payer(), payer)],
             });
         }
@@ -217,6 +255,22 @@ impl Executor {
 
         let compute_units_consumed = compute_limit.saturating_sub(state.compute_remaining);
         let logs = state.logs.take().unwrap_or_default();
+        let balances = if status.is_ok() {
+            pre.map(|(pre_lamports, pre_tokens)| {
+                Box::new(TransactionBalances {
+                    pre_lamports,
+                    post_lamports: state
+                        .accounts
+                        .iter()
+                        .map(|account| account.lamports)
+                        .collect(),
+                    pre_tokens,
+                    post_tokens: self.token_balances(&state.accounts),
+                })
+            })
+        } else {
+            unchanged(pre, &payer)
+        };
         let writes = if status.is_ok() {
             // The fee payer is always written (its fee); others only if a program changed them
             // (a 0-lamport transfer to a 10 MiB account stores nothing for it).
@@ -236,6 +290,24 @@ impl Executor {
             compute_units_consumed,
             logs,
             writes,
+            balances,
         })
+    }
+
+    /// The token balances of `accounts` (a transaction's, in key order), as their owning
+    /// programs read them.
+    fn token_balances(&self, accounts: &[Account]) -> Vec<TokenBalance> {
+        accounts
+            .iter()
+            .enumerate()
+            .filter_map(|(index, account)| {
+                let amount = self.programs.get(&account.owner)?.token_balance(account)?;
+                Some(TokenBalance {
+                    account_index: u8::try_from(index).ok()?,
+                    program_id: account.owner,
+                    amount,
+                })
+            })
+            .collect()
     }
 }

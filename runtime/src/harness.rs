@@ -158,12 +158,11 @@ impl Harness {
     /// Turns log collection on or off (on by default).
     pub fn set_log_messages(&mut self, enabled: bool) -> &mut Self {
         let programs = self.executor.programs().clone();
-        self.executor = Executor::new(
-            programs,
-            ExecutorConfig {
-                log_messages: enabled,
-            },
-        );
+        let config = ExecutorConfig {
+            log_messages: enabled,
+            ..*self.executor.config()
+        };
+        self.executor = Executor::new(programs, config);
         self
     }
 

@@ -13,12 +13,14 @@
 //!   addresses; [`compute_budget`] reads compute limits and priority fees;
 //!   [`custom_error`] turns a program's error enum into `Custom` codes and back.
 //! - Execution: [`account_source`] is the narrow trait through which the executor reads
-//!   state (the runtime never sees a database: whoever stores accounts implements it); [`executor`] runs transactions and reports their writes; [`fee`] prices them;
+//!   state (the runtime never sees a database: whoever stores accounts implements it); [`executor`] runs transactions and reports their writes (and, if asked,
+//!   their [`balances`]); [`fee`] prices them;
 //!   [`blockhash_queue`] and [`status_cache`] reject stale and replayed transactions;
 //!   [`state_hash`] folds accounts into an order-independent hash.
 //! - [`harness`]: a whole single-node chain in memory, for testing programs.
 
 pub mod account_source;
+pub mod balances;
 pub mod blockhash_queue;
 pub mod compute_budget;
 pub mod custom_error;

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::balances::TokenAmount;
 use crate::compute_budget::ComputeBudgetProgram;
 use crate::invoke_context::InvokeContext;
 use crate::{Account, InstructionError, NATIVE_LOADER_ID, Pubkey};
@@ -29,6 +30,13 @@ pub trait Program: Send + Sync {
     /// define; programs without custom errors keep the default.
     fn describe_error(&self, code: u32) -> Option<ProgramErrorName> {
         let _ = code;
+        None
+    }
+
+    /// Reads `account`, which this program owns, as a token account: what RPC reports as a
+    /// token balance. `None` for accounts that are not token accounts (the default).
+    fn token_balance(&self, account: &Account) -> Option<TokenAmount> {
+        let _ = account;
         None
     }
 }

@@ -11,12 +11,7 @@ use braid_runtime::{Account, Pubkey, SYSTEM_PROGRAM_ID};
 pub fn executor() -> Arc<Executor> {
     let mut programs = ProgramRegistry::new();
     programs.add(braid_program_system::SystemProgram);
-    Arc::new(Executor::new(
-        programs,
-        ExecutorConfig {
-            log_messages: false,
-        },
-    ))
+    Arc::new(Executor::new(programs, ExecutorConfig::QUIET))
 }
 
 /// The System program's genesis account.

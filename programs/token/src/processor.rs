@@ -10,9 +10,10 @@
 //! account of a zero-amount mint or burn, the account in `SyncNative` — so does this program,
 //! with [`InstructionError::IncorrectProgramId`].
 
+use braid_runtime::balances::TokenAmount;
 use braid_runtime::invoke_context::InvokeContext;
 use braid_runtime::program::{Program, ProgramErrorName};
-use braid_runtime::{InstructionError, Pubkey, SYSTEM_PROGRAM_ID};
+use braid_runtime::{Account, InstructionError, Pubkey, SYSTEM_PROGRAM_ID};
 
 use crate::instruction::{AuthorityType, TokenInstruction};
 use crate::state::{
@@ -44,6 +45,16 @@ impl Program for TokenProgram {
         crate::error::TokenError::try_from(code)
             .ok()
             .map(|error| ProgramErrorName::of("TokenError", &error))
+    }
+
+    fn token_balance(&self, account: &Account) -> Option<TokenAmount> {
+        // Only an initialized 165-byte account holds tokens (a mint is 82 bytes).
+        let state = TokenAccount::unpack(&account.data).ok()?;
+        Some(TokenAmount {
+            mint: state.mint,
+            owner: state.owner,
+            amount: state.amount,
+        })
     }
 
     fn process(&self, ctx: &mut InvokeContext<'_>, data: &[u8]) -> Result<(), InstructionError> {
