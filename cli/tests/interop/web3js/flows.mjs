@@ -209,7 +209,7 @@ async function before() {
     simulated.value.logs.includes('Program log: Memo (len 21): "thanks for the coffee"'),
     simulated.value.logs.join("\n"),
   );
-  await sendAndConfirmTransaction(connection, memoTx, [payer]);
+  const memoSignature = await sendAndConfirmTransaction(connection, memoTx, [payer]);
 
   // A transaction that would fail is refused by preflight with its logs.
   await assert.rejects(transfer(payer, recipient, 100 * LAMPORTS_PER_SOL), (error) => {
@@ -228,7 +228,7 @@ async function before() {
   const again = await getOrCreateAssociatedTokenAccount(connection, payer, mint, owner.publicKey);
   assert.ok(again.address.equals(destination.address));
   await mintTo(connection, payer, mint, source.address, payer, 5_000_000n);
-  await transferChecked(connection, payer, source.address, mint, destination.address, payer, 1_250_000n, 6);
+  const moved = await transferChecked(connection, payer, source.address, mint, destination.address, payer, 1_250_000n, 6);
   assert.equal((await getAccount(connection, destination.address)).amount, 1_250_000n);
   assert.equal((await getAccount(connection, source.address)).amount, 3_750_000n);
   const balance = (await connection.getTokenAccountBalance(destination.address)).value;
@@ -262,6 +262,8 @@ async function before() {
       recipient: recipient.toBase58(),
       recipientLamports: LAMPORTS_PER_SOL / 2 + 1_000 + 3,
       transfer: { signature, slot: transferSlot, blockhash: transferBlock.blockhash },
+      memoSignature,
+      moved,
       mint: mint.toBase58(),
       owner: Array.from(owner.secretKey),
       destination: destination.address.toBase58(),
@@ -278,6 +280,31 @@ async function after() {
   const block = await connection.getBlockSignatures(state.transfer.slot);
   assert.equal(block.blockhash, state.transfer.blockhash);
   assert.ok(block.signatures.includes(state.transfer.signature));
+  // Transaction history, read back from the ledger after the restart.
+  const sent = await connection.getTransaction(state.transfer.signature, { maxSupportedTransactionVersion: 0 });
+  assert.equal(sent.slot, state.transfer.slot);
+  assert.equal(sent.version, "legacy");
+  assert.equal(sent.meta.err, null);
+  assert.equal(sent.meta.fee, 5_000);
+  assert.equal(typeof sent.blockTime, "number");
+  const keys = sent.transaction.message.staticAccountKeys.map((key) => key.toBase58());
+  const at = keys.indexOf(state.recipient);
+  assert.equal(sent.meta.postBalances[at] - sent.meta.preBalances[at], LAMPORTS_PER_SOL / 2);
+  assert.ok(sent.meta.logMessages.includes("Program 11111111111111111111111111111111 success"));
+  const history = await connection.getSignaturesForAddress(recipient);
+  assert.ok(history.some((entry) => entry.signature === state.transfer.signature));
+  const memoEntry = history.find((entry) => entry.signature === state.memoSignature);
+  assert.equal(memoEntry.memo, "[21] thanks for the coffee");
+  assert.equal(memoEntry.err, null);
+  const newest = await connection.getSignaturesForAddress(recipient, { limit: 1 });
+  assert.equal(newest.length, 1);
+  assert.equal(newest[0].signature, history[0].signature);
+  const parsed = await connection.getParsedTransaction(state.moved, { maxSupportedTransactionVersion: 0 });
+  const received = parsed.meta.postTokenBalances.find((entry) => entry.owner !== parsed.transaction.message.accountKeys[0].pubkey.toBase58());
+  assert.equal(received.uiTokenAmount.uiAmountString, "1.25");
+  assert.equal(received.mint, state.mint);
+  const fullBlock = await connection.getBlock(state.transfer.slot, { maxSupportedTransactionVersion: 0 });
+  assert.ok(fullBlock.transactions.some((tx) => tx.transaction.signatures[0] === state.transfer.signature));
   await transfer(payer, recipient, 7);
   assert.equal(await connection.getBalance(recipient), state.recipientLamports + 7);
   // Token balances survived too, and the owner can spend them.
