@@ -614,7 +614,16 @@ fn sigverify_loop(
                     .iter_mut()
                     .map(std::mem::take)
                     .map(|wire| match SanitizedTransaction::try_from_bytes(&wire) {
-                        Ok(tx) => Ok(Verified::new(wire, tx, executor)),
+                        Ok(mut tx) => {
+                            // A v0 transaction's loaded addresses are part of its lock
+                            // set: resolve them at the open slot (execution checks them
+                            // again at the slot it runs in).
+                            let view = braid_ledger::bank::AccountsView(shared.accounts_db());
+                            match tx.resolve(&view, shared.open_slot()) {
+                                Ok(()) => Ok(Verified::new(wire, tx, executor)),
+                                Err(error) => Err((wire, error)),
+                            }
+                        }
                         Err(error) => Err((wire, error.into())),
                     })
                     .collect();

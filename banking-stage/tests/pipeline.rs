@@ -36,12 +36,19 @@ fn users(count: usize) -> Vec<Keypair> {
         .collect()
 }
 
+fn destination(to: usize) -> Pubkey {
+    Pubkey::new_from_array([0xD0 ^ to as u8; 32])
+}
+
 fn genesis(users: &[Keypair]) -> Genesis {
     let mut accounts: Vec<(Pubkey, Account)> = users
         .iter()
         .map(|user| (user.pubkey(), Account::new(FUNDS, 0, &SYSTEM_PROGRAM_ID)))
         .collect();
     accounts.push(common::system_program());
+    // Every destination, for the v0 transfers that load theirs from a table.
+    let destinations: Vec<Pubkey> = (0..8).map(destination).collect();
+    accounts.push(common::lookup_table(&destinations));
     Genesis::new(400, accounts).unwrap()
 }
 
@@ -49,14 +56,42 @@ fn genesis(users: &[Keypair]) -> Genesis {
 /// above the balance makes it fail (and pay its fee).
 fn transfer(users: &[Keypair], from: usize, to: usize, lamports: u64, blockhash: Hash) -> Vec<u8> {
     let payer = &users[from];
-    let destination = Pubkey::new_from_array([0xD0 ^ to as u8; 32]);
     Transaction::new_signed_with_payer(
-        &[system::transfer(&payer.pubkey(), &destination, lamports)],
+        &[system::transfer(
+            &payer.pubkey(),
+            &destination(to),
+            lamports,
+        )],
         Some(&payer.pubkey()),
         &[payer],
         blockhash,
     )
     .to_bytes()
+}
+
+/// [`transfer`] as a v0 transaction that loads its destination from the genesis table.
+fn transfer_v0(
+    users: &[Keypair],
+    from: usize,
+    to: usize,
+    lamports: u64,
+    blockhash: Hash,
+) -> Vec<u8> {
+    let payer = &users[from];
+    let destinations: Vec<Pubkey> = (0..8).map(destination).collect();
+    let message = braid_runtime::Message::new_v0(
+        &[system::transfer(
+            &payer.pubkey(),
+            &destination(to),
+            lamports,
+        )],
+        &payer.pubkey(),
+        &blockhash,
+        &[(common::LOOKUP_TABLE, destinations)],
+    );
+    let mut tx = Transaction::new_unsigned(message);
+    tx.sign(&[payer], blockhash);
+    tx.to_bytes()
 }
 
 /// Runs `txs` through a pipeline on a fresh ledger and returns (events, ledger dir).
@@ -111,7 +146,7 @@ proptest! {
     #[test]
     fn parallel_equals_serial(
         hot in 0usize..4,
-        plan in proptest::collection::vec((0usize..8, 0usize..8, 0u64..4), 8..48),
+        plan in proptest::collection::vec((0usize..8, 0usize..8, 0u64..4, any::<bool>()), 8..48),
         threads in 1usize..=2,
     ) {
         let users = users(8);
@@ -120,12 +155,18 @@ proptest! {
         let txs: Vec<Vec<u8>> = plan
             .iter()
             .enumerate()
-            .map(|(n, &(from, to, size))| {
+            .map(|(n, &(from, to, size, v0))| {
                 // hot 0: destination by payer (little contention); hot 3: one account for all.
                 let to = match hot { 0 => from, 1 => to, 2 => to % 2, _ => 0 };
                 // Amounts vary so messages differ; the largest fail for want of funds.
                 let lamports = match size { 3 => FUNDS * 2, _ => 1 + n as u64 + size * 1_000 };
-                transfer(&users, from, to, lamports, blockhash)
+                // Legacy and v0 (destination from a lookup table) mixed: the loaded
+                // destination is locked like a declared one.
+                if v0 {
+                    transfer_v0(&users, from, to, lamports, blockhash)
+                } else {
+                    transfer(&users, from, to, lamports, blockhash)
+                }
             })
             .collect();
         let dir = tempfile::tempdir().unwrap();

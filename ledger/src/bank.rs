@@ -623,6 +623,18 @@ impl Bank {
         wire: &[u8],
         tx: &SanitizedTransaction,
     ) -> Result<Outcome, BankError> {
+        // A v0 transaction's tables are read at the slot it runs in.
+        let resolved;
+        let tx = if tx.is_resolved() {
+            tx
+        } else {
+            let mut copy = tx.clone();
+            if let Err(error) = copy.resolve(&AccountsView(&self.db), self.slot) {
+                return Ok(Outcome::NotAdmitted(error));
+            }
+            resolved = copy;
+            &resolved
+        };
         if let Err(error) = self.admit(tx) {
             return Ok(Outcome::NotAdmitted(error));
         }
@@ -742,8 +754,10 @@ impl Bank {
             ));
         }
         for (position, entry) in block.entries.iter().enumerate() {
-            let tx = SanitizedTransaction::try_from_bytes(&entry.transaction)
+            let mut tx = SanitizedTransaction::try_from_bytes(&entry.transaction)
                 .map_err(|error| diverged(position, format!("does not parse: {error}")))?;
+            tx.resolve(&AccountsView(&self.db), self.slot)
+                .map_err(|error| diverged(position, format!("lookups: {error}")))?;
             braid_runtime::sigverify::verify_transaction(&tx)
                 .map_err(|error| diverged(position, format!("signature: {error}")))?;
             let executed = match self.process(&entry.transaction, &tx)? {
@@ -803,6 +817,7 @@ fn entry_meta(executed: &ExecutedTransaction) -> Option<Box<EntryMeta>> {
         err: executed.status.as_ref().err().cloned(),
         logs: executed.logs.clone(),
         balances: balances.clone(),
+        loaded_addresses: executed.loaded_addresses.clone(),
     }))
 }
 

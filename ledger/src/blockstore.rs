@@ -37,6 +37,7 @@ use std::path::{Path, PathBuf};
 use braid_accounts_db::Disk;
 use braid_primitives::Hash;
 use braid_runtime::TransactionError;
+use braid_runtime::address_lookup_table::LoadedAddresses;
 use braid_runtime::balances::TransactionBalances;
 use serde::{Deserialize, Serialize};
 
@@ -96,6 +97,8 @@ pub struct EntryMeta {
     pub logs: Vec<String>,
     /// Lamport and token balances before and after it.
     pub balances: TransactionBalances,
+    /// The addresses it loaded from lookup tables (v0), which its balances also index.
+    pub loaded_addresses: LoadedAddresses,
 }
 
 /// A slot's block.
@@ -622,6 +625,10 @@ mod tests {
                 post_lamports: vec![5_000, 1],
                 pre_tokens: vec![token(n as u64)],
                 post_tokens: vec![token(n as u64 + 1)],
+            },
+            loaded_addresses: LoadedAddresses {
+                writable: vec![braid_primitives::Pubkey::new_from_array([n as u8; 32])],
+                readonly: Vec::new(),
             },
         }
     }

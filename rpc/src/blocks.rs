@@ -146,6 +146,17 @@ impl BlockIndex {
                 Ok(tx) => {
                     signatures.push(tx.signatures.first().copied().unwrap_or_default());
                     mentions.extend(tx.message.account_keys.iter().map(|key| (*key, index)));
+                    // A v0 transaction's loaded addresses are its addresses too.
+                    if let Some(meta) = &entry.meta {
+                        let loaded = &meta.loaded_addresses;
+                        mentions.extend(
+                            loaded
+                                .writable
+                                .iter()
+                                .chain(&loaded.readonly)
+                                .map(|key| (*key, index)),
+                        );
+                    }
                 }
                 Err(_) => signatures.push(Signature::default()),
             }
@@ -371,6 +382,7 @@ mod tests {
             .enumerate()
             .map(|(n, payer)| {
                 let message = Message {
+                    address_table_lookups: None,
                     header: MessageHeader {
                         num_required_signatures: 1,
                         num_readonly_signed_accounts: 0,

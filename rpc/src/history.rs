@@ -13,6 +13,7 @@ use std::sync::Arc;
 use base64::Engine;
 use braid_ledger::blockstore::{Block, Entry, EntryStatus};
 use braid_program_token::Mint;
+use braid_runtime::address_lookup_table::LoadedAddresses;
 use braid_runtime::balances::TokenBalance;
 use braid_runtime::transaction::Transaction;
 use braid_runtime::{Pubkey, Signature};
@@ -253,10 +254,26 @@ fn encode_entry(
             format!("a recorded transaction does not parse: {error}"),
         )
     })?;
-    let transaction = match (details, encoding) {
+    let versioned = tx.message.is_versioned();
+    // Solana's rule: a client that does not say it reads v0 gets an error, not a shape
+    // it would misread.
+    if versioned && config.max_supported_transaction_version.is_none() {
+        return Err(RpcError::new(
+            codes::UNSUPPORTED_TRANSACTION_VERSION,
+            "Transaction version (0) is not supported by the requesting client. Please try \
+             the request again with the following configuration parameter: \
+             \"maxSupportedTransactionVersion\": 0",
+        ));
+    }
+    let loaded = entry
+        .meta
+        .as_ref()
+        .map(|meta| meta.loaded_addresses.clone())
+        .unwrap_or_default();
+    let mut transaction = match (details, encoding) {
         (Details::Accounts, _) => json!({
             "signatures": signatures(&tx),
-            "accountKeys": parsed_keys(&tx),
+            "accountKeys": parsed_keys(&tx, &loaded),
         }),
         (Details::Full, Encoding::Json) => json!({
             "signatures": signatures(&tx),
@@ -281,12 +298,12 @@ fn encode_entry(
         (Details::Full, Encoding::JsonParsed) => json!({
             "signatures": signatures(&tx),
             "message": {
-                "accountKeys": parsed_keys(&tx),
+                "accountKeys": parsed_keys(&tx, &loaded),
                 "recentBlockhash": tx.message.recent_blockhash.to_string(),
                 // Instructions as Solana shows those of programs it does not parse.
                 "instructions": tx.message.instructions.iter().map(|instruction| {
-                    let key = |index: u8| tx.message.account_keys.get(usize::from(index))
-                        .map(ToString::to_string);
+                    let all = all_keys(&tx, &loaded);
+                    let key = |index: u8| all.get(usize::from(index)).map(ToString::to_string);
                     json!({
                         "programId": key(instruction.program_id_index),
                         "accounts": instruction.accounts.iter().filter_map(|&i| key(i))
@@ -325,26 +342,61 @@ fn encode_entry(
                 // Braid does not record cross-program calls as inner instructions.
                 value["innerInstructions"] = json!([]);
                 value["logMessages"] = json!(meta.logs);
-                value["loadedAddresses"] = json!({ "writable": [], "readonly": [] });
+                value["loadedAddresses"] = json!({
+                    "writable": loaded.writable.iter().map(ToString::to_string)
+                        .collect::<Vec<_>>(),
+                    "readonly": loaded.readonly.iter().map(ToString::to_string)
+                        .collect::<Vec<_>>(),
+                });
                 value["computeUnitsConsumed"] = json!(entry.compute_units);
             }
             value
         }
     };
+    // Solana leaves the field out of a legacy message.
+    if versioned && let Some(message) = transaction.get_mut("message") {
+        message["addressTableLookups"] = lookups_value(&tx);
+    }
     let mut value = json!({ "transaction": transaction, "meta": meta });
     if config.max_supported_transaction_version.is_some() {
-        value["version"] = json!("legacy");
+        value["version"] = if versioned { json!(0) } else { json!("legacy") };
     }
     Ok(value)
+}
+
+/// A v0 message's lookups in Solana's JSON.
+fn lookups_value(tx: &Transaction) -> Value {
+    match &tx.message.address_table_lookups {
+        None => json!([]),
+        Some(lookups) => json!(
+            lookups
+                .iter()
+                .map(|lookup| json!({
+                    "accountKey": lookup.account_key.to_string(),
+                    "writableIndexes": lookup.writable_indexes,
+                    "readonlyIndexes": lookup.readonly_indexes,
+                }))
+                .collect::<Vec<_>>()
+        ),
+    }
+}
+
+/// Static keys, then loaded writable, then loaded readonly: what instructions index.
+fn all_keys(tx: &Transaction, loaded: &LoadedAddresses) -> Vec<Pubkey> {
+    let mut keys = tx.message.account_keys.clone();
+    keys.extend_from_slice(&loaded.writable);
+    keys.extend_from_slice(&loaded.readonly);
+    keys
 }
 
 fn signatures(tx: &Transaction) -> Vec<String> {
     tx.signatures.iter().map(ToString::to_string).collect()
 }
 
-/// Account keys as jsonParsed shows them.
-fn parsed_keys(tx: &Transaction) -> Vec<Value> {
-    tx.message
+/// Account keys as jsonParsed shows them, loaded ones marked as such.
+fn parsed_keys(tx: &Transaction, loaded: &LoadedAddresses) -> Vec<Value> {
+    let statics = tx
+        .message
         .account_keys
         .iter()
         .enumerate()
@@ -355,8 +407,21 @@ fn parsed_keys(tx: &Transaction) -> Vec<Value> {
                 "writable": tx.message.is_writable(index),
                 "source": "transaction",
             })
-        })
-        .collect()
+        });
+    let loaded_keys = loaded
+        .writable
+        .iter()
+        .map(|key| (key, true))
+        .chain(loaded.readonly.iter().map(|key| (key, false)))
+        .map(|(key, writable)| {
+            json!({
+                "pubkey": key.to_string(),
+                "signer": false,
+                "writable": writable,
+                "source": "lookupTable",
+            })
+        });
+    statics.chain(loaded_keys).collect()
 }
 
 /// A recorded transaction's error as Solana's JSON (`null` when it succeeded).

@@ -153,13 +153,9 @@ pub const MEMCMP_BYTES_MAX: usize = 128;
 /// Slots per epoch (Solana's default schedule, without warm-up): Braid has no epochs of its
 /// own, so it reports one long epoch shaped like Solana's.
 pub const SLOTS_PER_EPOCH: u64 = 432_000;
-/// Rent: lamports per byte-year, the exemption threshold in years and the bytes every
-/// account is charged for beyond its data (Solana's defaults).
-pub const RENT_LAMPORTS_PER_BYTE_YEAR: u64 = 3_480;
-/// Years of rent an account must hold to be exempt.
-pub const RENT_EXEMPTION_YEARS: u64 = 2;
-/// Bytes of overhead every account is charged rent for.
-pub const ACCOUNT_STORAGE_OVERHEAD_BYTES: u64 = 128;
+pub use braid_runtime::rent::{
+    ACCOUNT_STORAGE_OVERHEAD_BYTES, RENT_EXEMPTION_YEARS, RENT_LAMPORTS_PER_BYTE_YEAR,
+};
 
 /// The methods this node answers, by Solana's names.
 pub const METHODS: &[&str] = &[
@@ -271,10 +267,7 @@ fn get_block(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
 
 /// Solana's minimum balance for an account of `data_bytes` to be rent-exempt.
 pub fn minimum_balance_for_rent_exemption(data_bytes: u64) -> u64 {
-    ACCOUNT_STORAGE_OVERHEAD_BYTES
-        .saturating_add(data_bytes)
-        .saturating_mul(RENT_LAMPORTS_PER_BYTE_YEAR)
-        .saturating_mul(RENT_EXEMPTION_YEARS)
+    braid_runtime::rent::minimum_balance(data_bytes)
 }
 /// Compute-unit limits the faucet varies between airdrops, so two identical airdrops in
 /// one slot are different messages and neither is refused as a replay.
@@ -940,16 +933,16 @@ fn fee_for_message(params: &Params, state: &RpcState) -> Result<Value, RpcError>
         .decode(encoded.as_bytes())
         .map_err(|error| RpcError::invalid_params(format!("invalid base64 message: {error}")))?;
     // A message alone parses as a transaction whose signatures are blank: the header's
-    // first byte says how many it needs (and the fee charges per signature).
+    // first byte says how many it needs (and the fee charges per signature). A versioned
+    // message's header follows its version byte.
+    let header_at = usize::from(
+        message
+            .first()
+            .is_some_and(|&first| first & braid_runtime::message::MESSAGE_VERSION_PREFIX != 0),
+    );
     let signatures = *message
-        .first()
-        .ok_or_else(|| RpcError::invalid_params("invalid message: empty"))?;
-    if signatures >= 0x80 {
-        // The high bit marks a versioned message.
-        return Err(RpcError::invalid_params(
-            "invalid message: versioned (v0) messages are not supported yet",
-        ));
-    }
+        .get(header_at)
+        .ok_or_else(|| RpcError::invalid_params("invalid message: too short"))?;
     let mut wire = Vec::with_capacity(message.len().saturating_add(65 * usize::from(signatures)));
     wire.push(signatures);
     wire.resize(wire.len().saturating_add(64 * usize::from(signatures)), 0);
@@ -1184,10 +1177,23 @@ fn simulation(state: &RpcState, tx: &SanitizedTransaction) -> RpcSimulation {
     let clock = Clock {
         slot: shared.open_slot(),
     };
-    match state
-        .executor
-        .execute(tx, &AccountsView(shared.accounts_db()), &clock)
-    {
+    let view = AccountsView(shared.accounts_db());
+    let mut resolved;
+    let tx = if tx.is_resolved() {
+        tx
+    } else {
+        resolved = tx.clone();
+        if let Err(error) = resolved.resolve(&view, clock.slot) {
+            return RpcSimulation {
+                err: Some(error),
+                logs: Vec::new(),
+                units_consumed: 0,
+                fee: 0,
+            };
+        }
+        &resolved
+    };
+    match state.executor.execute(tx, &view, &clock) {
         Ok(executed) => RpcSimulation {
             err: executed.status.err(),
             logs: executed.logs,

@@ -39,6 +39,9 @@ pub mod codes {
     pub const SCAN_ERROR: i64 = -32012;
     /// The node has not reached the `minContextSlot` the request names.
     pub const MIN_CONTEXT_SLOT_NOT_REACHED: i64 = -32016;
+    /// The transaction is of a version the client did not say it reads
+    /// (`maxSupportedTransactionVersion`).
+    pub const UNSUPPORTED_TRANSACTION_VERSION: i64 = -32015;
     /// An unsubscribe named no subscription of this connection.
     pub const INVALID_SUBSCRIPTION: i64 = -32602;
 }

@@ -116,6 +116,15 @@ pub enum InstructionError {
     /// An account is owned by a program other than the one the instruction needs.
     #[error("Provided owner is not allowed")]
     IllegalOwner,
+    /// The account may no longer be changed (e.g. a frozen lookup table).
+    #[error("account is immutable")]
+    Immutable,
+    /// The signer is not the account's authority.
+    #[error("incorrect authority provided")]
+    IncorrectAuthority,
+    /// The account is not owned by the program the instruction expects.
+    #[error("invalid account owner")]
+    InvalidAccountOwner,
 }
 
 /// Why a transaction was rejected, or (`InstructionError`) why it failed after paying its fee.
@@ -159,6 +168,22 @@ pub enum TransactionError {
     /// the fee was charged, nothing else changed.
     #[error("transaction loads more account data than allowed")]
     MaxLoadedAccountsDataSizeExceeded,
+    /// A v0 transaction names a lookup table that does not exist or is no longer usable.
+    #[error("transaction loads an address table account that doesn't exist")]
+    AddressLookupTableNotFound,
+    /// A v0 transaction names a lookup table the Address Lookup Table program does not own.
+    #[error("transaction loads an address table account with an invalid owner")]
+    InvalidAddressLookupTableOwner,
+    /// A v0 transaction names a lookup table whose data is malformed.
+    #[error("transaction loads an address table account with invalid data")]
+    InvalidAddressLookupTableData,
+    /// A v0 transaction looks up an index its table does not (yet) hold.
+    #[error("transaction address table lookup uses an invalid index")]
+    InvalidAddressLookupTableIndex,
+    /// A table the transaction resolved when it was scheduled resolves differently when
+    /// it runs (it became unusable in between); nothing was charged.
+    #[error("transaction's address table lookups resolved differently when it ran")]
+    AddressLookupTableChanged,
     /// Instruction `.0` failed with `.1`; the fee was charged, nothing else changed.
     #[error("error processing instruction {0}: {1}")]
     InstructionError(u8, InstructionError),

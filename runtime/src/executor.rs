@@ -11,6 +11,7 @@
 //! as it was before the batch and their writes can be applied in any order.
 
 use crate::account_source::AccountSource;
+use crate::address_lookup_table::LoadedAddresses;
 use crate::balances::{TokenBalance, TransactionBalances};
 use crate::compute_budget::ComputeBudget;
 use crate::fee::FeeDetails;
@@ -64,6 +65,8 @@ pub struct ExecutedTransaction {
     /// Balances before and after, if the executor records them
     /// ([`ExecutorConfig::record_balances`]).
     pub balances: Option<Box<TransactionBalances>>,
+    /// The addresses a v0 transaction loaded from lookup tables (empty otherwise).
+    pub loaded_addresses: LoadedAddresses,
 }
 
 /// The result of processing one transaction: executed (successfully or not, fee paid) or
@@ -153,6 +156,15 @@ impl Executor {
         clock: &Clock,
     ) -> ProcessedTransaction {
         let message = tx.message();
+        if tx.has_lookups() {
+            // Resolved when it was scheduled; resolved again now, at the slot it runs in.
+            // Both agree unless a table became unusable in between (see
+            // `address_lookup_table`): then nothing is charged, as if refused at admission.
+            let now = crate::address_lookup_table::resolve(message.lookups(), source, clock.slot)?;
+            if tx.loaded_addresses() != Some(&now) {
+                return Err(TransactionError::AddressLookupTableChanged);
+            }
+        }
         let keys = tx.account_keys();
         let budget = ComputeBudget::from_message(message)?;
         let fee = FeeDetails::new(tx.num_signatures() as u64, &budget).total();
@@ -215,6 +227,7 @@ impl Executor {
                 compute_units_consumed: 0,
                 logs: Vec::new(),
                 balances: unchanged(pre, &payer),
+                loaded_addresses: tx.loaded_addresses().cloned().unwrap_or_default(),
                 writes: vec![(*tx.fee_payer(), payer)],
             });
         }
@@ -291,6 +304,7 @@ impl Executor {
             logs,
             writes,
             balances,
+            loaded_addresses: tx.loaded_addresses().cloned().unwrap_or_default(),
         })
     }
 

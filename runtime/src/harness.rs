@@ -305,7 +305,10 @@ impl Harness {
                 ..TransactionMeta::default()
             },
         };
-        let sanitized = SanitizedTransaction::try_new(tx).map_err(|e| reject(e.into()))?;
+        let mut sanitized = SanitizedTransaction::try_new(tx).map_err(|e| reject(e.into()))?;
+        sanitized
+            .resolve(&self.accounts, self.clock.slot)
+            .map_err(reject)?;
         if self.sigverify {
             crate::sigverify::verify_transaction(&sanitized).map_err(reject)?;
         }

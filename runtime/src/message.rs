@@ -13,6 +13,13 @@
 //! the 32-byte keys, the 32-byte recent blockhash, a compact-u16 count and the instructions,
 //! each `program_id_index: u8`, compact-u16 count and account indexes, compact-u16 length
 //! and data.
+//!
+//! A v0 message starts with the byte [`MESSAGE_VERSION_PREFIX`] (`0x80 | 0`), then the
+//! legacy layout, then a compact-u16 count of address table lookups, each a 32-byte table
+//! address and two compact-u16-counted lists of `u8` indexes into that table (writable,
+//! then readonly). Its instructions index the static keys, then every lookup's writable
+//! addresses, then every lookup's readonly addresses, in lookup order
+//! ([`crate::address_lookup_table`] resolves them).
 
 use std::collections::BTreeMap;
 
@@ -24,6 +31,8 @@ use crate::{Hash, Pubkey};
 const MESSAGE_HASH_PREFIX: &[u8] = b"solana-tx-message-v1";
 /// Bytes of the fixed header.
 pub const MESSAGE_HEADER_BYTES: usize = 3;
+/// The first byte of a versioned message: the high bit set, the version (0) below it.
+pub const MESSAGE_VERSION_PREFIX: u8 = 0x80;
 
 /// Counts that split `account_keys` into signer/readonly ranges.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,17 +56,31 @@ pub struct CompiledInstruction {
     pub data: Vec<u8>,
 }
 
-/// A legacy Solana message.
+/// A v0 message's use of one address lookup table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageAddressTableLookup {
+    /// The table's address.
+    pub account_key: Pubkey,
+    /// Indexes of the table's addresses loaded writable.
+    pub writable_indexes: Vec<u8>,
+    /// Indexes of the table's addresses loaded readonly.
+    pub readonly_indexes: Vec<u8>,
+}
+
+/// A Solana message: legacy, or v0 when it has address table lookups (possibly none).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Message {
     /// The lock split of `account_keys`.
     pub header: MessageHeader,
-    /// Every account the transaction touches, fee payer first.
+    /// The accounts named in the message itself (a v0 message's static keys), fee payer
+    /// first.
     pub account_keys: Vec<Pubkey>,
     /// A recent blockhash: the transaction expires when it leaves the last 150.
     pub recent_blockhash: Hash,
     /// The instructions, run in order.
     pub instructions: Vec<CompiledInstruction>,
+    /// `None` for a legacy message; a v0 message's lookups otherwise.
+    pub address_table_lookups: Option<Vec<MessageAddressTableLookup>>,
 }
 
 /// Hashes serialized message bytes as Solana does: blake3 over a domain prefix and the bytes.
@@ -167,7 +190,128 @@ impl Message {
             account_keys,
             recent_blockhash: *blockhash,
             instructions,
+            address_table_lookups: None,
         }
+    }
+
+    /// Compiles `instructions` into a v0 message over `blockhash`, `payer` first, loading
+    /// from `tables` (each a table's address and its addresses) every key that is neither a
+    /// signer nor a program id and that a table holds; the rest are static keys.
+    ///
+    /// # Panics
+    ///
+    /// As [`Message::new_with_blockhash`]; also if a table holds more than 256 addresses.
+    pub fn new_v0(
+        instructions: &[Instruction],
+        payer: &Pubkey,
+        blockhash: &Hash,
+        tables: &[(Pubkey, Vec<Pubkey>)],
+    ) -> Self {
+        let legacy = Self::new_with_blockhash(instructions, Some(payer), blockhash);
+        let programs: Vec<Pubkey> = instructions.iter().map(|ix| ix.program_id).collect();
+        let mut lookups: Vec<MessageAddressTableLookup> = Vec::new();
+        // (key, writable) of each loaded key, in the order instructions will index them.
+        let mut loaded: Vec<(Pubkey, bool)> = Vec::new();
+        let mut statics = Vec::new();
+        for (index, key) in legacy.account_keys.iter().enumerate() {
+            let found = (!legacy.is_signer(index) && !programs.contains(key))
+                .then(|| {
+                    tables.iter().find_map(|(table, addresses)| {
+                        let at = addresses.iter().position(|address| address == key)?;
+                        Some((
+                            *table,
+                            u8::try_from(at).expect("a table holds 256 addresses"),
+                        ))
+                    })
+                })
+                .flatten();
+            match found {
+                Some((table, at)) => {
+                    let writable = legacy.is_writable(index);
+                    let lookup = match lookups.iter_mut().position(|l| l.account_key == table) {
+                        Some(position) => &mut lookups[position],
+                        None => {
+                            lookups.push(MessageAddressTableLookup {
+                                account_key: table,
+                                ..MessageAddressTableLookup::default()
+                            });
+                            lookups.last_mut().expect("just pushed")
+                        }
+                    };
+                    if writable {
+                        lookup.writable_indexes.push(at);
+                    } else {
+                        lookup.readonly_indexes.push(at);
+                    }
+                    loaded.push((*key, writable));
+                }
+                None => statics.push((index, *key)),
+            }
+        }
+        // Instructions index static keys, then all writable, then all readonly loads, in
+        // lookup order: the order resolution produces.
+        let mut order: Vec<Pubkey> = statics.iter().map(|(_, key)| *key).collect();
+        for writable in [true, false] {
+            for lookup in &lookups {
+                let indexes = if writable {
+                    &lookup.writable_indexes
+                } else {
+                    &lookup.readonly_indexes
+                };
+                for &at in indexes {
+                    let (_, addresses) = tables
+                        .iter()
+                        .find(|(table, _)| *table == lookup.account_key)
+                        .expect("the lookup names a table");
+                    order.push(addresses[usize::from(at)]);
+                }
+            }
+        }
+        let moved_readonly = loaded.iter().filter(|(_, writable)| !writable).count();
+        let header = MessageHeader {
+            num_readonly_unsigned_accounts: u8::try_from(
+                usize::from(legacy.header.num_readonly_unsigned_accounts)
+                    .saturating_sub(moved_readonly),
+            )
+            .expect("fewer than before"),
+            ..legacy.header
+        };
+        let index_of = |old: u8| {
+            let key = legacy.account_keys[usize::from(old)];
+            u8::try_from(
+                order
+                    .iter()
+                    .position(|k| *k == key)
+                    .expect("every key is placed"),
+            )
+            .expect("at most 256 keys")
+        };
+        let instructions = legacy
+            .instructions
+            .iter()
+            .map(|ix| CompiledInstruction {
+                program_id_index: index_of(ix.program_id_index),
+                accounts: ix.accounts.iter().map(|&i| index_of(i)).collect(),
+                data: ix.data.clone(),
+            })
+            .collect();
+        Self {
+            header,
+            account_keys: statics.into_iter().map(|(_, key)| key).collect(),
+            recent_blockhash: *blockhash,
+            instructions,
+            address_table_lookups: Some(lookups),
+        }
+    }
+
+    /// Whether this is a v0 message (its lookups may still be empty).
+    pub fn is_versioned(&self) -> bool {
+        self.address_table_lookups.is_some()
+    }
+
+    /// The lookups of a v0 message; empty for a legacy one.
+    pub fn lookups(&self) -> &[MessageAddressTableLookup] {
+        self.address_table_lookups.as_deref().unwrap_or_default()
     }
 
     /// How many bytes [`Message::serialize`] produces.
@@ -190,10 +334,23 @@ impl Message {
                 .saturating_add(len_prefix(instruction.data.len()))
                 .saturating_add(instruction.data.len());
         }
+        if let Some(lookups) = &self.address_table_lookups {
+            total = total
+                .saturating_add(1)
+                .saturating_add(len_prefix(lookups.len()));
+            for lookup in lookups {
+                total = total
+                    .saturating_add(braid_primitives::PUBKEY_BYTES)
+                    .saturating_add(len_prefix(lookup.writable_indexes.len()))
+                    .saturating_add(lookup.writable_indexes.len())
+                    .saturating_add(len_prefix(lookup.readonly_indexes.len()))
+                    .saturating_add(lookup.readonly_indexes.len());
+            }
+        }
         total
     }
 
-    /// Solana's legacy message bytes: what signatures sign.
+    /// Solana's message bytes (with the version prefix for v0): what signatures sign.
     ///
     /// # Panics
     ///
@@ -210,6 +367,9 @@ impl Message {
     ///
     /// If a vector is longer than `u16::MAX`, which only a hand-built message can be.
     pub fn serialize_into(&self, out: &mut Vec<u8>) {
+        if self.is_versioned() {
+            out.push(MESSAGE_VERSION_PREFIX);
+        }
         out.push(self.header.num_required_signatures);
         out.push(self.header.num_readonly_signed_accounts);
         out.push(self.header.num_readonly_unsigned_accounts);
@@ -225,6 +385,16 @@ impl Message {
             out.extend_from_slice(&instruction.accounts);
             push_len(instruction.data.len(), out);
             out.extend_from_slice(&instruction.data);
+        }
+        if let Some(lookups) = &self.address_table_lookups {
+            push_len(lookups.len(), out);
+            for lookup in lookups {
+                out.extend_from_slice(lookup.account_key.as_ref());
+                push_len(lookup.writable_indexes.len(), out);
+                out.extend_from_slice(&lookup.writable_indexes);
+                push_len(lookup.readonly_indexes.len(), out);
+                out.extend_from_slice(&lookup.readonly_indexes);
+            }
         }
     }
 

@@ -33,6 +33,14 @@
 //! 4. Instructions, in order; for each: the program index (`IndexOutOfRange`, then
 //!    `ProgramIdIsFeePayer`, then `ProgramIdNotReadonly`), then its account indexes.
 //! 5. `AccountLoadedTwice`, naming the smallest duplicated key.
+//!
+//! A v0 message is checked the same way over its static keys, with its lookups counted:
+//! `UnsupportedVersion` while parsing; `EmptyAddressTableLookup` after the header;
+//! `TooManyAccountLocks` over static and loaded keys together; instruction indexes may
+//! reach loaded keys, but a program id must be static (`ProgramIdLoaded`). Its loaded
+//! addresses are resolved later, against the tables at a slot
+//! ([`SanitizedTransaction::resolve`]), and checked then for `AccountLoadedTwice`; until
+//! then [`SanitizedTransaction::account_keys`] holds only the static keys.
 //! 6. [`SanitizedTransaction::try_new`] only: `TooLarge` if the transaction would not fit a
 //!    packet, last because the size is only known once the message is serialized.
 //!
@@ -41,9 +49,12 @@
 //! [`writable_keys`]: SanitizedTransaction::writable_keys
 //! [`readonly_keys`]: SanitizedTransaction::readonly_keys
 
+use crate::account_source::AccountSource;
+use crate::address_lookup_table::LoadedAddresses;
 use crate::message::{hash_raw_message, is_writable_index};
 use crate::short_vec;
 use crate::{Hash, Message, Pubkey, Signature, Transaction};
+
 use braid_primitives::SIGNATURE_BYTES;
 
 /// Largest serialized transaction, in bytes (Solana's packet data size).
@@ -118,6 +129,18 @@ pub enum SanitizeError {
     /// More than [`TX_ACCOUNT_LOCKS_MAX`] account keys.
     #[error("transaction locks {0} accounts, more than the limit of {TX_ACCOUNT_LOCKS_MAX}")]
     TooManyAccountLocks(usize),
+    /// A message version other than legacy and 0.
+    #[error("message version {0} is not supported")]
+    UnsupportedVersion(u8),
+    /// A v0 lookup loads no address.
+    #[error("address table lookup {0} loads no address")]
+    EmptyAddressTableLookup(usize),
+    /// An instruction's program id is an address loaded from a table (it must be static).
+    #[error("instruction {instruction} loads its program id from a lookup table")]
+    ProgramIdLoaded {
+        /// The instruction's position.
+        instruction: usize,
+    },
 }
 
 /// Below this many keys duplicates are found by comparing every pair; above, by sorting.
@@ -132,6 +155,11 @@ pub struct SanitizedTransaction {
     /// Bit `i`: key `i` is declared writable but locked and treated as read-only (see
     /// [`SanitizedTransaction::is_writable`]).
     demoted: u64,
+    /// A v0 transaction's addresses from its tables, once resolved.
+    loaded: Option<LoadedAddresses>,
+    /// Static keys, then loaded writable, then loaded readonly: a resolved v0
+    /// transaction's keys (legacy transactions read the message's).
+    keys: Option<Box<[Pubkey]>>,
 }
 
 /// Keys no transaction may write-lock, whatever its header says: the loaders and the
@@ -145,24 +173,32 @@ pub const RESERVED_ACCOUNT_KEYS: [Pubkey; 3] = [
 // One bit per key in `demoted`.
 const _: () = assert!(TX_ACCOUNT_LOCKS_MAX <= u64::BITS as usize);
 
-/// The declared-writable keys of `transaction` that are locked read-only: the reserved
-/// ones. (A program an instruction invokes cannot be declared writable at all: sanitizing
-/// refuses it.) The fee payer (key 0) is never demoted: it must pay.
-fn demotions(transaction: &Transaction) -> u64 {
-    let message = &transaction.message;
-    let keys = message.account_keys.len();
-    message
-        .account_keys
-        .iter()
+/// Of `keys` (a transaction's, static then loaded), those declared writable but locked
+/// read-only: the reserved ones. (A program an instruction invokes cannot be declared
+/// writable at all: sanitizing refuses it.) The fee payer (key 0) is never demoted: it
+/// must pay.
+fn demotions(message: &Message, keys: &[Pubkey], loaded_writable: usize) -> u64 {
+    keys.iter()
         .enumerate()
         .filter(|(index, key)| {
             *index > 0
-                && is_writable_index(&message.header, keys, *index)
+                && declared_writable(message, loaded_writable, *index)
                 && RESERVED_ACCOUNT_KEYS.contains(key)
         })
         .fold(0u64, |demoted, (index, _)| {
             demoted | 1u64.checked_shl(index as u32).unwrap_or(0)
         })
+}
+
+/// Whether key `index` is declared writable: by the header's ranges for a static key, by
+/// its lookup list for a loaded one (the first `loaded_writable` after the static keys).
+fn declared_writable(message: &Message, loaded_writable: usize, index: usize) -> bool {
+    let statics = message.account_keys.len();
+    if index < statics {
+        is_writable_index(&message.header, statics, index)
+    } else {
+        index.saturating_sub(statics) < loaded_writable
+    }
 }
 
 impl SanitizedTransaction {
@@ -172,12 +208,14 @@ impl SanitizedTransaction {
         sanitize(&transaction)?;
         let message_bytes: Box<[u8]> = bytes.get(message_offset..).unwrap_or_default().into();
         let message_hash = hash_raw_message(&message_bytes);
-        let demoted = demotions(&transaction);
+        let demoted = demotions(&transaction.message, &transaction.message.account_keys, 0);
         Ok(Self {
             transaction,
             message_bytes,
             message_hash,
             demoted,
+            loaded: None,
+            keys: None,
         })
     }
 
@@ -193,13 +231,57 @@ impl SanitizedTransaction {
             return Err(SanitizeError::TooLarge { len });
         }
         let message_hash = hash_raw_message(&message_bytes);
-        let demoted = demotions(&transaction);
+        let demoted = demotions(&transaction.message, &transaction.message.account_keys, 0);
         Ok(Self {
             transaction,
             message_bytes,
             message_hash,
             demoted,
+            loaded: None,
+            keys: None,
         })
+    }
+
+    /// Whether this is a v0 transaction that loads addresses from tables.
+    pub fn has_lookups(&self) -> bool {
+        !self.message().lookups().is_empty()
+    }
+
+    /// Whether its keys are all known: a legacy transaction, or a v0 one resolved.
+    pub fn is_resolved(&self) -> bool {
+        !self.has_lookups() || self.keys.is_some()
+    }
+
+    /// The addresses a resolved v0 transaction loaded from its tables.
+    pub fn loaded_addresses(&self) -> Option<&LoadedAddresses> {
+        self.loaded.as_ref()
+    }
+
+    /// Resolves a v0 transaction's lookups against the tables in `source` at `slot`
+    /// (see [`crate::address_lookup_table`]), then checks the whole key list for
+    /// duplicates. Nothing to do for a transaction without lookups.
+    pub fn resolve<S: AccountSource + ?Sized>(
+        &mut self,
+        source: &S,
+        slot: u64,
+    ) -> Result<(), crate::TransactionError> {
+        if !self.has_lookups() {
+            return Ok(());
+        }
+        let loaded = crate::address_lookup_table::resolve(self.message().lookups(), source, slot)?;
+        let message = &self.transaction.message;
+        let mut keys = Vec::with_capacity(message.account_keys.len().saturating_add(loaded.len()));
+        keys.extend_from_slice(&message.account_keys);
+        keys.extend_from_slice(&loaded.writable);
+        keys.extend_from_slice(&loaded.readonly);
+        // Sanitizing bounded static plus looked-up keys by TX_ACCOUNT_LOCKS_MAX.
+        if let Some(duplicate) = find_duplicate(&keys) {
+            return Err(SanitizeError::AccountLoadedTwice(duplicate).into());
+        }
+        self.demoted = demotions(message, &keys, loaded.writable.len());
+        self.keys = Some(keys.into_boxed_slice());
+        self.loaded = Some(loaded);
+        Ok(())
     }
 
     /// The transaction.
@@ -243,9 +325,13 @@ impl SanitizedTransaction {
         &self.message_hash
     }
 
-    /// The account keys, fee payer first.
+    /// The account keys, fee payer first: the message's, then (v0, once resolved) the
+    /// loaded writable and readonly addresses. Instruction indexes refer to this list.
     pub fn account_keys(&self) -> &[Pubkey] {
-        &self.transaction.message.account_keys
+        match &self.keys {
+            Some(keys) => keys,
+            None => &self.transaction.message.account_keys,
+        }
     }
 
     /// The fee payer: the first key, a writable signer.
@@ -264,9 +350,12 @@ impl SanitizedTransaction {
     /// executor demotes registered programs on top of this (`Executor::is_writable`), and the
     /// lock set follows the executor. Out-of-range indexes are not writable.
     pub fn is_writable(&self, index: usize) -> bool {
-        let keys = self.account_keys().len();
-        index < keys
-            && is_writable_index(&self.message().header, keys, index)
+        let loaded_writable = self
+            .loaded
+            .as_ref()
+            .map_or(0, |loaded| loaded.writable.len());
+        index < self.account_keys().len()
+            && declared_writable(self.message(), loaded_writable, index)
             && self.demoted & 1u64.checked_shl(index as u32).unwrap_or(0) == 0
     }
 
@@ -316,8 +405,19 @@ fn sanitize(transaction: &Transaction) -> Result<(), SanitizeError> {
     if counted > keys.len() {
         return Err(SanitizeError::HeaderExceedsAccountKeys { keys: keys.len() });
     }
-    if keys.len() > TX_ACCOUNT_LOCKS_MAX {
-        return Err(SanitizeError::TooManyAccountLocks(keys.len()));
+    let mut total = keys.len();
+    for (position, lookup) in message.lookups().iter().enumerate() {
+        let count = lookup
+            .writable_indexes
+            .len()
+            .saturating_add(lookup.readonly_indexes.len());
+        if count == 0 {
+            return Err(SanitizeError::EmptyAddressTableLookup(position));
+        }
+        total = total.saturating_add(count);
+    }
+    if total > TX_ACCOUNT_LOCKS_MAX {
+        return Err(SanitizeError::TooManyAccountLocks(total));
     }
     for (position, instruction) in message.instructions.iter().enumerate() {
         let out_of_range = |index: u8| SanitizeError::IndexOutOfRange {
@@ -325,8 +425,13 @@ fn sanitize(transaction: &Transaction) -> Result<(), SanitizeError> {
             index,
         };
         let program = usize::from(instruction.program_id_index);
-        if program >= keys.len() {
+        if program >= total {
             return Err(out_of_range(instruction.program_id_index));
+        }
+        if program >= keys.len() {
+            return Err(SanitizeError::ProgramIdLoaded {
+                instruction: position,
+            });
         }
         if program == 0 {
             return Err(SanitizeError::ProgramIdIsFeePayer {
@@ -341,7 +446,7 @@ fn sanitize(transaction: &Transaction) -> Result<(), SanitizeError> {
         if let Some(&index) = instruction
             .accounts
             .iter()
-            .find(|&&i| usize::from(i) >= keys.len())
+            .find(|&&i| usize::from(i) >= total)
         {
             return Err(out_of_range(index));
         }

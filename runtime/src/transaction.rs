@@ -6,6 +6,7 @@
 
 use crate::instruction::Instruction;
 use crate::keypair::Keypair;
+use crate::message::{MESSAGE_VERSION_PREFIX, MessageAddressTableLookup};
 use crate::sanitized::{PACKET_DATA_BYTES_MAX, SanitizeError};
 use crate::short_vec::{self, ShortVecError};
 use crate::{CompiledInstruction, Hash, Message, MessageHeader, Pubkey, Signature};
@@ -164,6 +165,15 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(Transaction, usize), SanitizeError>
         .collect::<Result<Vec<_>, _>>()?;
     let message_offset = reader.position;
 
+    let first = *reader.remaining().first().ok_or(SanitizeError::Truncated)?;
+    let versioned = first & MESSAGE_VERSION_PREFIX != 0;
+    if versioned {
+        let version = first & !MESSAGE_VERSION_PREFIX;
+        if version != 0 {
+            return Err(SanitizeError::UnsupportedVersion(version));
+        }
+        reader.byte()?;
+    }
     let header = MessageHeader {
         num_required_signatures: reader.byte()?,
         num_readonly_signed_accounts: reader.byte()?,
@@ -189,6 +199,26 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(Transaction, usize), SanitizeError>
             data,
         });
     }
+    let address_table_lookups = if versioned {
+        // The smallest lookup is a table address and two empty index lists.
+        let count = reader.len_prefix(braid_primitives::PUBKEY_BYTES.saturating_add(2))?;
+        let mut lookups = Vec::with_capacity(count);
+        for _ in 0..count {
+            let account_key = Pubkey::new_from_array(reader.array()?);
+            let writable = reader.len_prefix(1)?;
+            let writable_indexes = reader.take(writable)?.to_vec();
+            let readonly = reader.len_prefix(1)?;
+            let readonly_indexes = reader.take(readonly)?.to_vec();
+            lookups.push(MessageAddressTableLookup {
+                account_key,
+                writable_indexes,
+                readonly_indexes,
+            });
+        }
+        Some(lookups)
+    } else {
+        None
+    };
     let extra = bytes.len().saturating_sub(reader.position);
     if extra > 0 {
         return Err(SanitizeError::TrailingBytes { extra });
@@ -198,6 +228,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(Transaction, usize), SanitizeError>
         account_keys,
         recent_blockhash,
         instructions,
+        address_table_lookups,
     };
     Ok((
         Transaction {

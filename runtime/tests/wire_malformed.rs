@@ -94,6 +94,7 @@ fn hand_encoded_transfer_decodes_field_by_field() {
     let expected = Transaction {
         signatures: vec![Signature(SIGNATURE)],
         message: Message {
+            address_table_lookups: None,
             header: MessageHeader {
                 num_required_signatures: 1,
                 num_readonly_signed_accounts: 0,
@@ -305,6 +306,7 @@ fn many_keys(count: usize) -> Transaction {
     Transaction {
         signatures: vec![Signature(SIGNATURE)],
         message: Message {
+            address_table_lookups: None,
             header: MessageHeader {
                 num_required_signatures: 1,
                 num_readonly_signed_accounts: 0,
@@ -434,6 +436,7 @@ fn valid_transaction() -> impl Strategy<Value = Transaction> {
                 Transaction {
                     signatures: signatures.into_iter().map(Signature).collect(),
                     message: Message {
+                        address_table_lookups: None,
                         header: MessageHeader {
                             num_required_signatures: narrow(required),
                             num_readonly_signed_accounts: narrow(readonly_signed),

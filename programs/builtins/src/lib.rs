@@ -7,7 +7,8 @@
 
 use braid_runtime::program::ProgramRegistry;
 
-/// System, SPL Token, Associated Token Account, Memo (v1 and v2), the counter example, and
+/// System, SPL Token, Associated Token Account, Memo (v1 and v2), Address Lookup Table, the
+/// counter example, and
 /// the oracle, AMM, lending and insurance programs (plus the Compute Budget program every
 /// registry has).
 pub fn registry() -> ProgramRegistry {
@@ -17,6 +18,7 @@ pub fn registry() -> ProgramRegistry {
     programs.add(braid_program_associated_token::AssociatedTokenProgram);
     programs.add(braid_program_memo::MemoProgram::V2);
     programs.add(braid_program_memo::MemoProgram::V1);
+    programs.add(braid_program_address_lookup_table::AddressLookupTableProgram);
     programs.add(braid_program_counter::CounterProgram);
     programs.add(braid_program_oracle::OracleProgram);
     programs.add(braid_program_amm::AmmProgram);
@@ -38,6 +40,7 @@ mod tests {
             braid_program_associated_token::ID,
             braid_program_memo::ID,
             braid_program_memo::ID_V1,
+            braid_runtime::address_lookup_table::ID,
             braid_program_counter::ID,
             braid_program_oracle::ID,
             braid_program_amm::ID,
@@ -47,6 +50,6 @@ mod tests {
         ] {
             assert!(registry.contains(&id), "{id} missing");
         }
-        assert_eq!(registry.ids().len(), 11);
+        assert_eq!(registry.ids().len(), 12);
     }
 }

@@ -5,6 +5,7 @@
 // that everything confirmed survived, and goes on transacting. Any failure throws, and
 // the process exits non-zero with the reason.
 import {
+  AddressLookupTableProgram,
   Connection,
   Keypair,
   LAMPORTS_PER_SOL,
@@ -12,6 +13,8 @@ import {
   SystemProgram,
   Transaction,
   TransactionInstruction,
+  TransactionMessage,
+  VersionedTransaction,
   sendAndConfirmTransaction,
 } from "@solana/web3.js";
 import {
@@ -211,6 +214,40 @@ async function before() {
   );
   const memoSignature = await sendAndConfirmTransaction(connection, memoTx, [payer]);
 
+  // A v0 transaction that loads its recipient from an address lookup table.
+  const recentSlot = await connection.getSlot();
+  const [createTable, tableAddress] = AddressLookupTableProgram.createLookupTable({
+    authority: payer.publicKey,
+    payer: payer.publicKey,
+    recentSlot,
+  });
+  const v0Recipient = Keypair.generate().publicKey;
+  const extendTable = AddressLookupTableProgram.extendLookupTable({
+    lookupTable: tableAddress,
+    authority: payer.publicKey,
+    payer: payer.publicKey,
+    addresses: [v0Recipient],
+  });
+  await sendAndConfirmTransaction(connection, new Transaction().add(createTable, extendTable), [payer]);
+  // Confirmed means its slot is done: the addresses are usable from the next.
+  const lookupTable = (await connection.getAddressLookupTable(tableAddress)).value;
+  assert.ok(lookupTable.isActive());
+  assert.deepEqual(lookupTable.state.addresses.map((key) => key.toBase58()), [v0Recipient.toBase58()]);
+  assert.ok(lookupTable.state.authority.equals(payer.publicKey));
+  const v0Hash = await connection.getLatestBlockhash();
+  const v0Message = new TransactionMessage({
+    payerKey: payer.publicKey,
+    recentBlockhash: v0Hash.blockhash,
+    instructions: [SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: v0Recipient, lamports: 1_000_000 })],
+  }).compileToV0Message([lookupTable]);
+  assert.equal(v0Message.addressTableLookups.length, 1);
+  const v0Tx = new VersionedTransaction(v0Message);
+  v0Tx.sign([payer]);
+  const v0Signature = await connection.sendTransaction(v0Tx);
+  const v0Result = await connection.confirmTransaction({ signature: v0Signature, ...v0Hash });
+  assert.equal(v0Result.value.err, null);
+  assert.equal(await connection.getBalance(v0Recipient), 1_000_000);
+
   // A transaction that would fail is refused by preflight with its logs.
   await assert.rejects(transfer(payer, recipient, 100 * LAMPORTS_PER_SOL), (error) => {
     assert.match(error.message, /simulation failed/i);
@@ -264,6 +301,8 @@ async function before() {
       transfer: { signature, slot: transferSlot, blockhash: transferBlock.blockhash },
       memoSignature,
       moved,
+      v0Signature,
+      v0Recipient: v0Recipient.toBase58(),
       mint: mint.toBase58(),
       owner: Array.from(owner.secretKey),
       destination: destination.address.toBase58(),
@@ -303,6 +342,17 @@ async function after() {
   const received = parsed.meta.postTokenBalances.find((entry) => entry.owner !== parsed.transaction.message.accountKeys[0].pubkey.toBase58());
   assert.equal(received.uiTokenAmount.uiAmountString, "1.25");
   assert.equal(received.mint, state.mint);
+  // The v0 transaction, with the address it loaded.
+  const v0 = await connection.getTransaction(state.v0Signature, { maxSupportedTransactionVersion: 0 });
+  assert.equal(v0.version, 0);
+  assert.equal(v0.meta.err, null);
+  assert.deepEqual(v0.meta.loadedAddresses.writable.map((key) => key.toBase58()), [state.v0Recipient]);
+  assert.equal(v0.transaction.message.addressTableLookups.length, 1);
+  const v0Keys = v0.transaction.message.getAccountKeys({ accountKeysFromLookups: v0.meta.loadedAddresses });
+  const v0At = v0Keys.staticAccountKeys.length; // the first loaded writable address
+  assert.equal(v0.meta.postBalances[v0At] - v0.meta.preBalances[v0At], 1_000_000);
+  // A client that does not say it reads v0 is told so, not handed a shape it misreads.
+  await assert.rejects(connection.getTransaction(state.v0Signature), /not supported/);
   const fullBlock = await connection.getBlock(state.transfer.slot, { maxSupportedTransactionVersion: 0 });
   assert.ok(fullBlock.transactions.some((tx) => tx.transaction.signatures[0] === state.transfer.signature));
   await transfer(payer, recipient, 7);
