@@ -7,10 +7,6 @@ use braid_runtime::{Account, Instruction, Pubkey};
 
 use crate::{Context, MINT_ACCOUNT_LAMPORTS, TOKEN_ACCOUNT_LAMPORTS};
 
-/// Lamports a new program state account (pool, reserve, market, obligation) holds. Braid
-/// has no rent; an account only needs lamports to exist.
-pub const STATE_ACCOUNT_LAMPORTS: u64 = 2_000_000;
-
 /// The account at `key`; `what` names it in the error when it does not exist.
 pub fn fetch(context: &Context, key: &Pubkey, what: &str) -> Result<Account, String> {
     context
@@ -131,7 +127,7 @@ pub fn create_state_account(
     braid_program_system::instruction::create_account(
         payer,
         &account.pubkey(),
-        STATE_ACCOUNT_LAMPORTS,
+        braid_runtime::rent::minimum_balance(space as u64),
         space as u64,
         program,
     )

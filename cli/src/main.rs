@@ -32,13 +32,12 @@ use serde_json::{Value, json};
 const KEYPAIR_PATH_DEFAULT: &str = ".config/braid/id.json";
 /// How often the node's status line is refreshed.
 const STATUS_REFRESH_INTERVAL: Duration = Duration::from_secs(1);
-/// Lamports a new mint account holds. Braid has no rent, but an account needs lamports to
-/// exist; this is what Solana charges for rent exemption, so balances look familiar.
-const MINT_ACCOUNT_LAMPORTS: u64 = 1_461_600;
-/// Lamports a new token account holds (see [`MINT_ACCOUNT_LAMPORTS`]).
-const TOKEN_ACCOUNT_LAMPORTS: u64 = 2_039_280;
-/// Lamports a new price feed holds (see [`MINT_ACCOUNT_LAMPORTS`]).
-const FEED_ACCOUNT_LAMPORTS: u64 = 1_000_000;
+/// Lamports a new mint account holds: rent-exempt for its 82 bytes.
+const MINT_ACCOUNT_LAMPORTS: u64 =
+    braid_runtime::rent::minimum_balance(braid_program_token::MINT_LEN as u64);
+/// Lamports a new token account holds: rent-exempt for its 165 bytes.
+const TOKEN_ACCOUNT_LAMPORTS: u64 =
+    braid_runtime::rent::minimum_balance(braid_program_token::ACCOUNT_LEN as u64);
 /// How often the node checks for Ctrl-C between refreshes.
 const SHUTDOWN_POLL_INTERVAL: Duration = Duration::from_millis(50);
 
@@ -752,7 +751,7 @@ fn oracle(context: &Context, command: OracleCommand) -> Result<Output, String> {
                 braid_program_system::instruction::create_account(
                     &payer.pubkey(),
                     &feed.pubkey(),
-                    FEED_ACCOUNT_LAMPORTS,
+                    braid_runtime::rent::minimum_balance(oracle::FEED_BYTES as u64),
                     oracle::FEED_BYTES as u64,
                     &oracle::ID,
                 ),

@@ -142,6 +142,19 @@ pub enum BankError {
     /// The accounts database failed.
     #[error("accounts database: {0}")]
     AccountsDb(#[from] braid_accounts_db::Error),
+    /// The executor does not apply the rules the ledger's genesis sets: replaying with it
+    /// would compute different states ([`executor_for`] builds a matching one).
+    #[error(
+        "the ledger's genesis {} rent exemption, the executor {}",
+        if *genesis { "requires" } else { "does not require" },
+        if *executor { "requires it" } else { "does not" }
+    )]
+    RulesMismatch {
+        /// Whether genesis requires rent exemption.
+        genesis: bool,
+        /// Whether the executor does.
+        executor: bool,
+    },
     /// Recomputing the state hash from the accounts gave a different hash than recorded.
     #[error("state hash of slot {slot} recomputed as {computed}, but {recorded} was committed")]
     StateHashMismatch {
@@ -421,6 +434,12 @@ impl Bank {
         genesis: &Genesis,
         fresh: bool,
     ) -> Result<Self, BankError> {
+        if executor.config().rent_exemption != genesis.rent_exemption {
+            return Err(BankError::RulesMismatch {
+                genesis: genesis.rent_exemption,
+                executor: executor.config().rent_exemption,
+            });
+        }
         let genesis_hash = genesis.hash();
         let (mut committed_slot, mut recorded) = db.last_committed();
         if fresh {
@@ -830,10 +849,25 @@ fn unix_seconds_now() -> Option<i64> {
     i64::try_from(since.as_secs()).ok()
 }
 
+/// `executor`, or one with the same programs that applies `genesis`'s rules if it does not:
+/// for whoever builds an executor before knowing which ledger it will run.
+pub fn executor_for(genesis: &Genesis, executor: Arc<Executor>) -> Arc<Executor> {
+    let config = executor
+        .config()
+        .with_rent_exemption(genesis.rent_exemption);
+    if *executor.config() == config {
+        executor
+    } else {
+        Arc::new(Executor::new(executor.programs().clone(), config))
+    }
+}
+
 /// Replays a whole ledger directory against a fresh in-memory state and checks every bank
-/// hash. Returns the last slot and its bank hash (slot 0 and the genesis hash if empty).
+/// hash, applying the ledger's own rules (see [`executor_for`]). Returns the last slot and
+/// its bank hash (slot 0 and the genesis hash if empty).
 pub fn verify_ledger(dir: &Path, executor: Arc<Executor>) -> Result<(u64, Hash), BankError> {
     let genesis = Genesis::read(dir)?.ok_or_else(|| BankError::NoGenesis(dir.to_owned()))?;
+    let executor = executor_for(&genesis, executor);
     let blocks = crate::blockstore::read_blocks(dir)?;
     let mut bank = Bank::in_memory(&genesis, executor)?;
     let mut last = (0, bank.parent_bank_hash());
@@ -975,6 +1009,30 @@ mod tests {
             Bank::in_memory(&genesis, no_programs()).unwrap(),
             genesis.hash(),
         )
+    }
+
+    #[test]
+    fn a_bank_refuses_an_executor_that_does_not_apply_its_genesis_rules() {
+        let ruled = Genesis::new(400, Vec::new())
+            .unwrap()
+            .with_rent_exemption(true);
+        assert!(matches!(
+            Bank::in_memory(&ruled, no_programs()),
+            Err(BankError::RulesMismatch {
+                genesis: true,
+                executor: false
+            })
+        ));
+        let adapted = executor_for(&ruled, no_programs());
+        assert!(adapted.config().rent_exemption);
+        assert!(Bank::in_memory(&ruled, adapted).is_ok());
+        // An executor that already agrees is used as it is.
+        let plain = Genesis::new(400, Vec::new()).unwrap();
+        let executor = no_programs();
+        assert!(Arc::ptr_eq(
+            &executor_for(&plain, Arc::clone(&executor)),
+            &executor
+        ));
     }
 
     #[test]

@@ -9,19 +9,26 @@
 //!
 //! | offset | size | field |
 //! |---|---|---|
-//! | 0 | 8 | magic `BRGENES1` |
+//! | 0 | 8 | magic `BRGENES2` (rules follow) or `BRGENES1` (no rules: none apply) |
 //! | 8 | 8 | creation parameter: slot length in milliseconds |
-//! | 16 | 8 | account count `n` |
-//! | 24 | … | `n` accounts: pubkey (32), lamports u64, owner (32), executable u8, data length u32, data |
+//! | 16 | 8 | `BRGENES2` only: rules, a bit set; bit 0: rent exemption required |
+//! | 16 or 24 | 8 | account count `n` |
+//! | … | … | `n` accounts: pubkey (32), lamports u64, owner (32), executable u8, data length u32, data |
 //! | end − 32 | 32 | blake3 of everything before it |
+//!
+//! A genesis with no rules is written as `BRGENES1`, so its hash is what it always was.
 
 use std::path::{Path, PathBuf};
 
 use braid_accounts_db::Disk;
 use braid_primitives::{ACCOUNT_DATA_BYTES_MAX, Account, Hash, Pubkey};
 
-/// Magic bytes opening a genesis file.
+/// Magic bytes opening a genesis file without rules.
 pub const GENESIS_MAGIC: [u8; 8] = *b"BRGENES1";
+/// Magic bytes opening a genesis file with a rules word.
+pub const GENESIS_MAGIC_RULES: [u8; 8] = *b"BRGENES2";
+/// Rules bit: accounts a transaction leaves with lamports must be rent-exempt.
+const RULE_RENT_EXEMPTION: u64 = 1;
 /// The genesis file's name inside a ledger directory.
 pub const GENESIS_FILE_NAME: &str = "genesis.bin";
 const ACCOUNT_FIXED_BYTES: usize = 32 + 8 + 32 + 1 + 4;
@@ -35,6 +42,9 @@ pub struct Genesis {
     pub slot_ms: u64,
     /// Initial accounts, in ascending key order (duplicates are an error).
     pub accounts: Vec<(Pubkey, Account)>,
+    /// Whether accounts a transaction leaves with lamports must be rent-exempt
+    /// (`braid_runtime::rent`): a rule of the ledger, so every replay applies it the same.
+    pub rent_exemption: bool,
 }
 
 /// Why a genesis file could not be read or written.
@@ -68,14 +78,30 @@ impl Genesis {
         if let Some(pair) = accounts.windows(2).find(|pair| pair[0].0 == pair[1].0) {
             return Err(GenesisError::DuplicateAccount(pair[0].0));
         }
-        Ok(Self { slot_ms, accounts })
+        Ok(Self {
+            slot_ms,
+            accounts,
+            rent_exemption: false,
+        })
+    }
+
+    /// This genesis, requiring rent exemption or not.
+    pub fn with_rent_exemption(mut self, rent_exemption: bool) -> Self {
+        self.rent_exemption = rent_exemption;
+        self
     }
 
     /// The serialized file contents.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        out.extend_from_slice(&GENESIS_MAGIC);
-        out.extend_from_slice(&self.slot_ms.to_le_bytes());
+        if self.rent_exemption {
+            out.extend_from_slice(&GENESIS_MAGIC_RULES);
+            out.extend_from_slice(&self.slot_ms.to_le_bytes());
+            out.extend_from_slice(&RULE_RENT_EXEMPTION.to_le_bytes());
+        } else {
+            out.extend_from_slice(&GENESIS_MAGIC);
+            out.extend_from_slice(&self.slot_ms.to_le_bytes());
+        }
         out.extend_from_slice(&(self.accounts.len() as u64).to_le_bytes());
         for (key, account) in &self.accounts {
             out.extend_from_slice(key.as_ref());
@@ -105,13 +131,34 @@ impl Genesis {
         if blake3::hash(body).as_bytes()[..] != checksum[..] {
             return Err(corrupt("checksum mismatch"));
         }
-        if body.len() < HEADER_BYTES || body[..8] != GENESIS_MAGIC {
-            return Err(corrupt("bad magic"));
+        let with_rules = match body.get(..8) {
+            Some(magic) if magic == GENESIS_MAGIC => false,
+            Some(magic) if magic == GENESIS_MAGIC_RULES => true,
+            _ => return Err(corrupt("bad magic")),
+        };
+        let header_bytes = if with_rules {
+            HEADER_BYTES.saturating_add(8)
+        } else {
+            HEADER_BYTES
+        };
+        if body.len() < header_bytes {
+            return Err(corrupt("bad header"));
         }
-        let slot_ms =
-            u64::from_le_bytes(body[8..16].try_into().map_err(|_| corrupt("bad header"))?);
-        let count = u64::from_le_bytes(body[16..24].try_into().map_err(|_| corrupt("bad header"))?);
-        let mut rest = &body[HEADER_BYTES..];
+        let word = |at: usize| -> Result<u64, GenesisError> {
+            let bytes = body
+                .get(at..at.saturating_add(8))
+                .ok_or_else(|| corrupt("bad header"))?;
+            Ok(u64::from_le_bytes(
+                bytes.try_into().map_err(|_| corrupt("bad header"))?,
+            ))
+        };
+        let slot_ms = word(8)?;
+        let rules = if with_rules { word(16)? } else { 0 };
+        if rules & !RULE_RENT_EXEMPTION != 0 {
+            return Err(corrupt("unknown rules"));
+        }
+        let count = word(header_bytes.saturating_sub(8))?;
+        let mut rest = &body[header_bytes..];
         let mut accounts = Vec::new();
         for _ in 0..count {
             if rest.len() < ACCOUNT_FIXED_BYTES {
@@ -153,7 +200,7 @@ impl Genesis {
         if !rest.is_empty() {
             return Err(corrupt("trailing bytes"));
         }
-        Self::new(slot_ms, accounts)
+        Ok(Self::new(slot_ms, accounts)?.with_rent_exemption(rules & RULE_RENT_EXEMPTION != 0))
     }
 
     /// The genesis hash: blake3 of the encoded file.
@@ -220,8 +267,38 @@ mod tests {
     }
 
     #[test]
+    fn rules_round_trip_and_no_rules_keep_the_old_format() {
+        let path = Path::new("genesis.bin");
+        let plain = sample();
+        assert_eq!(plain.encode()[..8], GENESIS_MAGIC);
+        let ruled = sample().with_rent_exemption(true);
+        let bytes = ruled.encode();
+        assert_eq!(bytes[..8], GENESIS_MAGIC_RULES);
+        assert_eq!(bytes.len(), plain.encode().len() + 8);
+        assert_eq!(Genesis::decode(&bytes, path).unwrap(), ruled);
+        assert_ne!(ruled.hash(), plain.hash());
+        // A rule this build does not know is refused, not ignored.
+        let mut unknown = bytes[..bytes.len() - 32].to_vec();
+        unknown[16] |= 0b10;
+        let checksum = blake3::hash(&unknown);
+        unknown.extend_from_slice(checksum.as_bytes());
+        assert!(matches!(
+            Genesis::decode(&unknown, path),
+            Err(GenesisError::Corrupt {
+                reason: "unknown rules",
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn round_trips_and_detects_every_flipped_byte() {
-        let genesis = sample();
+        for genesis in [sample(), sample().with_rent_exemption(true)] {
+            flipped_bytes_are_corruption(genesis);
+        }
+    }
+
+    fn flipped_bytes_are_corruption(genesis: Genesis) {
         let bytes = genesis.encode();
         let path = Path::new("genesis.bin");
         assert_eq!(Genesis::decode(&bytes, path).unwrap(), genesis);

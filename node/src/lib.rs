@@ -171,6 +171,7 @@ impl Node {
 
         let faucet_path = dir.join(FAUCET_FILE_NAME);
         let existing = Genesis::read(dir)?;
+        let existing_rules = existing.as_ref().map(|genesis| genesis.rent_exemption);
         let (genesis, faucet) = match existing {
             Some(_) => {
                 let faucet = if faucet_path.exists() {
@@ -201,7 +202,13 @@ impl Node {
             }
         };
 
-        let executor = Arc::new(Executor::new(programs, ExecutorConfig::default()));
+        // A new ledger requires rent exemption, as Solana does; an existing one keeps the
+        // rules it was created with.
+        let rent_exemption = existing_rules.unwrap_or(true);
+        let executor = Arc::new(Executor::new(
+            programs,
+            ExecutorConfig::default().with_rent_exemption(rent_exemption),
+        ));
         let pipeline = Pipeline::start(
             dir,
             genesis.as_ref(),
@@ -390,7 +397,8 @@ fn write_keypair_durably(keypair: &Keypair, path: &Path) -> Result<(), KeypairEr
         .map_err(io)
 }
 
-/// The genesis of a new node: the funded faucet and one executable account per program.
+/// The genesis of a new node: the funded faucet and one executable account per program,
+/// requiring rent exemption as Solana does.
 pub fn genesis_for(
     programs: &ProgramRegistry,
     faucet: &Pubkey,
@@ -402,7 +410,7 @@ pub fn genesis_for(
     )];
     accounts.extend(programs.program_accounts());
     let slot_ms = u64::try_from(SLOT_DURATION_DEFAULT.as_millis()).unwrap_or(u64::MAX);
-    Genesis::new(slot_ms, accounts)
+    Ok(Genesis::new(slot_ms, accounts)?.with_rent_exemption(true))
 }
 
 /// Wipes a ledger directory, refusing anything that does not look like one and a ledger

@@ -90,7 +90,7 @@ fn history_reports_transactions_exactly_and_survives_a_restart() {
         .unwrap();
     let transfer = send(
         &client,
-        &[system::transfer(&user.pubkey(), &RECIPIENT, 12_345)],
+        &[system::transfer(&user.pubkey(), &RECIPIENT, 1_234_567)],
         &[&user],
     );
     let failed = send_failing(&client, &user);
@@ -110,7 +110,7 @@ fn history_reports_transactions_exactly_and_survives_a_restart() {
             "status": {"Ok": null},
             "fee": FEE,
             "preBalances": [AIRDROP, 0, 1],
-            "postBalances": [AIRDROP - 12_345 - FEE, 12_345, 1],
+            "postBalances": [AIRDROP - 1_234_567 - FEE, 1_234_567, 1],
             "preTokenBalances": [],
             "postTokenBalances": [],
             "innerInstructions": [],
@@ -147,14 +147,14 @@ fn history_reports_transactions_exactly_and_survives_a_restart() {
     let error = json!({"InstructionError": [0, {"Custom": 1}]});
     assert_eq!(got_failed["meta"]["err"], error, "{got_failed}");
     assert_eq!(got_failed["meta"]["status"], json!({"Err": error}));
-    let before_failed = AIRDROP - 12_345 - FEE;
+    let before_failed = AIRDROP - 1_234_567 - FEE;
     assert_eq!(
         got_failed["meta"]["preBalances"],
-        json!([before_failed, 12_345, 1])
+        json!([before_failed, 1_234_567, 1])
     );
     assert_eq!(
         got_failed["meta"]["postBalances"],
-        json!([before_failed - FEE, 12_345, 1])
+        json!([before_failed - FEE, 1_234_567, 1])
     );
 
     // Encodings, versions and the refused commitment.

@@ -281,7 +281,7 @@ fn simulation_reports_units_logs_and_typed_errors() {
     let fx = Fixture::new();
     let user = fx.funded_user(1);
     let blockhash = fx.client.get_latest_blockhash().unwrap();
-    let ok = transfer(&user, &RECIPIENT, 1_000, blockhash);
+    let ok = transfer(&user, &RECIPIENT, 1_000_000, blockhash);
     let simulated = result(
         &fx.node,
         "simulateTransaction",
@@ -318,7 +318,7 @@ fn a_sent_transfer_goes_processed_then_finalized() {
     let tx = transfer(
         &user,
         &RECIPIENT,
-        1_000,
+        1_000_000,
         fx.client.get_latest_blockhash().unwrap(),
     );
     let sent = result(
@@ -362,7 +362,7 @@ fn a_sent_transfer_goes_processed_then_finalized() {
     );
     assert_eq!(last["err"], Value::Null);
     assert_eq!(last["confirmations"], Value::Null);
-    assert_eq!(fx.client.get_balance(&RECIPIENT).unwrap(), 1_000);
+    assert_eq!(fx.client.get_balance(&RECIPIENT).unwrap(), 1_000_000);
     // The airdrop and the transfer.
     assert_eq!(result(&fx.node, "getTransactionCount", json!([])), 2);
 }
@@ -423,7 +423,7 @@ fn send_transaction_refuses_a_replay() {
     let tx = transfer(
         &user,
         &RECIPIENT,
-        1_000,
+        1_000_000,
         fx.client.get_latest_blockhash().unwrap(),
     );
     confirm(&fx.client, &fx.client.send_transaction(&tx).unwrap());
@@ -447,7 +447,7 @@ fn send_transaction_refuses_undecodable_input() {
     let tx = transfer(
         &user,
         &RECIPIENT,
-        1_000,
+        1_000_000,
         fx.client.get_latest_blockhash().unwrap(),
     );
     let bad = error(
@@ -487,6 +487,86 @@ fn send_transaction_refuses_a_forged_signature() {
         "sendTransaction",
         json!([BASE64.encode(forged.to_bytes())]),
         codes::SIGNATURE_VERIFICATION_FAILURE,
+    );
+}
+
+#[test]
+fn accounts_must_be_left_rent_exempt_as_on_solana() {
+    let fx = Fixture::new();
+    let user = fx.funded_user(1);
+    let exempt = result(&fx.node, "getMinimumBalanceForRentExemption", json!([0]));
+    assert_eq!(exempt, 890_880);
+    let rent_error = |index: u8| json!({"InsufficientFundsForRent": {"account_index": index}});
+    // Too little for a new account: preflight refuses it with Solana's error.
+    let blockhash = fx.client.get_latest_blockhash().unwrap();
+    let dust = transfer(&user, &RECIPIENT, 890_879, blockhash);
+    let reply = call(
+        &fx.node,
+        "sendTransaction",
+        json!([BASE64.encode(dust.to_bytes())]),
+    );
+    assert_eq!(
+        reply["error"]["code"],
+        codes::TRANSACTION_REJECTED,
+        "{reply}"
+    );
+    assert_eq!(reply["error"]["data"]["err"], rent_error(1), "{reply}");
+    // Past preflight, it fails in its block with the fee paid and nothing else.
+    let sent = result(
+        &fx.node,
+        "sendTransaction",
+        json!([BASE64.encode(dust.to_bytes()), {"skipPreflight": true}]),
+    );
+    let error = fx
+        .client
+        .confirm_transaction(
+            &sent.as_str().unwrap().parse().unwrap(),
+            ConfirmationStatus::Finalized,
+            WAIT,
+        )
+        .unwrap_err();
+    assert_eq!(
+        error.transaction_error(),
+        Some(serde_json::from_value(rent_error(1)).unwrap())
+    );
+    assert_eq!(fx.client.get_balance(&RECIPIENT).unwrap(), 0);
+    assert_eq!(
+        fx.client.get_balance(&user.pubkey()).unwrap(),
+        AIRDROP - 5_000
+    );
+    // Exactly the minimum is enough.
+    let enough = transfer(
+        &user,
+        &RECIPIENT,
+        890_880,
+        fx.client.get_latest_blockhash().unwrap(),
+    );
+    fx.client
+        .send_and_confirm_transaction(&enough, WAIT)
+        .unwrap();
+    assert_eq!(fx.client.get_balance(&RECIPIENT).unwrap(), 890_880);
+    // A fee that would leave the payer below exemption is refused unpaid.
+    let poor = Keypair::from_seed(&[5; 32]);
+    let airdrop = fx
+        .client
+        .request_airdrop(&poor.pubkey(), 890_880 + 4_999)
+        .unwrap();
+    confirm(&fx.client, &airdrop);
+    let any = transfer(
+        &poor,
+        &RECIPIENT,
+        1,
+        fx.client.get_latest_blockhash().unwrap(),
+    );
+    let reply = call(
+        &fx.node,
+        "sendTransaction",
+        json!([BASE64.encode(any.to_bytes())]),
+    );
+    assert_eq!(reply["error"]["data"]["err"], rent_error(0), "{reply}");
+    assert_eq!(
+        fx.client.get_balance(&poor.pubkey()).unwrap(),
+        890_880 + 4_999
     );
 }
 
@@ -539,7 +619,7 @@ fn base58_transactions_are_accepted_through_the_encoding_option() {
     let tx58 = transfer(
         &user,
         &RECIPIENT,
-        3_000,
+        3_000_000,
         fx.client.get_latest_blockhash().unwrap(),
     );
     let sent58 = result(
@@ -548,7 +628,7 @@ fn base58_transactions_are_accepted_through_the_encoding_option() {
         json!([bs58::encode(tx58.to_bytes()).into_string(), {"encoding": "base58"}]),
     );
     confirm(&fx.client, &sent58.as_str().unwrap().parse().unwrap());
-    assert_eq!(fx.client.get_balance(&RECIPIENT).unwrap(), 3_000);
+    assert_eq!(fx.client.get_balance(&RECIPIENT).unwrap(), 3_000_000);
 }
 
 #[test]
@@ -611,7 +691,7 @@ fn restart_keeps_balances_and_reset_wipes() {
     let tx = transfer(
         &user,
         &recipient,
-        12_345,
+        1_234_567,
         client.get_latest_blockhash().unwrap(),
     );
     client.send_and_confirm_transaction(&tx, WAIT).unwrap();
@@ -625,7 +705,7 @@ fn restart_keeps_balances_and_reset_wipes() {
     let node = start(dir.path());
     assert_eq!(node.faucet(), Some(faucet), "the faucet keypair is kept");
     let client = RpcClient::new(node.rpc_url());
-    assert_eq!(client.get_balance(&recipient).unwrap(), 12_345);
+    assert_eq!(client.get_balance(&recipient).unwrap(), 1_234_567);
     assert_eq!(client.get_balance(&user.pubkey()).unwrap(), user_balance);
     assert_eq!(client.get_balance(&faucet).unwrap(), faucet_balance);
     assert!(client.get_slot().unwrap() >= slot);

@@ -184,6 +184,14 @@ pub enum TransactionError {
     /// it runs (it became unusable in between); nothing was charged.
     #[error("transaction's address table lookups resolved differently when it ran")]
     AddressLookupTableChanged,
+    /// The transaction would leave account `account_index` holding lamports but not
+    /// rent-exempt ([`crate::rent`]). Refused unpaid when it is the fee payer's fee that
+    /// would do it; otherwise the fee was charged and nothing else changed.
+    #[error("transaction results in an account ({account_index}) with insufficient funds for rent")]
+    InsufficientFundsForRent {
+        /// The account's index in the transaction's keys.
+        account_index: u8,
+    },
     /// Instruction `.0` failed with `.1`; the fee was charged, nothing else changed.
     #[error("error processing instruction {0}: {1}")]
     InstructionError(u8, InstructionError),

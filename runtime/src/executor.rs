@@ -17,6 +17,7 @@ use crate::compute_budget::ComputeBudget;
 use crate::fee::FeeDetails;
 use crate::invoke_context::{Clock, Frame, TransactionState};
 use crate::program::ProgramRegistry;
+use crate::rent::RentState;
 use crate::sanitized::SanitizedTransaction;
 use crate::{Account, Pubkey, SYSTEM_PROGRAM_ID, TransactionError};
 
@@ -28,6 +29,10 @@ pub struct ExecutorConfig {
     /// Report each transaction's [`TransactionBalances`] (a node records them as its
     /// transaction history; the load generator does not).
     pub record_balances: bool,
+    /// Require accounts a transaction leaves with lamports to be rent-exempt
+    /// ([`crate::rent`]). A rule of the ledger, not of the node: it comes from genesis, and
+    /// a bank refuses an executor that disagrees with its genesis.
+    pub rent_exemption: bool,
 }
 
 impl ExecutorConfig {
@@ -35,7 +40,16 @@ impl ExecutorConfig {
     pub const QUIET: Self = Self {
         log_messages: false,
         record_balances: false,
+        rent_exemption: false,
     };
+
+    /// This configuration with `rent_exemption` as a ledger's genesis sets it.
+    pub fn with_rent_exemption(self, rent_exemption: bool) -> Self {
+        Self {
+            rent_exemption,
+            ..self
+        }
+    }
 }
 
 impl Default for ExecutorConfig {
@@ -43,6 +57,7 @@ impl Default for ExecutorConfig {
         Self {
             log_messages: true,
             record_balances: true,
+            rent_exemption: false,
         }
     }
 }
@@ -51,7 +66,9 @@ impl Default for ExecutorConfig {
 /// instruction (then its only write is the fee payer's debit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecutedTransaction {
-    /// `Ok` or `Err(TransactionError::InstructionError(..))`.
+    /// `Ok`, or why it failed with its fee paid: an instruction's error
+    /// (`InstructionError`), or an account it would leave below rent exemption
+    /// (`InsufficientFundsForRent`).
     pub status: Result<(), TransactionError>,
     /// Lamports charged to the fee payer.
     pub fee: u64,
@@ -185,10 +202,14 @@ impl Executor {
         if payer.owner != SYSTEM_PROGRAM_ID {
             return Err(TransactionError::InvalidAccountForFee);
         }
+        let payer_before = RentState::of(&payer);
         payer.lamports = payer
             .lamports
             .checked_sub(fee)
             .ok_or(TransactionError::InsufficientFundsForFee)?;
+        if self.config.rent_exemption && !payer_before.transition_allowed(&RentState::of(&payer)) {
+            return Err(TransactionError::InsufficientFundsForRent { account_index: 0 });
+        }
 
         let mut accounts = Vec::with_capacity(keys.len());
         accounts.push(payer.clone());
@@ -243,6 +264,10 @@ impl Executor {
             }
         }
 
+        let rent_before: Option<Vec<RentState>> = self
+            .config
+            .rent_exemption
+            .then(|| accounts.iter().map(RentState::of).collect());
         let compute_limit = u64::from(budget.compute_unit_limit);
         let mut state =
             TransactionState::new(accounts, compute_limit, self.config.log_messages, *clock);
@@ -266,6 +291,20 @@ impl Executor {
             }
         }
 
+        if let (Ok(()), Some(rent_before)) = (&status, &rent_before) {
+            // Only accounts the transaction changed can have changed rent state.
+            let changed = writable_mask & (state.changed_mask | 1);
+            let broke = (0..keys.len()).find(|&index| {
+                changed & (1u64 << index) != 0
+                    && !rent_before[index]
+                        .transition_allowed(&RentState::of(&state.accounts[index]))
+            });
+            if let Some(index) = broke {
+                status = Err(TransactionError::InsufficientFundsForRent {
+                    account_index: u8::try_from(index).unwrap_or(u8::MAX),
+                });
+            }
+        }
         let compute_units_consumed = compute_limit.saturating_sub(state.compute_remaining);
         let logs = state.logs.take().unwrap_or_default();
         let balances = if status.is_ok() {

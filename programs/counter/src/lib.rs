@@ -21,9 +21,8 @@ pub const ID: Pubkey = Pubkey::from_str_const("Counter11111111111111111111111111
 pub const COUNTER_SEED: &[u8] = b"counter";
 /// Size of a counter account's data, in bytes.
 pub const COUNTER_BYTES: usize = 32 + 8;
-/// Lamports a new counter account is funded with (Braid has no rent; an account needs
-/// lamports to exist).
-pub const COUNTER_LAMPORTS: u64 = 1_000_000;
+/// Lamports a new counter account is funded with: rent-exempt for its size.
+pub const COUNTER_LAMPORTS: u64 = braid_runtime::rent::minimum_balance(COUNTER_BYTES as u64);
 /// Compute units each instruction costs.
 pub const COUNTER_INSTRUCTION_UNITS: u64 = 500;
 

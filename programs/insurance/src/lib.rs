@@ -64,8 +64,9 @@ pub const ID: Pubkey = Pubkey::from_str_const("ParametricCover111111111111111111
 /// Compute units every instruction costs for its own work (cross-program calls are charged
 /// separately by the runtime and the callee).
 pub const INSURANCE_INSTRUCTION_UNITS: u64 = 1_500;
-/// Lamports a new position account is funded with (Braid has no rent; an account needs
-/// lamports to exist), paid by its owner.
-pub const POSITION_LAMPORTS: u64 = 1_000_000;
-/// Lamports a new policy account is funded with, paid by its holder.
-pub const POLICY_LAMPORTS: u64 = 1_000_000;
+/// Lamports a new position account is funded with, paid by its owner: rent-exempt for its
+/// size.
+pub const POSITION_LAMPORTS: u64 = braid_runtime::rent::minimum_balance(POSITION_BYTES as u64);
+/// Lamports a new policy account is funded with, paid by its holder: rent-exempt for its
+/// size.
+pub const POLICY_LAMPORTS: u64 = braid_runtime::rent::minimum_balance(POLICY_BYTES as u64);

@@ -25,10 +25,12 @@
 //!
 //! # Differences from SPL Token
 //!
-//! - **No rent.** `InitializeMint`, `InitializeAccount` and `InitializeAccount2` take the rent
-//!   sysvar account as SPL does (its key must be [`RENT_SYSVAR_ID`], else `InvalidArgument`),
-//!   but nothing is read from it and accounts need not be rent-exempt;
-//!   [`TokenError::NotRentExempt`] is never returned.
+//! - **Rent is the runtime's.** `InitializeMint`, `InitializeAccount` and
+//!   `InitializeAccount2` take the rent sysvar account as SPL does (its key must be
+//!   [`RENT_SYSVAR_ID`], else `InvalidArgument`), but nothing is read from it and
+//!   [`TokenError::NotRentExempt`] is never returned: on a ledger that requires rent
+//!   exemption the runtime refuses an account left below it
+//!   (`TransactionError::InsufficientFundsForRent`), whatever program made it.
 //! - **Malformed instruction data** fails with `InstructionError::InvalidInstructionData`, not
 //!   SPL's custom error 12 ([`TokenError::InvalidInstruction`]).
 //! - **Not supported**: multisig authorities (`InitializeMultisig`, `InitializeMultisig2` fail
