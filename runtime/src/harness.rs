@@ -166,6 +166,15 @@ impl Harness {
         self
     }
 
+    /// Requires rent exemption of the accounts transactions leave with lamports, as a
+    /// Solana cluster and a new `braid node` ledger do (off by default).
+    pub fn set_rent_exemption(&mut self, enabled: bool) -> &mut Self {
+        let programs = self.executor.programs().clone();
+        let config = self.executor.config().with_rent_exemption(enabled);
+        self.executor = Executor::new(programs, config);
+        self
+    }
+
     /// Credits `lamports` to `key`, creating a system-owned account if there is none.
     pub fn airdrop(&mut self, key: &Pubkey, lamports: u64) -> Result<(), HarnessError> {
         let mut account = self
