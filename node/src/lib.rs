@@ -258,6 +258,7 @@ impl Node {
             .with_blocks(block_index),
         );
         let blocks = state.blocks();
+        let samples = state.samples();
         // Subscriptions are matched on a thread of their own, behind a bounded queue: a
         // slow match (many subscriptions, large accounts) never holds up the event thread,
         // and so never the pipeline. If the queue fills, every subscription is ended.
@@ -306,6 +307,10 @@ impl Node {
                         .lock()
                         .unwrap_or_else(|poison| poison.into_inner())
                         .apply(&event);
+                    samples
+                        .lock()
+                        .unwrap_or_else(|poison| poison.into_inner())
+                        .apply(&event, std::time::Instant::now());
                     // After the tracker, so a subscriber that then asks for the status
                     // finds it.
                     if let Err(std::sync::mpsc::TrySendError::Full(_)) = pubsub_tx.try_send(event) {

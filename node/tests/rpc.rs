@@ -138,6 +138,27 @@ fn health_version_slot_and_count_answer() {
 }
 
 #[test]
+fn performance_samples_start_empty_and_limits_are_checked() {
+    let fx = Fixture::new();
+    // The first sample closes after a minute.
+    assert_eq!(
+        result(&fx.node, "getRecentPerformanceSamples", json!([])),
+        json!([])
+    );
+    assert_eq!(
+        result(&fx.node, "getRecentPerformanceSamples", json!([5])),
+        json!([])
+    );
+    let message = error(
+        &fx.node,
+        "getRecentPerformanceSamples",
+        json!([721]),
+        codes::INVALID_PARAMS,
+    );
+    assert_eq!(message, "Invalid limit; max 720");
+}
+
+#[test]
 fn latest_blockhash_has_context_and_last_valid_height() {
     let fx = Fixture::new();
     let latest = result(&fx.node, "getLatestBlockhash", json!([]));
@@ -210,8 +231,23 @@ fn get_account_info_encodes_base64() {
     );
     assert_eq!(
         message,
-        "unsupported encoding \"base32\": use base64, base58 or jsonParsed"
+        "unsupported encoding \"base32\": use base64, base64+zstd, base58 or jsonParsed"
     );
+    // base64+zstd: compressed, then base64; a slice is taken before compressing.
+    for (config, expected) in [
+        (json!({"encoding": "base64+zstd"}), &b"system"[..]),
+        (
+            json!({"encoding": "base64+zstd", "dataSlice": {"offset": 2, "length": 3}}),
+            &b"ste"[..],
+        ),
+    ] {
+        let info = result(&fx.node, "getAccountInfo", json!([system_id, config]));
+        assert_eq!(info["value"]["data"][1], "base64+zstd", "{info}");
+        let compressed = BASE64
+            .decode(info["value"]["data"][0].as_str().unwrap())
+            .unwrap();
+        assert_eq!(zstd::decode_all(&compressed[..]).unwrap(), expected);
+    }
 }
 
 #[test]

@@ -16,6 +16,7 @@
 //!   every limit in [`RpcLimits`], and `GET /health`.
 //! - [`pubsub`]: [`pubsub::PubSub`], Solana's subscriptions fed by pipeline events.
 //! - [`token`]: the SPL Token methods (balances, supplies, accounts by owner or delegate).
+//! - [`samples`]: transactions and slots per minute, for getRecentPerformanceSamples.
 //! - [`sysvar`]: the Clock, Rent and EpochSchedule sysvars as clients read them.
 //! - [`blocks`]: the newest committed blocks, indexed by slot, signature and address.
 //! - [`history`]: transaction history read back from the ledger: getTransaction,
@@ -36,6 +37,7 @@ pub mod client;
 pub mod history;
 pub mod methods;
 pub mod pubsub;
+pub mod samples;
 pub mod server;
 pub mod status;
 pub mod sysvar;

@@ -175,6 +175,7 @@ pub const METHODS: &[&str] = &[
     "getBlockTime",
     "getTransaction",
     "getSignaturesForAddress",
+    "getRecentPerformanceSamples",
     "getBlocks",
     "getBlocksWithLimit",
     "getMinimumBalanceForRentExemption",
@@ -288,6 +289,8 @@ pub struct RpcState {
     identity: Pubkey,
     /// Account scans running now.
     scans: std::sync::atomic::AtomicUsize,
+    /// Transactions and slots per minute.
+    samples: Arc<Mutex<crate::samples::PerformanceSamples>>,
     /// The newest committed blocks.
     blocks: Arc<Mutex<crate::blocks::BlockIndex>>,
 }
@@ -356,6 +359,10 @@ impl RpcState {
             identity,
             scans: std::sync::atomic::AtomicUsize::new(0),
             blocks: Arc::new(Mutex::new(crate::blocks::BlockIndex::new(genesis_hash))),
+            samples: Arc::new(Mutex::new(crate::samples::PerformanceSamples::new(
+                crate::samples::SAMPLE_PERIOD,
+                std::time::Instant::now(),
+            ))),
         }
     }
 
@@ -364,6 +371,11 @@ impl RpcState {
     pub fn with_blocks(mut self, blocks: crate::blocks::BlockIndex) -> Self {
         self.blocks = Arc::new(Mutex::new(blocks));
         self
+    }
+
+    /// The performance samples, for whoever applies the pipeline's events.
+    pub fn samples(&self) -> Arc<Mutex<crate::samples::PerformanceSamples>> {
+        Arc::clone(&self.samples)
     }
 
     /// The block index, for whoever feeds it the pipeline's committed slots.
@@ -704,6 +716,27 @@ fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, Rp
             Ok(json!(block.block_time))
         }
         "getTransaction" => crate::history::get_transaction(params, state),
+        "getRecentPerformanceSamples" => {
+            let retained = crate::samples::SAMPLES_RETAINED;
+            let limit = match params.0.first() {
+                None | Some(Value::Null) => retained,
+                Some(_) => {
+                    let limit: u64 = params.required(0, "limit")?;
+                    if limit > retained as u64 {
+                        return Err(RpcError::invalid_params(format!(
+                            "Invalid limit; max {retained}"
+                        )));
+                    }
+                    usize::try_from(limit).unwrap_or(retained)
+                }
+            };
+            let samples = state
+                .samples
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+                .recent(limit);
+            to_value(&samples)
+        }
         "getSignaturesForAddress" => crate::history::get_signatures_for_address(params, state),
         "getBlocks" | "getBlocksWithLimit" => {
             let start: u64 = params.required(0, "start slot")?;
@@ -1103,6 +1136,12 @@ pub(crate) fn encode_account(
     };
     let text = match encoding {
         "base64" => BASE64.encode(data),
+        "base64+zstd" => BASE64.encode(zstd::bulk::compress(data, 0).map_err(|error| {
+            RpcError::new(
+                codes::INTERNAL_ERROR,
+                format!("compressing account data: {error}"),
+            )
+        })?),
         "base58" if data.len() <= BASE58_ACCOUNT_DATA_BYTES_MAX => bs58::encode(data).into_string(),
         "base58" => {
             return Err(RpcError::invalid_params(format!(
@@ -1112,7 +1151,7 @@ pub(crate) fn encode_account(
         }
         other => {
             return Err(RpcError::invalid_params(format!(
-                "unsupported encoding {other:?}: use base64, base58 or jsonParsed"
+                "unsupported encoding {other:?}: use base64, base64+zstd, base58 or jsonParsed"
             )));
         }
     };
