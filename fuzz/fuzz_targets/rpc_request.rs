@@ -31,7 +31,7 @@ fn state() -> &'static RpcState {
             )];
             accounts.extend(programs.program_accounts());
             let genesis = Genesis::new(400, accounts).expect("genesis");
-            let executor = Arc::new(Executor::new(programs, ExecutorConfig { log_messages: true }));
+            let executor = Arc::new(Executor::new(programs, ExecutorConfig::default()));
             let pipeline = Pipeline::start(
                 dir.path(),
                 Some(&genesis),
