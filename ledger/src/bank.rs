@@ -837,6 +837,7 @@ fn entry_meta(executed: &ExecutedTransaction) -> Option<Box<EntryMeta>> {
         logs: executed.logs.clone(),
         balances: balances.clone(),
         loaded_addresses: executed.loaded_addresses.clone(),
+        inner_instructions: executed.inner_instructions.clone(),
     }))
 }
 

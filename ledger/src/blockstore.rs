@@ -39,6 +39,7 @@ use braid_primitives::Hash;
 use braid_runtime::TransactionError;
 use braid_runtime::address_lookup_table::LoadedAddresses;
 use braid_runtime::balances::TransactionBalances;
+use braid_runtime::invoke_context::InnerInstruction;
 use serde::{Deserialize, Serialize};
 
 /// Magic bytes at the start of every record written now.
@@ -99,6 +100,8 @@ pub struct EntryMeta {
     pub balances: TransactionBalances,
     /// The addresses it loaded from lookup tables (v0), which its balances also index.
     pub loaded_addresses: LoadedAddresses,
+    /// Its cross-program calls.
+    pub inner_instructions: Vec<InnerInstruction>,
 }
 
 /// A slot's block.
@@ -630,6 +633,13 @@ mod tests {
                 writable: vec![braid_primitives::Pubkey::new_from_array([n as u8; 32])],
                 readonly: Vec::new(),
             },
+            inner_instructions: vec![InnerInstruction {
+                index: 0,
+                stack_height: 2,
+                program_id_index: 3,
+                accounts: vec![0, 1],
+                data: vec![n as u8; n],
+            }],
         }
     }
 

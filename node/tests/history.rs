@@ -420,6 +420,55 @@ fn token_transfers_report_token_balances_with_decimals() {
     );
     assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
     assert_eq!(listed[0]["signature"], moved.to_string());
+    // An associated token account: the program's three cross-program calls, recorded.
+    let wallet = Keypair::from_seed(&[7; 32]).pubkey();
+    let created = send(
+        &client,
+        &[braid_program_associated_token::create(
+            &payer.pubkey(),
+            &wallet,
+            &mint.pubkey(),
+        )],
+        &[&payer],
+    );
+    let got = call(
+        &client,
+        "getTransaction",
+        json!([created.to_string(), {"encoding": "jsonParsed"}]),
+    );
+    let (associated, _) =
+        braid_program_associated_token::associated_token_address(&wallet, &mint.pubkey());
+    let rent = braid_runtime::rent::minimum_balance(165);
+    let mut create_data = 0u32.to_le_bytes().to_vec();
+    create_data.extend_from_slice(&rent.to_le_bytes());
+    create_data.extend_from_slice(&165u64.to_le_bytes());
+    create_data.extend_from_slice(token_id.as_ref());
+    let mut init_data = vec![18];
+    init_data.extend_from_slice(wallet.as_ref());
+    let call_of = |program: &Pubkey, accounts: &[&Pubkey], data: &[u8]| {
+        json!({
+            "programId": program.to_string(),
+            "accounts": accounts.iter().map(|key| key.to_string()).collect::<Vec<_>>(),
+            "data": bs58::encode(data).into_string(),
+            "stackHeight": 2,
+        })
+    };
+    assert_eq!(
+        got["meta"]["innerInstructions"],
+        json!([{
+            "index": 0,
+            "instructions": [
+                call_of(
+                    &braid_runtime::SYSTEM_PROGRAM_ID,
+                    &[&payer.pubkey(), &associated],
+                    &create_data
+                ),
+                call_of(&token_id, &[&associated], &[22]),
+                call_of(&token_id, &[&associated, &mint.pubkey()], &init_data),
+            ],
+        }]),
+        "{got}"
+    );
     let unknown = client
         .call_raw("getTransaction", json!(["not a signature"]))
         .unwrap_err();

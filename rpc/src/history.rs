@@ -1,6 +1,7 @@
 //! Transaction history as Solana's clients read it: getTransaction,
 //! getSignaturesForAddress, getBlock with `full` or `accounts` details, and
-//! getSignatureStatuses with `searchTransactionHistory`.
+//! getSignatureStatuses with `searchTransactionHistory`. Metadata includes the
+//! cross-program calls (`innerInstructions`) the executor recorded.
 //!
 //! The index ([`crate::blocks::BlockIndex`]) says where a transaction is; its bytes and
 //! metadata are read back from the ledger record, outside the index's lock. History holds
@@ -15,6 +16,7 @@ use braid_ledger::blockstore::{Block, Entry, EntryStatus};
 use braid_program_token::Mint;
 use braid_runtime::address_lookup_table::LoadedAddresses;
 use braid_runtime::balances::TokenBalance;
+use braid_runtime::invoke_context::InnerInstruction;
 use braid_runtime::transaction::Transaction;
 use braid_runtime::{Pubkey, Signature};
 use serde_json::{Value, json};
@@ -339,8 +341,8 @@ fn encode_entry(
                 "rewards": [],
             });
             if details == Details::Full {
-                // Braid does not record cross-program calls as inner instructions.
-                value["innerInstructions"] = json!([]);
+                value["innerInstructions"] =
+                    inner_instructions(&meta.inner_instructions, encoding, &all_keys(&tx, &loaded));
                 value["logMessages"] = json!(meta.logs);
                 value["loadedAddresses"] = json!({
                     "writable": loaded.writable.iter().map(ToString::to_string)
@@ -362,6 +364,41 @@ fn encode_entry(
         value["version"] = if versioned { json!(0) } else { json!("legacy") };
     }
     Ok(value)
+}
+
+/// Cross-program calls in Solana's shape: grouped under the top-level instruction that
+/// made them, each with its stack height; `jsonParsed` names programs and accounts.
+fn inner_instructions(calls: &[InnerInstruction], encoding: Encoding, keys: &[Pubkey]) -> Value {
+    let mut groups: Vec<(u8, Vec<Value>)> = Vec::new();
+    for call in calls {
+        let data = bs58::encode(&call.data).into_string();
+        let value = if encoding == Encoding::JsonParsed {
+            let key = |index: u8| keys.get(usize::from(index)).map(ToString::to_string);
+            json!({
+                "programId": key(call.program_id_index),
+                "accounts": call.accounts.iter().filter_map(|&i| key(i)).collect::<Vec<_>>(),
+                "data": data,
+                "stackHeight": call.stack_height,
+            })
+        } else {
+            json!({
+                "programIdIndex": call.program_id_index,
+                "accounts": call.accounts,
+                "data": data,
+                "stackHeight": call.stack_height,
+            })
+        };
+        match groups.last_mut() {
+            Some((index, group)) if *index == call.index => group.push(value),
+            _ => groups.push((call.index, vec![value])),
+        }
+    }
+    json!(
+        groups
+            .into_iter()
+            .map(|(index, instructions)| json!({ "index": index, "instructions": instructions }))
+            .collect::<Vec<_>>()
+    )
 }
 
 /// A v0 message's lookups in Solana's JSON.

@@ -15,7 +15,7 @@ use crate::address_lookup_table::LoadedAddresses;
 use crate::balances::{TokenBalance, TransactionBalances};
 use crate::compute_budget::ComputeBudget;
 use crate::fee::FeeDetails;
-use crate::invoke_context::{Clock, Frame, TransactionState};
+use crate::invoke_context::{Clock, Frame, InnerInstruction, TransactionState};
 use crate::program::ProgramRegistry;
 use crate::rent::RentState;
 use crate::sanitized::SanitizedTransaction;
@@ -84,6 +84,9 @@ pub struct ExecutedTransaction {
     pub balances: Option<Box<TransactionBalances>>,
     /// The addresses a v0 transaction loaded from lookup tables (empty otherwise).
     pub loaded_addresses: LoadedAddresses,
+    /// The cross-program calls it made, in order, if the executor records balances (the
+    /// history switch); a failed transaction's include those before the failure.
+    pub inner_instructions: Vec<InnerInstruction>,
 }
 
 /// The result of processing one transaction: executed (successfully or not, fee paid) or
@@ -249,6 +252,7 @@ impl Executor {
                 logs: Vec::new(),
                 balances: unchanged(pre, &payer),
                 loaded_addresses: tx.loaded_addresses().cloned().unwrap_or_default(),
+                inner_instructions: Vec::new(),
                 writes: vec![(*tx.fee_payer(), payer)],
             });
         }
@@ -271,6 +275,9 @@ impl Executor {
         let compute_limit = u64::from(budget.compute_unit_limit);
         let mut state =
             TransactionState::new(accounts, compute_limit, self.config.log_messages, *clock);
+        if self.config.record_balances {
+            state.inner = Some(Vec::new());
+        }
         let mut status = Ok(());
         for (position, (instruction, program)) in
             message.instructions.iter().zip(programs).enumerate()
@@ -282,6 +289,7 @@ impl Executor {
                 signer_mask,
                 writable_mask,
             );
+            state.instruction_index = u8::try_from(position).unwrap_or(u8::MAX);
             if let Err(error) =
                 state.process_instruction(keys, &self.programs, program, frame, &instruction.data)
             {
@@ -307,6 +315,7 @@ impl Executor {
         }
         let compute_units_consumed = compute_limit.saturating_sub(state.compute_remaining);
         let logs = state.logs.take().unwrap_or_default();
+        let inner_instructions = state.inner.take().unwrap_or_default();
         let balances = if status.is_ok() {
             pre.map(|(pre_lamports, pre_tokens)| {
                 Box::new(TransactionBalances {
@@ -344,6 +353,7 @@ impl Executor {
             writes,
             balances,
             loaded_addresses: tx.loaded_addresses().cloned().unwrap_or_default(),
+            inner_instructions,
         })
     }
 

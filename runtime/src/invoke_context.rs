@@ -53,8 +53,29 @@ pub(crate) struct TransactionState {
     pub(crate) changed_mask: u64,
     pub(crate) compute_remaining: u64,
     pub(crate) logs: Option<Vec<String>>,
+    /// Cross-program calls made, if recorded (transaction history).
+    pub(crate) inner: Option<Vec<InnerInstruction>>,
+    /// The top-level instruction running, for the calls it makes.
+    pub(crate) instruction_index: u8,
     call_stack: Vec<Pubkey>,
     clock: Clock,
+}
+
+/// One cross-program call, as transaction history reports it (Solana's inner
+/// instructions): which top-level instruction made it, at what depth, and the call itself
+/// with its program and accounts as indexes into the transaction's keys.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InnerInstruction {
+    /// The top-level instruction it was made under.
+    pub index: u8,
+    /// Call depth: 2 for a call a top-level instruction makes, 3 for one that call makes.
+    pub stack_height: u8,
+    /// The callee's index in the transaction's keys.
+    pub program_id_index: u8,
+    /// Its accounts' indexes in the transaction's keys.
+    pub accounts: Vec<u8>,
+    /// Its instruction data.
+    pub data: Vec<u8>,
 }
 
 impl TransactionState {
@@ -64,6 +85,8 @@ impl TransactionState {
             changed_mask: 0,
             compute_remaining: compute_limit,
             logs: log.then(Vec::new),
+            inner: None,
+            instruction_index: 0,
             call_stack: Vec::with_capacity(INVOKE_DEPTH_MAX),
             clock,
         }
@@ -340,6 +363,23 @@ impl InvokeContext<'_> {
         self.frame.snapshots.clear();
         self.frame.snapshot_mask = 0;
 
+        if let Some(inner) = &mut self.state.inner {
+            // The callee is one of the frame's accounts (checked above), so it has an index.
+            let program_id_index = self
+                .keys
+                .iter()
+                .position(|key| *key == callee_id)
+                .and_then(|index| u8::try_from(index).ok())
+                .unwrap_or(u8::MAX);
+            let depth = self.state.call_stack.len().saturating_add(1);
+            inner.push(InnerInstruction {
+                index: self.state.instruction_index,
+                stack_height: u8::try_from(depth).unwrap_or(u8::MAX),
+                program_id_index,
+                accounts: indexes.clone(),
+                data: instruction.data.clone(),
+            });
+        }
         let frame = Frame::new(callee_id, indexes, signer_mask, writable_mask);
         let mut callee = InvokeContext {
             keys: self.keys,
