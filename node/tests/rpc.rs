@@ -105,6 +105,23 @@ impl Fixture {
         }
     }
 
+    /// Sends `tx` past preflight and waits for it to fail in its block: its typed error.
+    fn fail_in_block(&self, tx: &Transaction) -> Option<braid_runtime::TransactionError> {
+        let sent = result(
+            &self.node,
+            "sendTransaction",
+            json!([BASE64.encode(tx.to_bytes()), {"skipPreflight": true}]),
+        );
+        self.client
+            .confirm_transaction(
+                &sent.as_str().unwrap().parse().unwrap(),
+                ConfirmationStatus::Finalized,
+                WAIT,
+            )
+            .unwrap_err()
+            .transaction_error()
+    }
+
     /// A user holding [`AIRDROP`] lamports, finalized.
     fn funded_user(&self, seed: u8) -> Keypair {
         let user = Keypair::from_seed(&[seed; 32]);
@@ -414,21 +431,8 @@ fn a_failed_transaction_reports_its_typed_error_in_its_status() {
         fx.client.get_latest_blockhash().unwrap(),
     );
     // Skipping preflight lets the failure reach the pipeline, which charges the fee.
-    let sent = result(
-        &fx.node,
-        "sendTransaction",
-        json!([BASE64.encode(broke.to_bytes()), {"skipPreflight": true}]),
-    );
-    let error = fx
-        .client
-        .confirm_transaction(
-            &sent.as_str().unwrap().parse().unwrap(),
-            ConfirmationStatus::Finalized,
-            WAIT,
-        )
-        .unwrap_err();
     assert_eq!(
-        error.transaction_error(),
+        fx.fail_in_block(&broke),
         Some(serde_json::from_value(insufficient_lamports()).unwrap())
     );
     assert_eq!(fx.client.get_balance(&RECIPIENT).unwrap(), 0);
@@ -548,21 +552,8 @@ fn accounts_must_be_left_rent_exempt_as_on_solana() {
     );
     assert_eq!(reply["error"]["data"]["err"], rent_error(1), "{reply}");
     // Past preflight, it fails in its block with the fee paid and nothing else.
-    let sent = result(
-        &fx.node,
-        "sendTransaction",
-        json!([BASE64.encode(dust.to_bytes()), {"skipPreflight": true}]),
-    );
-    let error = fx
-        .client
-        .confirm_transaction(
-            &sent.as_str().unwrap().parse().unwrap(),
-            ConfirmationStatus::Finalized,
-            WAIT,
-        )
-        .unwrap_err();
     assert_eq!(
-        error.transaction_error(),
+        fx.fail_in_block(&dust),
         Some(serde_json::from_value(rent_error(1)).unwrap())
     );
     assert_eq!(fx.client.get_balance(&RECIPIENT).unwrap(), 0);

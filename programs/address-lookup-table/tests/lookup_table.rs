@@ -84,6 +84,16 @@ impl Env {
             .map_err(|failed| failed.err)
     }
 
+    /// Signs `message` as the payer and sends it as it is.
+    fn send_message(&mut self, message: Message) -> Result<(), TransactionError> {
+        let mut tx = Transaction::new_unsigned(message);
+        tx.sign(&[&self.payer], self.harness.latest_blockhash());
+        self.harness
+            .send_transaction(tx)
+            .map(|_| ())
+            .map_err(|failed| failed.err)
+    }
+
     fn create(&mut self, recent_slot: u64) -> Pubkey {
         let (create, table) =
             create_lookup_table(&self.authority.pubkey(), &self.payer.pubkey(), recent_slot);
@@ -420,13 +430,8 @@ fn v0_messages_are_sanitized_and_resolved_with_solanas_errors() {
     message.address_table_lookups.as_mut().unwrap()[0]
         .readonly_indexes
         .push(1);
-    let mut tx = Transaction::new_unsigned(message.clone());
-    tx.sign(&[&env.payer], env.harness.latest_blockhash());
     assert_eq!(
-        env.harness
-            .send_transaction(tx)
-            .map(|_| ())
-            .map_err(|f| f.err),
+        env.send_message(message.clone()),
         Err(TransactionError::Sanitize(
             SanitizeError::AccountLoadedTwice(payer)
         ))
@@ -453,13 +458,8 @@ fn v0_messages_are_sanitized_and_resolved_with_solanas_errors() {
             writable_indexes: indexes,
             readonly_indexes: Vec::new(),
         }]);
-        let mut tx = Transaction::new_unsigned(message);
-        tx.sign(&[&env.payer], env.harness.latest_blockhash());
         assert_eq!(
-            env.harness
-                .send_transaction(tx)
-                .map(|_| ())
-                .map_err(|f| f.err),
+            env.send_message(message),
             Err(expected.clone()),
             "{expected:?}"
         );
@@ -470,13 +470,8 @@ fn v0_messages_are_sanitized_and_resolved_with_solanas_errors() {
         account_key: table,
         ..Default::default()
     };
-    let mut tx = Transaction::new_unsigned(empty);
-    tx.sign(&[&env.payer], env.harness.latest_blockhash());
     assert_eq!(
-        env.harness
-            .send_transaction(tx)
-            .map(|_| ())
-            .map_err(|f| f.err),
+        env.send_message(empty),
         Err(TransactionError::Sanitize(
             SanitizeError::EmptyAddressTableLookup(0)
         ))
@@ -489,13 +484,8 @@ fn v0_messages_are_sanitized_and_resolved_with_solanas_errors() {
     );
     let loaded_at = loaded_program.account_keys.len() as u8;
     loaded_program.instructions[0].program_id_index = loaded_at;
-    let mut tx = Transaction::new_unsigned(loaded_program);
-    tx.sign(&[&env.payer], env.harness.latest_blockhash());
     assert_eq!(
-        env.harness
-            .send_transaction(tx)
-            .map(|_| ())
-            .map_err(|f| f.err),
+        env.send_message(loaded_program),
         Err(TransactionError::Sanitize(SanitizeError::ProgramIdLoaded {
             instruction: 0
         }))
