@@ -666,6 +666,38 @@ mod tests {
         record
     }
 
+    /// The history encoding pinned byte for byte: errors are recorded by variant position,
+    /// so a reordered error enum would misread every ledger written before it.
+    #[test]
+    fn history_bytes_are_pinned() {
+        use braid_runtime::InstructionError;
+        let meta = EntryMeta {
+            err: Some(TransactionError::InstructionError(
+                2,
+                InstructionError::Custom(7),
+            )),
+            logs: vec!["ok".into()],
+            ..EntryMeta::default()
+        };
+        let bytes = bincode::serde::encode_to_vec(&meta, bincode::config::standard()).unwrap();
+        assert_eq!(
+            bytes,
+            [
+                1, 17, 2, 0, 7, // Some(InstructionError(2, Custom(7)))
+                1, 2, b'o', b'k', // one log line
+                0, 0, 0, 0, // no balances
+                0, 0, // no loaded addresses
+                0, // no inner instructions
+            ]
+        );
+        let rent = EntryMeta {
+            err: Some(TransactionError::InsufficientFundsForRent { account_index: 3 }),
+            ..EntryMeta::default()
+        };
+        let bytes = bincode::serde::encode_to_vec(&rent, bincode::config::standard()).unwrap();
+        assert_eq!(bytes[..3], [1, 16, 3]);
+    }
+
     #[test]
     fn v1_records_read_without_history_and_appends_follow_them() {
         let dir = tempfile::tempdir().unwrap();

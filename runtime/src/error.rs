@@ -130,7 +130,9 @@ pub enum InstructionError {
 /// Why a transaction was rejected, or (`InstructionError`) why it failed after paying its fee.
 ///
 /// Serialized in Solana's shape (`"BlockhashNotFound"`,
-/// `{"InstructionError": [0, {"Custom": 18}]}`).
+/// `{"InstructionError": [0, {"Custom": 18}]}`). The ledger records a failed transaction's
+/// error by variant position (bincode, in the block's history), so variants here and in
+/// [`InstructionError`] are only ever appended: never reordered or removed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum TransactionError {
     /// The bytes are not a well-formed transaction.
