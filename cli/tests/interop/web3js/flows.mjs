@@ -241,6 +241,7 @@ async function before() {
     instructions: [SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: v0Recipient, lamports: 1_000_000 })],
   }).compileToV0Message([lookupTable]);
   assert.equal(v0Message.addressTableLookups.length, 1);
+  assert.equal((await connection.getFeeForMessage(v0Message)).value, 5_000);
   const v0Tx = new VersionedTransaction(v0Message);
   v0Tx.sign([payer]);
   const v0Signature = await connection.sendTransaction(v0Tx);
