@@ -58,6 +58,22 @@ pub struct BlockSummary {
     addresses: Vec<Pubkey>,
 }
 
+/// Where the newest blocks start that fit `blocks_max` blocks and `transactions_max`
+/// transactions (`sizes` are the blocks' transaction counts, oldest first). The newest block
+/// is kept even if it alone is over the transaction bound, as the index keeps it.
+fn newest_within(sizes: &[usize], blocks_max: usize, transactions_max: usize) -> usize {
+    let mut from = sizes.len();
+    let mut transactions = 0usize;
+    for size in sizes.iter().rev().take(blocks_max) {
+        transactions = transactions.saturating_add(*size);
+        if transactions > transactions_max && from < sizes.len() {
+            break;
+        }
+        from = from.saturating_sub(1);
+    }
+    from
+}
+
 /// Reads blocks back from a ledger file by offset, while the bank appends to it.
 #[derive(Debug)]
 pub struct LedgerReader {
@@ -119,7 +135,13 @@ impl BlockIndex {
         let mut index = Self::new(genesis_hash);
         let blocks = blockstore::read_located_blocks(dir)?;
         index.ledger = Some(Arc::new(LedgerReader::open(dir)?));
-        let from = blocks.len().saturating_sub(BLOCKS_RETAINED);
+        // Only the newest blocks the bounds keep are parsed: a long ledger's older
+        // transactions would be indexed only to be evicted again.
+        let sizes: Vec<usize> = blocks
+            .iter()
+            .map(|(_, block)| block.entries.len())
+            .collect();
+        let from = newest_within(&sizes, BLOCKS_RETAINED, SIGNATURES_RETAINED);
         for (offset, block) in &blocks[from..] {
             index.insert_block(Some(*offset), block);
         }
@@ -370,6 +392,16 @@ mod tests {
         }
         assert_eq!(index.first(), Some(3));
         assert!(index.get(2).is_none());
+    }
+
+    #[test]
+    fn only_the_newest_blocks_the_bounds_keep_are_read() {
+        assert_eq!(newest_within(&[], 10, 10), 0);
+        assert_eq!(newest_within(&[3, 3, 3], 10, 10), 0);
+        assert_eq!(newest_within(&[3, 3, 3, 3], 10, 10), 1);
+        assert_eq!(newest_within(&[1, 1, 1, 1], 2, 10), 2);
+        // The newest block stays even when it alone is over the bound.
+        assert_eq!(newest_within(&[1, 50], 10, 10), 1);
     }
 
     /// A block of transfers from `payers[i]` to a shared `to`, each a distinct signature.
