@@ -132,3 +132,47 @@ pub fn create_state_account(
         program,
     )
 }
+
+/// A getTransaction reply as lines for a person: slot and outcome, fee and compute units,
+/// each account whose lamports changed, then the logs.
+pub fn describe_transaction(reply: &serde_json::Value) -> String {
+    let meta = &reply["meta"];
+    let outcome = match &meta["err"] {
+        serde_json::Value::Null => "succeeded".to_owned(),
+        err => format!("failed: {err}"),
+    };
+    let mut lines = vec![
+        format!("slot {}: {outcome}", reply["slot"]),
+        format!(
+            "fee {} lamports, {} compute units",
+            meta["fee"], meta["computeUnitsConsumed"]
+        ),
+    ];
+    let message = &reply["transaction"]["message"];
+    let loaded = &meta["loadedAddresses"];
+    let keys: Vec<&serde_json::Value> = message["accountKeys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(loaded["writable"].as_array().into_iter().flatten())
+        .chain(loaded["readonly"].as_array().into_iter().flatten())
+        .collect();
+    let lamports = |field: &str, index: usize| meta[field][index].as_u64();
+    for (index, key) in keys.iter().enumerate() {
+        if let (Some(pre), Some(post)) = (
+            lamports("preBalances", index),
+            lamports("postBalances", index),
+        ) && pre != post
+        {
+            let change = i128::from(post).saturating_sub(i128::from(pre));
+            lines.push(format!(
+                "{}: {pre} -> {post} ({change:+})",
+                key.as_str().unwrap_or("?")
+            ));
+        }
+    }
+    for log in meta["logMessages"].as_array().into_iter().flatten() {
+        lines.push(format!("  {}", log.as_str().unwrap_or_default()));
+    }
+    lines.join("\n")
+}

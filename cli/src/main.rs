@@ -24,7 +24,7 @@ use braid_rpc::RPC_PORT_DEFAULT;
 use braid_rpc::client::{CONFIRM_TIMEOUT_DEFAULT, ClientError, RpcClient};
 use braid_rpc::types::RpcSignatureStatus;
 use braid_runtime::keypair::{Keypair, read_keypair_file, write_keypair_file};
-use braid_runtime::{Instruction, Pubkey, Transaction};
+use braid_runtime::{Instruction, Pubkey, Signature, Transaction};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
@@ -116,6 +116,12 @@ enum Command {
         to: Pubkey,
         /// Lamports to send.
         lamports: u64,
+    },
+    /// Print a committed transaction from the node's history: its slot, outcome, fee,
+    /// balance changes and logs.
+    Transaction {
+        /// The transaction's signature.
+        signature: Signature,
     },
     /// Print an account.
     Account {
@@ -428,6 +434,22 @@ fn run(cli: Cli) -> Result<Output, String> {
                 json!({"from": payer.pubkey().to_string(), "to": to.to_string(), "lamports": lamports}),
             );
             Ok(output)
+        }
+        Command::Transaction { signature } => {
+            let found = context
+                .client()
+                .get_transaction(&signature)
+                .map_err(|e| e.to_string())?;
+            let Some(json) = found else {
+                return Err(format!(
+                    "transaction {signature} is not in the node's history (not committed yet, \
+                     or older than what the node keeps)"
+                ));
+            };
+            Ok(Output {
+                text: chain::describe_transaction(&json),
+                json,
+            })
         }
         Command::Account { pubkey } => {
             let info = context

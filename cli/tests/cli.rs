@@ -180,6 +180,30 @@ fn node_airdrop_transfer_survive_sigkill() {
     let transfer = with(&["transfer", &recipient, "1234567"]);
     assert_eq!(transfer["confirmationStatus"], "finalized", "{transfer}");
     assert_eq!(with(&["balance", &recipient])["lamports"], 1_234_567);
+    // The transfer, read back from the node's history.
+    let signature = transfer["signature"].as_str().unwrap();
+    let history = with(&["transaction", signature]);
+    assert_eq!(history["slot"], transfer["slot"], "{history}");
+    assert_eq!(history["meta"]["err"], Value::Null);
+    assert_eq!(
+        history["meta"]["postBalances"][1].as_u64(),
+        Some(1_234_567),
+        "{history}"
+    );
+    let text = braid(&["-u", url.as_str(), "transaction", signature]);
+    assert!(text.status.success());
+    let text = stdout(&text);
+    assert!(text.contains(": succeeded"), "{text}");
+    assert!(
+        text.contains(&format!("{recipient}: 0 -> 1234567 (+1234567)")),
+        "{text}"
+    );
+    assert!(
+        text.contains("Program 11111111111111111111111111111111 success"),
+        "{text}"
+    );
+    let unknown = braid(&["-u", url.as_str(), "transaction", &"1".repeat(64)]);
+    assert!(!unknown.status.success());
     let account = with(&["account", &recipient]);
     assert_eq!(
         (account["lamports"].as_u64(), account["space"].as_u64()),

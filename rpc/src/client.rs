@@ -304,6 +304,16 @@ impl RpcClient {
         Ok(reply.value)
     }
 
+    /// `getTransaction`: a committed transaction from the node's history, in Solana's JSON
+    /// shape (v0 transactions included); `None` if the node does not hold it.
+    pub fn get_transaction(&self, signature: &Signature) -> Result<Option<Value>, ClientError> {
+        let value = self.call_raw(
+            "getTransaction",
+            json!([signature.to_string(), {"maxSupportedTransactionVersion": 0}]),
+        )?;
+        Ok((!value.is_null()).then_some(value))
+    }
+
     /// `requestAirdrop`: asks the node's faucet for `lamports`; returns the signature.
     pub fn request_airdrop(&self, to: &Pubkey, lamports: u64) -> Result<Signature, ClientError> {
         let text: String = self.call("requestAirdrop", json!([to.to_string(), lamports]))?;
