@@ -62,7 +62,7 @@ impl Encoding {
 }
 
 /// History is of committed slots: `processed` cannot be served (Solana's refusal).
-fn check_commitment(config: &Config) -> Result<(), RpcError> {
+pub(crate) fn check_commitment(config: &Config) -> Result<(), RpcError> {
     if config.commitment == Some(Commitment::Processed) {
         return Err(RpcError::invalid_params(
             "Method does not support commitment below `confirmed`",
@@ -267,15 +267,18 @@ fn encode_entry(
              \"maxSupportedTransactionVersion\": 0",
         ));
     }
+    let none = LoadedAddresses::default();
     let loaded = entry
         .meta
         .as_ref()
-        .map(|meta| meta.loaded_addresses.clone())
-        .unwrap_or_default();
+        .map_or(&none, |meta| &meta.loaded_addresses);
+    // Static, then loaded keys: what every index in the transaction refers to.
+    let keys = all_keys(&tx, loaded);
+    let key = |index: u8| keys.get(usize::from(index)).map(ToString::to_string);
     let mut transaction = match (details, encoding) {
         (Details::Accounts, _) => json!({
             "signatures": signatures(&tx),
-            "accountKeys": parsed_keys(&tx, &loaded),
+            "accountKeys": parsed_keys(&tx, loaded),
         }),
         (Details::Full, Encoding::Json) => json!({
             "signatures": signatures(&tx),
@@ -300,12 +303,10 @@ fn encode_entry(
         (Details::Full, Encoding::JsonParsed) => json!({
             "signatures": signatures(&tx),
             "message": {
-                "accountKeys": parsed_keys(&tx, &loaded),
+                "accountKeys": parsed_keys(&tx, loaded),
                 "recentBlockhash": tx.message.recent_blockhash.to_string(),
                 // Instructions as Solana shows those of programs it does not parse.
                 "instructions": tx.message.instructions.iter().map(|instruction| {
-                    let all = all_keys(&tx, &loaded);
-                    let key = |index: u8| all.get(usize::from(index)).map(ToString::to_string);
                     json!({
                         "programId": key(instruction.program_id_index),
                         "accounts": instruction.accounts.iter().filter_map(|&i| key(i))
@@ -327,12 +328,14 @@ fn encode_entry(
     let meta = match &entry.meta {
         None => Value::Null,
         Some(meta) => {
+            let err = err_value(entry);
+            let status = match &err {
+                Value::Null => json!({ "Ok": Value::Null }),
+                err => json!({ "Err": err }),
+            };
             let mut value = json!({
-                "err": err_value(entry),
-                "status": match err_value(entry) {
-                    Value::Null => json!({ "Ok": Value::Null }),
-                    err => json!({ "Err": err }),
-                },
+                "err": err,
+                "status": status,
                 "fee": entry.fee,
                 "preBalances": meta.balances.pre_lamports,
                 "postBalances": meta.balances.post_lamports,
@@ -342,7 +345,7 @@ fn encode_entry(
             });
             if details == Details::Full {
                 value["innerInstructions"] =
-                    inner_instructions(&meta.inner_instructions, encoding, &all_keys(&tx, &loaded));
+                    inner_instructions(&meta.inner_instructions, encoding, &keys);
                 value["logMessages"] = json!(meta.logs);
                 value["loadedAddresses"] = json!({
                     "writable": loaded.writable.iter().map(ToString::to_string)

@@ -212,11 +212,7 @@ fn get_block(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
     use crate::history::Details;
     let slot: u64 = params.required(0, "slot")?;
     let config = params.config(1)?;
-    if config.commitment == Some(Commitment::Processed) {
-        return Err(RpcError::invalid_params(
-            "Method does not support commitment below `confirmed`",
-        ));
-    }
+    crate::history::check_commitment(&config)?;
     let details = match config.transaction_details.as_deref().unwrap_or("full") {
         "full" => Some(Details::Full),
         "accounts" => Some(Details::Accounts),
