@@ -646,6 +646,47 @@ impl AccountsDb {
         result
     }
 
+    /// Copies of the open slot's writes (a deletion reads as zero lamports), in no
+    /// particular order: what a caller needs to hash a slot it may yet
+    /// [`discard`](Self::discard).
+    pub fn open_writes(&self) -> Vec<(Pubkey, Account)> {
+        let _gate = write(&self.inner.gate);
+        let mut writes = Vec::new();
+        for shard in &self.inner.shards {
+            let shard = read(&shard.0);
+            writes.extend(
+                shard
+                    .pending
+                    .iter()
+                    .map(|(key, account)| (*key, account.clone())),
+            );
+        }
+        writes
+    }
+
+    /// Drops every write of the open slot `slot`, as if it had never been written: for a
+    /// replica that executed a proposed block to check it and must now execute another. A
+    /// sealed slot is not touched. `slot` must be the open slot, if one is open.
+    pub fn discard(&self, slot: u64) -> Result<()> {
+        let inner = &*self.inner;
+        let _gate = write(&inner.gate);
+        let open = inner.open_slot.load(Ordering::Acquire);
+        if open == NO_SLOT {
+            return Ok(());
+        }
+        if open != slot {
+            return Err(Error::SlotMismatch { slot, open });
+        }
+        for shard in &inner.shards {
+            let mut shard = write(&shard.0);
+            if !shard.pending.is_empty() {
+                shard.pending = KeyMap::with_hasher(KeyHasherBuilder::new());
+            }
+        }
+        inner.open_slot.store(NO_SLOT, Ordering::Release);
+        Ok(())
+    }
+
     /// The last committed slot and its state hash (`(0, Hash::default())` before any commit).
     pub fn last_committed(&self) -> (u64, Hash) {
         *read(&self.inner.last_committed)

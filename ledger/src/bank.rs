@@ -175,6 +175,16 @@ pub enum BankError {
         /// What the ledger holds.
         recorded: Hash,
     },
+    /// A block was speculated on an open slot that already holds transactions.
+    #[error(
+        "slot {slot} already holds {transactions} transactions: a block is speculated on an empty slot"
+    )]
+    OpenSlotNotEmpty {
+        /// The open slot.
+        slot: u64,
+        /// The transactions it holds.
+        transactions: usize,
+    },
     /// A slot was sealed while the previous slot's commit had not been taken back.
     #[error("slot {slot} cannot be sealed: the previous slot's commit is still in flight")]
     CommitInFlight {
@@ -277,6 +287,24 @@ pub enum Outcome {
     /// Executed and recorded in the open slot; its instructions may still have failed
     /// (`status`), in which case only the fee was charged.
     Recorded(ExecutedTransaction),
+}
+
+/// Why [`Bank::speculate`] left a transaction out of its block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Refused at admission: stale blockhash, or a message already seen.
+    NotAdmitted(TransactionError),
+    /// Admitted, then rejected by the executor without paying a fee.
+    Rejected(TransactionError),
+}
+
+/// What [`Bank::speculate`] found: the block the slot would commit, and what it left out.
+#[derive(Debug, Clone)]
+pub struct Speculation {
+    /// The block as the ledger would record it, bank hash included.
+    pub block: Block,
+    /// Transactions left out, by their position in the input.
+    pub refused: Vec<(usize, Refusal)>,
 }
 
 /// The bank hash of a slot.
@@ -721,6 +749,12 @@ impl Bank {
     /// and in replay alike, so admission in slot `n` never depends on whether slot `n − 1`'s
     /// commit had finished.
     pub fn seal_slot(&mut self) -> Result<PendingCommit, BankError> {
+        self.seal_slot_at(unix_seconds_now())
+    }
+
+    /// [`Bank::seal_slot`] with the block's time chosen by the caller: a replica records the
+    /// time its block was proposed with, not when it committed.
+    pub fn seal_slot_at(&mut self, block_time: Option<i64>) -> Result<PendingCommit, BankError> {
         let slot = self.slot;
         let chain = self
             .chain
@@ -741,7 +775,7 @@ impl Bank {
             chain,
             entries: std::mem::take(&mut self.entries),
             signatures: std::mem::take(&mut self.signatures),
-            block_time: unix_seconds_now(),
+            block_time,
         })
     }
 
@@ -755,6 +789,92 @@ impl Bank {
         self.chain = Some(chain);
         commit
     }
+    /// Executes `transactions` in order on the open slot, as [`Bank::process`] would, works
+    /// out the block the slot would then commit (state hash and bank hash included), and
+    /// undoes it all: the accounts, the status cache and the open block are as before. What
+    /// a consensus proposer builds and a replica checks before either knows whether the
+    /// block will be decided; [`Bank::replay_block`] on the returned block then commits it.
+    /// The open slot must be empty and no commit in flight. A transaction that is not
+    /// admitted, or rejected unpaid, is left out of the block and listed in `refused`.
+    pub fn speculate(
+        &mut self,
+        transactions: &[(&[u8], &SanitizedTransaction)],
+        block_time: Option<i64>,
+    ) -> Result<Speculation, BankError> {
+        let slot = self.slot;
+        if self.chain.is_none() {
+            return Err(BankError::CommitInFlight { slot });
+        }
+        if !self.entries.is_empty() {
+            return Err(BankError::OpenSlotNotEmpty {
+                slot,
+                transactions: self.entries.len(),
+            });
+        }
+        let mut admitted = Vec::new();
+        let mut refused = Vec::new();
+        let mut result = Ok(());
+        for (position, (wire, tx)) in transactions.iter().enumerate() {
+            match self.process(wire, tx) {
+                Ok(Outcome::Recorded(_)) => {
+                    admitted.push((tx.message().recent_blockhash, *tx.message_hash()));
+                }
+                Ok(Outcome::NotAdmitted(error)) => {
+                    refused.push((position, Refusal::NotAdmitted(error)));
+                }
+                Ok(Outcome::Rejected(error)) => {
+                    refused.push((position, Refusal::Rejected(error)));
+                }
+                Err(error) => {
+                    result = Err(error);
+                    break;
+                }
+            }
+        }
+        let block = result.and_then(|()| self.open_block(block_time));
+        // Undo, whatever happened above.
+        for (blockhash, message_hash) in &admitted {
+            self.status_cache.remove(blockhash, message_hash);
+        }
+        self.transaction_count = self
+            .transaction_count
+            .saturating_sub(u64::try_from(self.entries.len()).unwrap_or(u64::MAX));
+        self.entries.clear();
+        self.signatures.clear();
+        self.db.discard(slot)?;
+        Ok(Speculation {
+            block: block?,
+            refused,
+        })
+    }
+
+    /// The block the open slot would commit now, without sealing it.
+    fn open_block(&self, block_time: Option<i64>) -> Result<Block, BankError> {
+        let chain = self
+            .chain
+            .as_ref()
+            .ok_or(BankError::CommitInFlight { slot: self.slot })?;
+        let writes = self.db.open_writes();
+        let written: Vec<(&Pubkey, &Account)> =
+            writes.iter().map(|(key, account)| (key, account)).collect();
+        let (delta, _) = fold_writes(&self.db, &written)?;
+        let mut state = chain.state.clone();
+        state.mix_in(&delta);
+        let state_hash = state.checksum();
+        Ok(Block {
+            slot: self.slot,
+            parent_bank_hash: chain.parent_bank_hash,
+            bank_hash: bank_hash(
+                &chain.parent_bank_hash,
+                &state_hash,
+                &signatures_hash(&self.signatures),
+            ),
+            state_hash,
+            block_time,
+            entries: self.entries.clone(),
+        })
+    }
+
     /// Replays one ledger block serially, in block order, and checks that every outcome and
     /// the bank hash match what the ledger records. The block must be for the open slot.
     pub fn replay_block(&mut self, block: &Block) -> Result<SlotCommit, BankError> {
@@ -816,7 +936,10 @@ impl Bank {
                 ));
             }
         }
-        let commit = self.commit_slot()?;
+        let committed = self
+            .seal_slot_at(block.block_time.or_else(unix_seconds_now))?
+            .commit()?;
+        let commit = self.finish_slot(committed);
         if commit.bank_hash != block.bank_hash {
             return Err(BankError::BankHashMismatch {
                 slot: block.slot,
@@ -879,6 +1002,48 @@ pub fn verify_ledger(dir: &Path, executor: Arc<Executor>) -> Result<(u64, Hash),
     Ok(last)
 }
 
+/// blake3 over a block's signatures in block order: the part of a bank hash that says
+/// which transactions the slot holds.
+fn signatures_hash(signatures: &[Signature]) -> Hash {
+    let mut hasher = blake3::Hasher::new();
+    for signature in signatures {
+        hasher.update(signature.as_ref());
+    }
+    Hash::new_from_array(*hasher.finalize().as_bytes())
+}
+
+/// The change a slot's writes make to the state hash: each written account's committed
+/// value out, its new value in (zero lamports: deleted, nothing in). The sum is
+/// order-independent, so it folds on all cores in whatever order the writes come. Returns
+/// the delta and the CPU time the fold took.
+fn fold_writes(
+    db: &AccountsDb,
+    written: &[(&Pubkey, &Account)],
+) -> Result<(LtHash, u64), BankError> {
+    let fold_cpu_ns = AtomicU64::new(0);
+    let delta = written
+        .par_chunks(FOLD_CHUNK_KEYS)
+        .map(|accounts| {
+            let timer = CpuTimer::start();
+            let mut delta = LtHash::identity();
+            for (key, new) in accounts {
+                if let Some(old) = db.get_committed(key)? {
+                    delta.mix_out(&LtHash::of_account(key, &old));
+                }
+                if new.lamports > 0 {
+                    delta.mix_in(&LtHash::of_account(key, new));
+                }
+            }
+            fold_cpu_ns.fetch_add(timer.elapsed_ns(), Ordering::Relaxed);
+            Ok::<_, braid_accounts_db::Error>(delta)
+        })
+        .try_reduce(LtHash::identity, |mut left, right| {
+            left.mix_in(&right);
+            Ok(left)
+        })?;
+    Ok((delta, fold_cpu_ns.into_inner()))
+}
+
 impl PendingCommit {
     /// The slot being committed.
     pub fn slot(&self) -> u64 {
@@ -904,37 +1069,15 @@ impl PendingCommit {
         // does not touch until `commit_sealed`.
         let written: Vec<(&Pubkey, &Account)> =
             sealed.shards().flat_map(|shard| shard.iter()).collect();
-        let fold_cpu_ns = AtomicU64::new(0);
-        let delta = written
-            .par_chunks(FOLD_CHUNK_KEYS)
-            .map(|accounts| {
-                let timer = CpuTimer::start();
-                let mut delta = LtHash::identity();
-                for (key, new) in accounts {
-                    if let Some(old) = db.get_committed(key)? {
-                        delta.mix_out(&LtHash::of_account(key, &old));
-                    }
-                    // Zero lamports: deleted in this slot.
-                    if new.lamports > 0 {
-                        delta.mix_in(&LtHash::of_account(key, new));
-                    }
-                }
-                fold_cpu_ns.fetch_add(timer.elapsed_ns(), Ordering::Relaxed);
-                Ok::<_, braid_accounts_db::Error>(delta)
-            })
-            .try_reduce(LtHash::identity, |mut left, right| {
-                left.mix_in(&right);
-                Ok(left)
-            })?;
+        let (delta, fold_cpu_ns) = fold_writes(&db, &written)?;
         drop(written);
         chain.state.mix_in(&delta);
         let state_hash = chain.state.checksum();
-        let mut signatures_hasher = blake3::Hasher::new();
-        for signature in &signatures {
-            signatures_hasher.update(signature.as_ref());
-        }
-        let signatures_hash = Hash::new_from_array(*signatures_hasher.finalize().as_bytes());
-        let bank_hash = bank_hash(&chain.parent_bank_hash, &state_hash, &signatures_hash);
+        let bank_hash = bank_hash(
+            &chain.parent_bank_hash,
+            &state_hash,
+            &signatures_hash(&signatures),
+        );
         let block = Block {
             slot,
             parent_bank_hash: chain.parent_bank_hash,
@@ -944,7 +1087,7 @@ impl PendingCommit {
             entries,
         };
         let mut cost = CommitCost {
-            hash_fold_cpu_ns: fold_cpu_ns.into_inner(),
+            hash_fold_cpu_ns: fold_cpu_ns,
             ..CommitCost::default()
         };
         let (timer, wall) = (CpuTimer::start(), Instant::now());
