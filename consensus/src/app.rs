@@ -1,0 +1,811 @@
+//! The application side of Malachite: one validator's bank, the blocks it has built or
+//! received, and its answer to every request the engine makes.
+//!
+//! A height is a slot. The round's proposer takes transactions from its pool, runs them on
+//! its bank without committing ([`Bank::speculate`]) and proposes the resulting block with
+//! its bank hash. Every validator replays a proposal the same way and calls it valid only if
+//! its own bank hash and state hash match; a mismatch is a logged [`Rejection`] and the
+//! validator prevotes nil. A block is committed only when Malachite decides it, by replaying
+//! it for real ([`Bank::replay_block`]) — so `finalized` means decided and durable.
+//!
+//! Invariants:
+//! - every engine request gets a reply (a dropped reply stalls consensus);
+//! - the bank's open slot is empty between requests: speculation always undoes itself;
+//! - a block this node judged invalid is never committed: if the network decides one, this
+//!   node has diverged and stops ([`ConsensusError::Diverged`]).
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use braid_ledger::bank::{Bank, SlotCommit};
+use braid_primitives::{Hash, Signature as TxSignature};
+use braid_runtime::sanitized::SanitizedTransaction;
+use bytes::Bytes;
+use malachitebft_app::engine::host::Next;
+use malachitebft_app::streaming::{StreamContent, StreamId, StreamMessage};
+use malachitebft_app::types::core::{CommitCertificate, Round, Validity};
+use malachitebft_app::types::sync::RawDecidedValue;
+use malachitebft_app::types::{LocallyProposedValue, PeerId, ProposedValue};
+use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
+use tokio::sync::mpsc;
+
+use crate::block::{BLOCK_BYTES_MAX, BLOCK_TRANSACTIONS_MAX, ProposedBlock, id_of_encoded};
+use crate::context::{
+    Address, BlockId, BlockValue, BraidContext, Height, ProposalPart, ValidatorSet, proposer_of,
+};
+use crate::error::ConsensusError;
+use crate::signing::{PrivateKey, part_sign_bytes, verify};
+
+/// Most transactions a validator's pool holds; more are refused ([`SubmitError::PoolFull`]).
+pub const POOL_TRANSACTIONS_MAX: usize = 16_384;
+/// Bytes a block's encoding spends beyond its transactions' own, at most (the fixed fields
+/// take 116).
+const BLOCK_HEADER_SLACK_BYTES: usize = 1_024;
+/// Most proposal streams a validator buffers at once (one per peer and round in practice).
+pub const STREAMS_MAX: usize = 256;
+/// Most blocks for future heights a validator keeps until it gets there.
+pub const PENDING_BLOCKS_MAX: usize = 64;
+
+/// Faults a test can inject to check that the network notices them. Never set in a node a
+/// user runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Fault {
+    /// Behave.
+    #[default]
+    None,
+    /// Every bank hash this validator computes for a proposal has one bit flipped, as if its
+    /// executor had diverged from everyone else's.
+    FlipBankHash,
+}
+
+/// Why a proposed block was judged invalid: logged, and the validator prevotes nil.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// The block does not decode or breaks a limit.
+    #[error("{0}")]
+    Block(#[from] crate::block::BlockError),
+    /// It is for another slot than the one it was proposed at.
+    #[error("the block is for slot {block}, proposed at height {height}")]
+    WrongSlot {
+        /// The block's slot.
+        block: u64,
+        /// The height it was proposed at.
+        height: u64,
+    },
+    /// It builds on another parent than this node's last committed bank hash.
+    #[error("the block builds on {block}, this node's last bank hash is {local}")]
+    WrongParent {
+        /// The block's parent.
+        block: Hash,
+        /// This node's.
+        local: Hash,
+    },
+    /// A transaction does not parse or its signature does not verify.
+    #[error("transaction {index} is malformed: {reason}")]
+    MalformedTransaction {
+        /// Its position in the block.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// A transaction this node would not have let into the block.
+    #[error("transaction {index} is refused: {reason:?}")]
+    RefusedTransaction {
+        /// Its position in the block.
+        index: usize,
+        /// Why.
+        reason: braid_ledger::bank::Refusal,
+    },
+    /// Replaying it gives another bank hash.
+    #[error("bank hash mismatch: the proposer says {proposed}, this node computes {computed}")]
+    BankHashMismatch {
+        /// The proposer's.
+        proposed: Hash,
+        /// This node's.
+        computed: Hash,
+    },
+}
+
+/// Why a transaction was not taken into the pool.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The pool is full.
+    #[error("the transaction pool is full ({POOL_TRANSACTIONS_MAX} transactions)")]
+    PoolFull,
+    /// The validator has stopped.
+    #[error("the validator has stopped")]
+    Stopped,
+}
+
+/// A slot this validator committed after consensus decided it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finalized {
+    /// The slot.
+    pub slot: u64,
+    /// Its bank hash.
+    pub bank_hash: Hash,
+    /// The decided block's id.
+    pub block: BlockId,
+    /// Its transactions' signatures, in block order.
+    pub signatures: Vec<TxSignature>,
+}
+
+/// A block this node holds, built or received, with its verdict.
+struct Candidate {
+    block: ProposedBlock,
+    encoded: Vec<u8>,
+    /// The ledger block this node's own replay produced, to commit if decided.
+    ledger: Option<braid_ledger::blockstore::Block>,
+    validity: Validity,
+}
+
+/// One validator's application state. See the module documentation.
+pub struct App {
+    bank: Bank,
+    key: PrivateKey,
+    address: Address,
+    validators: ValidatorSet,
+    fault: Fault,
+    height: Height,
+    round: Round,
+    /// Transactions waiting for a block, oldest first, with their first signature.
+    pool: VecDeque<(TxSignature, Vec<u8>)>,
+    pooled: HashSet<TxSignature>,
+    /// Blocks by id, for the heights not yet decided.
+    candidates: BTreeMap<BlockId, Candidate>,
+    /// What this node proposed or accepted, per (height, round): replies to `StartedRound`.
+    proposed: BTreeMap<(Height, Round), Vec<ProposedValue<BraidContext>>>,
+    /// The block this node built per (height, round): the same block again if asked again.
+    built: BTreeMap<(Height, Round), BlockId>,
+    /// Proposal parts not yet complete, per sender and stream.
+    streams: BTreeMap<(PeerId, StreamId), Vec<StreamMessage<ProposalPart>>>,
+    /// Complete proposals for heights this node has not reached.
+    pending: BTreeMap<(Height, Round), ProposalPart>,
+    /// Decided blocks and their certificates, for peers that sync.
+    decided: BTreeMap<Height, (Bytes, CommitCertificate<BraidContext>)>,
+    finalized: crossbeam_channel::Sender<Finalized>,
+    next_stream: u64,
+    slot_interval: Duration,
+    /// When this node last committed a slot (or started).
+    last_commit: Instant,
+    /// Proposals this node judged invalid, shared with its [`crate::Validator`].
+    rejections: Arc<AtomicU64>,
+}
+
+impl App {
+    /// The application for the validator with `key`, on `bank` (its open slot empty and no
+    /// commit in flight), reporting each committed slot on `finalized`.
+    pub fn new(
+        bank: Bank,
+        key: PrivateKey,
+        validators: ValidatorSet,
+        fault: Fault,
+        slot_interval: Duration,
+        finalized: crossbeam_channel::Sender<Finalized>,
+        rejections: Arc<AtomicU64>,
+    ) -> Self {
+        let address = Address(key.public_key().0);
+        let height = Height(bank.slot());
+        Self {
+            bank,
+            key,
+            address,
+            validators,
+            fault,
+            height,
+            round: Round::Nil,
+            pool: VecDeque::new(),
+            pooled: HashSet::new(),
+            candidates: BTreeMap::new(),
+            proposed: BTreeMap::new(),
+            built: BTreeMap::new(),
+            streams: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            decided: BTreeMap::new(),
+            finalized,
+            next_stream: 0,
+            slot_interval,
+            last_commit: Instant::now(),
+            rejections,
+        }
+    }
+
+    /// Adds a transaction's wire bytes to the pool, unless it is already there.
+    pub fn submit(&mut self, wire: Vec<u8>) -> Result<(), SubmitError> {
+        let Ok(tx) = SanitizedTransaction::try_from_bytes(&wire) else {
+            // A proposer drops what does not parse; nothing to pool.
+            return Ok(());
+        };
+        if self.pooled.contains(tx.signature()) {
+            return Ok(());
+        }
+        if self.pool.len() >= POOL_TRANSACTIONS_MAX {
+            return Err(SubmitError::PoolFull);
+        }
+        self.pooled.insert(*tx.signature());
+        self.pool.push_back((*tx.signature(), wire));
+        Ok(())
+    }
+
+    /// Serves the engine until it stops, taking transactions from `transactions` between
+    /// requests. Returns why it stopped.
+    pub async fn run(
+        mut self,
+        mut channels: Channels<BraidContext>,
+        mut transactions: mpsc::Receiver<Vec<u8>>,
+    ) -> ConsensusError {
+        loop {
+            tokio::select! {
+                message = channels.consensus.recv() => {
+                    let Some(message) = message else {
+                        return ConsensusError::EngineStopped;
+                    };
+                    if let Err(error) = self.handle(message, &channels.network).await {
+                        tracing::error!(%error, "consensus stopped");
+                        return error;
+                    }
+                }
+                wire = transactions.recv() => {
+                    if let Some(wire) = wire
+                        && let Err(error) = self.submit(wire)
+                    {
+                        tracing::warn!(%error, "transaction dropped");
+                    }
+                }
+            }
+        }
+    }
+
+    async fn handle(
+        &mut self,
+        message: AppMsg<BraidContext>,
+        network: &mpsc::Sender<NetworkMsg<BraidContext>>,
+    ) -> Result<(), ConsensusError> {
+        match message {
+            AppMsg::ConsensusReady { reply } => {
+                let start = Height(self.bank.slot());
+                tracing::info!(height = %start, "consensus ready");
+                let _ = reply.send((start, self.validators.clone()));
+            }
+            AppMsg::StartedRound {
+                height,
+                round,
+                reply_value,
+                ..
+            } => {
+                self.height = height;
+                self.round = round;
+                self.admit_pending(height);
+                let values = self
+                    .proposed
+                    .get(&(height, round))
+                    .cloned()
+                    .unwrap_or_default();
+                let _ = reply_value.send(values);
+            }
+            AppMsg::GetValue {
+                height,
+                round,
+                timeout,
+                reply,
+            } => {
+                let id = match self.built.get(&(height, round)) {
+                    Some(id) => *id,
+                    None => {
+                        // Pace the slots, well within the engine's patience.
+                        let wait = self
+                            .slot_interval
+                            .min(timeout.checked_div(2).unwrap_or_default())
+                            .saturating_sub(self.last_commit.elapsed());
+                        tokio::time::sleep(wait).await;
+                        self.build(height, round)?
+                    }
+                };
+                let _ = reply.send(LocallyProposedValue::new(height, round, BlockValue(id)));
+                self.publish(network, height, round, Round::Nil, id).await?;
+            }
+            AppMsg::ExtendVote { reply, .. } => {
+                let _ = reply.send(None);
+            }
+            AppMsg::VerifyVoteExtension { reply, .. } => {
+                let _ = reply.send(Ok(()));
+            }
+            AppMsg::RestreamProposal {
+                height,
+                round,
+                valid_round,
+                address,
+                value_id,
+            } => {
+                if address == self.address && self.candidates.contains_key(&value_id) {
+                    self.publish(network, height, round, valid_round, value_id)
+                        .await?;
+                }
+            }
+            AppMsg::GetHistoryMinHeight { reply } => {
+                let min = self
+                    .decided
+                    .keys()
+                    .next()
+                    .copied()
+                    .unwrap_or(Height(self.bank.slot()));
+                let _ = reply.send(min);
+            }
+            AppMsg::ReceivedProposalPart { from, part, reply } => {
+                let value = self.receive_part(from, part);
+                let _ = reply.send(value);
+            }
+            AppMsg::GetValidatorSet { reply, .. } => {
+                let _ = reply.send(Some(self.validators.clone()));
+            }
+            AppMsg::Decided {
+                certificate, reply, ..
+            } => {
+                self.commit(certificate)?;
+                let _ = reply.send(Next::Start(
+                    Height(self.bank.slot()),
+                    self.validators.clone(),
+                ));
+            }
+            AppMsg::GetDecidedValue { height, reply } => {
+                let value = self
+                    .decided
+                    .get(&height)
+                    .map(|(bytes, certificate)| RawDecidedValue {
+                        value_bytes: bytes.clone(),
+                        certificate: certificate.clone(),
+                    });
+                let _ = reply.send(value);
+            }
+            AppMsg::ProcessSyncedValue {
+                height,
+                round,
+                proposer,
+                value_bytes,
+                reply,
+            } => {
+                let value = self.receive_block(height, round, Round::Nil, proposer, &value_bytes);
+                let _ = reply.send(value);
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds this node's block for `height` from its pool, and keeps it.
+    fn build(&mut self, height: Height, round: Round) -> Result<BlockId, ConsensusError> {
+        // Borsh spends a 4-byte length per transaction; the header is far below the slack.
+        let mut bytes = BLOCK_HEADER_SLACK_BYTES;
+        let mut wires = Vec::new();
+        let mut dropped = Vec::new();
+        for (_, wire) in &self.pool {
+            let next = bytes.saturating_add(wire.len()).saturating_add(4);
+            if wires.len() == BLOCK_TRANSACTIONS_MAX || next > BLOCK_BYTES_MAX {
+                break;
+            }
+            match parse_verified(wire) {
+                Ok(tx) => {
+                    bytes = next;
+                    wires.push((wire.clone(), tx));
+                }
+                Err(_) => dropped.push(wire.clone()),
+            }
+        }
+        let pairs: Vec<(&[u8], &SanitizedTransaction)> = wires
+            .iter()
+            .map(|(wire, tx)| (wire.as_slice(), tx))
+            .collect();
+        let block_time = unix_seconds();
+        let speculation = self.bank.speculate(&pairs, Some(block_time))?;
+        // What the bank refused now it will refuse in this slot's every round.
+        for (index, _) in &speculation.refused {
+            dropped.push(wires[*index].0.clone());
+        }
+        self.forget(dropped.iter().map(Vec::as_slice));
+        let ledger = speculation.block;
+        let mut block = ProposedBlock {
+            slot: height.0,
+            parent_bank_hash: ledger.parent_bank_hash.to_bytes(),
+            bank_hash: ledger.bank_hash.to_bytes(),
+            state_hash: ledger.state_hash.to_bytes(),
+            block_time,
+            transactions: ledger
+                .entries
+                .iter()
+                .map(|entry| entry.transaction.clone())
+                .collect(),
+        };
+        if self.fault == Fault::FlipBankHash {
+            block.bank_hash[0] ^= 1;
+        }
+        let encoded = block.encode();
+        let id = id_of_encoded(&encoded);
+        tracing::info!(%height, %round, %id, transactions = block.transactions.len(), "built a block");
+        self.candidates.insert(
+            id,
+            Candidate {
+                block,
+                encoded,
+                ledger: Some(ledger),
+                validity: Validity::Valid,
+            },
+        );
+        self.built.insert((height, round), id);
+        self.remember(ProposedValue {
+            height,
+            round,
+            valid_round: Round::Nil,
+            proposer: self.address,
+            value: BlockValue(id),
+            validity: Validity::Valid,
+        });
+        Ok(id)
+    }
+
+    /// Streams block `id` as this node's proposal for `height` and `round`.
+    async fn publish(
+        &mut self,
+        network: &mpsc::Sender<NetworkMsg<BraidContext>>,
+        height: Height,
+        round: Round,
+        pol_round: Round,
+        id: BlockId,
+    ) -> Result<(), ConsensusError> {
+        let Some(candidate) = self.candidates.get(&id) else {
+            return Ok(());
+        };
+        let part = ProposalPart {
+            height,
+            round,
+            pol_round,
+            proposer: self.address,
+            block: candidate.encoded.clone(),
+            signature: self.key.sign(&part_sign_bytes(
+                height,
+                round,
+                pol_round,
+                &self.address,
+                id,
+            )),
+        };
+        self.next_stream = self.next_stream.wrapping_add(1);
+        let mut stream = Vec::with_capacity(24);
+        stream.extend_from_slice(&height.0.to_be_bytes());
+        stream.extend_from_slice(&round.as_i64().to_be_bytes());
+        stream.extend_from_slice(&self.next_stream.to_be_bytes());
+        let stream_id = StreamId::new(Bytes::from(stream));
+        for (sequence, content) in [StreamContent::Data(part), StreamContent::Fin]
+            .into_iter()
+            .enumerate()
+        {
+            let message = StreamMessage::new(stream_id.clone(), sequence as u64, content);
+            network
+                .send(NetworkMsg::PublishProposalPart(message))
+                .await
+                .map_err(|_| ConsensusError::EngineStopped)?;
+        }
+        Ok(())
+    }
+
+    /// Buffers one stream message; once a stream is complete, judges its block.
+    fn receive_part(
+        &mut self,
+        from: PeerId,
+        message: StreamMessage<ProposalPart>,
+    ) -> Option<ProposedValue<BraidContext>> {
+        let key = (from, message.stream_id.clone());
+        if !self.streams.contains_key(&key) && self.streams.len() >= STREAMS_MAX {
+            // Drop the oldest stream: a peer cannot grow this without bound.
+            let oldest = self.streams.keys().next().cloned()?;
+            self.streams.remove(&oldest);
+        }
+        let messages = self.streams.entry(key.clone()).or_default();
+        if messages.len() >= 2 {
+            // A stream carries one part and its end: anything more is not Braid's.
+            self.streams.remove(&key);
+            return None;
+        }
+        messages.push(message);
+        let complete = messages.iter().any(|m| m.content.as_data().is_some())
+            && messages
+                .iter()
+                .any(|m| matches!(m.content, StreamContent::Fin));
+        if !complete {
+            return None;
+        }
+        let part =
+            self.streams
+                .remove(&key)?
+                .into_iter()
+                .find_map(|message| match message.content {
+                    StreamContent::Data(part) => Some(part),
+                    StreamContent::Fin => None,
+                })?;
+        if part.height < self.height {
+            return None;
+        }
+        let expected = proposer_of(&self.validators, part.height, part.round);
+        let validator = self
+            .validators
+            .validators()
+            .iter()
+            .find(|validator| validator.address == expected)?;
+        let id = id_of_encoded(&part.block);
+        let signed = part_sign_bytes(part.height, part.round, part.pol_round, &expected, id);
+        if part.proposer != expected || !verify(&validator.public_key, &signed, &part.signature) {
+            tracing::warn!(height = %part.height, round = %part.round, "proposal part not signed by the round's proposer");
+            return None;
+        }
+        if part.height > self.height {
+            if self.pending.len() < PENDING_BLOCKS_MAX {
+                self.pending.insert((part.height, part.round), part);
+            }
+            return None;
+        }
+        self.receive_block(
+            part.height,
+            part.round,
+            part.pol_round,
+            part.proposer,
+            &part.block,
+        )
+    }
+
+    /// Judges proposals for `height` that arrived before this node got there.
+    fn admit_pending(&mut self, height: Height) {
+        let ready: Vec<(Height, Round)> = self
+            .pending
+            .range((height, Round::Nil)..)
+            .take_while(|((h, _), _)| *h == height)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in ready {
+            if let Some(part) = self.pending.remove(&key) {
+                let _ = self.receive_block(
+                    part.height,
+                    part.round,
+                    part.pol_round,
+                    part.proposer,
+                    &part.block,
+                );
+            }
+        }
+        self.pending.retain(|(h, _), _| *h >= height);
+    }
+
+    /// Replays a proposed or synced block at the current height and keeps it with its
+    /// verdict.
+    fn receive_block(
+        &mut self,
+        height: Height,
+        round: Round,
+        valid_round: Round,
+        proposer: Address,
+        bytes: &[u8],
+    ) -> Option<ProposedValue<BraidContext>> {
+        if height != Height(self.bank.slot()) {
+            return None;
+        }
+        let id = id_of_encoded(bytes);
+        let validity = match self.candidates.get(&id) {
+            Some(candidate) => candidate.validity,
+            None => {
+                let (block, ledger, verdict) = match ProposedBlock::decode(bytes) {
+                    Ok(block) => {
+                        let (ledger, verdict) = self.judge(height, &block);
+                        (block, ledger, verdict)
+                    }
+                    Err(error) => {
+                        tracing::warn!(%height, %round, %error, "proposal rejected");
+                        self.rejections.fetch_add(1, Ordering::Relaxed);
+                        return Some(ProposedValue {
+                            height,
+                            round,
+                            valid_round,
+                            proposer,
+                            value: BlockValue(id),
+                            validity: Validity::Invalid,
+                        });
+                    }
+                };
+                let validity = match verdict {
+                    Ok(()) => Validity::Valid,
+                    Err(rejection) => {
+                        tracing::warn!(%height, %round, %proposer, %rejection, "proposal rejected");
+                        self.rejections.fetch_add(1, Ordering::Relaxed);
+                        Validity::Invalid
+                    }
+                };
+                self.candidates.insert(
+                    id,
+                    Candidate {
+                        block,
+                        encoded: bytes.to_vec(),
+                        ledger,
+                        validity,
+                    },
+                );
+                validity
+            }
+        };
+        let value = ProposedValue {
+            height,
+            round,
+            valid_round,
+            proposer,
+            value: BlockValue(id),
+            validity,
+        };
+        self.remember(value.clone());
+        Some(value)
+    }
+
+    /// Replays `block` on the bank without committing it: the ledger block to commit if it
+    /// is decided, and whether it is valid.
+    fn judge(
+        &mut self,
+        height: Height,
+        block: &ProposedBlock,
+    ) -> (
+        Option<braid_ledger::blockstore::Block>,
+        Result<(), Rejection>,
+    ) {
+        if block.slot != height.0 {
+            return (
+                None,
+                Err(Rejection::WrongSlot {
+                    block: block.slot,
+                    height: height.0,
+                }),
+            );
+        }
+        let local = self.bank.parent_bank_hash();
+        if block.parent_bank_hash != local.to_bytes() {
+            return (
+                None,
+                Err(Rejection::WrongParent {
+                    block: Hash::new_from_array(block.parent_bank_hash),
+                    local,
+                }),
+            );
+        }
+        let mut txs = Vec::with_capacity(block.transactions.len());
+        for (index, wire) in block.transactions.iter().enumerate() {
+            match parse_verified(wire) {
+                Ok(tx) => txs.push(tx),
+                Err(reason) => {
+                    return (None, Err(Rejection::MalformedTransaction { index, reason }));
+                }
+            }
+        }
+        let pairs: Vec<(&[u8], &SanitizedTransaction)> = block
+            .transactions
+            .iter()
+            .map(Vec::as_slice)
+            .zip(txs.iter())
+            .collect();
+        let speculation = match self.bank.speculate(&pairs, Some(block.block_time)) {
+            Ok(speculation) => speculation,
+            Err(error) => {
+                tracing::error!(%error, "replaying a proposal failed");
+                return (
+                    None,
+                    Err(Rejection::MalformedTransaction {
+                        index: 0,
+                        reason: error.to_string(),
+                    }),
+                );
+            }
+        };
+        if let Some((index, reason)) = speculation.refused.first() {
+            return (
+                None,
+                Err(Rejection::RefusedTransaction {
+                    index: *index,
+                    reason: reason.clone(),
+                }),
+            );
+        }
+        let mut computed = speculation.block.bank_hash.to_bytes();
+        if self.fault == Fault::FlipBankHash {
+            computed[0] ^= 1;
+        }
+        if computed != block.bank_hash
+            || speculation.block.state_hash.to_bytes() != block.state_hash
+        {
+            return (
+                None,
+                Err(Rejection::BankHashMismatch {
+                    proposed: block.bank_hash(),
+                    computed: Hash::new_from_array(computed),
+                }),
+            );
+        }
+        (Some(speculation.block), Ok(()))
+    }
+
+    /// Commits the decided block and moves to the next height.
+    fn commit(
+        &mut self,
+        certificate: CommitCertificate<BraidContext>,
+    ) -> Result<(), ConsensusError> {
+        let height = certificate.height;
+        let id = certificate.value_id;
+        let candidate = self
+            .candidates
+            .remove(&id)
+            .ok_or(ConsensusError::UnknownDecision {
+                height: height.0,
+                block: id,
+            })?;
+        let Some(ledger) = candidate.ledger.filter(|_| candidate.validity.is_valid()) else {
+            return Err(ConsensusError::Diverged {
+                height: height.0,
+                block: id,
+            });
+        };
+        let commit: SlotCommit = self.bank.replay_block(&ledger)?;
+        let signatures = commit.signatures.clone();
+        self.forget(candidate.block.transactions.iter().map(Vec::as_slice));
+        tracing::info!(slot = commit.slot, bank_hash = %commit.bank_hash, block = %id, transactions = signatures.len(), "finalized");
+        self.decided
+            .insert(height, (Bytes::from(candidate.encoded), certificate));
+        // Everything proposed at this height or below is moot now.
+        self.candidates.retain(|_, c| c.block.slot > height.0);
+        self.proposed.retain(|(h, _), _| *h > height);
+        self.built.retain(|(h, _), _| *h > height);
+        self.last_commit = Instant::now();
+        let _ = self.finalized.send(Finalized {
+            slot: commit.slot,
+            bank_hash: commit.bank_hash,
+            block: id,
+            signatures,
+        });
+        Ok(())
+    }
+
+    fn remember(&mut self, value: ProposedValue<BraidContext>) {
+        let values = self
+            .proposed
+            .entry((value.height, value.round))
+            .or_default();
+        if !values
+            .iter()
+            .any(|v| v.value == value.value && v.proposer == value.proposer)
+        {
+            values.push(value);
+        }
+    }
+
+    /// Takes transactions out of the pool.
+    fn forget<'a>(&mut self, wires: impl Iterator<Item = &'a [u8]>) {
+        let mut gone = HashSet::new();
+        for wire in wires {
+            if let Ok(tx) = SanitizedTransaction::try_from_bytes(wire)
+                && self.pooled.remove(tx.signature())
+            {
+                gone.insert(*tx.signature());
+            }
+        }
+        if !gone.is_empty() {
+            self.pool.retain(|(signature, _)| !gone.contains(signature));
+        }
+    }
+}
+
+/// The transaction `wire` encodes, its signatures verified.
+fn parse_verified(wire: &[u8]) -> Result<SanitizedTransaction, String> {
+    let tx = SanitizedTransaction::try_from_bytes(wire).map_err(|error| error.to_string())?;
+    braid_runtime::sigverify::verify_transaction(&tx).map_err(|error| error.to_string())?;
+    Ok(tx)
+}
+
+fn unix_seconds() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs()
+        .try_into()
+        .unwrap_or(i64::MAX)
+}

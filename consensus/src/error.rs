@@ -1,0 +1,39 @@
+//! The crate's one error type.
+
+use crate::context::BlockId;
+
+/// Why a validator stopped, or could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsensusError {
+    /// The bank failed: storage, or a decided block that does not replay.
+    #[error("bank: {0}")]
+    Bank(#[from] braid_ledger::bank::BankError),
+    /// The network decided a block this node judged invalid: its state has diverged from
+    /// the others', and it stops rather than commit what it cannot reproduce.
+    #[error(
+        "the network decided block {block} at height {height}, which this node judged invalid: its state has diverged"
+    )]
+    Diverged {
+        /// The height.
+        height: u64,
+        /// The decided block.
+        block: BlockId,
+    },
+    /// The network decided a block this node never received.
+    #[error("the network decided block {block} at height {height}, which this node does not have")]
+    UnknownDecision {
+        /// The height.
+        height: u64,
+        /// The decided block.
+        block: BlockId,
+    },
+    /// The consensus engine stopped or could not start.
+    #[error("consensus engine: {0}")]
+    Engine(String),
+    /// The engine's channels closed.
+    #[error("the consensus engine stopped")]
+    EngineStopped,
+    /// The validator set is empty, names a validator twice, or has no voting power.
+    #[error("invalid validator set")]
+    InvalidValidatorSet,
+}

@@ -1,0 +1,28 @@
+//! Braid replicas ordered by Malachite BFT.
+//!
+//! Heights are slots and the value decided is a block. The round's proposer executes
+//! transactions from its pool into a block carrying its bank hash; every validator replays
+//! the block on its own bank and votes for it only if it computes the same bank hash. A slot
+//! is committed (and `finalized`) when Malachite decides its block.
+//!
+//! - [`context`]: Malachite's `Context` for Braid (heights, validators, votes, proposals);
+//! - [`signing`]: ed25519 signatures over domain-separated encodings;
+//! - [`codec`]: Borsh for every network and WAL message;
+//! - [`block`]: the proposed block, its limits and its id;
+//! - [`app`]: the application loop, one bank per validator;
+//! - [`validator`]: starting a validator (engine and application) on a TCP address;
+//! - [`error`]: the crate's error type.
+
+pub mod app;
+pub mod block;
+pub mod codec;
+pub mod context;
+pub mod error;
+pub mod signing;
+pub mod validator;
+
+pub use app::{Fault, Finalized, Rejection, SubmitError};
+pub use context::{Address, BraidContext, Height, ValidatorSet};
+pub use error::ConsensusError;
+pub use signing::{PrivateKey, PublicKey};
+pub use validator::{Validator, ValidatorConfig};

@@ -1,0 +1,304 @@
+//! A running validator: Malachite's engine (network, WAL, sync, consensus) and Braid's
+//! [`App`] on one bank, started on loopback or any TCP address.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use braid_ledger::bank::Bank;
+use malachitebft_app::config::{
+    ConsensusConfig, P2pConfig, TimeoutConfig, TransportProtocol, ValuePayload, ValueSyncConfig,
+};
+use malachitebft_app::events::{RxEvent, TxEvent};
+use malachitebft_app::node::{EngineHandle, Node, NodeConfig, NodeHandle};
+use malachitebft_app::types::Keypair;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::app::{App, Fault, Finalized, SubmitError};
+use crate::block::BLOCK_BYTES_MAX;
+use crate::codec::BorshCodec;
+use crate::context::{Address, BraidContext, ValidatorSet};
+use crate::error::ConsensusError;
+use crate::signing::{PrivateKey, PublicKey, SigningProvider};
+
+/// Largest gossip message: a proposal part carries a whole block.
+pub const GOSSIP_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Largest sync response: one decided block and its certificate.
+pub const SYNC_RESPONSE_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// Transactions queued for the application between two engine requests.
+pub const SUBMIT_QUEUE_TRANSACTIONS: usize = 4_096;
+
+const _: () = assert!(BLOCK_BYTES_MAX + 64 * 1024 <= GOSSIP_BYTES_MAX);
+const _: () = assert!(GOSSIP_BYTES_MAX <= SYNC_RESPONSE_BYTES_MAX);
+
+/// How to run one validator.
+#[derive(Debug, Clone)]
+pub struct ValidatorConfig {
+    /// A name for logs and metrics.
+    pub moniker: String,
+    /// Where the consensus write-ahead log lives (`wal/` under it).
+    pub home: PathBuf,
+    /// The TCP address to listen on for peers.
+    pub listen: SocketAddr,
+    /// The other validators' addresses.
+    pub peers: Vec<SocketAddr>,
+    /// Consensus step timeouts.
+    pub timeouts: TimeoutConfig,
+    /// How often peers exchange their heights for sync.
+    pub sync_interval: Duration,
+    /// The least time between two blocks this validator proposes: a proposer waits this
+    /// long after its last commit before building, so an idle network does not spin.
+    pub slot_interval: Duration,
+    /// A fault to inject (tests only).
+    pub fault: Fault,
+}
+
+impl ValidatorConfig {
+    /// Timeouts for validators on one machine: a dead proposer costs about a second.
+    pub fn local_timeouts() -> TimeoutConfig {
+        TimeoutConfig {
+            timeout_propose: Duration::from_millis(1_000),
+            timeout_propose_delta: Duration::from_millis(200),
+            timeout_prevote: Duration::from_millis(300),
+            timeout_prevote_delta: Duration::from_millis(100),
+            timeout_precommit: Duration::from_millis(300),
+            timeout_precommit_delta: Duration::from_millis(100),
+            timeout_rebroadcast: Duration::from_millis(1_600),
+        }
+    }
+}
+
+/// The engine's configuration, as its `Node` trait wants it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct EngineConfig {
+    moniker: String,
+    consensus: ConsensusConfig,
+    value_sync: ValueSyncConfig,
+}
+
+impl NodeConfig for EngineConfig {
+    fn moniker(&self) -> &str {
+        &self.moniker
+    }
+
+    fn consensus(&self) -> &ConsensusConfig {
+        &self.consensus
+    }
+
+    fn value_sync(&self) -> &ValueSyncConfig {
+        &self.value_sync
+    }
+}
+
+/// What the engine asks of a node when it starts: its home and its key.
+struct EngineNode {
+    home: PathBuf,
+    key: PrivateKey,
+}
+
+/// Malachite's node handle, which Braid does not use: [`Validator`] is the handle.
+struct UnusedHandle(TxEvent<BraidContext>);
+
+#[async_trait]
+impl NodeHandle<BraidContext> for UnusedHandle {
+    fn subscribe(&self) -> RxEvent<BraidContext> {
+        self.0.subscribe()
+    }
+
+    async fn kill(&self, _reason: Option<String>) -> eyre::Result<()> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Node for EngineNode {
+    type Context = BraidContext;
+    type Config = EngineConfig;
+    type Genesis = ();
+    type PrivateKeyFile = [u8; 32];
+    type SigningProvider = SigningProvider;
+    type NodeHandle = UnusedHandle;
+
+    // `start_engine` uses only the key and home methods; Braid starts nodes through
+    // `Validator::start`, so the trait's own entry points refuse.
+    async fn start(&self) -> eyre::Result<UnusedHandle> {
+        Err(eyre::eyre!("start a Braid validator with Validator::start"))
+    }
+
+    async fn run(self) -> eyre::Result<()> {
+        Err(eyre::eyre!("start a Braid validator with Validator::start"))
+    }
+
+    fn get_home_dir(&self) -> PathBuf {
+        self.home.clone()
+    }
+
+    fn load_config(&self) -> eyre::Result<EngineConfig> {
+        Err(eyre::eyre!(
+            "a Braid validator's configuration comes from its caller"
+        ))
+    }
+
+    fn get_address(&self, key: &PublicKey) -> Address {
+        Address(key.0)
+    }
+
+    fn get_public_key(&self, key: &PrivateKey) -> PublicKey {
+        key.public_key()
+    }
+
+    fn get_keypair(&self, key: PrivateKey) -> Keypair {
+        // The libp2p identity shares the validator's ed25519 seed; 32 bytes always decode.
+        Keypair::ed25519_from_bytes(key.seed()).expect("a 32-byte ed25519 seed")
+    }
+
+    fn load_private_key(&self, seed: [u8; 32]) -> PrivateKey {
+        PrivateKey::from_seed(&seed)
+    }
+
+    fn load_private_key_file(&self) -> eyre::Result<[u8; 32]> {
+        Ok(self.key.seed())
+    }
+
+    fn load_genesis(&self) -> eyre::Result<()> {
+        Ok(())
+    }
+
+    fn get_signing_provider(&self, key: PrivateKey) -> SigningProvider {
+        SigningProvider::new(key)
+    }
+}
+
+/// A running validator.
+pub struct Validator {
+    transactions: mpsc::Sender<Vec<u8>>,
+    finalized: crossbeam_channel::Receiver<Finalized>,
+    engine: EngineHandle,
+    app: JoinHandle<ConsensusError>,
+    rejections: Arc<AtomicU64>,
+}
+
+impl Validator {
+    /// Starts the validator with `key` on `bank`, among `validators`. Must run inside a
+    /// multi-threaded Tokio runtime: the application replays blocks on the engine's thread
+    /// pool.
+    pub async fn start(
+        config: ValidatorConfig,
+        key: PrivateKey,
+        validators: ValidatorSet,
+        bank: Bank,
+    ) -> Result<Self, ConsensusError> {
+        let tcp = |address: &SocketAddr| {
+            TransportProtocol::Tcp.multiaddr(&address.ip().to_string(), usize::from(address.port()))
+        };
+        let engine_config = EngineConfig {
+            moniker: config.moniker.clone(),
+            consensus: ConsensusConfig {
+                timeouts: config.timeouts,
+                p2p: P2pConfig {
+                    listen_addr: tcp(&config.listen),
+                    persistent_peers: config.peers.iter().map(tcp).collect(),
+                    pubsub_max_size: bytesize(GOSSIP_BYTES_MAX),
+                    rpc_max_size: bytesize(SYNC_RESPONSE_BYTES_MAX),
+                    ..P2pConfig::default()
+                },
+                value_payload: ValuePayload::PartsOnly,
+                ..ConsensusConfig::default()
+            },
+            value_sync: ValueSyncConfig {
+                enabled: true,
+                status_update_interval: config.sync_interval,
+                request_timeout: config.sync_interval.saturating_mul(4),
+                ..ValueSyncConfig::default()
+            },
+        };
+        let node = EngineNode {
+            home: config.home.clone(),
+            key: key.clone(),
+        };
+        let (finalized_tx, finalized) = crossbeam_channel::unbounded();
+        let rejections = Arc::new(AtomicU64::new(0));
+        let app = App::new(
+            bank,
+            key,
+            validators.clone(),
+            config.fault,
+            config.slot_interval,
+            finalized_tx,
+            Arc::clone(&rejections),
+        );
+        let (channels, engine) = malachitebft_app_channel::start_engine(
+            BraidContext,
+            node,
+            engine_config,
+            BorshCodec,
+            BorshCodec,
+            None,
+            validators,
+        )
+        .await
+        .map_err(|error| ConsensusError::Engine(format!("{error:#}")))?;
+        let (transactions, receiver) = mpsc::channel(SUBMIT_QUEUE_TRANSACTIONS);
+        let app = tokio::spawn(app.run(channels, receiver));
+        Ok(Self {
+            transactions,
+            finalized,
+            engine,
+            app,
+            rejections,
+        })
+    }
+
+    /// Hands a transaction to this validator's pool; it is proposed when this validator
+    /// leads a round.
+    pub fn submit(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
+        self.transactions
+            .try_send(wire)
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => SubmitError::PoolFull,
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+            })
+    }
+
+    /// Slots as this validator commits them.
+    pub fn finalized(&self) -> &crossbeam_channel::Receiver<Finalized> {
+        &self.finalized
+    }
+
+    /// How many proposals this validator has judged invalid (each is logged with its
+    /// [`crate::Rejection`]).
+    pub fn rejected_proposals(&self) -> u64 {
+        self.rejections.load(Ordering::Relaxed)
+    }
+
+    /// Whether the application has stopped, and why, without waiting.
+    pub fn is_stopped(&self) -> bool {
+        self.app.is_finished()
+    }
+
+    /// Stops the engine and the application; returns why the application had already
+    /// stopped, if it had.
+    pub async fn stop(self) -> Option<ConsensusError> {
+        let stopped = if self.app.is_finished() {
+            self.app.await.ok()
+        } else {
+            self.app.abort();
+            // Wait for the abort, so the bank (and its ledger lock) is dropped on return.
+            let _ = self.app.await;
+            None
+        };
+        self.engine.actor.kill_and_wait(None).await.ok();
+        self.engine.handle.abort();
+        let _ = self.engine.handle.await;
+        stopped
+    }
+}
+
+fn bytesize(bytes: usize) -> bytesize::ByteSize {
+    bytesize::ByteSize::b(bytes as u64)
+}

@@ -1,0 +1,417 @@
+//! Four validators on loopback, in one process: they finalize the same blocks with the same
+//! bank hashes, and a validator whose bank hashes diverge is outvoted and commits nothing.
+#![allow(clippy::arithmetic_side_effects)] // small counters, seeds and deadlines in test code
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use braid_accounts_db::AccountsDb;
+use braid_consensus::app::Finalized;
+use braid_consensus::context::Validator as ValidatorInfo;
+use braid_consensus::{Fault, PrivateKey, Validator, ValidatorConfig, ValidatorSet};
+use braid_ledger::bank::Bank;
+use braid_ledger::genesis::Genesis;
+use braid_program_system::instruction as system;
+use braid_runtime::executor::{Executor, ExecutorConfig};
+use braid_runtime::keypair::Keypair;
+use braid_runtime::program::{ProgramRegistry, program_account};
+use braid_runtime::{Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Transaction};
+
+const FUNDS: u64 = 1_000_000_000;
+const VALIDATORS: usize = 4;
+
+fn executor() -> Arc<Executor> {
+    let mut programs = ProgramRegistry::new();
+    programs.add(braid_program_system::SystemProgram);
+    Arc::new(Executor::new(programs, ExecutorConfig::QUIET))
+}
+
+fn payers() -> Vec<Keypair> {
+    (1..=8u8).map(|n| Keypair::from_seed(&[n; 32])).collect()
+}
+
+fn genesis(payers: &[Keypair]) -> Genesis {
+    let mut accounts: Vec<(Pubkey, Account)> = payers
+        .iter()
+        .map(|payer| (payer.pubkey(), Account::new(FUNDS, 0, &SYSTEM_PROGRAM_ID)))
+        .collect();
+    accounts.push((
+        SYSTEM_PROGRAM_ID,
+        program_account(&braid_program_system::SystemProgram),
+    ));
+    Genesis::new(400, accounts).unwrap()
+}
+
+fn transfer(payer: &Keypair, to: u8, lamports: u64, blockhash: Hash) -> Vec<u8> {
+    Transaction::new_signed_with_payer(
+        &[system::transfer(
+            &payer.pubkey(),
+            &Pubkey::new_from_array([to; 32]),
+            lamports,
+        )],
+        Some(&payer.pubkey()),
+        &[payer],
+        blockhash,
+    )
+    .to_bytes()
+}
+
+fn free_addresses(count: usize) -> Vec<SocketAddr> {
+    let listeners: Vec<TcpListener> = (0..count)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    listeners
+        .iter()
+        .map(|listener| listener.local_addr().unwrap())
+        .collect()
+}
+
+struct Net {
+    validators: Vec<Validator>,
+    dbs: Vec<Arc<AccountsDb>>,
+    blockhash: Hash,
+    set: ValidatorSet,
+    addresses: Vec<SocketAddr>,
+}
+
+fn keys() -> Vec<PrivateKey> {
+    (0..VALIDATORS)
+        .map(|i| PrivateKey::from_seed(&[0xC0 + i as u8; 32]))
+        .collect()
+}
+
+/// Starts (or restarts) validator `i` on its directory under `dir`.
+async fn start_one(
+    dir: &Path,
+    genesis: &Genesis,
+    set: &ValidatorSet,
+    addresses: &[SocketAddr],
+    i: usize,
+    faults: &[Fault],
+    slot_interval: Duration,
+) -> (Validator, Arc<AccountsDb>, Hash) {
+    let key = keys()[i].clone();
+    let home = dir.join(format!("v{i}"));
+    std::fs::create_dir_all(&home).unwrap();
+    let (bank, pending) = Bank::open(&home.join("ledger"), Some(genesis), executor()).unwrap();
+    assert!(pending.is_empty());
+    let blockhash = bank.latest_blockhash();
+    let db = Arc::clone(bank.accounts_db());
+    let config = ValidatorConfig {
+        moniker: format!("v{i}"),
+        home: home.join("consensus"),
+        listen: addresses[i],
+        peers: addresses
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, address)| *address)
+            .collect(),
+        timeouts: ValidatorConfig::local_timeouts(),
+        sync_interval: Duration::from_millis(500),
+        slot_interval,
+        fault: faults.get(i).copied().unwrap_or_default(),
+    };
+    let validator = Validator::start(config, key, set.clone(), bank)
+        .await
+        .unwrap();
+    (validator, db, blockhash)
+}
+
+/// Starts the validators in `order` (by index), with `faults` and `slot_interval`.
+async fn start(
+    dir: &Path,
+    genesis: &Genesis,
+    faults: &[Fault],
+    order: &[usize],
+    slot_interval: Duration,
+) -> Net {
+    let keys = keys();
+    let set = ValidatorSet::new(
+        keys.iter()
+            .map(|key| ValidatorInfo::new(key.public_key(), 1))
+            .collect(),
+    )
+    .unwrap();
+    let addresses = free_addresses(VALIDATORS);
+    let mut validators = Vec::new();
+    let mut dbs = Vec::new();
+    let mut blockhash = Hash::default();
+    for &i in order {
+        let (validator, db, hash) =
+            start_one(dir, genesis, &set, &addresses, i, faults, slot_interval).await;
+        validators.push(validator);
+        dbs.push(db);
+        blockhash = hash;
+    }
+    // Back in index order.
+    let mut started: Vec<(usize, (Validator, Arc<AccountsDb>))> = order
+        .iter()
+        .copied()
+        .zip(validators.into_iter().zip(dbs))
+        .collect();
+    started.sort_by_key(|(i, _)| *i);
+    let (validators, dbs) = started.into_iter().map(|(_, pair)| pair).unzip();
+    Net {
+        validators,
+        dbs,
+        blockhash,
+        set,
+        addresses,
+    }
+}
+
+/// Collects the listed validators' finalized slots until each has `slots` of them, or the
+/// deadline passes (a failure).
+fn collect(
+    net: &Net,
+    which: &[usize],
+    slots: usize,
+    deadline: Duration,
+) -> Vec<BTreeMap<u64, Finalized>> {
+    let mut seen: Vec<BTreeMap<u64, Finalized>> = vec![BTreeMap::new(); net.validators.len()];
+    let end = Instant::now() + deadline;
+    while Instant::now() < end && which.iter().any(|&i| seen[i].len() < slots) {
+        for &i in which {
+            while let Ok(slot) = net.validators[i].finalized().try_recv() {
+                seen[i].insert(slot.slot, slot);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for &i in which {
+        assert!(
+            seen[i].len() >= slots,
+            "validator {i} finalized only {} slots in {deadline:?}",
+            seen[i].len()
+        );
+    }
+    seen
+}
+
+/// Every slot the listed validators all finalized has the same block and bank hash on each.
+fn assert_agree(seen: &[BTreeMap<u64, Finalized>], which: &[usize]) {
+    let first = &seen[which[0]];
+    for &i in &which[1..] {
+        for (slot, finalized) in &seen[i] {
+            if let Some(reference) = first.get(slot) {
+                assert_eq!(finalized, reference, "validator {i} differs at slot {slot}");
+            }
+        }
+    }
+}
+
+fn balance(db: &AccountsDb, key: &Pubkey) -> Option<u64> {
+    db.get(key).map(|account| account.lamports)
+}
+
+/// One network at a time: four validators per test already share two cores.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn runtime() -> tokio::runtime::Runtime {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn four_validators_finalize_the_same_blocks_and_balances() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let payers = payers();
+    let genesis = genesis(&payers);
+    let runtime = runtime();
+    let net = runtime.block_on(start(
+        dir.path(),
+        &genesis,
+        &[],
+        &[0, 1, 2, 3],
+        Duration::from_millis(50),
+    ));
+    // Every validator gets every transaction, as a client that sends to all would; the
+    // proposer of each round includes what it has.
+    let txs: Vec<Vec<u8>> = payers
+        .iter()
+        .enumerate()
+        .map(|(i, payer)| transfer(payer, 0xA0 + i as u8, 1_000 * (i as u64 + 1), net.blockhash))
+        .collect();
+    for validator in &net.validators {
+        for tx in &txs {
+            validator.submit(tx.clone()).unwrap();
+        }
+    }
+    let seen = collect(&net, &[0, 1, 2, 3], 6, Duration::from_secs(60));
+    assert_agree(&seen, &[0, 1, 2, 3]);
+    let included: usize = seen[0].values().map(|f| f.signatures.len()).sum();
+    assert_eq!(included, txs.len(), "every transfer lands exactly once");
+    for (i, payer) in payers.iter().enumerate() {
+        let to = Pubkey::new_from_array([0xA0 + i as u8; 32]);
+        let sent = 1_000 * (i as u64 + 1);
+        for db in &net.dbs {
+            assert_eq!(balance(db, &to), Some(sent));
+            assert_eq!(balance(db, &payer.pubkey()), Some(FUNDS - sent - 5_000));
+        }
+    }
+    runtime.block_on(async {
+        for validator in net.validators {
+            assert!(validator.stop().await.is_none());
+        }
+    });
+}
+
+#[test]
+fn a_validator_whose_bank_hashes_diverge_is_outvoted_and_commits_nothing() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let payers = payers();
+    let genesis = genesis(&payers);
+    let runtime = runtime();
+    // The validator with the lowest address proposes height 1's first round.
+    let keys = keys();
+    let faulty = (0..VALIDATORS)
+        .min_by_key(|&i| keys[i].public_key())
+        .unwrap();
+    let honest: Vec<usize> = (0..VALIDATORS).filter(|&i| i != faulty).collect();
+    let mut faults = [Fault::None; VALIDATORS];
+    faults[faulty] = Fault::FlipBankHash;
+    // It starts last, and waits before proposing, so every honest validator is listening
+    // and subscribed when its block is gossiped.
+    let order: Vec<usize> = honest.iter().copied().chain([faulty]).collect();
+    let net = runtime.block_on(start(
+        dir.path(),
+        &genesis,
+        &faults,
+        &order,
+        Duration::from_millis(400),
+    ));
+    let tx = transfer(&payers[0], 0xB0, 5_000, net.blockhash);
+    for validator in &net.validators {
+        validator.submit(tx.clone()).unwrap();
+    }
+    // The honest three reject its block (a bank hash no one else computes), the round
+    // moves on, and they keep finalizing.
+    let seen = collect(&net, &honest, 6, Duration::from_secs(90));
+    assert_agree(&seen, &honest);
+    // Each rejected it once at most (it proposes no later round); a validator whose gossip
+    // subscription was not yet known to the proposer misses it and times out instead.
+    let rejections: Vec<u64> = honest
+        .iter()
+        .map(|&i| net.validators[i].rejected_proposals())
+        .collect();
+    assert!(rejections.iter().all(|&n| n <= 1), "{rejections:?}");
+    assert!(rejections.iter().sum::<u64>() >= 1, "{rejections:?}");
+    for &i in &honest {
+        assert_eq!(
+            balance(&net.dbs[i], &Pubkey::new_from_array([0xB0; 32])),
+            Some(5_000)
+        );
+    }
+    // The faulty validator rejects every honest block in turn, so it commits nothing.
+    assert!(net.validators[faulty].rejected_proposals() > 0);
+    assert!(net.validators[faulty].finalized().try_recv().is_err());
+    assert_eq!(
+        balance(&net.dbs[faulty], &Pubkey::new_from_array([0xB0; 32])),
+        None
+    );
+    runtime.block_on(async {
+        for validator in net.validators {
+            let stopped = validator.stop().await;
+            assert!(stopped.is_none(), "{stopped:?}");
+        }
+    });
+}
+
+#[test]
+fn a_stopped_validator_restarts_catches_up_and_agrees() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let payers = payers();
+    let genesis = genesis(&payers);
+    let runtime = runtime();
+    let mut net = runtime.block_on(start(
+        dir.path(),
+        &genesis,
+        &[],
+        &[0, 1, 2, 3],
+        Duration::from_millis(50),
+    ));
+    let before = transfer(&payers[0], 0xC0, 1_000, net.blockhash);
+    for validator in &net.validators {
+        validator.submit(before.clone()).unwrap();
+    }
+    let first = collect(&net, &[0, 1, 2, 3], 3, Duration::from_secs(60));
+    assert_agree(&first, &[0, 1, 2, 3]);
+
+    // Validator 2 stops (f = 1 of 4); the other three keep finalizing, a transfer included.
+    let stopped = net.validators.remove(2);
+    assert!(runtime.block_on(stopped.stop()).is_none());
+    let during = transfer(&payers[1], 0xC1, 2_000, net.blockhash);
+    for validator in &net.validators {
+        validator.submit(during.clone()).unwrap();
+    }
+    let live = collect(&net, &[0, 1, 2], 8, Duration::from_secs(60));
+    assert_agree(&live, &[0, 1, 2]);
+    let tip = *live[0].keys().last().unwrap();
+
+    // It restarts on its own ledger, syncs the slots it missed, replays each, and agrees.
+    let (restarted, db, _) = runtime.block_on(start_one(
+        dir.path(),
+        &genesis,
+        &net.set,
+        &net.addresses,
+        2,
+        &[],
+        Duration::from_millis(50),
+    ));
+    net.validators.insert(2, restarted);
+    net.dbs[2] = db;
+    let end = Instant::now() + Duration::from_secs(60);
+    let mut caught_up = BTreeMap::new();
+    while Instant::now() < end && caught_up.keys().last().is_none_or(|slot| *slot < tip) {
+        while let Ok(slot) = net.validators[2].finalized().try_recv() {
+            caught_up.insert(slot.slot, slot);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        caught_up.keys().last().is_some_and(|slot| *slot >= tip),
+        "the restarted validator reached slot {:?}, the others {tip}",
+        caught_up.keys().last()
+    );
+    for (slot, finalized) in &caught_up {
+        if let Some(reference) = live[0].get(slot) {
+            assert_eq!(finalized, reference, "slot {slot}");
+        }
+    }
+    for db in &net.dbs {
+        assert_eq!(
+            balance(db, &Pubkey::new_from_array([0xC0; 32])),
+            Some(1_000)
+        );
+        assert_eq!(
+            balance(db, &Pubkey::new_from_array([0xC1; 32])),
+            Some(2_000)
+        );
+    }
+    runtime.block_on(async {
+        for validator in net.validators {
+            let stopped = validator.stop().await;
+            assert!(stopped.is_none(), "{stopped:?}");
+        }
+    });
+}
