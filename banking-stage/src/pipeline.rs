@@ -234,6 +234,47 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The state readers see of `bank`, before its next slot. The pipeline makes one when
+    /// it starts; a node whose slots consensus decides makes one too and reports each
+    /// commit with [`Shared::committed`].
+    pub fn for_bank(bank: &Bank) -> Arc<Self> {
+        Arc::new(Shared {
+            latest_blockhash: std::sync::Mutex::new(bank.latest_blockhash()),
+            slot: AtomicU64::new(bank.slot().saturating_sub(1)),
+            open_slot: AtomicU64::new(bank.slot()),
+            _lock: bank.lock(),
+            transaction_count: AtomicU64::new(bank.transaction_count()),
+            db: Arc::clone(bank.accounts_db()),
+            counters: PipelineCounters::default(),
+            budget: CpuBudget::default(),
+            stopping: AtomicBool::new(false),
+            failure: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// Reports a slot committed by a driver other than the pipeline: readers see its slot,
+    /// its transactions and `latest_blockhash`, and transactions now run in the slot after.
+    pub fn committed(&self, commit: &SlotCommit, latest_blockhash: Hash) {
+        *self
+            .latest_blockhash
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = latest_blockhash;
+        self.slot.store(commit.slot, Ordering::Release);
+        self.open_slot
+            .store(commit.slot.saturating_add(1), Ordering::Release);
+        self.transaction_count
+            .fetch_add(commit.signatures.len() as u64, Ordering::AcqRel);
+        self.counters.slots.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .processed
+            .fetch_add(commit.signatures.len() as u64, Ordering::Relaxed);
+    }
+
+    /// Records that a driver other than the pipeline stopped on its own: health reports it.
+    pub fn stopped(&self, why: Failure) {
+        self.fail(why);
+    }
+
     /// The newest blockhash clients should sign over.
     pub fn latest_blockhash(&self) -> Hash {
         *self
@@ -385,18 +426,7 @@ impl Pipeline {
     /// Starts the threads on an already opened bank.
     pub fn start_with_bank(bank: Bank, config: PipelineConfig) -> Result<Self, PipelineError> {
         let threads_count = config.threads.clamp(1, crate::scheduler::THREADS_MAX);
-        let shared = Arc::new(Shared {
-            latest_blockhash: std::sync::Mutex::new(bank.latest_blockhash()),
-            slot: AtomicU64::new(bank.slot().saturating_sub(1)),
-            open_slot: AtomicU64::new(bank.slot()),
-            _lock: bank.lock(),
-            transaction_count: AtomicU64::new(bank.transaction_count()),
-            db: Arc::clone(bank.accounts_db()),
-            counters: PipelineCounters::default(),
-            budget: CpuBudget::default(),
-            stopping: AtomicBool::new(false),
-            failure: std::sync::Mutex::new(None),
-        });
+        let shared = Shared::for_bank(&bank);
         let (ingress_tx, ingress_rx) = bounded::<Vec<u8>>(config.ingress_capacity.max(1));
         let (verified_tx, verified_rx) = bounded::<Vec<Verified>>(4);
         let (events_tx, events_rx) = bounded::<Event>(EVENTS_CAPACITY);

@@ -9,6 +9,7 @@ mod chain;
 mod errors;
 mod insurance;
 mod lending;
+mod localnet;
 mod progress;
 
 use std::path::{Path, PathBuf};
@@ -97,6 +98,50 @@ enum Command {
         /// Most lamports the faucet hands out per 10-second window, all requests together.
         #[arg(long, default_value_t = braid_rpc::FAUCET_WINDOW_LAMPORTS_MAX)]
         faucet_window_max: u64,
+        /// Join a network of validators with this genesis (`braid genesis --validators`)
+        /// instead of committing slots alone; needs --identity and --p2p.
+        #[arg(long, requires_all = ["identity", "p2p"])]
+        genesis: Option<PathBuf>,
+        /// This validator's identity keypair (from `braid genesis`).
+        #[arg(long, requires = "genesis")]
+        identity: Option<PathBuf>,
+        /// The address to listen on for the other validators, e.g. 127.0.0.1:27100.
+        #[arg(long, requires = "genesis")]
+        p2p: Option<std::net::SocketAddr>,
+        /// Another validator's p2p address (repeat for each).
+        #[arg(long, requires = "genesis")]
+        peer: Vec<std::net::SocketAddr>,
+        /// The network's faucet keypair, for this node to serve airdrops with.
+        #[arg(long, requires = "genesis")]
+        faucet: Option<PathBuf>,
+    },
+    /// Write a new network's genesis and keys: genesis.bin, faucet.json and one
+    /// validator-I.json identity per validator.
+    Genesis {
+        /// How many validators, with equal stakes.
+        #[arg(long)]
+        validators: usize,
+        /// The directory to write (created if missing; must hold no genesis yet).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run a network of validators on this machine, one `braid node` process each, on
+    /// loopback; prints their RPC URLs and runs until Ctrl-C.
+    Localnet {
+        /// How many validators.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// The network's directory: its genesis and keys (written on first run) and one
+        /// ledger and log per validator.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The first validator's JSON-RPC port; validator I serves RPC on this + 2·I and
+        /// PubSub on the port after it.
+        #[arg(long, default_value_t = RPC_PORT_DEFAULT)]
+        rpc_port: u16,
+        /// The first validator's p2p port; validator I listens on this + I.
+        #[arg(long, default_value_t = localnet::P2P_PORT_DEFAULT)]
+        p2p_port: u16,
     },
     /// Print an account's balance in lamports.
     Balance {
@@ -371,8 +416,16 @@ fn run(cli: Cli) -> Result<Output, String> {
             bind_address,
             faucet_request_max,
             faucet_window_max,
+            genesis,
+            identity,
+            p2p,
+            peer,
+            faucet,
         } => {
             let mut config = NodeConfig::new(&ledger, rpc_port);
+            if let (Some(genesis), Some(identity), Some(p2p)) = (genesis, identity, p2p) {
+                config.consensus = Some(localnet::setup(&genesis, &identity, p2p, peer, faucet)?);
+            }
             config.reset = reset;
             config.pubsub_port = ws_port;
             config.bind_address = bind_address;
@@ -383,6 +436,39 @@ fn run(cli: Cli) -> Result<Output, String> {
             };
             node(config)
         }
+        Command::Genesis { validators, out } => {
+            let files = braid_node::create_network(
+                &out,
+                validators,
+                &braid_builtins::registry(),
+                braid_node::FAUCET_LAMPORTS_DEFAULT,
+            )
+            .map_err(|e| format!("cannot write the network: {e}"))?;
+            let validators: Vec<String> = files
+                .validators
+                .iter()
+                .map(|path| path.display().to_string())
+                .collect();
+            Ok(Output {
+                text: format!(
+                    "genesis: {}\nfaucet: {}\nvalidators: {}",
+                    files.genesis.display(),
+                    files.faucet.display(),
+                    validators.join(" ")
+                ),
+                json: json!({
+                    "genesis": files.genesis.display().to_string(),
+                    "faucet": files.faucet.display().to_string(),
+                    "validators": validators,
+                }),
+            })
+        }
+        Command::Localnet {
+            validators,
+            dir,
+            rpc_port,
+            p2p_port,
+        } => localnet::run(validators, &dir, rpc_port, p2p_port),
         Command::Balance { pubkey } => {
             let pubkey = match pubkey {
                 Some(pubkey) => pubkey,

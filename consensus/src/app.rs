@@ -47,6 +47,9 @@ const BLOCK_HEADER_SLACK_BYTES: usize = 1_024;
 pub const STREAMS_MAX: usize = 256;
 /// Most blocks for future heights a validator keeps until it gets there.
 pub const PENDING_BLOCKS_MAX: usize = 64;
+/// Decided blocks (with their certificates) a validator keeps in memory for peers that are
+/// catching up; older heights must be synced from a validator that kept them.
+pub const DECIDED_KEPT_MAX: usize = 4_096;
 
 /// Faults a test can inject to check that the network notices them. Never set in a node a
 /// user runs.
@@ -120,7 +123,7 @@ pub enum SubmitError {
 }
 
 /// A slot this validator committed after consensus decided it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Finalized {
     /// The slot.
     pub slot: u64,
@@ -130,7 +133,27 @@ pub struct Finalized {
     pub block: BlockId,
     /// Its transactions' signatures, in block order.
     pub signatures: Vec<TxSignature>,
+    /// What the bank reported of the commit (its ledger offset, time and costs are this
+    /// node's own; they are left out of equality).
+    pub commit: SlotCommit,
+    /// The newest blockhash clients may sign over once this slot is committed.
+    pub latest_blockhash: Hash,
+    /// The block as the ledger recorded it (entries with their outcomes and history).
+    pub record: braid_ledger::blockstore::Block,
 }
+
+impl PartialEq for Finalized {
+    /// Equal when every node must agree: slot, bank hash, block, transactions, blockhash.
+    fn eq(&self, other: &Self) -> bool {
+        self.slot == other.slot
+            && self.bank_hash == other.bank_hash
+            && self.block == other.block
+            && self.signatures == other.signatures
+            && self.latest_blockhash == other.latest_blockhash
+    }
+}
+
+impl Eq for Finalized {}
 
 /// A block this node holds, built or received, with its verdict.
 struct Candidate {
@@ -746,11 +769,15 @@ impl App {
             });
         };
         let commit: SlotCommit = self.bank.replay_block(&ledger)?;
+        let record = ledger;
         let signatures = commit.signatures.clone();
         self.forget(candidate.block.transactions.iter().map(Vec::as_slice));
         tracing::info!(slot = commit.slot, bank_hash = %commit.bank_hash, block = %id, transactions = signatures.len(), "finalized");
         self.decided
             .insert(height, (Bytes::from(candidate.encoded), certificate));
+        while self.decided.len() > DECIDED_KEPT_MAX {
+            self.decided.pop_first();
+        }
         // Everything proposed at this height or below is moot now.
         self.candidates.retain(|_, c| c.block.slot > height.0);
         self.proposed.retain(|(h, _), _| *h > height);
@@ -761,6 +788,9 @@ impl App {
             bank_hash: commit.bank_hash,
             block: id,
             signatures,
+            commit,
+            latest_blockhash: self.bank.latest_blockhash(),
+            record,
         });
         Ok(())
     }

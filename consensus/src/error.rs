@@ -33,7 +33,11 @@ pub enum ConsensusError {
     /// The engine's channels closed.
     #[error("the consensus engine stopped")]
     EngineStopped,
-    /// The validator set is empty, names a validator twice, or has no voting power.
-    #[error("invalid validator set")]
+    /// The genesis validator set does not decode, is empty, names a validator twice, or
+    /// has no voting power.
+    #[error("invalid validator set in the genesis")]
     InvalidValidatorSet,
+    /// The genesis lists no validators: it was not made for a network of validators.
+    #[error("the genesis lists no validators (make one with `braid genesis --validators N`)")]
+    NoValidatorSet,
 }

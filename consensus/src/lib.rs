@@ -9,6 +9,7 @@
 //! - [`signing`]: ed25519 signatures over domain-separated encodings;
 //! - [`codec`]: Borsh for every network and WAL message;
 //! - [`block`]: the proposed block, its limits and its id;
+//! - [`genesis`]: the validator set as a genesis account;
 //! - [`app`]: the application loop, one bank per validator;
 //! - [`validator`]: starting a validator (engine and application) on a TCP address;
 //! - [`error`]: the crate's error type.
@@ -18,6 +19,7 @@ pub mod block;
 pub mod codec;
 pub mod context;
 pub mod error;
+pub mod genesis;
 pub mod signing;
 pub mod validator;
 
@@ -25,4 +27,4 @@ pub use app::{Fault, Finalized, Rejection, SubmitError};
 pub use context::{Address, BraidContext, Height, ValidatorSet};
 pub use error::ConsensusError;
 pub use signing::{PrivateKey, PublicKey};
-pub use validator::{Validator, ValidatorConfig};
+pub use validator::{Submitter, Validator, ValidatorConfig};

@@ -174,6 +174,20 @@ impl Node for EngineNode {
     }
 }
 
+/// Submits transactions to a [`Validator`]'s pool from any thread.
+#[derive(Debug, Clone)]
+pub struct Submitter(mpsc::Sender<Vec<u8>>);
+
+impl Submitter {
+    /// Hands a transaction over, without waiting.
+    pub fn submit(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
+        self.0.try_send(wire).map_err(|error| match error {
+            mpsc::error::TrySendError::Full(_) => SubmitError::PoolFull,
+            mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+        })
+    }
+}
+
 /// A running validator.
 pub struct Validator {
     transactions: mpsc::Sender<Vec<u8>>,
@@ -257,12 +271,12 @@ impl Validator {
     /// Hands a transaction to this validator's pool; it is proposed when this validator
     /// leads a round.
     pub fn submit(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
-        self.transactions
-            .try_send(wire)
-            .map_err(|error| match error {
-                mpsc::error::TrySendError::Full(_) => SubmitError::PoolFull,
-                mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
-            })
+        self.submitter().submit(wire)
+    }
+
+    /// A handle that submits to this validator from any thread.
+    pub fn submitter(&self) -> Submitter {
+        Submitter(self.transactions.clone())
     }
 
     /// Slots as this validator commits them.

@@ -77,8 +77,8 @@ struct Net {
     addresses: Vec<SocketAddr>,
 }
 
-fn keys() -> Vec<PrivateKey> {
-    (0..VALIDATORS)
+fn keys(count: usize) -> Vec<PrivateKey> {
+    (0..count)
         .map(|i| PrivateKey::from_seed(&[0xC0 + i as u8; 32]))
         .collect()
 }
@@ -93,7 +93,7 @@ async fn start_one(
     faults: &[Fault],
     slot_interval: Duration,
 ) -> (Validator, Arc<AccountsDb>, Hash) {
-    let key = keys()[i].clone();
+    let key = keys(addresses.len())[i].clone();
     let home = dir.join(format!("v{i}"));
     std::fs::create_dir_all(&home).unwrap();
     let (bank, pending) = Bank::open(&home.join("ledger"), Some(genesis), executor()).unwrap();
@@ -129,14 +129,14 @@ async fn start(
     order: &[usize],
     slot_interval: Duration,
 ) -> Net {
-    let keys = keys();
+    let keys = keys(order.len());
     let set = ValidatorSet::new(
         keys.iter()
             .map(|key| ValidatorInfo::new(key.public_key(), 1))
             .collect(),
     )
     .unwrap();
-    let addresses = free_addresses(VALIDATORS);
+    let addresses = free_addresses(order.len());
     let mut validators = Vec::new();
     let mut dbs = Vec::new();
     let mut blockhash = Hash::default();
@@ -280,7 +280,7 @@ fn a_validator_whose_bank_hashes_diverge_is_outvoted_and_commits_nothing() {
     let genesis = genesis(&payers);
     let runtime = runtime();
     // The validator with the lowest address proposes height 1's first round.
-    let keys = keys();
+    let keys = keys(VALIDATORS);
     let faulty = (0..VALIDATORS)
         .min_by_key(|&i| keys[i].public_key())
         .unwrap();
@@ -414,4 +414,94 @@ fn a_stopped_validator_restarts_catches_up_and_agrees() {
             assert!(stopped.is_none(), "{stopped:?}");
         }
     });
+}
+
+/// Finalized transfers per second and submit-to-finalized latency with 1 and 4 validators
+/// in one process on this machine, open loop: `RATE` transfers a second for `SECONDS`
+/// seconds, each sent to every validator. Figures go to BENCHMARKS.md:
+/// `cargo test --release -p braid-consensus --test validators -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn finality_at_a_given_load() {
+    const RATE: u64 = 1_000;
+    const SECONDS: u64 = 8;
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for validators in [1usize, 4] {
+        let dir = tempfile::tempdir().unwrap();
+        let payers = payers();
+        let genesis = genesis(&payers);
+        let runtime = runtime();
+        let order: Vec<usize> = (0..validators).collect();
+        let net = runtime.block_on(start(
+            dir.path(),
+            &genesis,
+            &[],
+            &order,
+            Duration::from_millis(100),
+        ));
+        let total = RATE * SECONDS;
+        let txs: Vec<(braid_runtime::Signature, Vec<u8>)> = (0..total)
+            .map(|n| {
+                let payer = &payers[(n % payers.len() as u64) as usize];
+                let wire = transfer(payer, 0xE0, 1_000 + n, net.blockhash);
+                let tx =
+                    braid_runtime::sanitized::SanitizedTransaction::try_from_bytes(&wire).unwrap();
+                (*tx.signature(), wire)
+            })
+            .collect();
+        let mut sent = std::collections::HashMap::new();
+        let mut finalized_at = std::collections::HashMap::new();
+        let started = Instant::now();
+        for (n, (signature, wire)) in txs.iter().enumerate() {
+            let due = started + Duration::from_micros(n as u64 * 1_000_000 / RATE);
+            while Instant::now() < due {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            for validator in &net.validators {
+                validator.submit(wire.clone()).unwrap();
+            }
+            sent.insert(*signature, Instant::now());
+            while let Ok(slot) = net.validators[0].finalized().try_recv() {
+                let now = Instant::now();
+                for signature in slot.signatures {
+                    finalized_at.insert(signature, now);
+                }
+            }
+        }
+        let end = Instant::now() + Duration::from_secs(30);
+        while finalized_at.len() < txs.len() && Instant::now() < end {
+            if let Ok(slot) = net.validators[0]
+                .finalized()
+                .recv_timeout(Duration::from_millis(100))
+            {
+                let now = Instant::now();
+                for signature in slot.signatures {
+                    finalized_at.insert(signature, now);
+                }
+            }
+        }
+        let mut latencies: Vec<Duration> = finalized_at
+            .iter()
+            .filter_map(|(signature, at)| sent.get(signature).map(|s| at.duration_since(*s)))
+            .collect();
+        latencies.sort();
+        let percentile = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
+        let last = finalized_at.values().max().copied().unwrap_or(started);
+        println!(
+            "validators {validators}: offered {RATE}/s for {SECONDS} s, finalized {} of {} \
+             at {:.0}/s; submit to finalized p50 {:?} p99 {:?}",
+            finalized_at.len(),
+            txs.len(),
+            finalized_at.len() as f64 / last.duration_since(started).as_secs_f64(),
+            percentile(50),
+            percentile(99),
+        );
+        runtime.block_on(async {
+            for validator in net.validators {
+                validator.stop().await;
+            }
+        });
+    }
 }

@@ -31,7 +31,7 @@ use braid_primitives::LAMPORTS_PER_SOL;
 use braid_rpc::blocks::BlockIndex;
 use braid_rpc::pubsub::PubSub;
 use braid_rpc::status::{STATUS_CAPACITY_DEFAULT, StatusTracker};
-use braid_rpc::{FaucetLimits, RpcLimits, RpcServer, RpcState, RpcWorkers, ServeError};
+use braid_rpc::{FaucetLimits, Ingress, RpcLimits, RpcServer, RpcState, RpcWorkers, ServeError};
 
 /// The faucet keypair's file name inside a ledger directory.
 pub const FAUCET_FILE_NAME: &str = "faucet.json";
@@ -66,6 +66,25 @@ pub struct NodeConfig {
     pub status_capacity: usize,
     /// What the faucet hands out per request and per window.
     pub faucet_limits: FaucetLimits,
+    /// Join a network of validators instead of committing slots alone.
+    pub consensus: Option<ConsensusSetup>,
+}
+
+/// How a node joins a network of validators: Malachite orders its slots, and a slot is
+/// committed (`finalized`) only once the network decides its block.
+#[derive(Debug, Clone)]
+pub struct ConsensusSetup {
+    /// The network's genesis, its validator set included (`braid genesis --validators`).
+    pub genesis: Genesis,
+    /// This validator's identity: its seed is its consensus key.
+    pub identity: Keypair,
+    /// The TCP address to listen on for the other validators.
+    pub p2p: SocketAddr,
+    /// The other validators' addresses.
+    pub peers: Vec<SocketAddr>,
+    /// The network's faucet keypair, if this node should serve airdrops: kept in the
+    /// ledger directory on first start.
+    pub faucet: Option<Keypair>,
 }
 
 impl NodeConfig {
@@ -88,6 +107,7 @@ impl NodeConfig {
             faucet_lamports: FAUCET_LAMPORTS_DEFAULT,
             status_capacity: STATUS_CAPACITY_DEFAULT,
             faucet_limits: FaucetLimits::default(),
+            consensus: None,
         }
     }
 }
@@ -130,6 +150,12 @@ pub enum NodeError {
     /// A thread could not be started.
     #[error("cannot start a node thread: {0}")]
     Spawn(std::io::Error),
+    /// The ledger directory holds another network's genesis.
+    #[error("{0} holds a different genesis than the one given: use a fresh ledger directory")]
+    GenesisMismatch(PathBuf),
+    /// The validator could not start, or its genesis names no validator set.
+    #[error("consensus: {0}")]
+    Consensus(#[from] braid_consensus::ConsensusError),
 }
 
 /// A running node. [`Node::shutdown`] stops it cleanly (committing the open slot); dropping
@@ -143,6 +169,14 @@ pub struct Node {
     workers: RpcWorkers,
     events_thread: Option<JoinHandle<()>>,
     pubsub_thread: Option<JoinHandle<()>>,
+    consensus: Option<RunningValidator>,
+}
+
+/// A node's validator and the runtime its engine runs on.
+struct RunningValidator {
+    runtime: tokio::runtime::Runtime,
+    validator: braid_consensus::Validator,
+    bridge: JoinHandle<()>,
 }
 
 impl Node {
@@ -171,6 +205,11 @@ impl Node {
 
         let faucet_path = dir.join(FAUCET_FILE_NAME);
         let existing = Genesis::read(dir)?;
+        if let (Some(existing), Some(setup)) = (&existing, &config.consensus)
+            && existing.hash() != setup.genesis.hash()
+        {
+            return Err(NodeError::GenesisMismatch(dir.to_owned()));
+        }
         let existing_rules = existing.as_ref().map(|genesis| genesis.rent_exemption);
         let (genesis, faucet) = match existing {
             Some(_) => {
@@ -180,6 +219,26 @@ impl Node {
                     None
                 };
                 (None, faucet)
+            }
+            // A validator's genesis comes from the network; its faucet, if the operator
+            // copied one in, from the ledger directory.
+            None if config.consensus.is_some() => {
+                let given = config
+                    .consensus
+                    .as_ref()
+                    .and_then(|setup| setup.faucet.clone());
+                let faucet = if faucet_path.exists() {
+                    Some(read_keypair_file(&faucet_path)?)
+                } else if let Some(faucet) = given {
+                    write_keypair_durably(&faucet, &faucet_path)?;
+                    Some(faucet)
+                } else {
+                    None
+                };
+                (
+                    config.consensus.as_ref().map(|setup| setup.genesis.clone()),
+                    faucet,
+                )
             }
             None => {
                 // The faucet file is written before the genesis naming it, so a crash in
@@ -202,28 +261,45 @@ impl Node {
             }
         };
 
-        // A new ledger requires rent exemption, as Solana does; an existing one keeps the
-        // rules it was created with.
-        let rent_exemption = existing_rules.unwrap_or(true);
+        // A new ledger requires rent exemption, as Solana does (a validator's genesis says);
+        // an existing one keeps the rules it was created with.
+        let rent_exemption = existing_rules
+            .or_else(|| genesis.as_ref().map(|genesis| genesis.rent_exemption))
+            .unwrap_or(true);
         let executor = Arc::new(Executor::new(
             programs,
             ExecutorConfig::default().with_rent_exemption(rent_exemption),
         ));
-        let pipeline = Pipeline::start(
-            dir,
-            genesis.as_ref(),
-            Arc::clone(&executor),
-            config.pipeline,
-        )?;
-        let shared = Arc::clone(pipeline.shared());
-        let events = pipeline.events().clone();
+        let (ingress, events, consensus): (Ingress, _, _) = match &config.consensus {
+            None => {
+                let pipeline = Pipeline::start(
+                    dir,
+                    genesis.as_ref(),
+                    Arc::clone(&executor),
+                    config.pipeline,
+                )?;
+                let events = pipeline.events().clone();
+                (pipeline.into(), events, None)
+            }
+            Some(setup) => {
+                let (ingress, events, running) =
+                    start_validator(dir, genesis.as_ref(), Arc::clone(&executor), setup)?;
+                (ingress, events, Some(running))
+            }
+        };
+        let shared = Arc::clone(match &ingress {
+            Ingress::Pipeline(pipeline) => pipeline.shared(),
+            Ingress::Consensus { shared, .. } => shared,
+        });
         let tracker = Arc::new(Mutex::new(StatusTracker::new(
             config.status_capacity,
             shared.latest_blockhash(),
         )));
         let faucet_pubkey = faucet.as_ref().map(Keypair::pubkey);
         let identity_path = dir.join(IDENTITY_FILE_NAME);
-        let identity = if identity_path.exists() {
+        let identity = if let Some(setup) = &config.consensus {
+            setup.identity.clone()
+        } else if identity_path.exists() {
             read_keypair_file(&identity_path).map_err(NodeError::Identity)?
         } else {
             let identity = Keypair::new();
@@ -247,7 +323,7 @@ impl Node {
         let ledger_reader = block_index.ledger();
         let state = Arc::new(
             RpcState::new(
-                pipeline,
+                ingress,
                 executor,
                 Arc::clone(&tracker),
                 faucet,
@@ -329,6 +405,7 @@ impl Node {
             workers,
             events_thread: Some(events_thread),
             pubsub_thread: Some(pubsub_thread),
+            consensus,
         })
     }
 
@@ -366,11 +443,25 @@ impl Node {
     /// every thread.
     pub fn shutdown(mut self) -> Result<(), NodeError> {
         self.workers.stop();
+        // A validator stops first: its engine, then its bank; nothing uncommitted is lost,
+        // since only decided slots were ever committed.
+        let mut result = Ok(());
+        if let Some(running) = self.consensus.take() {
+            if let Some(error) = running.runtime.block_on(running.validator.stop()) {
+                result = Err(NodeError::Consensus(error));
+            }
+            let _ = running.bridge.join();
+        }
         let result = match self.state.take().map(Arc::try_unwrap) {
-            Some(Ok(state)) => state.into_pipeline().shutdown().map_err(NodeError::from),
+            Some(Ok(state)) => match state.into_ingress() {
+                Ingress::Pipeline(pipeline) => {
+                    result.and(pipeline.shutdown().map_err(NodeError::from))
+                }
+                Ingress::Consensus { .. } => result,
+            },
             // Only the event thread can still hold the state, and it holds it until the
             // pipeline stops, so this does not happen; the pipeline then stops on drop.
-            Some(Err(_)) | None => Ok(()),
+            Some(Err(_)) | None => result,
         };
         if let Some(thread) = self.events_thread.take() {
             let _ = thread.join();
@@ -381,6 +472,121 @@ impl Node {
         }
         result
     }
+}
+
+/// Pipeline events the bridge from a validator queues for the event thread.
+const VALIDATOR_EVENTS_QUEUED_MAX: usize = 65_536;
+/// How often a validator's peers exchange their heights for catching up.
+const SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Opens the bank on `dir` and starts a validator on it. Its decided slots reach the rest
+/// of the node as the pipeline's events would: each transaction `Processed`, then the slot
+/// `SlotCommitted`, so statuses, blocks and subscriptions work unchanged.
+fn start_validator(
+    dir: &Path,
+    genesis: Option<&Genesis>,
+    executor: Arc<Executor>,
+    setup: &ConsensusSetup,
+) -> Result<
+    (
+        Ingress,
+        crossbeam_channel::Receiver<braid_banking_stage::pipeline::Event>,
+        RunningValidator,
+    ),
+    NodeError,
+> {
+    use braid_banking_stage::pipeline::{Event, Failure, Shared, SubmitError};
+    let validators = braid_consensus::genesis::validator_set_of(&setup.genesis)?;
+    let (mut bank, pending) = braid_ledger::Bank::open(dir, genesis, executor)?;
+    for block in &pending {
+        bank.replay_block(block)?;
+    }
+    let shared = Shared::for_bank(&bank);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("braid-consensus")
+        .enable_all()
+        .build()
+        .map_err(NodeError::Spawn)?;
+    let seed: [u8; 32] = setup.identity.to_bytes()[..32]
+        .try_into()
+        .expect("a keypair's first 32 bytes are its seed");
+    let config = braid_consensus::ValidatorConfig {
+        moniker: setup.identity.pubkey().to_string(),
+        home: dir.join("consensus"),
+        listen: setup.p2p,
+        peers: setup.peers.clone(),
+        timeouts: braid_consensus::ValidatorConfig::local_timeouts(),
+        sync_interval: SYNC_INTERVAL,
+        slot_interval: SLOT_DURATION_DEFAULT,
+        fault: braid_consensus::Fault::None,
+    };
+    let validator = runtime.block_on(braid_consensus::Validator::start(
+        config,
+        braid_consensus::PrivateKey::from_seed(&seed),
+        validators,
+        bank,
+    ))?;
+    let (events_tx, events_rx) = crossbeam_channel::bounded(VALIDATOR_EVENTS_QUEUED_MAX);
+    let finalized = validator.finalized().clone();
+    let bridge_shared = Arc::clone(&shared);
+    let bridge = std::thread::Builder::new()
+        .name("braid-validator-events".into())
+        // Ends when the validator stops, which drops the sender.
+        .spawn(move || {
+            for slot in finalized.iter() {
+                bridge_shared.committed(&slot.commit, slot.latest_blockhash);
+                for entry in &slot.record.entries {
+                    let Ok(tx) = braid_runtime::sanitized::SanitizedTransaction::try_from_bytes(
+                        &entry.transaction,
+                    ) else {
+                        continue;
+                    };
+                    let meta = entry.meta.as_deref();
+                    let mut account_keys = tx.account_keys().to_vec();
+                    if let Some(meta) = meta {
+                        account_keys.extend(meta.loaded_addresses.writable.iter().copied());
+                        account_keys.extend(meta.loaded_addresses.readonly.iter().copied());
+                    }
+                    let status = match meta.and_then(|meta| meta.err.clone()) {
+                        Some(error) => Err(error),
+                        None => Ok(()),
+                    };
+                    let _ = events_tx.send(Event::Processed {
+                        signature: *tx.signature(),
+                        slot: slot.slot,
+                        status,
+                        logs: meta.map(|meta| meta.logs.clone()).unwrap_or_default(),
+                        account_keys,
+                    });
+                }
+                let _ = events_tx.send(Event::SlotCommitted(slot.commit));
+            }
+            bridge_shared.stopped(Failure {
+                reason: "the validator stopped".to_owned(),
+                disk_full: false,
+            });
+        })
+        .map_err(NodeError::Spawn)?;
+    let submitter = validator.submitter();
+    let ingress = Ingress::Consensus {
+        shared,
+        submit: Box::new(move |wire| {
+            submitter.submit(wire).map_err(|error| match error {
+                braid_consensus::SubmitError::PoolFull => SubmitError::Busy,
+                braid_consensus::SubmitError::Stopped => SubmitError::Stopped,
+            })
+        }),
+    };
+    Ok((
+        ingress,
+        events_rx,
+        RunningValidator {
+            runtime,
+            validator,
+            bridge,
+        },
+    ))
 }
 
 /// Writes `keypair` to `path` so that a crash leaves either no file or the whole one:
@@ -416,6 +622,84 @@ pub fn genesis_for(
     accounts.extend(programs.program_accounts());
     let slot_ms = u64::try_from(SLOT_DURATION_DEFAULT.as_millis()).unwrap_or(u64::MAX);
     Ok(Genesis::new(slot_ms, accounts)?.with_rent_exemption(true))
+}
+
+/// The files of a network of validators, as [`create_network`] writes them.
+#[derive(Debug, Clone)]
+pub struct NetworkFiles {
+    /// The genesis every validator starts from.
+    pub genesis: PathBuf,
+    /// The faucet's keypair.
+    pub faucet: PathBuf,
+    /// Each validator's identity keypair, in index order.
+    pub validators: Vec<PathBuf>,
+}
+
+/// Most validators [`create_network`] makes.
+pub const NETWORK_VALIDATORS_MAX: usize = braid_consensus::genesis::VALIDATORS_MAX;
+
+/// The identity keypair file of validator `index` in a network directory.
+pub fn validator_identity_file(dir: &Path, index: usize) -> PathBuf {
+    dir.join(format!("validator-{index}.json"))
+}
+
+/// Writes a new network of `validators` validators into `dir`: its genesis (the funded
+/// faucet, one executable account per program, the validator set with equal stakes, rent
+/// rules as a single node's), the faucet keypair and one identity keypair per validator.
+/// Refuses a directory that already holds a genesis.
+pub fn create_network(
+    dir: &Path,
+    validators: usize,
+    programs: &ProgramRegistry,
+    faucet_lamports: u64,
+) -> Result<NetworkFiles, NodeError> {
+    if validators == 0 || validators > NETWORK_VALIDATORS_MAX {
+        return Err(NodeError::Consensus(
+            braid_consensus::ConsensusError::InvalidValidatorSet,
+        ));
+    }
+    let genesis_path = dir.join(GENESIS_FILE_NAME);
+    if genesis_path.exists() {
+        return Err(NodeError::Io {
+            path: genesis_path,
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "a genesis is already there",
+            ),
+        });
+    }
+    std::fs::create_dir_all(dir).map_err(|source| NodeError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let faucet = Keypair::new();
+    let faucet_path = dir.join(FAUCET_FILE_NAME);
+    write_keypair_durably(&faucet, &faucet_path)?;
+    let mut identities = Vec::with_capacity(validators);
+    let mut members = Vec::with_capacity(validators);
+    for index in 0..validators {
+        let identity = Keypair::new();
+        let path = validator_identity_file(dir, index);
+        write_keypair_durably(&identity, &path).map_err(NodeError::Identity)?;
+        members.push(braid_consensus::context::Validator::new(
+            braid_consensus::PublicKey(identity.pubkey().to_bytes()),
+            1,
+        ));
+        identities.push(path);
+    }
+    let set = braid_consensus::ValidatorSet::new(members)
+        .ok_or(braid_consensus::ConsensusError::InvalidValidatorSet)?;
+    let base = genesis_for(programs, &faucet.pubkey(), faucet_lamports)?;
+    let mut accounts = base.accounts;
+    accounts.push(braid_consensus::genesis::validator_set_account(&set));
+    Genesis::new(base.slot_ms, accounts)?
+        .with_rent_exemption(base.rent_exemption)
+        .write(dir)?;
+    Ok(NetworkFiles {
+        genesis: genesis_path,
+        faucet: faucet_path,
+        validators: identities,
+    })
 }
 
 /// Wipes a ledger directory, refusing anything that does not look like one and a ledger

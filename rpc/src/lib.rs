@@ -45,8 +45,8 @@ pub mod token;
 pub mod types;
 
 pub use methods::{
-    AIRDROP_LAMPORTS_MAX, FAUCET_WINDOW, FAUCET_WINDOW_LAMPORTS_MAX, FaucetLimits, RpcState,
-    SIGNATURE_STATUSES_MAX,
+    AIRDROP_LAMPORTS_MAX, FAUCET_WINDOW, FAUCET_WINDOW_LAMPORTS_MAX, FaucetLimits, Ingress,
+    RpcState, SIGNATURE_STATUSES_MAX,
 };
 pub use server::{REQUEST_BODY_BYTES_MAX, RpcLimits, RpcServer, RpcWorkers, ServeError};
 

@@ -271,9 +271,50 @@ pub fn minimum_balance_for_rent_exemption(data_bytes: u64) -> u64 {
 const AIRDROP_NONCE_UNITS_SPAN: u64 = 400_000;
 const AIRDROP_COMPUTE_UNITS_BASE: u64 = 1_000_000;
 
+/// Where a node's transactions go, and whose state its reads see.
+pub enum Ingress {
+    /// The node's own pipeline: it orders and commits slots by itself.
+    Pipeline(Pipeline),
+    /// A validator that orders transactions with its peers (`braid-consensus`): `submit`
+    /// hands a transaction to it, `shared` is what it reports each decided slot to.
+    Consensus {
+        /// The state reads see.
+        shared: Arc<braid_banking_stage::pipeline::Shared>,
+        /// Hands a transaction over.
+        submit: Box<dyn Fn(Vec<u8>) -> Result<(), SubmitError> + Send + Sync>,
+    },
+}
+
+impl Ingress {
+    fn shared(&self) -> &Arc<braid_banking_stage::pipeline::Shared> {
+        match self {
+            Ingress::Pipeline(pipeline) => pipeline.shared(),
+            Ingress::Consensus { shared, .. } => shared,
+        }
+    }
+
+    fn submit(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
+        match self {
+            Ingress::Pipeline(pipeline) => pipeline.submit(wire),
+            Ingress::Consensus { shared, submit } => {
+                if shared.health().is_err() {
+                    return Err(SubmitError::Failed);
+                }
+                submit(wire)
+            }
+        }
+    }
+}
+
+impl From<Pipeline> for Ingress {
+    fn from(pipeline: Pipeline) -> Self {
+        Ingress::Pipeline(pipeline)
+    }
+}
+
 /// Everything a request handler reads or touches.
 pub struct RpcState {
-    pipeline: Pipeline,
+    pipeline: Ingress,
     executor: Arc<Executor>,
     /// Shared with whoever applies the pipeline's events, which must not keep the pipeline
     /// alive.
@@ -330,10 +371,11 @@ impl ReplyBudget {
     }
 }
 impl RpcState {
-    /// The state for serving `pipeline`: `executor` runs preflight simulations, `tracker`
-    /// answers getSignatureStatuses, and `faucet`, if any, signs airdrops within `limits`.
+    /// The state for serving `pipeline` (or a consensus validator): `executor` runs
+    /// preflight simulations, `tracker` answers getSignatureStatuses, and `faucet`, if any,
+    /// signs airdrops within `limits`.
     pub fn new(
-        pipeline: Pipeline,
+        pipeline: impl Into<Ingress>,
         executor: Arc<Executor>,
         tracker: Arc<Mutex<StatusTracker>>,
         faucet: Option<Keypair>,
@@ -342,7 +384,7 @@ impl RpcState {
         identity: Pubkey,
     ) -> Self {
         Self {
-            pipeline,
+            pipeline: pipeline.into(),
             executor,
             tracker,
             faucet: faucet.map(|keypair| Faucet {
@@ -423,8 +465,9 @@ impl RpcState {
         Ok(permit)
     }
 
-    /// Gives the pipeline back, to shut it down once nothing serves requests any more.
-    pub fn into_pipeline(self) -> Pipeline {
+    /// Gives the pipeline (or validator ingress) back, to shut it down once nothing serves
+    /// requests any more.
+    pub fn into_ingress(self) -> Ingress {
         self.pipeline
     }
 
