@@ -43,6 +43,7 @@ pub fn setup(
         p2p,
         peers,
         faucet,
+        peer_rpc: Vec::new(),
     })
 }
 
@@ -72,7 +73,9 @@ pub fn run(validators: usize, dir: &Path, rpc_port: u16, p2p_port: u16) -> Resul
             .ok_or_else(|| format!("validator {index}'s port is past 65535"))
     };
     let mut p2p = Vec::with_capacity(validators);
+    let mut rpc_ports = Vec::with_capacity(validators);
     for index in 0..validators {
+        rpc_ports.push(port(rpc_port, 2, index)?);
         if !braid_node::validator_identity_file(dir, index).exists() {
             return Err(format!(
                 "{} has no identity for validator {index}: the network has fewer validators",
@@ -91,7 +94,7 @@ pub fn run(validators: usize, dir: &Path, rpc_port: u16, p2p_port: u16) -> Resul
         .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
     let mut members: Vec<Member> = Vec::with_capacity(validators);
     for index in 0..validators {
-        let rpc = port(rpc_port, 2, index)?;
+        let rpc = rpc_ports[index];
         let log_path = dir.join(format!("validator-{index}.log"));
         let log = std::fs::File::create(&log_path)
             .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
@@ -116,6 +119,9 @@ pub fn run(validators: usize, dir: &Path, rpc_port: u16, p2p_port: u16) -> Resul
         for (other, address) in p2p.iter().enumerate() {
             if other != index {
                 command.arg("--peer").arg(address.to_string());
+                command
+                    .arg("--peer-rpc")
+                    .arg(format!("http://127.0.0.1:{}", rpc_ports[other]));
             }
         }
         let child = command

@@ -114,6 +114,10 @@ enum Command {
         /// The network's faucet keypair, for this node to serve airdrops with.
         #[arg(long, requires = "genesis")]
         faucet: Option<PathBuf>,
+        /// Another validator's JSON-RPC URL (repeat for each): transactions sent here are
+        /// forwarded to it.
+        #[arg(long, requires = "genesis")]
+        peer_rpc: Vec<String>,
     },
     /// Write a new network's genesis and keys: genesis.bin, faucet.json and one
     /// validator-I.json identity per validator.
@@ -421,10 +425,13 @@ fn run(cli: Cli) -> Result<Output, String> {
             p2p,
             peer,
             faucet,
+            peer_rpc,
         } => {
             let mut config = NodeConfig::new(&ledger, rpc_port);
             if let (Some(genesis), Some(identity), Some(p2p)) = (genesis, identity, p2p) {
-                config.consensus = Some(localnet::setup(&genesis, &identity, p2p, peer, faucet)?);
+                let mut setup = localnet::setup(&genesis, &identity, p2p, peer, faucet)?;
+                setup.peer_rpc = peer_rpc;
+                config.consensus = Some(setup);
             }
             config.reset = reset;
             config.pubsub_port = ws_port;

@@ -6,131 +6,11 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use braid_primitives::Pubkey;
-use braid_rpc::client::RpcClient;
 use braid_rpc::types::ConfirmationStatus;
-use common::{BRAID, Node};
-use serde_json::{Value, json};
-
-const VALIDATORS: usize = 4;
-const DEADLINE: Duration = Duration::from_secs(60);
-
-fn free_addresses(count: usize) -> Vec<SocketAddr> {
-    let listeners: Vec<TcpListener> = (0..count)
-        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    listeners
-        .iter()
-        .map(|listener| listener.local_addr().unwrap())
-        .collect()
-}
-
-struct Network {
-    dir: PathBuf,
-    p2p: Vec<SocketAddr>,
-    nodes: Vec<Option<Node>>,
-}
-
-impl Network {
-    fn create(dir: &Path) -> Self {
-        let output = Command::new(BRAID)
-            .args(["genesis", "--validators", &VALIDATORS.to_string(), "--out"])
-            .arg(dir)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{output:?}");
-        let mut network = Self {
-            dir: dir.to_owned(),
-            p2p: free_addresses(VALIDATORS),
-            nodes: (0..VALIDATORS).map(|_| None).collect(),
-        };
-        for index in 0..VALIDATORS {
-            network.start(index);
-        }
-        network
-    }
-
-    fn start(&mut self, index: usize) {
-        let dir = &self.dir;
-        let mut args: Vec<String> = vec![
-            "--genesis".into(),
-            dir.join("genesis.bin").display().to_string(),
-            "--identity".into(),
-            dir.join(format!("validator-{index}.json"))
-                .display()
-                .to_string(),
-            "--faucet".into(),
-            dir.join("faucet.json").display().to_string(),
-            "--p2p".into(),
-            self.p2p[index].to_string(),
-        ];
-        for (other, address) in self.p2p.iter().enumerate() {
-            if other != index {
-                args.push("--peer".into());
-                args.push(address.to_string());
-            }
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        self.nodes[index] = Some(Node::start(&dir.join(format!("ledger-{index}")), &args));
-    }
-
-    fn client(&self, index: usize) -> &RpcClient {
-        &self.nodes[index].as_ref().unwrap().client
-    }
-
-    fn pid(&self, index: usize) -> i32 {
-        self.nodes[index].as_ref().unwrap().child.id() as i32
-    }
-
-    /// Waits until validator `index` has finalized slot `slot`.
-    fn wait_for_slot(&self, index: usize, slot: u64) {
-        let started = Instant::now();
-        loop {
-            if self.client(index).get_slot().is_ok_and(|now| now >= slot) {
-                return;
-            }
-            assert!(
-                started.elapsed() < DEADLINE,
-                "validator {index} did not reach slot {slot}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// getBlock's blockhash and previousBlockhash at `slot` on validator `index`.
-    fn block_hashes(&self, index: usize, slot: u64) -> (String, String) {
-        let block: Value = self
-            .client(index)
-            .call_raw(
-                "getBlock",
-                json!([slot, {"transactionDetails": "none", "rewards": false}]),
-            )
-            .unwrap();
-        (
-            block["blockhash"].as_str().unwrap().to_owned(),
-            block["previousBlockhash"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    /// Every listed validator reports the same block hashes for slots 1..=`through`.
-    fn assert_agree(&self, which: &[usize], through: u64) {
-        for slot in 1..=through {
-            let reference = self.block_hashes(which[0], slot);
-            for &index in &which[1..] {
-                assert_eq!(
-                    self.block_hashes(index, slot),
-                    reference,
-                    "validator {index} differs at slot {slot}"
-                );
-            }
-        }
-    }
-}
+use common::network::{DEADLINE, Network, VALIDATORS};
 
 /// Airdrops through validator `index` and waits until it is finalized there.
 fn airdrop(network: &Network, index: usize, to: &Pubkey, lamports: u64) {
@@ -204,4 +84,33 @@ fn without_a_quorum_nothing_is_finalized_and_healing_resumes() {
         network.wait_for_slot(index, target);
     }
     network.assert_agree(&[0, 1, 2, 3], target);
+}
+
+#[test]
+fn a_transaction_is_forwarded_to_the_other_validators() {
+    let dir = tempfile::tempdir().unwrap();
+    let network = Network::create(dir.path());
+    network.wait_for_slot(0, 1);
+    // Sent to validator 0, which is then paused: only the copies it forwarded can land.
+    let carol = Pubkey::new_from_array([0xCA; 32]);
+    let signature = network
+        .client(0)
+        .request_airdrop(&carol, 1_000_000_000)
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: a signal to a child process this test started.
+    unsafe { libc::kill(network.pid(0), libc::SIGSTOP) };
+    let status =
+        network
+            .client(1)
+            .confirm_transaction(&signature, ConfirmationStatus::Finalized, DEADLINE);
+    // SAFETY: as above.
+    unsafe { libc::kill(network.pid(0), libc::SIGCONT) };
+    status.unwrap();
+    for index in 1..VALIDATORS {
+        assert_eq!(
+            network.client(index).get_balance(&carol).unwrap(),
+            1_000_000_000
+        );
+    }
 }

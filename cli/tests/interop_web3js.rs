@@ -4,7 +4,8 @@
 //! WebSocket, account, program, logs and slot subscriptions, multiple-account and
 //! program-account reads, a preflight failure, and a mint with associated token accounts,
 //! minting and a checked transfer; then the node is killed with SIGKILL, restarted, and the
-//! second half checks what survived and transacts again.
+//! second half checks what survived and transacts again. The same libraries also send to
+//! one validator of four and see the transfer finalized, and read back alike, on all.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -38,12 +39,18 @@ fn install(dir: &Path) {
 const PHASE_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn run_phase(dir: &Path, node: &Node, phase: &str, state: &Path) {
+    run_phase_with(dir, node, phase, state, &[]);
+}
+
+/// [`run_phase`], with more arguments after the state file.
+fn run_phase_with(dir: &Path, node: &Node, phase: &str, state: &Path, extra: &[String]) {
     let mut child = Command::new("node")
         .arg("flows.mjs")
         .arg(phase)
         .arg(format!("http://{}", node.rpc_addr))
         .arg(&node.pubsub_url)
         .arg(state)
+        .args(extra)
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -82,4 +89,22 @@ fn web3js_flows_work_unchanged_across_a_restart() {
     let node = Node::start(&ledger, &[]);
     run_phase(&dir, &node, "after", &state);
     node.kill();
+}
+
+#[test]
+fn web3js_transactions_are_finalized_by_a_network_of_validators() {
+    let dir = interop_dir();
+    install(&dir);
+    let temp = tempfile::tempdir().unwrap();
+    let network = common::network::Network::create(temp.path());
+    let others: Vec<String> = (1..common::network::VALIDATORS)
+        .map(|index| format!("http://{}", network.nodes[index].as_ref().unwrap().rpc_addr))
+        .collect();
+    run_phase_with(
+        &dir,
+        network.nodes[0].as_ref().unwrap(),
+        "network",
+        &temp.path().join("unused.json"),
+        &others,
+    );
 }

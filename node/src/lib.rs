@@ -85,6 +85,9 @@ pub struct ConsensusSetup {
     /// The network's faucet keypair, if this node should serve airdrops: kept in the
     /// ledger directory on first start.
     pub faucet: Option<Keypair>,
+    /// The other validators' JSON-RPC URLs: a transaction sent to this node is forwarded
+    /// to them, so whichever leads the next round can include it.
+    pub peer_rpc: Vec<String>,
 }
 
 impl NodeConfig {
@@ -569,9 +572,14 @@ fn start_validator(
         })
         .map_err(NodeError::Spawn)?;
     let submitter = validator.submitter();
+    let forwarder = start_forwarder(&setup.peer_rpc)?;
     let ingress = Ingress::Consensus {
         shared,
-        submit: Box::new(move |wire| {
+        submit: Box::new(move |wire, forward| {
+            if forward && let Some(forwarder) = &forwarder {
+                // Full: the other validators miss it, and it lands when this one leads.
+                let _ = forwarder.try_send(wire.clone());
+            }
             submitter.submit(wire).map_err(|error| match error {
                 braid_consensus::SubmitError::PoolFull => SubmitError::Busy,
                 braid_consensus::SubmitError::Stopped => SubmitError::Stopped,
@@ -587,6 +595,39 @@ fn start_validator(
             bridge,
         },
     ))
+}
+
+/// Transactions queued for forwarding to the other validators.
+const FORWARD_QUEUED_MAX: usize = 4_096;
+
+/// A thread that hands each transaction it is given to every validator in `peers` (their
+/// JSON-RPC URLs), marked not to be forwarded again. `None` without peers. It ends when the
+/// returned sender is dropped.
+fn start_forwarder(
+    peers: &[String],
+) -> Result<Option<crossbeam_channel::Sender<Vec<u8>>>, NodeError> {
+    if peers.is_empty() {
+        return Ok(None);
+    }
+    let clients: Vec<braid_rpc::client::RpcClient> = peers
+        .iter()
+        .map(|url| braid_rpc::client::RpcClient::new(url.clone()))
+        .collect();
+    let (sender, receiver) = crossbeam_channel::bounded::<Vec<u8>>(FORWARD_QUEUED_MAX);
+    std::thread::Builder::new()
+        .name("braid-forwarder".into())
+        .spawn(move || {
+            for wire in receiver.iter() {
+                for client in &clients {
+                    // A validator that is down or refuses it changes nothing here.
+                    if let Err(error) = client.forward_transaction(&wire) {
+                        tracing::debug!(url = client.url(), %error, "forwarding a transaction");
+                    }
+                }
+            }
+        })
+        .map_err(NodeError::Spawn)?;
+    Ok(Some(sender))
 }
 
 /// Writes `keypair` to `path` so that a crash leaves either no file or the whole one:

@@ -294,6 +294,18 @@ impl RpcClient {
             .map_err(|error| self.invalid(format!("signature: {error}")))
     }
 
+    /// `sendTransaction` of wire bytes as one validator hands a transaction to another:
+    /// no preflight, and `maxRetries: 0`, so the receiver keeps it without forwarding it on.
+    pub fn forward_transaction(&self, wire: &[u8]) -> Result<Signature, ClientError> {
+        let encoded = BASE64.encode(wire);
+        let text: String = self.call(
+            "sendTransaction",
+            json!([encoded, {"encoding": "base64", "skipPreflight": true, "maxRetries": 0}]),
+        )?;
+        text.parse()
+            .map_err(|error| self.invalid(format!("signature: {error}")))
+    }
+
     /// `simulateTransaction` (base64): what `tx` would do now.
     pub fn simulate_transaction(&self, tx: &Transaction) -> Result<RpcSimulation, ClientError> {
         let encoded = BASE64.encode(tx.to_bytes());

@@ -276,12 +276,13 @@ pub enum Ingress {
     /// The node's own pipeline: it orders and commits slots by itself.
     Pipeline(Pipeline),
     /// A validator that orders transactions with its peers (`braid-consensus`): `submit`
-    /// hands a transaction to it, `shared` is what it reports each decided slot to.
+    /// hands a transaction to it (and, if its second argument says so, on to the other
+    /// validators), `shared` is what it reports each decided slot to.
     Consensus {
         /// The state reads see.
         shared: Arc<braid_banking_stage::pipeline::Shared>,
-        /// Hands a transaction over.
-        submit: Box<dyn Fn(Vec<u8>) -> Result<(), SubmitError> + Send + Sync>,
+        /// Hands a transaction over; `true`: forward it to the other validators too.
+        submit: Box<dyn Fn(Vec<u8>, bool) -> Result<(), SubmitError> + Send + Sync>,
     },
 }
 
@@ -293,14 +294,14 @@ impl Ingress {
         }
     }
 
-    fn submit(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
+    fn submit(&self, wire: Vec<u8>, forward: bool) -> Result<(), SubmitError> {
         match self {
             Ingress::Pipeline(pipeline) => pipeline.submit(wire),
             Ingress::Consensus { shared, submit } => {
                 if shared.health().is_err() {
                     return Err(SubmitError::Failed);
                 }
-                submit(wire)
+                submit(wire, forward)
             }
         }
     }
@@ -595,6 +596,9 @@ pub(crate) struct Config {
     pub(crate) encoding: Option<String>,
     #[serde(default)]
     skip_preflight: bool,
+    /// sendTransaction: how often the node may pass the transaction on to a leader; 0 keeps
+    /// it here (what a validator forwarding to another sends).
+    max_retries: Option<u64>,
     #[serde(default)]
     sig_verify: bool,
     /// `processed`, `confirmed` or `finalized`.
@@ -1360,7 +1364,7 @@ fn send_transaction(params: &Params, state: &RpcState) -> Result<Value, RpcError
             return Err(error);
         }
     }
-    submit(state, wire)?;
+    submit(state, wire, config.max_retries != Some(0))?;
     Ok(json!(signature.to_string()))
 }
 
@@ -1373,28 +1377,31 @@ fn rejected(error: &braid_runtime::TransactionError) -> RpcError {
     rpc_error
 }
 
-fn submit(state: &RpcState, wire: Vec<u8>) -> Result<(), RpcError> {
-    state.pipeline.submit(wire).map_err(|error| match error {
-        SubmitError::Busy => RpcError::new(
-            codes::NODE_BUSY,
-            "node is busy: its ingress queue is full, retry shortly",
-        ),
-        SubmitError::Stopped => RpcError::new(codes::NODE_BUSY, "node is shutting down"),
-        SubmitError::Failed => {
-            let reason = state
-                .pipeline
-                .shared()
-                .health()
-                .err()
-                .map_or_else(String::new, |failure| failure.reason);
-            let mut error = RpcError::new(
-                codes::NODE_UNHEALTHY,
-                format!("the node stopped taking transactions: {reason}"),
-            );
-            error.data = Some(json!({ "reason": reason }));
-            error
-        }
-    })
+fn submit(state: &RpcState, wire: Vec<u8>, forward: bool) -> Result<(), RpcError> {
+    state
+        .pipeline
+        .submit(wire, forward)
+        .map_err(|error| match error {
+            SubmitError::Busy => RpcError::new(
+                codes::NODE_BUSY,
+                "node is busy: its ingress queue is full, retry shortly",
+            ),
+            SubmitError::Stopped => RpcError::new(codes::NODE_BUSY, "node is shutting down"),
+            SubmitError::Failed => {
+                let reason = state
+                    .pipeline
+                    .shared()
+                    .health()
+                    .err()
+                    .map_or_else(String::new, |failure| failure.reason);
+                let mut error = RpcError::new(
+                    codes::NODE_UNHEALTHY,
+                    format!("the node stopped taking transactions: {reason}"),
+                );
+                error.data = Some(json!({ "reason": reason }));
+                error
+            }
+        })
 }
 
 fn request_airdrop(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
@@ -1458,7 +1465,7 @@ fn request_airdrop(params: &Params, state: &RpcState) -> Result<Value, RpcError>
         error.data = Some(json!({ "err": err }));
         return Err(error);
     }
-    if let Err(error) = submit(state, tx.to_bytes()) {
+    if let Err(error) = submit(state, tx.to_bytes(), true) {
         faucet_state.release(lamports);
         return Err(error);
     }

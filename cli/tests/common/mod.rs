@@ -2,6 +2,8 @@
 //! PubSub address and what it wrote to stderr.
 #![allow(dead_code)]
 
+pub mod network;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -27,12 +29,18 @@ pub struct Node {
 }
 
 impl Node {
-    /// Starts a node on `ledger` with free ports and `extra` arguments.
+    /// Starts a node on `ledger` with free ports (unless `extra` names an RPC port) and
+    /// `extra` arguments.
     pub fn start(ledger: &Path, extra: &[&str]) -> Self {
+        let ports: &[&str] = if extra.contains(&"--rpc-port") {
+            &[]
+        } else {
+            &["--rpc-port", "0"]
+        };
         let mut child = Command::new(BRAID)
             .args(["node", "--ledger"])
             .arg(ledger)
-            .args(["--rpc-port", "0"])
+            .args(ports)
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,6 +1,7 @@
 // A dApp developer's flows with @solana/web3.js and @solana/spl-token, unchanged, against
 // `braid node`.
 // Usage: node flows.mjs <phase: before|after> <http url> <ws url> <state file>
+//        node flows.mjs network <http url> <ws url> <unused> <other validators' http urls...>
 // "before" funds a payer and transfers; "after" (run against the restarted node) checks
 // that everything confirmed survived, and goes on transacting. Any failure throws, and
 // the process exits non-zero with the reason.
@@ -28,7 +29,7 @@ import {
 import { readFileSync, writeFileSync } from "node:fs";
 import assert from "node:assert/strict";
 
-const [phase, httpUrl, wsUrl, stateFile] = process.argv.slice(2);
+const [phase, httpUrl, wsUrl, stateFile, ...otherUrls] = process.argv.slice(2);
 const connection = new Connection(httpUrl, { commitment: "confirmed", wsEndpoint: wsUrl });
 
 function withTimeout(promise, ms, what) {
@@ -368,9 +369,50 @@ async function after() {
   assert.equal((await getAccount(connection, destination)).amount, 1_000_000n);
 }
 
+// One validator of several: what a client sends it is finalized by the network, and every
+// other validator reads the same balances and the same block.
+async function network() {
+  const finalized = new Connection(httpUrl, { commitment: "finalized", wsEndpoint: wsUrl });
+  const payer = Keypair.generate();
+  const recipient = Keypair.generate().publicKey;
+  const signature = await finalized.requestAirdrop(payer.publicKey, 2 * LAMPORTS_PER_SOL);
+  const latest = await finalized.getLatestBlockhash();
+  const airdropped = await withTimeout(
+    finalized.confirmTransaction({ signature, ...latest }, "finalized"),
+    60_000,
+    "airdrop finalized",
+  );
+  assert.equal(airdropped.value.err, null);
+  const tx = new Transaction().add(
+    SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: recipient, lamports: LAMPORTS_PER_SOL }),
+  );
+  const sent = await withTimeout(
+    sendAndConfirmTransaction(finalized, tx, [payer], { commitment: "finalized" }),
+    60_000,
+    "transfer finalized",
+  );
+  const status = (await finalized.getSignatureStatuses([sent])).value[0];
+  assert.equal(status.confirmationStatus, "finalized");
+  const block = await finalized.getBlock(status.slot, { maxSupportedTransactionVersion: 0 });
+  assert.ok(block.transactions.some((entry) => entry.transaction.signatures[0] === sent));
+  for (const url of otherUrls) {
+    const other = new Connection(url, "finalized");
+    // The other validator may be a slot behind: wait until it has the transfer's slot.
+    for (let tries = 0; (await other.getSlot()) < status.slot; tries++) {
+      assert.ok(tries < 100, `${url} did not reach slot ${status.slot}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(await other.getBalance(recipient), LAMPORTS_PER_SOL);
+    const theirs = await other.getBlock(status.slot, { maxSupportedTransactionVersion: 0 });
+    assert.equal(theirs.blockhash, block.blockhash);
+    assert.equal(theirs.previousBlockhash, block.previousBlockhash);
+  }
+}
+
 try {
   if (phase === "before") await before();
   else if (phase === "after") await after();
+  else if (phase === "network") await network();
   else throw new Error(`unknown phase ${phase}`);
   console.log(`${phase}: ok`);
   process.exit(0);
