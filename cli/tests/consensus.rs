@@ -114,3 +114,43 @@ fn a_transaction_is_forwarded_to_the_other_validators() {
         );
     }
 }
+
+#[test]
+fn validators_killed_in_turn_mid_slot_rejoin_one_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut network = Network::create(dir.path());
+    network.wait_for_slot(0, 2);
+    // Each validator in turn is killed wherever it is (building, judging, committing) while
+    // a transfer is in flight, and restarted from its ledger, WAL and saved proposals.
+    for round in 0..VALIDATORS {
+        let to = Pubkey::new_from_array([0xD0 + round as u8; 32]);
+        let live = (round + 1) % VALIDATORS;
+        let signature = network
+            .client(live)
+            .request_airdrop(&to, 1_000_000_000)
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(150 * round as u64));
+        network.nodes[round].take().unwrap().kill();
+        network
+            .client(live)
+            .confirm_transaction(&signature, ConfirmationStatus::Finalized, DEADLINE)
+            .unwrap();
+        network.start(round);
+        let tip = network.client(live).get_slot().unwrap();
+        network.wait_for_slot(round, tip);
+    }
+    let tip = (0..VALIDATORS)
+        .map(|index| network.client(index).get_slot().unwrap())
+        .min()
+        .unwrap();
+    network.assert_agree(&[0, 1, 2, 3], tip);
+    for round in 0..VALIDATORS {
+        let to = Pubkey::new_from_array([0xD0 + round as u8; 32]);
+        for index in 0..VALIDATORS {
+            assert_eq!(
+                network.client(index).get_balance(&to).unwrap(),
+                1_000_000_000
+            );
+        }
+    }
+}

@@ -14,7 +14,7 @@
 //! - a block this node judged invalid is never committed: if the network decides one, this
 //!   node has diverged and stops ([`ConsensusError::Diverged`]).
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -27,7 +27,7 @@ use malachitebft_app::engine::host::Next;
 use malachitebft_app::streaming::{StreamContent, StreamId, StreamMessage};
 use malachitebft_app::types::core::{CommitCertificate, Round, Validity};
 use malachitebft_app::types::sync::RawDecidedValue;
-use malachitebft_app::types::{LocallyProposedValue, PeerId, ProposedValue};
+use malachitebft_app::types::{LocallyProposedValue, ProposedValue};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use tokio::sync::mpsc;
 
@@ -36,6 +36,7 @@ use crate::context::{
     Address, BlockId, BlockValue, BraidContext, Height, ProposalPart, ValidatorSet, proposer_of,
 };
 use crate::error::ConsensusError;
+use crate::proposals::{ProposalStore, SavedProposal};
 use crate::signing::{PrivateKey, part_sign_bytes, verify};
 
 /// Most transactions a validator's pool holds; more are refused ([`SubmitError::PoolFull`]).
@@ -43,10 +44,10 @@ pub const POOL_TRANSACTIONS_MAX: usize = 16_384;
 /// Bytes a block's encoding spends beyond its transactions' own, at most (the fixed fields
 /// take 116).
 const BLOCK_HEADER_SLACK_BYTES: usize = 1_024;
-/// Most proposal streams a validator buffers at once (one per peer and round in practice).
-pub const STREAMS_MAX: usize = 256;
-/// Most blocks for future heights a validator keeps until it gets there.
-pub const PENDING_BLOCKS_MAX: usize = 64;
+/// Rounds past the current one (or past round 0 of the next height) a proposal may be for;
+/// later ones are dropped, so a faulty proposer cannot make this node judge or keep blocks
+/// for rounds that may never come.
+pub const ROUNDS_AHEAD_MAX: u32 = 16;
 /// Decided blocks (with their certificates) a validator keeps in memory for peers that are
 /// catching up; older heights must be synced from a validator that kept them.
 pub const DECIDED_KEPT_MAX: usize = 4_096;
@@ -61,6 +62,15 @@ pub enum Fault {
     /// Every bank hash this validator computes for a proposal has one bit flipped, as if its
     /// executor had diverged from everyone else's.
     FlipBankHash,
+}
+
+/// How an [`App`] paces and behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct AppSettings {
+    /// A fault to inject (tests only).
+    pub fault: Fault,
+    /// The least time between this node's last commit and the block it builds next.
+    pub slot_interval: Duration,
 }
 
 /// Why a proposed block was judged invalid: logged, and the validator prevotes nil.
@@ -155,13 +165,15 @@ impl PartialEq for Finalized {
 
 impl Eq for Finalized {}
 
-/// A block this node holds, built or received, with its verdict.
+/// A block this node built or judged valid at its current height.
 struct Candidate {
     block: ProposedBlock,
     encoded: Vec<u8>,
     /// The ledger block this node's own replay produced, to commit if decided.
-    ledger: Option<braid_ledger::blockstore::Block>,
-    validity: Validity,
+    ledger: braid_ledger::blockstore::Block,
+    /// The signed part it arrived in, to gossip again unchanged if the engine asks (none
+    /// for this node's own blocks, which it signs afresh, and for synced ones).
+    part: Option<ProposalPart>,
 }
 
 /// One validator's application state. See the module documentation.
@@ -173,18 +185,18 @@ pub struct App {
     fault: Fault,
     height: Height,
     round: Round,
-    /// Transactions waiting for a block, oldest first, with their first signature.
-    pool: VecDeque<(TxSignature, Vec<u8>)>,
+    /// Verified transactions waiting for a block, oldest first, with their first signature.
+    pool: VecDeque<(TxSignature, Vec<u8>, SanitizedTransaction)>,
     pooled: HashSet<TxSignature>,
-    /// Blocks by id, for the heights not yet decided.
+    /// Valid blocks at the current height, by id.
     candidates: BTreeMap<BlockId, Candidate>,
+    /// Blocks judged invalid at the current height: only their ids are kept.
+    rejected: BTreeSet<BlockId>,
     /// What this node proposed or accepted, per (height, round): replies to `StartedRound`.
     proposed: BTreeMap<(Height, Round), Vec<ProposedValue<BraidContext>>>,
     /// The block this node built per (height, round): the same block again if asked again.
     built: BTreeMap<(Height, Round), BlockId>,
-    /// Proposal parts not yet complete, per sender and stream.
-    streams: BTreeMap<(PeerId, StreamId), Vec<StreamMessage<ProposalPart>>>,
-    /// Complete proposals for heights this node has not reached.
+    /// Proposals for the next height, signed by their round's proposer, one per round.
     pending: BTreeMap<(Height, Round), ProposalPart>,
     /// Decided blocks and their certificates, for peers that sync.
     decided: BTreeMap<Height, (Bytes, CommitCertificate<BraidContext>)>,
@@ -195,6 +207,8 @@ pub struct App {
     last_commit: Instant,
     /// Proposals this node judged invalid, shared with its [`crate::Validator`].
     rejections: Arc<AtomicU64>,
+    /// The blocks this node built or accepted, on disk until decided.
+    store: ProposalStore,
 }
 
 impl App {
@@ -204,14 +218,18 @@ impl App {
         bank: Bank,
         key: PrivateKey,
         validators: ValidatorSet,
-        fault: Fault,
-        slot_interval: Duration,
+        settings: AppSettings,
         finalized: crossbeam_channel::Sender<Finalized>,
         rejections: Arc<AtomicU64>,
-    ) -> Self {
+        store: ProposalStore,
+    ) -> Result<Self, ConsensusError> {
+        let AppSettings {
+            fault,
+            slot_interval,
+        } = settings;
         let address = Address(key.public_key().0);
         let height = Height(bank.slot());
-        Self {
+        let mut app = Self {
             bank,
             key,
             address,
@@ -222,9 +240,9 @@ impl App {
             pool: VecDeque::new(),
             pooled: HashSet::new(),
             candidates: BTreeMap::new(),
+            rejected: BTreeSet::new(),
             proposed: BTreeMap::new(),
             built: BTreeMap::new(),
-            streams: BTreeMap::new(),
             pending: BTreeMap::new(),
             decided: BTreeMap::new(),
             finalized,
@@ -232,13 +250,46 @@ impl App {
             slot_interval,
             last_commit: Instant::now(),
             rejections,
+            store,
+        };
+        app.restore()?;
+        Ok(app)
+    }
+
+    /// Takes back the blocks this node built or accepted at its height before a restart:
+    /// the engine's WAL may propose or decide one of them again.
+    fn restore(&mut self) -> Result<(), ConsensusError> {
+        let height = self.height;
+        self.store.prune(Height(height.0.saturating_sub(1)))?;
+        for saved in self.store.load(height)? {
+            if saved.height != height {
+                continue;
+            }
+            let value = self.receive_block(
+                saved.height,
+                saved.round,
+                saved.valid_round,
+                saved.proposer,
+                &saved.block,
+                None,
+                false,
+            )?;
+            if saved.own
+                && let Some(value) = value
+            {
+                self.built
+                    .insert((saved.height, saved.round), value.value.0);
+            }
         }
+        Ok(())
     }
 
     /// Adds a transaction's wire bytes to the pool, unless it is already there.
+    /// Verified first, so a malformed copy carrying a real transaction's signature cannot
+    /// take its place.
     pub fn submit(&mut self, wire: Vec<u8>) -> Result<(), SubmitError> {
-        let Ok(tx) = SanitizedTransaction::try_from_bytes(&wire) else {
-            // A proposer drops what does not parse; nothing to pool.
+        let Ok(tx) = parse_verified(&wire) else {
+            // It could never be in a block: nothing to pool.
             return Ok(());
         };
         if self.pooled.contains(tx.signature()) {
@@ -248,7 +299,7 @@ impl App {
             return Err(SubmitError::PoolFull);
         }
         self.pooled.insert(*tx.signature());
-        self.pool.push_back((*tx.signature(), wire));
+        self.pool.push_back((*tx.signature(), wire, tx));
         Ok(())
     }
 
@@ -300,7 +351,7 @@ impl App {
             } => {
                 self.height = height;
                 self.round = round;
-                self.admit_pending(height);
+                self.admit_pending(height)?;
                 let values = self
                     .proposed
                     .get(&(height, round))
@@ -342,9 +393,16 @@ impl App {
                 address,
                 value_id,
             } => {
-                if address == self.address && self.candidates.contains_key(&value_id) {
+                if address == self.address {
                     self.publish(network, height, round, valid_round, value_id)
                         .await?;
+                } else if let Some(part) = self
+                    .candidates
+                    .get(&value_id)
+                    .and_then(|candidate| candidate.part.clone())
+                {
+                    // Another proposer's block, gossiped again as it signed it.
+                    self.publish_part(network, part).await?;
                 }
             }
             AppMsg::GetHistoryMinHeight { reply } => {
@@ -356,8 +414,8 @@ impl App {
                     .unwrap_or(Height(self.bank.slot()));
                 let _ = reply.send(min);
             }
-            AppMsg::ReceivedProposalPart { from, part, reply } => {
-                let value = self.receive_part(from, part);
+            AppMsg::ReceivedProposalPart { part, reply, .. } => {
+                let value = self.receive_part(part)?;
                 let _ = reply.send(value);
             }
             AppMsg::GetValidatorSet { reply, .. } => {
@@ -389,7 +447,15 @@ impl App {
                 value_bytes,
                 reply,
             } => {
-                let value = self.receive_block(height, round, Round::Nil, proposer, &value_bytes);
+                let value = self.receive_block(
+                    height,
+                    round,
+                    Round::Nil,
+                    proposer,
+                    &value_bytes,
+                    None,
+                    true,
+                )?;
                 let _ = reply.send(value);
             }
         }
@@ -402,18 +468,13 @@ impl App {
         let mut bytes = BLOCK_HEADER_SLACK_BYTES;
         let mut wires = Vec::new();
         let mut dropped = Vec::new();
-        for (_, wire) in &self.pool {
+        for (_, wire, tx) in &self.pool {
             let next = bytes.saturating_add(wire.len()).saturating_add(4);
             if wires.len() == BLOCK_TRANSACTIONS_MAX || next > BLOCK_BYTES_MAX {
                 break;
             }
-            match parse_verified(wire) {
-                Ok(tx) => {
-                    bytes = next;
-                    wires.push((wire.clone(), tx));
-                }
-                Err(_) => dropped.push(wire.clone()),
-            }
+            bytes = next;
+            wires.push((wire.clone(), tx.clone()));
         }
         let pairs: Vec<(&[u8], &SanitizedTransaction)> = wires
             .iter()
@@ -444,14 +505,26 @@ impl App {
         }
         let encoded = block.encode();
         let id = id_of_encoded(&encoded);
+        // On disk before the engine hears of it: see `proposals`.
+        self.store.save(
+            &SavedProposal {
+                height,
+                round,
+                valid_round: Round::Nil,
+                proposer: self.address,
+                own: true,
+                block: encoded.clone(),
+            },
+            id,
+        )?;
         tracing::info!(%height, %round, %id, transactions = block.transactions.len(), "built a block");
         self.candidates.insert(
             id,
             Candidate {
                 block,
                 encoded,
-                ledger: Some(ledger),
-                validity: Validity::Valid,
+                ledger,
+                part: None,
             },
         );
         self.built.insert((height, round), id);
@@ -492,10 +565,19 @@ impl App {
                 id,
             )),
         };
+        self.publish_part(network, part).await
+    }
+
+    /// Streams `part` (a whole block and its proposer's signature) and an end marker.
+    async fn publish_part(
+        &mut self,
+        network: &mpsc::Sender<NetworkMsg<BraidContext>>,
+        part: ProposalPart,
+    ) -> Result<(), ConsensusError> {
         self.next_stream = self.next_stream.wrapping_add(1);
         let mut stream = Vec::with_capacity(24);
-        stream.extend_from_slice(&height.0.to_be_bytes());
-        stream.extend_from_slice(&round.as_i64().to_be_bytes());
+        stream.extend_from_slice(&part.height.0.to_be_bytes());
+        stream.extend_from_slice(&part.round.as_i64().to_be_bytes());
         stream.extend_from_slice(&self.next_stream.to_be_bytes());
         let stream_id = StreamId::new(Bytes::from(stream));
         for (sequence, content) in [StreamContent::Data(part), StreamContent::Fin]
@@ -511,72 +593,62 @@ impl App {
         Ok(())
     }
 
-    /// Buffers one stream message; once a stream is complete, judges its block.
+    /// Judges the block a proposal part carries. A Braid stream is one self-contained,
+    /// signed part and an end marker, so the part is checked as soon as it arrives and
+    /// nothing is buffered per stream; a part for the next height waits, one per round.
     fn receive_part(
         &mut self,
-        from: PeerId,
         message: StreamMessage<ProposalPart>,
-    ) -> Option<ProposedValue<BraidContext>> {
-        let key = (from, message.stream_id.clone());
-        if !self.streams.contains_key(&key) && self.streams.len() >= STREAMS_MAX {
-            // Drop the oldest stream: a peer cannot grow this without bound.
-            let oldest = self.streams.keys().next().cloned()?;
-            self.streams.remove(&oldest);
+    ) -> Result<Option<ProposedValue<BraidContext>>, ConsensusError> {
+        let StreamContent::Data(part) = message.content else {
+            return Ok(None);
+        };
+        let next = Height(self.height.0.saturating_add(1));
+        if part.height != self.height && part.height != next {
+            return Ok(None);
         }
-        let messages = self.streams.entry(key.clone()).or_default();
-        if messages.len() >= 2 {
-            // A stream carries one part and its end: anything more is not Braid's.
-            self.streams.remove(&key);
-            return None;
-        }
-        messages.push(message);
-        let complete = messages.iter().any(|m| m.content.as_data().is_some())
-            && messages
-                .iter()
-                .any(|m| matches!(m.content, StreamContent::Fin));
-        if !complete {
-            return None;
-        }
-        let part =
-            self.streams
-                .remove(&key)?
-                .into_iter()
-                .find_map(|message| match message.content {
-                    StreamContent::Data(part) => Some(part),
-                    StreamContent::Fin => None,
-                })?;
-        if part.height < self.height {
-            return None;
+        let current = if part.height == self.height {
+            self.round.as_u32().unwrap_or(0)
+        } else {
+            0
+        };
+        let Some(round) = part.round.as_u32() else {
+            return Ok(None);
+        };
+        if round > current.saturating_add(ROUNDS_AHEAD_MAX)
+            || part.pol_round.as_i64() >= part.round.as_i64()
+        {
+            return Ok(None);
         }
         let expected = proposer_of(&self.validators, part.height, part.round);
-        let validator = self
+        let Some(validator) = self
             .validators
             .validators()
             .iter()
-            .find(|validator| validator.address == expected)?;
+            .find(|validator| validator.address == expected)
+        else {
+            return Ok(None);
+        };
         let id = id_of_encoded(&part.block);
         let signed = part_sign_bytes(part.height, part.round, part.pol_round, &expected, id);
         if part.proposer != expected || !verify(&validator.public_key, &signed, &part.signature) {
             tracing::warn!(height = %part.height, round = %part.round, "proposal part not signed by the round's proposer");
-            return None;
+            return Ok(None);
         }
-        if part.height > self.height {
-            if self.pending.len() < PENDING_BLOCKS_MAX {
-                self.pending.insert((part.height, part.round), part);
-            }
-            return None;
+        if part.height == next {
+            self.pending
+                .entry((part.height, part.round))
+                .or_insert(part);
+            return Ok(None);
         }
-        self.receive_block(
-            part.height,
-            part.round,
-            part.pol_round,
-            part.proposer,
-            &part.block,
-        )
+        let (height, round, pol_round, proposer) =
+            (part.height, part.round, part.pol_round, part.proposer);
+        let block = part.block.clone();
+        self.receive_block(height, round, pol_round, proposer, &block, Some(part), true)
     }
 
     /// Judges proposals for `height` that arrived before this node got there.
-    fn admit_pending(&mut self, height: Height) {
+    fn admit_pending(&mut self, height: Height) -> Result<(), ConsensusError> {
         let ready: Vec<(Height, Round)> = self
             .pending
             .range((height, Round::Nil)..)
@@ -585,20 +657,21 @@ impl App {
             .collect();
         for key in ready {
             if let Some(part) = self.pending.remove(&key) {
-                let _ = self.receive_block(
-                    part.height,
-                    part.round,
-                    part.pol_round,
-                    part.proposer,
-                    &part.block,
-                );
+                let (height, round, pol_round, proposer) =
+                    (part.height, part.round, part.pol_round, part.proposer);
+                let block = part.block.clone();
+                self.receive_block(height, round, pol_round, proposer, &block, Some(part), true)?;
             }
         }
-        self.pending.retain(|(h, _), _| *h >= height);
+        self.pending.retain(|(h, _), _| *h > height);
+        Ok(())
     }
 
     /// Replays a proposed or synced block at the current height and keeps it with its
-    /// verdict.
+    /// verdict: a valid block whole (on disk too when `persist`), an invalid one by id. A
+    /// proposer gets one block per round: another from it is ignored. `Err` is this node's
+    /// own failure (its bank or its disk), which stops it.
+    #[allow(clippy::too_many_arguments)]
     fn receive_block(
         &mut self,
         height: Height,
@@ -606,50 +679,65 @@ impl App {
         valid_round: Round,
         proposer: Address,
         bytes: &[u8],
-    ) -> Option<ProposedValue<BraidContext>> {
+        part: Option<ProposalPart>,
+        persist: bool,
+    ) -> Result<Option<ProposedValue<BraidContext>>, ConsensusError> {
         if height != Height(self.bank.slot()) {
-            return None;
+            return Ok(None);
         }
         let id = id_of_encoded(bytes);
-        let validity = match self.candidates.get(&id) {
-            Some(candidate) => candidate.validity,
-            None => {
-                let (block, ledger, verdict) = match ProposedBlock::decode(bytes) {
-                    Ok(block) => {
-                        let (ledger, verdict) = self.judge(height, &block);
-                        (block, ledger, verdict)
+        let seen = self.proposed.get(&(height, round));
+        if seen.is_some_and(|values| {
+            values
+                .iter()
+                .any(|value| value.proposer == proposer && value.value.0 != id)
+        }) {
+            return Ok(None);
+        }
+        let validity = if let Some(candidate) = self.candidates.get_mut(&id) {
+            if candidate.part.is_none() {
+                candidate.part = part;
+            }
+            Validity::Valid
+        } else if self.rejected.contains(&id) {
+            Validity::Invalid
+        } else {
+            let verdict = match ProposedBlock::decode(bytes) {
+                Ok(block) => self.judge(height, &block)?.map(|ledger| (block, ledger)),
+                Err(error) => Err(Rejection::Block(error)),
+            };
+            match verdict {
+                Ok((block, ledger)) => {
+                    if persist {
+                        self.store.save(
+                            &SavedProposal {
+                                height,
+                                round,
+                                valid_round,
+                                proposer,
+                                own: false,
+                                block: bytes.to_vec(),
+                            },
+                            id,
+                        )?;
                     }
-                    Err(error) => {
-                        tracing::warn!(%height, %round, %error, "proposal rejected");
-                        self.rejections.fetch_add(1, Ordering::Relaxed);
-                        return Some(ProposedValue {
-                            height,
-                            round,
-                            valid_round,
-                            proposer,
-                            value: BlockValue(id),
-                            validity: Validity::Invalid,
-                        });
-                    }
-                };
-                let validity = match verdict {
-                    Ok(()) => Validity::Valid,
-                    Err(rejection) => {
-                        tracing::warn!(%height, %round, %proposer, %rejection, "proposal rejected");
-                        self.rejections.fetch_add(1, Ordering::Relaxed);
-                        Validity::Invalid
-                    }
-                };
-                self.candidates.insert(
-                    id,
-                    Candidate {
-                        block,
-                        encoded: bytes.to_vec(),
-                        ledger,
-                        validity,
-                    },
-                );
-                validity
+                    self.candidates.insert(
+                        id,
+                        Candidate {
+                            block,
+                            encoded: bytes.to_vec(),
+                            ledger,
+                            part,
+                        },
+                    );
+                    Validity::Valid
+                }
+                Err(rejection) => {
+                    tracing::warn!(%height, %round, %proposer, %rejection, "proposal rejected");
+                    self.rejections.fetch_add(1, Ordering::Relaxed);
+                    self.rejected.insert(id);
+                    Validity::Invalid
+                }
             }
         };
         let value = ProposedValue {
@@ -661,45 +749,34 @@ impl App {
             validity,
         };
         self.remember(value.clone());
-        Some(value)
+        Ok(Some(value))
     }
 
     /// Replays `block` on the bank without committing it: the ledger block to commit if it
-    /// is decided, and whether it is valid.
+    /// is decided, or why it is invalid. `Err` is this node's own failure (its bank).
     fn judge(
         &mut self,
         height: Height,
         block: &ProposedBlock,
-    ) -> (
-        Option<braid_ledger::blockstore::Block>,
-        Result<(), Rejection>,
-    ) {
+    ) -> Result<Result<braid_ledger::blockstore::Block, Rejection>, ConsensusError> {
         if block.slot != height.0 {
-            return (
-                None,
-                Err(Rejection::WrongSlot {
-                    block: block.slot,
-                    height: height.0,
-                }),
-            );
+            return Ok(Err(Rejection::WrongSlot {
+                block: block.slot,
+                height: height.0,
+            }));
         }
         let local = self.bank.parent_bank_hash();
         if block.parent_bank_hash != local.to_bytes() {
-            return (
-                None,
-                Err(Rejection::WrongParent {
-                    block: Hash::new_from_array(block.parent_bank_hash),
-                    local,
-                }),
-            );
+            return Ok(Err(Rejection::WrongParent {
+                block: Hash::new_from_array(block.parent_bank_hash),
+                local,
+            }));
         }
         let mut txs = Vec::with_capacity(block.transactions.len());
         for (index, wire) in block.transactions.iter().enumerate() {
             match parse_verified(wire) {
                 Ok(tx) => txs.push(tx),
-                Err(reason) => {
-                    return (None, Err(Rejection::MalformedTransaction { index, reason }));
-                }
+                Err(reason) => return Ok(Err(Rejection::MalformedTransaction { index, reason })),
             }
         }
         let pairs: Vec<(&[u8], &SanitizedTransaction)> = block
@@ -708,27 +785,12 @@ impl App {
             .map(Vec::as_slice)
             .zip(txs.iter())
             .collect();
-        let speculation = match self.bank.speculate(&pairs, Some(block.block_time)) {
-            Ok(speculation) => speculation,
-            Err(error) => {
-                tracing::error!(%error, "replaying a proposal failed");
-                return (
-                    None,
-                    Err(Rejection::MalformedTransaction {
-                        index: 0,
-                        reason: error.to_string(),
-                    }),
-                );
-            }
-        };
+        let speculation = self.bank.speculate(&pairs, Some(block.block_time))?;
         if let Some((index, reason)) = speculation.refused.first() {
-            return (
-                None,
-                Err(Rejection::RefusedTransaction {
-                    index: *index,
-                    reason: reason.clone(),
-                }),
-            );
+            return Ok(Err(Rejection::RefusedTransaction {
+                index: *index,
+                reason: reason.clone(),
+            }));
         }
         let mut computed = speculation.block.bank_hash.to_bytes();
         if self.fault == Fault::FlipBankHash {
@@ -737,15 +799,12 @@ impl App {
         if computed != block.bank_hash
             || speculation.block.state_hash.to_bytes() != block.state_hash
         {
-            return (
-                None,
-                Err(Rejection::BankHashMismatch {
-                    proposed: block.bank_hash(),
-                    computed: Hash::new_from_array(computed),
-                }),
-            );
+            return Ok(Err(Rejection::BankHashMismatch {
+                proposed: block.bank_hash(),
+                computed: Hash::new_from_array(computed),
+            }));
         }
-        (Some(speculation.block), Ok(()))
+        Ok(Ok(speculation.block))
     }
 
     /// Commits the decided block and moves to the next height.
@@ -755,19 +814,20 @@ impl App {
     ) -> Result<(), ConsensusError> {
         let height = certificate.height;
         let id = certificate.value_id;
-        let candidate = self
-            .candidates
-            .remove(&id)
-            .ok_or(ConsensusError::UnknownDecision {
-                height: height.0,
-                block: id,
-            })?;
-        let Some(ledger) = candidate.ledger.filter(|_| candidate.validity.is_valid()) else {
-            return Err(ConsensusError::Diverged {
-                height: height.0,
-                block: id,
+        let Some(candidate) = self.candidates.remove(&id) else {
+            return Err(if self.rejected.contains(&id) {
+                ConsensusError::Diverged {
+                    height: height.0,
+                    block: id,
+                }
+            } else {
+                ConsensusError::UnknownDecision {
+                    height: height.0,
+                    block: id,
+                }
             });
         };
+        let ledger = candidate.ledger;
         // Every signature in it was verified when this node built or judged it.
         let commit: SlotCommit = self.bank.commit_verified_block(&ledger)?;
         let record = ledger;
@@ -780,7 +840,9 @@ impl App {
             self.decided.pop_first();
         }
         // Everything proposed at this height or below is moot now.
-        self.candidates.retain(|_, c| c.block.slot > height.0);
+        self.candidates.clear();
+        self.rejected.clear();
+        self.store.prune(height)?;
         self.proposed.retain(|(h, _), _| *h > height);
         self.built.retain(|(h, _), _| *h > height);
         self.last_commit = Instant::now();
@@ -820,7 +882,8 @@ impl App {
             }
         }
         if !gone.is_empty() {
-            self.pool.retain(|(signature, _)| !gone.contains(signature));
+            self.pool
+                .retain(|(signature, _, _)| !gone.contains(signature));
         }
     }
 }

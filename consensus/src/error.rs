@@ -27,6 +27,14 @@ pub enum ConsensusError {
         /// The decided block.
         block: BlockId,
     },
+    /// A saved proposal could not be written, read or removed.
+    #[error("{path}: {source}")]
+    Storage {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
     /// The consensus engine stopped or could not start.
     #[error("consensus engine: {0}")]
     Engine(String),

@@ -11,6 +11,7 @@
 //! - [`block`]: the proposed block, its limits and its id;
 //! - [`genesis`]: the validator set as a genesis account;
 //! - [`app`]: the application loop, one bank per validator;
+//! - [`proposals`]: the blocks a validator proposed, on disk until decided;
 //! - [`validator`]: starting a validator (engine and application) on a TCP address;
 //! - [`error`]: the crate's error type.
 
@@ -20,6 +21,7 @@ pub mod codec;
 pub mod context;
 pub mod error;
 pub mod genesis;
+pub mod proposals;
 pub mod signing;
 pub mod validator;
 

@@ -19,11 +19,12 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::app::{App, Fault, Finalized, SubmitError};
+use crate::app::{App, AppSettings, Fault, Finalized, SubmitError};
 use crate::block::BLOCK_BYTES_MAX;
 use crate::codec::BorshCodec;
 use crate::context::{Address, BraidContext, ValidatorSet};
 use crate::error::ConsensusError;
+use crate::proposals::ProposalStore;
 use crate::signing::{PrivateKey, PublicKey, SigningProvider};
 
 /// Largest gossip message: a proposal part carries a whole block.
@@ -237,15 +238,19 @@ impl Validator {
         };
         let (finalized_tx, finalized) = crossbeam_channel::unbounded();
         let rejections = Arc::new(AtomicU64::new(0));
+        let store = ProposalStore::open(&config.home.join("proposals"))?;
         let app = App::new(
             bank,
             key,
             validators.clone(),
-            config.fault,
-            config.slot_interval,
+            AppSettings {
+                fault: config.fault,
+                slot_interval: config.slot_interval,
+            },
             finalized_tx,
             Arc::clone(&rejections),
-        );
+            store,
+        )?;
         let (channels, engine) = malachitebft_app_channel::start_engine(
             BraidContext,
             node,

@@ -435,11 +435,15 @@ impl RpcState {
     }
 
     /// An account as reads should see it: with the writes executed since the last commit
-    /// while the pipeline runs; once it has stopped on a failure, only what was committed
-    /// (the executed writes will never be, and a restart recovers the committed state).
+    /// while the pipeline runs; once it has stopped on a failure, or on a validator, only
+    /// what was committed (the executed writes will never be, and a restart recovers the
+    /// committed state).
     pub(crate) fn account(&self, key: &Pubkey) -> Option<Account> {
         let db = self.shared().accounts_db();
-        let stored = if self.shared().health().is_ok() {
+        // A validator's open slot only ever holds a block it is trying out, which may never
+        // be decided: its reads see committed state alone.
+        let validator = matches!(self.pipeline, Ingress::Consensus { .. });
+        let stored = if self.shared().health().is_ok() && !validator {
             db.get(key)
         } else {
             db.get_committed(key).ok().flatten()
