@@ -154,3 +154,27 @@ fn validators_killed_in_turn_mid_slot_rejoin_one_chain() {
         }
     }
 }
+
+#[test]
+fn a_lagging_validator_syncs_from_peers_that_restarted_since() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut network = Network::create(dir.path());
+    network.wait_for_slot(3, 2);
+    // Validator 3 goes down; the others finalize a transfer and more slots without it.
+    network.nodes[3].take().unwrap().kill();
+    let erin = Pubkey::new_from_array([0xE1; 32]);
+    airdrop(&network, 0, &erin, 4_000_000_000);
+    let tip = network.client(0).get_slot().unwrap() + 2;
+    network.wait_for_slot(0, tip);
+    // Every other validator restarts: what they decided is now only on their disks.
+    for index in 0..3 {
+        network.nodes[index].take().unwrap().kill();
+    }
+    for index in 0..3 {
+        network.start(index);
+    }
+    network.start(3);
+    network.wait_for_slot(3, tip);
+    network.assert_agree(&[0, 1, 2, 3], tip);
+    assert_eq!(network.client(3).get_balance(&erin).unwrap(), 4_000_000_000);
+}

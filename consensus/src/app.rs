@@ -36,6 +36,7 @@ use crate::context::{
     Address, BlockId, BlockValue, BraidContext, Height, ProposalPart, ValidatorSet, proposer_of,
 };
 use crate::error::ConsensusError;
+use crate::history::DecidedHistory;
 use crate::proposals::{ProposalStore, SavedProposal};
 use crate::signing::{PrivateKey, part_sign_bytes, verify};
 
@@ -48,9 +49,6 @@ const BLOCK_HEADER_SLACK_BYTES: usize = 1_024;
 /// later ones are dropped, so a faulty proposer cannot make this node judge or keep blocks
 /// for rounds that may never come.
 pub const ROUNDS_AHEAD_MAX: u32 = 16;
-/// Decided blocks (with their certificates) a validator keeps in memory for peers that are
-/// catching up; older heights must be synced from a validator that kept them.
-pub const DECIDED_KEPT_MAX: usize = 4_096;
 
 /// Faults a test can inject to check that the network notices them. Never set in a node a
 /// user runs.
@@ -199,7 +197,7 @@ pub struct App {
     /// Proposals for the next height, signed by their round's proposer, one per round.
     pending: BTreeMap<(Height, Round), ProposalPart>,
     /// Decided blocks and their certificates, for peers that sync.
-    decided: BTreeMap<Height, (Bytes, CommitCertificate<BraidContext>)>,
+    history: DecidedHistory,
     finalized: crossbeam_channel::Sender<Finalized>,
     next_stream: u64,
     slot_interval: Duration,
@@ -209,6 +207,14 @@ pub struct App {
     rejections: Arc<AtomicU64>,
     /// The blocks this node built or accepted, on disk until decided.
     store: ProposalStore,
+}
+
+/// Where an [`App`] keeps what must survive a restart besides the bank.
+pub struct AppStorage {
+    /// The blocks it built or accepted, until decided.
+    pub proposals: ProposalStore,
+    /// The blocks it committed and their certificates, for peers catching up.
+    pub history: DecidedHistory,
 }
 
 impl App {
@@ -221,8 +227,12 @@ impl App {
         settings: AppSettings,
         finalized: crossbeam_channel::Sender<Finalized>,
         rejections: Arc<AtomicU64>,
-        store: ProposalStore,
+        storage: AppStorage,
     ) -> Result<Self, ConsensusError> {
+        let AppStorage {
+            proposals: store,
+            history,
+        } = storage;
         let AppSettings {
             fault,
             slot_interval,
@@ -244,7 +254,7 @@ impl App {
             proposed: BTreeMap::new(),
             built: BTreeMap::new(),
             pending: BTreeMap::new(),
-            decided: BTreeMap::new(),
+            history,
             finalized,
             next_stream: 0,
             slot_interval,
@@ -406,12 +416,7 @@ impl App {
                 }
             }
             AppMsg::GetHistoryMinHeight { reply } => {
-                let min = self
-                    .decided
-                    .keys()
-                    .next()
-                    .copied()
-                    .unwrap_or(Height(self.bank.slot()));
+                let min = self.history.first().unwrap_or(Height(self.bank.slot()));
                 let _ = reply.send(min);
             }
             AppMsg::ReceivedProposalPart { part, reply, .. } => {
@@ -432,11 +437,11 @@ impl App {
             }
             AppMsg::GetDecidedValue { height, reply } => {
                 let value = self
-                    .decided
-                    .get(&height)
-                    .map(|(bytes, certificate)| RawDecidedValue {
-                        value_bytes: bytes.clone(),
-                        certificate: certificate.clone(),
+                    .history
+                    .get(height)?
+                    .map(|(certificate, bytes)| RawDecidedValue {
+                        value_bytes: bytes,
+                        certificate,
                     });
                 let _ = reply.send(value);
             }
@@ -834,11 +839,8 @@ impl App {
         let signatures = commit.signatures.clone();
         self.forget(candidate.block.transactions.iter().map(Vec::as_slice));
         tracing::info!(slot = commit.slot, bank_hash = %commit.bank_hash, block = %id, transactions = signatures.len(), "finalized");
-        self.decided
-            .insert(height, (Bytes::from(candidate.encoded), certificate));
-        while self.decided.len() > DECIDED_KEPT_MAX {
-            self.decided.pop_first();
-        }
+        self.history
+            .append(height, &certificate, &candidate.encoded)?;
         // Everything proposed at this height or below is moot now.
         self.candidates.clear();
         self.rejected.clear();

@@ -11,7 +11,8 @@
 //! - [`block`]: the proposed block, its limits and its id;
 //! - [`genesis`]: the validator set as a genesis account;
 //! - [`app`]: the application loop, one bank per validator;
-//! - [`proposals`]: the blocks a validator proposed, on disk until decided;
+//! - [`proposals`]: the blocks a validator built or accepted, on disk until decided;
+//! - [`history`]: every committed block and its certificate, served to peers that sync;
 //! - [`validator`]: starting a validator (engine and application) on a TCP address;
 //! - [`error`]: the crate's error type.
 
@@ -21,6 +22,7 @@ pub mod codec;
 pub mod context;
 pub mod error;
 pub mod genesis;
+pub mod history;
 pub mod proposals;
 pub mod signing;
 pub mod validator;

@@ -19,11 +19,12 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::app::{App, AppSettings, Fault, Finalized, SubmitError};
+use crate::app::{App, AppSettings, AppStorage, Fault, Finalized, SubmitError};
 use crate::block::BLOCK_BYTES_MAX;
 use crate::codec::BorshCodec;
 use crate::context::{Address, BraidContext, ValidatorSet};
 use crate::error::ConsensusError;
+use crate::history::DecidedHistory;
 use crate::proposals::ProposalStore;
 use crate::signing::{PrivateKey, PublicKey, SigningProvider};
 
@@ -238,7 +239,10 @@ impl Validator {
         };
         let (finalized_tx, finalized) = crossbeam_channel::unbounded();
         let rejections = Arc::new(AtomicU64::new(0));
-        let store = ProposalStore::open(&config.home.join("proposals"))?;
+        let storage = AppStorage {
+            proposals: ProposalStore::open(&config.home.join("proposals"))?,
+            history: DecidedHistory::open(&config.home)?,
+        };
         let app = App::new(
             bank,
             key,
@@ -249,7 +253,7 @@ impl Validator {
             },
             finalized_tx,
             Arc::clone(&rejections),
-            store,
+            storage,
         )?;
         let (channels, engine) = malachitebft_app_channel::start_engine(
             BraidContext,
