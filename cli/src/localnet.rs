@@ -27,6 +27,7 @@ pub fn setup(
     identity: &Path,
     p2p: SocketAddr,
     peers: Vec<SocketAddr>,
+    peer_rpc: Vec<String>,
     faucet: Option<PathBuf>,
 ) -> Result<ConsensusSetup, String> {
     let bytes =
@@ -43,7 +44,7 @@ pub fn setup(
         p2p,
         peers,
         faucet,
-        peer_rpc: Vec::new(),
+        peer_rpc,
     })
 }
 

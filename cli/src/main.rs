@@ -429,9 +429,9 @@ fn run(cli: Cli) -> Result<Output, String> {
         } => {
             let mut config = NodeConfig::new(&ledger, rpc_port);
             if let (Some(genesis), Some(identity), Some(p2p)) = (genesis, identity, p2p) {
-                let mut setup = localnet::setup(&genesis, &identity, p2p, peer, faucet)?;
-                setup.peer_rpc = peer_rpc;
-                config.consensus = Some(setup);
+                config.consensus = Some(localnet::setup(
+                    &genesis, &identity, p2p, peer, peer_rpc, faucet,
+                )?);
             }
             config.reset = reset;
             config.pubsub_port = ws_port;

@@ -133,16 +133,11 @@ pub enum SubmitError {
 /// A slot this validator committed after consensus decided it.
 #[derive(Debug, Clone)]
 pub struct Finalized {
-    /// The slot.
-    pub slot: u64,
-    /// Its bank hash.
-    pub bank_hash: Hash,
     /// The decided block's id.
     pub block: BlockId,
-    /// Its transactions' signatures, in block order.
-    pub signatures: Vec<TxSignature>,
-    /// What the bank reported of the commit (its ledger offset, time and costs are this
-    /// node's own; they are left out of equality).
+    /// What the bank reported of the commit: slot, bank hash, signatures in block order
+    /// (its ledger offset, time and costs are this node's own; they are left out of
+    /// equality).
     pub commit: SlotCommit,
     /// The newest blockhash clients may sign over once this slot is committed.
     pub latest_blockhash: Hash,
@@ -153,10 +148,10 @@ pub struct Finalized {
 impl PartialEq for Finalized {
     /// Equal when every node must agree: slot, bank hash, block, transactions, blockhash.
     fn eq(&self, other: &Self) -> bool {
-        self.slot == other.slot
-            && self.bank_hash == other.bank_hash
+        self.commit.slot == other.commit.slot
+            && self.commit.bank_hash == other.commit.bank_hash
             && self.block == other.block
-            && self.signatures == other.signatures
+            && self.commit.signatures == other.commit.signatures
             && self.latest_blockhash == other.latest_blockhash
     }
 }
@@ -165,12 +160,12 @@ impl Eq for Finalized {}
 
 /// A block this node built or judged valid at its current height.
 struct Candidate {
-    block: ProposedBlock,
     encoded: Vec<u8>,
     /// The ledger block this node's own replay produced, to commit if decided.
     ledger: braid_ledger::blockstore::Block,
-    /// The signed part it arrived in, to gossip again unchanged if the engine asks (none
-    /// for this node's own blocks, which it signs afresh, and for synced ones).
+    /// The signed part it arrived in, its block left out (that is `encoded`), to gossip
+    /// again unchanged if the engine asks (none for this node's own blocks, which it signs
+    /// afresh, and for synced ones).
     part: Option<ProposalPart>,
 }
 
@@ -406,11 +401,13 @@ impl App {
                 if address == self.address {
                     self.publish(network, height, round, valid_round, value_id)
                         .await?;
-                } else if let Some(part) = self
-                    .candidates
-                    .get(&value_id)
-                    .and_then(|candidate| candidate.part.clone())
-                {
+                } else if let Some(part) = self.candidates.get(&value_id).and_then(|candidate| {
+                    let part = candidate.part.as_ref()?;
+                    Some(ProposalPart {
+                        block: candidate.encoded.clone(),
+                        ..part.clone()
+                    })
+                }) {
                     // Another proposer's block, gossiped again as it signed it.
                     self.publish_part(network, part).await?;
                 }
@@ -472,7 +469,6 @@ impl App {
         // Borsh spends a 4-byte length per transaction; the header is far below the slack.
         let mut bytes = BLOCK_HEADER_SLACK_BYTES;
         let mut wires = Vec::new();
-        let mut dropped = Vec::new();
         for (_, wire, tx) in &self.pool {
             let next = bytes.saturating_add(wire.len()).saturating_add(4);
             if wires.len() == BLOCK_TRANSACTIONS_MAX || next > BLOCK_BYTES_MAX {
@@ -488,10 +484,12 @@ impl App {
         let block_time = unix_seconds();
         let speculation = self.bank.speculate(&pairs, Some(block_time))?;
         // What the bank refused now it will refuse in this slot's every round.
-        for (index, _) in &speculation.refused {
-            dropped.push(wires[*index].0.clone());
-        }
-        self.forget(dropped.iter().map(Vec::as_slice));
+        let refused: Vec<TxSignature> = speculation
+            .refused
+            .iter()
+            .map(|(index, _)| *wires[*index].1.signature())
+            .collect();
+        self.forget(&refused);
         let ledger = speculation.block;
         let mut block = ProposedBlock {
             slot: height.0,
@@ -526,7 +524,6 @@ impl App {
         self.candidates.insert(
             id,
             Candidate {
-                block,
                 encoded,
                 ledger,
                 part: None,
@@ -646,9 +643,18 @@ impl App {
                 .or_insert(part);
             return Ok(None);
         }
+        self.receive_signed(part)
+    }
+
+    /// Judges the block of a part signed by its round's proposer, keeping the part (without
+    /// its block, which the candidate holds) to gossip it again.
+    fn receive_signed(
+        &mut self,
+        mut part: ProposalPart,
+    ) -> Result<Option<ProposedValue<BraidContext>>, ConsensusError> {
+        let block = std::mem::take(&mut part.block);
         let (height, round, pol_round, proposer) =
             (part.height, part.round, part.pol_round, part.proposer);
-        let block = part.block.clone();
         self.receive_block(height, round, pol_round, proposer, &block, Some(part), true)
     }
 
@@ -662,10 +668,7 @@ impl App {
             .collect();
         for key in ready {
             if let Some(part) = self.pending.remove(&key) {
-                let (height, round, pol_round, proposer) =
-                    (part.height, part.round, part.pol_round, part.proposer);
-                let block = part.block.clone();
-                self.receive_block(height, round, pol_round, proposer, &block, Some(part), true)?;
+                self.receive_signed(part)?;
             }
         }
         self.pending.retain(|(h, _), _| *h > height);
@@ -708,11 +711,11 @@ impl App {
             Validity::Invalid
         } else {
             let verdict = match ProposedBlock::decode(bytes) {
-                Ok(block) => self.judge(height, &block)?.map(|ledger| (block, ledger)),
+                Ok(block) => self.judge(height, &block)?,
                 Err(error) => Err(Rejection::Block(error)),
             };
             match verdict {
-                Ok((block, ledger)) => {
+                Ok(ledger) => {
                     if persist {
                         self.store.save(
                             &SavedProposal {
@@ -729,7 +732,6 @@ impl App {
                     self.candidates.insert(
                         id,
                         Candidate {
-                            block,
                             encoded: bytes.to_vec(),
                             ledger,
                             part,
@@ -836,9 +838,8 @@ impl App {
         // Every signature in it was verified when this node built or judged it.
         let commit: SlotCommit = self.bank.commit_verified_block(&ledger)?;
         let record = ledger;
-        let signatures = commit.signatures.clone();
-        self.forget(candidate.block.transactions.iter().map(Vec::as_slice));
-        tracing::info!(slot = commit.slot, bank_hash = %commit.bank_hash, block = %id, transactions = signatures.len(), "finalized");
+        self.forget(&commit.signatures);
+        tracing::info!(slot = commit.slot, bank_hash = %commit.bank_hash, block = %id, transactions = commit.signatures.len(), "finalized");
         self.history
             .append(height, &certificate, &candidate.encoded)?;
         // Everything proposed at this height or below is moot now.
@@ -849,10 +850,7 @@ impl App {
         self.built.retain(|(h, _), _| *h > height);
         self.last_commit = Instant::now();
         let _ = self.finalized.send(Finalized {
-            slot: commit.slot,
-            bank_hash: commit.bank_hash,
             block: id,
-            signatures,
             commit,
             latest_blockhash: self.bank.latest_blockhash(),
             record,
@@ -873,16 +871,13 @@ impl App {
         }
     }
 
-    /// Takes transactions out of the pool.
-    fn forget<'a>(&mut self, wires: impl Iterator<Item = &'a [u8]>) {
-        let mut gone = HashSet::new();
-        for wire in wires {
-            if let Ok(tx) = SanitizedTransaction::try_from_bytes(wire)
-                && self.pooled.remove(tx.signature())
-            {
-                gone.insert(*tx.signature());
-            }
-        }
+    /// Takes the transactions with these signatures out of the pool.
+    fn forget(&mut self, signatures: &[TxSignature]) {
+        let gone: HashSet<TxSignature> = signatures
+            .iter()
+            .filter(|signature| self.pooled.remove(signature))
+            .copied()
+            .collect();
         if !gone.is_empty() {
             self.pool
                 .retain(|(signature, _, _)| !gone.contains(signature));

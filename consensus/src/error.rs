@@ -49,3 +49,13 @@ pub enum ConsensusError {
     #[error("the genesis lists no validators (make one with `braid genesis --validators N`)")]
     NoValidatorSet,
 }
+
+impl ConsensusError {
+    /// [`ConsensusError::Storage`] for `path`.
+    pub(crate) fn storage(path: &std::path::Path, source: std::io::Error) -> Self {
+        Self::Storage {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}

@@ -49,17 +49,17 @@ impl DecidedHistory {
     pub fn open(dir: &Path) -> Result<Self, ConsensusError> {
         let disk = Disk::default();
         disk.create_dir_all(dir)
-            .map_err(|source| storage(dir, source))?;
+            .map_err(|source| ConsensusError::storage(dir, source))?;
         let path = dir.join(HISTORY_FILE_NAME);
         let mut options = std::fs::OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         let file = disk
             .open(&options, &path)
-            .map_err(|source| storage(&path, source))?;
+            .map_err(|source| ConsensusError::storage(&path, source))?;
         let mut bytes = Vec::new();
         (&file)
             .read_to_end(&mut bytes)
-            .map_err(|source| storage(&path, source))?;
+            .map_err(|source| ConsensusError::storage(&path, source))?;
         let mut index = BTreeMap::new();
         let mut offset = 0usize;
         while offset < bytes.len() {
@@ -89,7 +89,7 @@ impl DecidedHistory {
                 // A bad last record is a torn write; anything before it is damage.
                 None if last => break,
                 None => {
-                    return Err(storage(
+                    return Err(ConsensusError::storage(
                         &path,
                         std::io::Error::new(
                             std::io::ErrorKind::InvalidData,
@@ -103,7 +103,7 @@ impl DecidedHistory {
         if end < bytes.len() as u64 {
             disk.set_len(&file, end)
                 .and_then(|()| disk.sync_all(&file))
-                .map_err(|source| storage(&path, source))?;
+                .map_err(|source| ConsensusError::storage(&path, source))?;
         }
         Ok(Self {
             path,
@@ -131,7 +131,7 @@ impl DecidedHistory {
             .ok()
             .filter(|length| *length <= RECORD_PAYLOAD_BYTES_MAX)
             .ok_or_else(|| {
-                storage(
+                ConsensusError::storage(
                     &self.path,
                     std::io::Error::new(
                         std::io::ErrorKind::InvalidInput,
@@ -146,7 +146,7 @@ impl DecidedHistory {
         self.disk
             .write_all_at(&self.file, &record, self.end)
             .and_then(|()| self.disk.sync_data(&self.file))
-            .map_err(|source| storage(&self.path, source))?;
+            .map_err(|source| ConsensusError::storage(&self.path, source))?;
         self.index.insert(height, (self.end, length));
         self.end = self.end.saturating_add(record.len() as u64);
         Ok(())
@@ -168,9 +168,9 @@ impl DecidedHistory {
         let mut payload = vec![0; length as usize];
         self.file
             .read_exact_at(&mut payload, offset.saturating_add(RECORD_HEADER_BYTES))
-            .map_err(|source| storage(&self.path, source))?;
+            .map_err(|source| ConsensusError::storage(&self.path, source))?;
         let (_, certificate, block): Record = borsh::from_slice(&payload).map_err(|error| {
-            storage(
+            ConsensusError::storage(
                 &self.path,
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
@@ -179,13 +179,6 @@ impl DecidedHistory {
             )
         })?;
         Ok(Some((certificate, Bytes::from(block))))
-    }
-}
-
-fn storage(path: &Path, source: std::io::Error) -> ConsensusError {
-    ConsensusError::Storage {
-        path: path.to_owned(),
-        source,
     }
 }
 

@@ -51,7 +51,7 @@ impl ProposalStore {
     pub fn open(dir: &Path) -> Result<Self, ConsensusError> {
         let disk = Disk::default();
         disk.create_dir_all(dir)
-            .map_err(|source| storage(dir, source))?;
+            .map_err(|source| ConsensusError::storage(dir, source))?;
         Ok(Self {
             dir: dir.to_owned(),
             disk,
@@ -77,15 +77,15 @@ impl ProposalStore {
         let file = self
             .disk
             .open(&options, &temp)
-            .map_err(|source| storage(&temp, source))?;
+            .map_err(|source| ConsensusError::storage(&temp, source))?;
         self.disk
             .write_all(&file, &bytes)
             .and_then(|()| self.disk.sync_all(&file))
-            .map_err(|source| storage(&temp, source))?;
+            .map_err(|source| ConsensusError::storage(&temp, source))?;
         self.disk
             .rename(&temp, &path)
             .and_then(|()| self.disk.sync_dir(&self.dir))
-            .map_err(|source| storage(&path, source))
+            .map_err(|source| ConsensusError::storage(&path, source))
     }
 
     /// The saved proposals at `height` or above, by height and round. A file that does not
@@ -94,9 +94,10 @@ impl ProposalStore {
         let mut saved = Vec::new();
         for (path, at) in self.entries()? {
             if at >= height {
-                let bytes = std::fs::read(&path).map_err(|source| storage(&path, source))?;
+                let bytes = std::fs::read(&path)
+                    .map_err(|source| ConsensusError::storage(&path, source))?;
                 let proposal: SavedProposal = borsh::from_slice(&bytes).map_err(|error| {
-                    storage(
+                    ConsensusError::storage(
                         &path,
                         std::io::Error::new(std::io::ErrorKind::InvalidData, error.to_string()),
                     )
@@ -114,7 +115,7 @@ impl ProposalStore {
             if at <= height {
                 self.disk
                     .remove_file(&path)
-                    .map_err(|source| storage(&path, source))?;
+                    .map_err(|source| ConsensusError::storage(&path, source))?;
             }
         }
         Ok(())
@@ -123,9 +124,12 @@ impl ProposalStore {
     /// Every saved proposal's file and height.
     fn entries(&self) -> Result<Vec<(PathBuf, Height)>, ConsensusError> {
         let mut entries = Vec::new();
-        let listing = std::fs::read_dir(&self.dir).map_err(|source| storage(&self.dir, source))?;
+        let listing = std::fs::read_dir(&self.dir)
+            .map_err(|source| ConsensusError::storage(&self.dir, source))?;
         for entry in listing {
-            let path = entry.map_err(|source| storage(&self.dir, source))?.path();
+            let path = entry
+                .map_err(|source| ConsensusError::storage(&self.dir, source))?
+                .path();
             let height = path
                 .file_name()
                 .and_then(|name| name.to_str())
@@ -137,13 +141,6 @@ impl ProposalStore {
             }
         }
         Ok(entries)
-    }
-}
-
-fn storage(path: &Path, source: std::io::Error) -> ConsensusError {
-    ConsensusError::Storage {
-        path: path.to_owned(),
-        source,
     }
 }
 

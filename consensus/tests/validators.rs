@@ -177,7 +177,7 @@ fn collect(
     while Instant::now() < end && which.iter().any(|&i| seen[i].len() < slots) {
         for &i in which {
             while let Ok(slot) = net.validators[i].finalized().try_recv() {
-                seen[i].insert(slot.slot, slot);
+                seen[i].insert(slot.commit.slot, slot);
             }
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -253,7 +253,7 @@ fn four_validators_finalize_the_same_blocks_and_balances() {
     }
     let seen = collect(&net, &[0, 1, 2, 3], 6, Duration::from_secs(60));
     assert_agree(&seen, &[0, 1, 2, 3]);
-    let included: usize = seen[0].values().map(|f| f.signatures.len()).sum();
+    let included: usize = seen[0].values().map(|f| f.commit.signatures.len()).sum();
     assert_eq!(included, txs.len(), "every transfer lands exactly once");
     for (i, payer) in payers.iter().enumerate() {
         let to = Pubkey::new_from_array([0xA0 + i as u8; 32]);
@@ -384,7 +384,7 @@ fn a_stopped_validator_restarts_catches_up_and_agrees() {
     let mut caught_up = BTreeMap::new();
     while Instant::now() < end && caught_up.keys().last().is_none_or(|slot| *slot < tip) {
         while let Ok(slot) = net.validators[2].finalized().try_recv() {
-            caught_up.insert(slot.slot, slot);
+            caught_up.insert(slot.commit.slot, slot);
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -470,7 +470,7 @@ fn finality_at_a_given_load() {
             sent.insert(*signature, Instant::now());
             while let Ok(slot) = net.validators[0].finalized().try_recv() {
                 let now = Instant::now();
-                for signature in slot.signatures {
+                for signature in slot.commit.signatures {
                     finalized_at.insert(signature, now);
                 }
             }
@@ -482,7 +482,7 @@ fn finality_at_a_given_load() {
                 .recv_timeout(Duration::from_millis(100))
             {
                 let now = Instant::now();
-                for signature in slot.signatures {
+                for signature in slot.commit.signatures {
                     finalized_at.insert(signature, now);
                 }
             }

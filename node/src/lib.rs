@@ -557,7 +557,7 @@ fn start_validator(
                     };
                     let _ = events_tx.send(Event::Processed {
                         signature: *tx.signature(),
-                        slot: slot.slot,
+                        slot: slot.commit.slot,
                         status,
                         logs: meta.map(|meta| meta.logs.clone()).unwrap_or_default(),
                         account_keys,

@@ -315,7 +315,7 @@ impl From<Pipeline> for Ingress {
 
 /// Everything a request handler reads or touches.
 pub struct RpcState {
-    pipeline: Ingress,
+    ingress: Ingress,
     executor: Arc<Executor>,
     /// Shared with whoever applies the pipeline's events, which must not keep the pipeline
     /// alive.
@@ -385,7 +385,7 @@ impl RpcState {
         identity: Pubkey,
     ) -> Self {
         Self {
-            pipeline: pipeline.into(),
+            ingress: pipeline.into(),
             executor,
             tracker,
             faucet: faucet.map(|keypair| Faucet {
@@ -431,7 +431,7 @@ impl RpcState {
 
     /// The pipeline's shared state.
     pub fn shared(&self) -> &Arc<braid_banking_stage::pipeline::Shared> {
-        self.pipeline.shared()
+        self.ingress.shared()
     }
 
     /// An account as reads should see it: with the writes executed since the last commit
@@ -442,7 +442,7 @@ impl RpcState {
         let db = self.shared().accounts_db();
         // A validator's open slot only ever holds a block it is trying out, which may never
         // be decided: its reads see committed state alone.
-        let validator = matches!(self.pipeline, Ingress::Consensus { .. });
+        let validator = matches!(self.ingress, Ingress::Consensus { .. });
         let stored = if self.shared().health().is_ok() && !validator {
             db.get(key)
         } else {
@@ -473,7 +473,7 @@ impl RpcState {
     /// Gives the pipeline (or validator ingress) back, to shut it down once nothing serves
     /// requests any more.
     pub fn into_ingress(self) -> Ingress {
-        self.pipeline
+        self.ingress
     }
 
     pub(crate) fn tracker(&self) -> MutexGuard<'_, StatusTracker> {
@@ -486,7 +486,7 @@ impl RpcState {
 
     fn context(&self) -> RpcContext {
         RpcContext {
-            slot: self.pipeline.shared().slot(),
+            slot: self.ingress.shared().slot(),
         }
     }
 
@@ -692,7 +692,7 @@ impl Config {
 }
 
 fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, RpcError> {
-    let shared = state.pipeline.shared();
+    let shared = state.ingress.shared();
     match method {
         "getHealth" => match shared.health() {
             Ok(()) => Ok(json!("ok")),
@@ -889,8 +889,8 @@ fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, Rp
 fn get_account_info(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
     let key = params.pubkey(0)?;
     let config = params.config(1)?;
-    config.check_min_context_slot(state.pipeline.shared().slot())?;
-    let db = state.pipeline.shared().accounts_db();
+    config.check_min_context_slot(state.ingress.shared().slot())?;
+    let db = state.ingress.shared().accounts_db();
     let value = match state.account(&key) {
         Some(account) => Some(encode_account(&account, &config, db)?),
         None => None,
@@ -906,8 +906,8 @@ fn get_multiple_accounts(params: &Params, state: &RpcState) -> Result<Value, Rpc
         )));
     }
     let config = params.config(1)?;
-    config.check_min_context_slot(state.pipeline.shared().slot())?;
-    let db = state.pipeline.shared().accounts_db();
+    config.check_min_context_slot(state.ingress.shared().slot())?;
+    let db = state.ingress.shared().accounts_db();
     let mut accounts = Vec::with_capacity(texts.len());
     let mut budget = ReplyBudget::new();
     for text in &texts {
@@ -928,11 +928,11 @@ fn get_multiple_accounts(params: &Params, state: &RpcState) -> Result<Value, Rpc
 fn get_program_accounts(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
     let program = params.pubkey(0)?;
     let config = params.config(1)?;
-    config.check_min_context_slot(state.pipeline.shared().slot())?;
+    config.check_min_context_slot(state.ingress.shared().slot())?;
     let filters = compile_filters(&config)?;
     let _permit = state.scan_permit()?;
     // The committed state, in key order: a scan, as Solana's without a secondary index.
-    let db = state.pipeline.shared().accounts_db();
+    let db = state.ingress.shared().accounts_db();
     let mut found = KeyedAccounts::new(&config, db);
     let (slot, _) = db
         .for_each_committed(|key, account| {
@@ -964,7 +964,7 @@ fn supply(method: &str, params: &Params, state: &RpcState) -> Result<Value, RpcE
     let mut total = 0u64;
     let mut largest: Vec<(u64, Pubkey)> = Vec::with_capacity(LARGEST_ACCOUNTS_LISTED + 1);
     let (slot, _) = state
-        .pipeline
+        .ingress
         .shared()
         .accounts_db()
         .for_each_committed(|key, account| {
@@ -1258,7 +1258,7 @@ fn decode_transaction(
 }
 
 fn simulation(state: &RpcState, tx: &SanitizedTransaction) -> RpcSimulation {
-    let shared = state.pipeline.shared();
+    let shared = state.ingress.shared();
     // Simulate in the slot transactions execute in now.
     let clock = Clock {
         slot: shared.open_slot(),
@@ -1383,7 +1383,7 @@ fn rejected(error: &braid_runtime::TransactionError) -> RpcError {
 
 fn submit(state: &RpcState, wire: Vec<u8>, forward: bool) -> Result<(), RpcError> {
     state
-        .pipeline
+        .ingress
         .submit(wire, forward)
         .map_err(|error| match error {
             SubmitError::Busy => RpcError::new(
@@ -1393,7 +1393,7 @@ fn submit(state: &RpcState, wire: Vec<u8>, forward: bool) -> Result<(), RpcError
             SubmitError::Stopped => RpcError::new(codes::NODE_BUSY, "node is shutting down"),
             SubmitError::Failed => {
                 let reason = state
-                    .pipeline
+                    .ingress
                     .shared()
                     .health()
                     .err()
@@ -1445,7 +1445,7 @@ fn request_airdrop(params: &Params, state: &RpcState) -> Result<Value, RpcError>
         braid_runtime::compute_budget::set_compute_unit_limit(units),
         braid_program_system::instruction::transfer(&faucet.pubkey(), &to, lamports),
     ];
-    let blockhash = state.pipeline.shared().latest_blockhash();
+    let blockhash = state.ingress.shared().latest_blockhash();
     let tx = Transaction::new_signed_with_payer(
         &instructions,
         Some(&faucet.pubkey()),
