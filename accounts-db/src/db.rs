@@ -41,6 +41,8 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
+
 use crate::disk::Disk;
 use crate::error::{Error, Result};
 use crate::format::{
@@ -189,10 +191,15 @@ struct Inner {
     shards: Box<[Padded<RwLock<Shard>>]>,
     /// Segment id → segment, for readers. Lock order: a shard lock may be held while taking
     /// this one, never the other way round.
-    segments: RwLock<Vec<Option<Arc<Segment>>>>,
+    ///
+    /// Every read takes it, so it is a [`ShardedLock`]: a reader locks only its own
+    /// thread's cache line, and readers on different cores never contend. Writes (a new
+    /// segment, a compaction) are rare.
+    segments: ShardedLock<Vec<Option<Arc<Segment>>>>,
     writer: Mutex<Writer>,
     /// Stores hold it shared; a commit takes it exclusively to hand the open slot over.
-    gate: RwLock<()>,
+    /// Sharded like `segments`: every store takes it, a commit once per slot.
+    gate: ShardedLock<()>,
     open_slot: AtomicU64,
     /// The last slot committed or being committed: stores must name a later one.
     claimed_slot: AtomicU64,
@@ -238,6 +245,16 @@ fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
 }
 
 fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn read_mostly<T>(lock: &ShardedLock<T>) -> ShardedLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write_mostly<T>(lock: &ShardedLock<T>) -> ShardedLockWriteGuard<'_, T> {
     lock.write()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -596,7 +613,7 @@ impl AccountsDb {
                 committed: writer.slot,
             });
         }
-        let _gate = write(&inner.gate);
+        let _gate = write_mostly(&inner.gate);
         let open = inner.open_slot.load(Ordering::Acquire);
         if open != NO_SLOT && open != slot {
             return Err(Error::SlotMismatch { slot, open });
@@ -650,7 +667,7 @@ impl AccountsDb {
     /// particular order: what a caller needs to hash a slot it may yet
     /// [`discard`](Self::discard).
     pub fn open_writes(&self) -> Vec<(Pubkey, Account)> {
-        let _gate = write(&self.inner.gate);
+        let _gate = write_mostly(&self.inner.gate);
         let mut writes = Vec::new();
         for shard in &self.inner.shards {
             let shard = read(&shard.0);
@@ -669,7 +686,7 @@ impl AccountsDb {
     /// sealed slot is not touched. `slot` must be the open slot, if one is open.
     pub fn discard(&self, slot: u64) -> Result<()> {
         let inner = &*self.inner;
-        let _gate = write(&inner.gate);
+        let _gate = write_mostly(&inner.gate);
         let open = inner.open_slot.load(Ordering::Acquire);
         if open == NO_SLOT {
             return Ok(());
@@ -698,7 +715,7 @@ impl AccountsDb {
     pub fn for_each_committed(&self, mut f: impl FnMut(&Pubkey, &Account)) -> Result<(u64, Hash)> {
         let (entries, table, slot, state_hash) = {
             let writer = lock(&self.inner.writer);
-            let table = read(&self.inner.segments).clone();
+            let table = read_mostly(&self.inner.segments).clone();
             let mut entries = Vec::new();
             for shard in self.inner.shards.iter() {
                 let shard = read(&shard.0);
@@ -746,7 +763,7 @@ impl AccountsDb {
                 .saturating_add(shard.pending.len() as u64);
         }
         let writer = lock(&inner.writer);
-        let table = read(&inner.segments);
+        let table = read_mostly(&inner.segments);
         for id in writer.segments.keys() {
             if let Some(Some(segment)) = table.get(*id as usize) {
                 stats.segments = stats.segments.saturating_add(1);
@@ -815,10 +832,10 @@ fn new_inner(
             .into_iter()
             .map(|shard| Padded(RwLock::new(shard)))
             .collect(),
-        segments: RwLock::new(table),
+        segments: ShardedLock::new(table),
         last_committed: RwLock::new((writer.slot, writer.state_hash)),
         writer: Mutex::new(writer),
-        gate: RwLock::new(()),
+        gate: ShardedLock::new(()),
         open_slot: AtomicU64::new(NO_SLOT),
         claimed_slot: AtomicU64::new(claimed),
         next_segment_id: AtomicU32::new(next_segment_id),
@@ -880,7 +897,9 @@ fn read_location(table: &[Option<Arc<Segment>>], location: Location) -> Result<A
     let segment = table
         .get(location.segment() as usize)
         .and_then(Option::as_ref)
-        .ok_or(Error::CorruptRecord {
+        // Lazily: the error names a file, and formatting it on every read cost more than
+        // the read itself.
+        .ok_or_else(|| Error::CorruptRecord {
             path: PathBuf::from(segment_file_name(location.segment())),
             offset: u64::from(location.offset),
             reason: "index points at a segment that is not loaded",
@@ -1107,15 +1126,15 @@ impl Inner {
         if location.is_tombstone() {
             return Ok(None);
         }
-        let table = read(&self.segments);
+        let table = read_mostly(&self.segments);
         read_location(&table, location).map(Some)
     }
 
-    fn enter_slot(&self, slot: u64) -> Result<RwLockReadGuard<'_, ()>> {
+    fn enter_slot(&self, slot: u64) -> Result<ShardedLockReadGuard<'_, ()>> {
         if slot == NO_SLOT {
             return Err(Error::InvalidSlot(slot));
         }
-        let gate = read(&self.gate);
+        let gate = read_mostly(&self.gate);
         let claimed = self.claimed_slot.load(Ordering::Acquire);
         if claimed != NO_SLOT && slot <= claimed {
             return Err(Error::SlotNotAfterCommitted {
@@ -1166,7 +1185,7 @@ impl Inner {
             Backing::Memory => Segment::create_anonymous(id, capacity)?,
         };
         let segment = Arc::new(segment);
-        let mut table = write(&self.segments);
+        let mut table = write_mostly(&self.segments);
         let index = id as usize;
         if table.len() <= index {
             table.resize(
@@ -1287,7 +1306,7 @@ impl Inner {
         // 4. Point the index at the new records.
         for ((shard_index, _), out) in batches.iter().zip(placed) {
             let mut shard = write(&self.shards[*shard_index].0);
-            let table = read(&self.segments);
+            let table = read_mostly(&self.segments);
             for (key, location) in out {
                 let previous = shard.index.insert(key, location);
                 if !location.is_tombstone() {
@@ -1360,7 +1379,7 @@ impl Inner {
             if writer.poisoned {
                 return Err(Error::Poisoned);
             }
-            let table = read(&self.segments);
+            let table = read_mostly(&self.segments);
             // A mostly-dead active segment is sealed so it can be compacted too; otherwise a
             // small, hot working set would keep one whole segment of garbage forever.
             if writer
@@ -1393,7 +1412,7 @@ impl Inner {
         let mut outputs: Vec<Arc<Segment>> = Vec::new();
         let result = self.compact_victims(&victims, horizon, created_after_slot, &mut outputs);
         if result.is_err() {
-            let mut table = write(&self.segments);
+            let mut table = write_mostly(&self.segments);
             for output in &outputs {
                 if let Some(slot) = table.get_mut(output.id as usize) {
                     *slot = None;
@@ -1509,7 +1528,7 @@ impl Inner {
             );
         }
         let last_named_by = writer.sequence;
-        let mut table = write(&self.segments);
+        let mut table = write_mostly(&self.segments);
         for victim in victims {
             writer.segments.remove(&victim.id);
             if let Some(slot) = table.get_mut(victim.id as usize) {
