@@ -626,9 +626,12 @@ impl AccountsDb {
             if shard.pending.is_empty() {
                 continue;
             }
+            // The next slot likely writes about as many accounts: sized up front, its map
+            // does not rehash over and over on the banking threads as it fills.
+            let capacity = shard.pending.len();
             let pending = std::mem::replace(
                 &mut shard.pending,
-                KeyMap::with_hasher(KeyHasherBuilder::new()),
+                KeyMap::with_capacity_and_hasher(capacity, KeyHasherBuilder::new()),
             );
             let pending = Arc::new(pending);
             shard.committing = Some(Arc::clone(&pending));
