@@ -29,6 +29,13 @@ use braid_runtime::{Instruction, Pubkey, Signature, Transaction};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
+/// Every transaction is parsed on a sigverify worker and freed on a banking thread, so most
+/// frees cross threads; glibc's allocator takes the owning arena's lock for each and spent
+/// more CPU in malloc and free than the pipeline spent executing transfers. mimalloc frees
+/// across threads without a lock (BENCHMARKS.md, "Issue 10, third pass").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The default keypair, relative to the home directory.
 const KEYPAIR_PATH_DEFAULT: &str = ".config/braid/id.json";
 /// How often the node's status line is refreshed.
