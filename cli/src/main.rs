@@ -30,9 +30,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
 /// Every transaction is parsed on a sigverify worker and freed on a banking thread, so most
-/// frees cross threads; glibc's allocator takes the owning arena's lock for each and spent
-/// more CPU in malloc and free than the pipeline spent executing transfers. mimalloc frees
-/// across threads without a lock (BENCHMARKS.md, "Issue 10, third pass").
+/// frees cross threads. Once the freeing thread's small per-thread cache is full, glibc's
+/// allocator takes the owning arena's lock for each such free, and malloc and free came to a
+/// quarter of the pipeline's CPU. mimalloc frees across threads without a lock
+/// (BENCHMARKS.md, "Issue 10, third pass").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
