@@ -173,12 +173,21 @@ impl LedgerError {
 impl Block {
     /// Serializes the payload.
     pub fn encode(&self) -> Result<Vec<u8>, LedgerError> {
+        let mut out = Vec::new();
+        self.encode_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// [`encode`](Self::encode), appending to `out`: the ledger reuses one buffer for every
+    /// block rather than allocating (and the allocator mapping and unmapping) megabytes per
+    /// slot.
+    pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), LedgerError> {
         let entries_bytes: usize = self
             .entries
             .iter()
             .map(|e| ENTRY_FIXED_BYTES.saturating_add(e.transaction.len()))
             .sum();
-        let mut out = Vec::with_capacity(BLOCK_FIXED_BYTES.saturating_add(entries_bytes));
+        out.reserve(BLOCK_FIXED_BYTES.saturating_add(entries_bytes));
         out.extend_from_slice(&self.slot.to_le_bytes());
         out.extend_from_slice(self.parent_bank_hash.as_ref());
         out.extend_from_slice(self.bank_hash.as_ref());
@@ -210,7 +219,7 @@ impl Block {
             out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
             out.extend_from_slice(&meta);
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Parses a `BLK2` payload; `None` if it is malformed.
@@ -325,6 +334,8 @@ pub struct Ledger {
     last_slot: Option<u64>,
     disk: Disk,
     poisoned: bool,
+    /// The last record [`append`](Self::append) built, kept for its capacity.
+    scratch: Vec<u8>,
 }
 
 impl Ledger {
@@ -371,6 +382,7 @@ impl Ledger {
                 last_slot,
                 disk,
                 poisoned: false,
+                scratch: Vec::new(),
             },
             blocks,
         ))
@@ -390,17 +402,24 @@ impl Ledger {
                 last,
             });
         }
-        let payload = block.encode()?;
-        let len = u32::try_from(payload.len())
-            .map_err(|_| LedgerError::TransactionTooLong(payload.len()))?;
-        let mut record = Vec::with_capacity(
-            RECORD_HEADER_BYTES
-                .saturating_add(payload.len())
-                .saturating_add(RECORD_CHECKSUM_BYTES),
-        );
+        // The record is built in place: header with a length to patch, payload, checksum.
+        let mut record = std::mem::take(&mut self.scratch);
+        record.clear();
         record.extend_from_slice(&RECORD_MAGIC);
-        record.extend_from_slice(&len.to_le_bytes());
-        record.extend_from_slice(&payload);
+        record.extend_from_slice(&0u32.to_le_bytes());
+        let encoded = block.encode_into(&mut record);
+        let payload_len = record.len().saturating_sub(RECORD_HEADER_BYTES);
+        let len = encoded.and_then(|()| {
+            u32::try_from(payload_len).map_err(|_| LedgerError::TransactionTooLong(payload_len))
+        });
+        let len = match len {
+            Ok(len) => len,
+            Err(error) => {
+                self.scratch = record;
+                return Err(error);
+            }
+        };
+        record[RECORD_MAGIC.len()..RECORD_HEADER_BYTES].copy_from_slice(&len.to_le_bytes());
         let checksum = blake3::hash(&record);
         record.extend_from_slice(checksum.as_bytes());
         let io = |source| LedgerError::Io {
@@ -411,13 +430,15 @@ impl Ledger {
             .disk
             .write_all(&self.file, &record)
             .and_then(|()| self.disk.sync_data(&self.file));
+        let record_len = record.len() as u64;
+        self.scratch = record;
         if let Err(source) = written {
             self.poisoned = true;
             return Err(io(source));
         }
         self.last_slot = Some(block.slot);
         let offset = self.end;
-        self.end = self.end.saturating_add(record.len() as u64);
+        self.end = self.end.saturating_add(record_len);
         Ok(offset)
     }
 
