@@ -43,10 +43,11 @@ unsafe impl GlobalAlloc for CountingAllocator {
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
 
-fn allocations_during(f: impl FnOnce()) -> u64 {
+/// Runs `read` and returns its result with the number of allocations it made.
+fn counted<T>(read: impl FnOnce() -> T) -> (T, u64) {
     let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
+    let value = read();
+    (value, ALLOCATIONS.with(Cell::get) - before)
 }
 
 #[test]
@@ -56,44 +57,28 @@ fn a_read_allocates_only_the_account_data() {
     let committed = Pubkey::new_from_array([1; 32]);
     let open = Pubkey::new_from_array([2; 32]);
     let owner = Pubkey::new_from_array([3; 32]);
-    db.put(1, committed, Account::with_data(7, vec![9; 165], &owner))
+    let committed_account = Account::with_data(7, vec![9; 165], &owner);
+    let open_account = Account::with_data(8, vec![4; 165], &owner);
+    db.put(1, committed, committed_account.clone())
         .expect("put");
     db.commit(1, Hash::default()).expect("commit");
-    db.put(2, open, Account::with_data(8, vec![4; 165], &owner))
-        .expect("put");
+    db.put(2, open, open_account.clone()).expect("put");
 
-    let mut read = None;
     assert_eq!(
-        allocations_during(|| read = Some(db.try_get(&committed).expect("read"))),
-        1
+        counted(|| db.try_get(&committed).expect("read")),
+        (Some(committed_account.clone()), 1)
     );
     assert_eq!(
-        read.flatten(),
-        Some(Account::with_data(7, vec![9; 165], &owner))
-    );
-    let mut read = None;
-    assert_eq!(
-        allocations_during(|| read = Some(db.try_get(&open).expect("read"))),
-        1
+        counted(|| db.try_get(&open).expect("read")),
+        (Some(open_account), 1)
     );
     assert_eq!(
-        read.flatten(),
-        Some(Account::with_data(8, vec![4; 165], &owner))
+        counted(|| db.get_committed(&committed).expect("read")),
+        (Some(committed_account), 1)
     );
-    let mut read = None;
-    assert_eq!(
-        allocations_during(|| read = Some(db.get_committed(&committed).expect("read"))),
-        1
-    );
-    assert!(read.flatten().is_some());
     // An absent account costs nothing.
     assert_eq!(
-        allocations_during(|| {
-            assert_eq!(
-                db.try_get(&Pubkey::new_from_array([5; 32])).expect("read"),
-                None
-            );
-        }),
-        0
+        counted(|| db.try_get(&Pubkey::new_from_array([5; 32])).expect("read")),
+        (None, 0)
     );
 }
