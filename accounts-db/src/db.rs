@@ -192,9 +192,10 @@ struct Inner {
     /// Segment id → segment, for readers. Lock order: a shard lock may be held while taking
     /// this one, never the other way round.
     ///
-    /// Every read takes it, so it is a [`ShardedLock`]: a reader locks only its own
-    /// thread's cache line, and readers on different cores never contend. Writes (a new
-    /// segment, a compaction) are rare.
+    /// Every read takes it, so it is a [`ShardedLock`]: a reader locks only the sub-lock its
+    /// thread is registered to (one of eight, each on its own cache line), so readers on
+    /// different threads rarely share a lock word. Writes (a new segment, a compaction) are
+    /// rare.
     segments: ShardedLock<Vec<Option<Arc<Segment>>>>,
     writer: Mutex<Writer>,
     /// Stores hold it shared; a commit takes it exclusively to hand the open slot over.
@@ -900,8 +901,8 @@ fn read_location(table: &[Option<Arc<Segment>>], location: Location) -> Result<A
     let segment = table
         .get(location.segment() as usize)
         .and_then(Option::as_ref)
-        // Lazily: the error names a file, and formatting it on every read cost more than
-        // the read itself.
+        // Lazily: the error names a file, and formatting that name on every read cost more
+        // than the rest of the read (BENCHMARKS.md, "Issue 10, third pass").
         .ok_or_else(|| Error::CorruptRecord {
             path: PathBuf::from(segment_file_name(location.segment())),
             offset: u64::from(location.offset),

@@ -180,7 +180,7 @@ impl Block {
 
     /// [`encode`](Self::encode), appending to `out`: the ledger reuses one buffer for every
     /// block rather than allocating (and the allocator mapping and unmapping) megabytes per
-    /// slot.
+    /// slot. On error `out` holds part of the encoding after what it held before.
     pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), LedgerError> {
         let entries_bytes: usize = self
             .entries
