@@ -1,20 +1,22 @@
 //! The pipeline: wire bytes in, durable slots out.
 //!
 //! ```text
-//! submit ─► ingress ─► sigverify ─► scheduler thread ─► banking threads ─┐
-//! (bytes)   (bounded)  (parse, batch  (bank: admit,      (execute each   │
-//!                       verify on     lock table,        batch in order, │
-//!                       all cores)    record, commit) ◄── store writes) ──┘
+//! submit ─► ingress ─► sigverify ────► scheduler thread ─► banking threads ─┐
+//! (bytes)   (bounded)  (workers: each  (bank: admit,       (execute each   │
+//!                       parses and     lock table,         batch in order, │
+//!                       verifies its   record, commit) ◄── store writes) ──┘
+//!                       own chunks)
 //! ```
 //!
 //! Every queue is bounded. When the scheduler's pending queue is full it stops taking
 //! verified transactions, sigverify blocks, ingress fills and [`Pipeline::submit`] answers
 //! [`SubmitError::Busy`]: memory never grows without bound.
 //!
-//! Sigverify keeps arrival order (each chunk is verified in parallel inside, and chunks are
-//! passed on in order), so the scheduler sees transactions in submission order and, with
-//! equal priorities, conflicting transactions execute in submission order whatever the
-//! thread count: a parallel run reaches the same state as a serial one.
+//! Sigverify keeps arrival order: workers verify chunks side by side and pass them on in the
+//! order they were taken (the private `sigverify` module). So the scheduler sees
+//! transactions in submission order and, with equal priorities, conflicting transactions
+//! execute in submission order whatever the thread count: a parallel run reaches the same
+//! state as a serial one.
 //!
 //! Key decision: banking threads execute a batch's transactions one after another, storing
 //! each one's writes before the next runs ([`BatchMode::Sequential`]), so the scheduler may
@@ -42,14 +44,14 @@ use braid_ledger::{
 };
 use braid_primitives::cpu_time::CpuTimer;
 
+mod sigverify;
+use sigverify::SigverifyStage;
+pub use sigverify::{CHUNK_TXS as SIGVERIFY_CHUNK_TXS, QUEUED_CHUNKS_PER_WORKER};
+
 /// Default slot length.
 pub const SLOT_DURATION_DEFAULT: Duration = Duration::from_millis(400);
 /// Default capacity of the ingress queue, in transactions.
 pub const INGRESS_CAPACITY_TXS_DEFAULT: usize = 65_536;
-/// Transactions sigverify takes from ingress at a time.
-pub const SIGVERIFY_CHUNK_TXS: usize = 256;
-/// Transactions one sigverify worker parses between two CPU-time readings.
-const PARSE_CHUNK_TXS: usize = 32;
 /// Capacity of the event queue, in events.
 pub const EVENTS_CAPACITY: usize = 1 << 20;
 
@@ -121,6 +123,8 @@ pub struct PipelineConfig {
     pub slot: SlotPolicy,
     /// Verify signatures (the load generator can measure without).
     pub sigverify: bool,
+    /// Sigverify worker threads (parse, sanitize and verify, each on its own chunks).
+    pub sigverify_threads: usize,
     /// Capacity of the ingress queue, in transactions.
     pub ingress_capacity: usize,
     /// Largest batch a banking thread receives, in transactions.
@@ -141,6 +145,7 @@ impl Default for PipelineConfig {
             threads: crate::scheduler::DEFAULT_THREADS,
             slot: SlotPolicy::Duration(SLOT_DURATION_DEFAULT),
             sigverify: true,
+            sigverify_threads: std::thread::available_parallelism().map_or(1, usize::from),
             ingress_capacity: INGRESS_CAPACITY_TXS_DEFAULT,
             batch_target: crate::scheduler::DEFAULT_BATCH_TARGET_TXS,
             detailed_events: false,
@@ -206,7 +211,8 @@ pub struct PipelineCounters {
     pub failed: AtomicU64,
     /// Slots committed.
     pub slots: AtomicU64,
-    /// Nanoseconds spent verifying signatures.
+    /// Nanoseconds the sigverify stage spent on chunks (parse and verification), summed
+    /// over its workers.
     pub sigverify_ns: AtomicU64,
     /// Nanoseconds banking threads spent executing.
     pub execute_ns: AtomicU64,
@@ -339,7 +345,7 @@ impl Shared {
 }
 
 /// A verified transaction on its way to execution.
-struct Verified {
+pub(crate) struct Verified {
     wire: Vec<u8>,
     tx: SanitizedTransaction,
     /// Declared locks and priority, computed in the parallel sigverify stage so the single
@@ -428,31 +434,45 @@ impl Pipeline {
         let threads_count = config.threads.clamp(1, crate::scheduler::THREADS_MAX);
         let shared = Shared::for_bank(&bank);
         let (ingress_tx, ingress_rx) = bounded::<Vec<u8>>(config.ingress_capacity.max(1));
-        let (verified_tx, verified_rx) = bounded::<Vec<Verified>>(4);
+        let (verified_tx, verified_rx) = bounded::<Vec<Verified>>(
+            config
+                .sigverify_threads
+                .max(1)
+                .saturating_mul(sigverify::QUEUED_CHUNKS_PER_WORKER),
+        );
         let (events_tx, events_rx) = bounded::<Event>(EVENTS_CAPACITY);
         let (done_tx, done_rx) = bounded::<Done>(threads_count.saturating_mul(8));
         let mut threads = Vec::new();
 
-        let sigverify = config.sigverify;
-        let (shared_sv, events_sv) = (Arc::clone(&shared), events_tx.clone());
-        let executor_sv = Arc::clone(bank.executor());
-        threads.push(spawn("braid-sigverify", move || {
-            let verified = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                sigverify_loop(
-                    &executor_sv,
-                    &ingress_rx,
-                    &verified_tx,
-                    &events_sv,
-                    &shared_sv,
-                    sigverify,
-                )
-            }));
-            if verified.is_err() {
-                shared_sv.fail(Failure::from_error(&PipelineError::Panicked(
-                    "braid-sigverify".into(),
-                )));
-            }
-        })?);
+        let workers = config.sigverify_threads.max(1);
+        let stage = Arc::new(SigverifyStage::new(
+            ingress_rx,
+            verified_tx,
+            events_tx.clone(),
+            Arc::clone(&shared),
+            Arc::clone(bank.executor()),
+            config.sigverify,
+        ));
+        for index in 0..workers {
+            let (stage, shared_sv) = (Arc::clone(&stage), Arc::clone(&shared));
+            let name = format!("braid-sigverify-{index}");
+            threads.push(spawn(&name, {
+                let name = name.clone();
+                move || {
+                    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        stage.run_worker();
+                    }));
+                    if run.is_err() {
+                        // The chunk it held is lost, so nothing after it can be delivered.
+                        stage.stop();
+                        shared_sv.fail(Failure::from_error(&PipelineError::Panicked(name)));
+                    }
+                }
+            })?);
+        }
+        // The workers hold the only references: when the last one ends, the verified
+        // queue closes and the scheduler drains and stops.
+        drop(stage);
 
         let mut work_senders = Vec::with_capacity(threads_count);
         for index in 0..threads_count {
@@ -613,109 +633,6 @@ fn spawn(
 
 fn elapsed_ns(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// Parses and verifies chunks of ingress in parallel, passing them on in arrival order.
-fn sigverify_loop(
-    executor: &Executor,
-    ingress: &Receiver<Vec<u8>>,
-    verified: &Sender<Vec<Verified>>,
-    events: &Sender<Event>,
-    shared: &Shared,
-    sigverify: bool,
-) {
-    use rayon::prelude::*;
-    while let Ok(first) = ingress.recv() {
-        let mut chunk = Vec::with_capacity(SIGVERIFY_CHUNK_TXS);
-        chunk.push(first);
-        while chunk.len() < SIGVERIFY_CHUNK_TXS {
-            match ingress.try_recv() {
-                Ok(wire) => chunk.push(wire),
-                Err(_) => break,
-            }
-        }
-        let started = Instant::now();
-        // Parse, sanitize and extract lock sets on all cores; order is kept.
-        let parsed: Vec<Result<Verified, (Vec<u8>, TransactionError)>> = chunk
-            .par_chunks_mut(PARSE_CHUNK_TXS)
-            .flat_map_iter(|wires| {
-                let timer = CpuTimer::start();
-                let parsed: Vec<_> = wires
-                    .iter_mut()
-                    .map(std::mem::take)
-                    .map(|wire| match SanitizedTransaction::try_from_bytes(&wire) {
-                        Ok(mut tx) => {
-                            // A v0 transaction's loaded addresses are part of its lock
-                            // set: resolve them at the open slot (execution checks them
-                            // again at the slot it runs in).
-                            let view = braid_ledger::bank::AccountsView(shared.accounts_db());
-                            match tx.resolve(&view, shared.open_slot()) {
-                                Ok(()) => Ok(Verified::new(wire, tx, executor)),
-                                Err(error) => Err((wire, error)),
-                            }
-                        }
-                        Err(error) => Err((wire, error.into())),
-                    })
-                    .collect();
-                shared.budget.add(Stage::Parse, timer.elapsed_ns());
-                parsed
-            })
-            .collect();
-        let verdicts = if sigverify {
-            let txs: Vec<&SanitizedTransaction> = parsed
-                .iter()
-                .filter_map(|p| p.as_ref().ok())
-                .map(|v| &v.tx)
-                .collect();
-            txs.par_chunks(braid_runtime::sigverify::BATCH_TRANSACTIONS_MAX)
-                .flat_map_iter(|batch| {
-                    let timer = CpuTimer::start();
-                    let verdicts = braid_runtime::sigverify::verify_batch(batch);
-                    shared.budget.add(Stage::Sigverify, timer.elapsed_ns());
-                    verdicts
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        shared
-            .counters
-            .sigverify_ns
-            .fetch_add(elapsed_ns(started), Ordering::Relaxed);
-        let mut verdicts = verdicts.into_iter();
-        let mut out = Vec::with_capacity(parsed.len());
-        for parsed in parsed {
-            let outcome = parsed.and_then(|verified| {
-                let verdict = if sigverify {
-                    verdicts
-                        .next()
-                        .unwrap_or(Err(TransactionError::SignatureFailure))
-                } else {
-                    Ok(())
-                };
-                match verdict {
-                    Ok(()) => Ok(verified),
-                    Err(error) => Err((verified.wire, error)),
-                }
-            });
-            match outcome {
-                Ok(verified) => out.push(verified),
-                Err((wire, error)) => {
-                    shared.counters.rejected.fetch_add(1, Ordering::Relaxed);
-                    let signature =
-                        braid_runtime::transaction::first_signature(&wire).unwrap_or_default();
-                    let _ = events.send(Event::Rejected { signature, error });
-                }
-            }
-        }
-        shared
-            .counters
-            .verified
-            .fetch_add(out.len() as u64, Ordering::Relaxed);
-        if !out.is_empty() && verified.send(out).is_err() {
-            return;
-        }
-    }
 }
 
 /// Executes batches in order, storing each transaction's writes before the next runs.
