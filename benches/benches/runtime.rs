@@ -57,8 +57,23 @@ fn sigverify(c: &mut Criterion) {
         b.iter(|| braid_runtime::sigverify::verify_transaction(black_box(&txs[0])).unwrap())
     });
     group.throughput(Throughput::Elements(BATCH_SIGNATURES as u64));
+    // The same 64 signers every time: their keys are decoded once and then remembered.
     group.bench_function("batch_64", |b| {
         b.iter(|| braid_runtime::sigverify::verify_batch(black_box(&txs)))
+    });
+    // Twice as many signers as a thread remembers, taken in turn: every key is decoded.
+    let unseen: Vec<SanitizedTransaction> = (0..2 * braid_runtime::sigverify::DECODED_KEYS_MAX)
+        .map(|n| {
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&(n as u64).to_le_bytes());
+            let payer = Keypair::from_seed(&seed);
+            SanitizedTransaction::try_new(transfer_tx(&payer, &Pubkey::new_from_array([0xFF; 32])))
+                .unwrap()
+        })
+        .collect();
+    let mut batches = unseen.chunks(BATCH_SIGNATURES).cycle();
+    group.bench_function("batch_64_unseen_signers", |b| {
+        b.iter(|| braid_runtime::sigverify::verify_batch(black_box(batches.next().unwrap())))
     });
     group.finish();
 }

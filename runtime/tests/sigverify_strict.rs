@@ -508,6 +508,39 @@ fn deviation_from_cofactorless_verify_strict_is_only_torsion_residuals() {
     assert!(deviations >= 20, "only {deviations} deviations constructed");
 }
 
+/// Decoded keys are remembered per thread (`DECODED_KEYS_MAX`): every case is judged the
+/// same with its key unseen, remembered, and forgotten again after the memory fills.
+#[test]
+fn remembered_keys_are_judged_by_the_same_rules() {
+    let cases = cases();
+    let judge = |pass: &str| {
+        for case in &cases {
+            let single = verify_transaction(&case.tx).is_ok();
+            let batch = verify_batch(std::slice::from_ref(&case.tx)) == vec![Ok(())];
+            assert_eq!(
+                (single, batch),
+                (case.accept, case.accept),
+                "{pass}: {}",
+                case.name
+            );
+        }
+    };
+    judge("first sight");
+    judge("remembered");
+    // More keys than a thread remembers: [n]B for n = 1, 2, ..., each decoded (and refused,
+    // as s = 0 signs nothing).
+    let mut point = B;
+    let mut signature = [0u8; 64];
+    signature[..32].copy_from_slice(&B.compress().to_bytes());
+    for _ in 0..=braid_runtime::sigverify::DECODED_KEYS_MAX {
+        let key = Pubkey::new_from_array(point.compress().to_bytes());
+        assert!(!verify_signature(&key, b"fill", &Signature(signature)));
+        point += B;
+    }
+    judge("forgotten");
+    judge("remembered again");
+}
+
 /// Release-mode throughput figures (the machine is shared; numbers vary with its load):
 /// `cargo test --release -p braid-runtime --test sigverify_strict -- --ignored --nocapture`.
 #[test]
