@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use braid_primitives::KeyHasherBuilder;
+
 use crate::balances::TokenAmount;
 use crate::compute_budget::ComputeBudgetProgram;
 use crate::invoke_context::InvokeContext;
@@ -72,10 +74,12 @@ pub fn program_account(program: &dyn Program) -> Account {
 }
 
 /// The programs a runtime can execute, by id. Lookups only: nothing iterates it, so its
-/// hash order can never leak into results.
+/// hash order can never leak into results. Keyed with the fast key hasher rather than
+/// SipHash: execution looks up every account key of every transaction here
+/// ([`crate::executor::Executor::is_writable`]).
 #[derive(Clone)]
 pub struct ProgramRegistry {
-    programs: HashMap<Pubkey, Arc<dyn Program>>,
+    programs: HashMap<Pubkey, Arc<dyn Program>, KeyHasherBuilder>,
 }
 
 impl Default for ProgramRegistry {
@@ -88,7 +92,7 @@ impl ProgramRegistry {
     /// A registry holding only the Compute Budget program, which every runtime has.
     pub fn new() -> Self {
         let mut registry = Self {
-            programs: HashMap::new(),
+            programs: HashMap::with_hasher(KeyHasherBuilder::new()),
         };
         registry.add(ComputeBudgetProgram);
         registry
