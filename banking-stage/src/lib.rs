@@ -1,8 +1,8 @@
 //! Braid's banking stage: the parallel pipeline from wire bytes to executed, recorded
 //! transactions.
 //!
-//! - [`pipeline`]: bounded ingress → sigverify stage (parse, sanitize, batch-verify on all
-//!   cores) → scheduler thread (owns the [`Bank`](braid_ledger::Bank): admission, dispatch,
+//! - [`pipeline`]: bounded ingress → sigverify workers (each parses, sanitizes and
+//!   batch-verifies its own chunks; chunks leave in arrival order) → scheduler thread (owns the [`Bank`](braid_ledger::Bank): admission, dispatch,
 //!   recording, slot commits) → banking threads (execute each batch in order) → events.
 //! - [`budget`]: CPU time per stage, as typed counters ([`budget::CpuBudget`]).
 //! - [`scheduler`]: the lock table and priority queue that pack conflict-free batches; a

@@ -446,6 +446,7 @@ impl Pipeline {
 
         let workers = config.sigverify_threads.max(1);
         let stage = Arc::new(SigverifyStage::new(
+            workers,
             ingress_rx,
             verified_tx,
             events_tx.clone(),
@@ -745,6 +746,7 @@ struct SlotReport {
     received: u64,
     verified: u64,
     retried: u64,
+    /// Summed over sigverify workers, so it can exceed the slot's wall time.
     sigverify_ms: u64,
     execute_ms: u64,
     slot_ms: u64,

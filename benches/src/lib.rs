@@ -623,7 +623,10 @@ const CALIBRATION_SAMPLE_TXS: usize = 8_192;
 
 /// Transactions per second all cores batch-verify, in batches of the pipeline's size, over
 /// (a sample of) `wires`, for at least `time`: the most a signed run could reach if nothing
-/// but signature verification cost anything. Parsing is done before the clock starts.
+/// but signature verification cost anything. Parsing is done before the clock starts. The
+/// sample is verified over and over, so after the first pass its signers' keys are
+/// remembered ([`braid_runtime::sigverify::DECODED_KEYS_MAX`] per thread), as a run's are
+/// when its signers are fewer than that.
 pub fn sigverify_ceiling_tps(wires: &[Vec<u8>], time: Duration) -> f64 {
     let sample: Vec<SanitizedTransaction> = wires
         .iter()

@@ -73,8 +73,8 @@ pub fn program_account(program: &dyn Program) -> Account {
     }
 }
 
-/// The programs a runtime can execute, by id. Lookups only: nothing iterates it, so its
-/// hash order can never leak into results. Keyed with the fast key hasher rather than
+/// The programs a runtime can execute, by id. Only [`ProgramRegistry::ids`] iterates it,
+/// and it sorts, so hash order can never leak into results. Keyed with the fast key hasher rather than
 /// SipHash: execution looks up every account key of every transaction here
 /// ([`crate::executor::Executor::is_writable`]).
 #[derive(Clone)]

@@ -76,6 +76,8 @@
 //! signature's cost the input rules take 7 µs (two point decompressions and SHA-512) and its
 //! share of the batch equation 7.6 µs at 64 and 6.2 µs at 256; the single equation alone is
 //! 24 µs. The torsion-screened cofactorless batch this replaced cost 46 µs per signature.
+//! These figures predate the memory of decoded keys below; with a key remembered, the input
+//! rules are one decompression (of `R`) and SHA-512.
 //!
 //! Each thread remembers the public keys it decoded ([`DECODED_KEYS_MAX`]), since signers
 //! sign again and again. On the same machine on 2026-11-30 (`cargo bench -p braid-benches
@@ -150,8 +152,10 @@ fn strict_point(bytes: &[u8; ENCODING_BYTES]) -> Option<EdwardsPoint> {
 }
 
 /// Public keys each thread keeps decoded; past this many it forgets them all and starts over.
-/// About 200 bytes each, so 3.3 MB per verifying thread.
-pub const DECODED_KEYS_MAX: usize = 16_384;
+/// Seven eighths of 16,384: the most a hash table of 16,384 slots holds without growing, so
+/// the table is allocated once at that size (32-byte key and 160-byte point per slot, about
+/// 3.2 MB per thread that verifies) and never resized.
+pub const DECODED_KEYS_MAX: usize = 14_336;
 
 thread_local! {
     /// Recently seen public keys, decoded. A signer signs again and again (a fee payer's
@@ -159,7 +163,7 @@ thread_local! {
     /// test each time. Decoding is a pure function of the 32 bytes, so remembering it cannot
     /// change a verdict; keys that fail the rules are not kept.
     static DECODED_KEYS: RefCell<HashMap<[u8; ENCODING_BYTES], EdwardsPoint, KeyHasherBuilder>> =
-        RefCell::new(HashMap::with_hasher(KeyHasherBuilder::new()));
+        RefCell::new(HashMap::with_capacity_and_hasher(DECODED_KEYS_MAX, KeyHasherBuilder::new()));
 }
 
 /// [`strict_point`] for a public key, remembered per thread ([`DECODED_KEYS_MAX`]).
