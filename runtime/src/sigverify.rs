@@ -81,8 +81,8 @@
 //!
 //! Each thread remembers the public keys it decoded ([`DECODED_KEYS_MAX`]), since signers
 //! sign again and again. On the same machine on 2026-11-30 (`cargo bench -p braid-benches
-//! --bench runtime -- sigverify/batch`), a batch of 64 cost 29.1 µs per signature with its
-//! keys remembered and 32.2 µs with every key new.
+//! --bench runtime -- sigverify/batch`, two runs), a batch of 64 cost 29.1 and 23.0 µs per
+//! signature with its keys remembered, against 32.2 and 33.5 µs with every key new.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
