@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 mod common;
@@ -18,9 +19,18 @@ fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/web3js")
 }
 
-/// Installs the pinned packages unless they are there already.
+/// Installs the pinned packages unless they are there already. The tests of this file run
+/// in parallel and share one `node_modules`: two `npm ci` at once delete each other's files,
+/// so installs take turns, and the second finds the first's.
 fn install(dir: &Path) {
-    if dir.join("node_modules/@solana/spl-token").exists() {
+    static INSTALLING: Mutex<()> = Mutex::new(());
+    let _turn = INSTALLING
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
+    // npm writes its hidden lockfile when an install completes.
+    if dir.join("node_modules/.package-lock.json").exists()
+        && dir.join("node_modules/@solana/spl-token").exists()
+    {
         return;
     }
     let output = Command::new("npm")
