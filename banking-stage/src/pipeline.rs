@@ -46,7 +46,10 @@ use braid_primitives::cpu_time::CpuTimer;
 
 mod sigverify;
 use sigverify::SigverifyStage;
-pub use sigverify::{CHUNK_TXS as SIGVERIFY_CHUNK_TXS, QUEUED_CHUNKS_PER_WORKER};
+pub use sigverify::{
+    CHUNK_TXS as SIGVERIFY_CHUNK_TXS, QUEUED_CHUNKS_PER_WORKER,
+    WORKERS_MAX as SIGVERIFY_THREADS_MAX,
+};
 
 /// Default slot length.
 pub const SLOT_DURATION_DEFAULT: Duration = Duration::from_millis(400);
@@ -123,7 +126,8 @@ pub struct PipelineConfig {
     pub slot: SlotPolicy,
     /// Verify signatures (the load generator can measure without).
     pub sigverify: bool,
-    /// Sigverify worker threads (parse, sanitize and verify, each on its own chunks).
+    /// Sigverify worker threads (parse, sanitize and verify, each on its own chunks); at
+    /// least one and at most [`SIGVERIFY_THREADS_MAX`].
     pub sigverify_threads: usize,
     /// Capacity of the ingress queue, in transactions.
     pub ingress_capacity: usize,
@@ -434,17 +438,13 @@ impl Pipeline {
         let threads_count = config.threads.clamp(1, crate::scheduler::THREADS_MAX);
         let shared = Shared::for_bank(&bank);
         let (ingress_tx, ingress_rx) = bounded::<Vec<u8>>(config.ingress_capacity.max(1));
-        let (verified_tx, verified_rx) = bounded::<Vec<Verified>>(
-            config
-                .sigverify_threads
-                .max(1)
-                .saturating_mul(sigverify::QUEUED_CHUNKS_PER_WORKER),
-        );
+        let workers = config.sigverify_threads.clamp(1, SIGVERIFY_THREADS_MAX);
+        let (verified_tx, verified_rx) =
+            bounded::<Vec<Verified>>(workers.saturating_mul(sigverify::QUEUED_CHUNKS_PER_WORKER));
         let (events_tx, events_rx) = bounded::<Event>(EVENTS_CAPACITY);
         let (done_tx, done_rx) = bounded::<Done>(threads_count.saturating_mul(8));
         let mut threads = Vec::new();
 
-        let workers = config.sigverify_threads.max(1);
         let stage = Arc::new(SigverifyStage::new(
             workers,
             ingress_rx,

@@ -363,6 +363,32 @@ fn many_sigverify_workers_keep_submission_order() {
     assert_eq!(last, run_serial(&genesis, &good, 100));
 }
 
+/// A configuration asking for no sigverify workers still gets one.
+#[test]
+fn zero_sigverify_threads_still_verify() {
+    let users = users(1);
+    let genesis = genesis(&users);
+    let dir = tempfile::tempdir().unwrap();
+    let good = transfer(&users, 0, 1, 5, genesis.hash());
+    let mut bad = transfer(&users, 0, 1, 6, genesis.hash());
+    bad[10] ^= 1;
+    let config = PipelineConfig {
+        sigverify_threads: 0,
+        slot: SlotPolicy::Transactions(8),
+        ..PipelineConfig::default()
+    };
+    let events = run_pipeline(dir.path(), &genesis, &[good, bad], config);
+    let outcomes: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Processed { status, .. } => Some(format!("processed {status:?}")),
+            Event::Rejected { error, .. } => Some(format!("rejected {error:?}")),
+            Event::SlotCommitted(_) => None,
+        })
+        .collect();
+    assert_eq!(outcomes, ["rejected SignatureFailure", "processed Ok(())"]);
+}
+
 #[test]
 fn a_full_ingress_answers_busy() {
     let users = users(1);

@@ -42,6 +42,8 @@ use std::sync::atomic::Ordering;
 pub const CHUNK_TXS: usize = 2 * braid_runtime::sigverify::BATCH_TRANSACTIONS_MAX;
 /// Verified chunks buffered between the stage and the scheduler, per worker.
 pub const QUEUED_CHUNKS_PER_WORKER: usize = 4;
+/// Most sigverify workers a pipeline starts, whatever its configuration asks for.
+pub const WORKERS_MAX: usize = 256;
 /// Chunks taken from ingress and not yet delivered, per worker: one being verified and one
 /// parked behind a slower worker's.
 pub const CHUNKS_IN_FLIGHT_PER_WORKER: usize = 2;
