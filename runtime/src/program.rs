@@ -74,8 +74,8 @@ pub fn program_account(program: &dyn Program) -> Account {
 }
 
 /// The programs a runtime can execute, by id. Only [`ProgramRegistry::ids`] iterates it,
-/// and it sorts, so hash order can never leak into results. Keyed with the fast key hasher rather than
-/// SipHash: execution looks up every account key of every transaction here
+/// and it sorts, so hash order can never leak into results. Keyed with the fast key hasher
+/// rather than SipHash: execution looks up every account key of every transaction here
 /// ([`crate::executor::Executor::is_writable`]).
 #[derive(Clone)]
 pub struct ProgramRegistry {
