@@ -8,7 +8,10 @@ use std::hint::black_box;
 
 use braid_accounts_db::{AccountsDb, Options};
 use braid_primitives::{Account, Hash, Pubkey};
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
+};
 
 const TOKEN_ACCOUNT_BYTES: usize = 165;
 const READ_ACCOUNTS: u64 = 1_000_000;
@@ -64,14 +67,24 @@ fn reads(c: &mut Criterion) {
     }
     let mut group = c.benchmark_group("accounts_db");
     group.throughput(Throughput::Elements(1));
+    bench_random_read(&mut group, "get_random_165b_of_1m", &db, &keys);
+    group.finish();
+}
+
+/// One read of a random account of `keys` per iteration.
+fn bench_random_read(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    db: &AccountsDb,
+    keys: &[Pubkey],
+) {
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    group.bench_function("get_random_165b_of_1m", |b| {
+    group.bench_function(name, |b| {
         b.iter(|| {
-            let index = (next(&mut state) % READ_ACCOUNTS) as usize;
+            let index = (next(&mut state) % keys.len() as u64) as usize;
             black_box(db.get(&keys[index]))
         })
     });
-    group.finish();
 }
 
 fn store_commit(c: &mut Criterion) {
@@ -140,13 +153,7 @@ fn cached_reads(c: &mut Criterion) {
     let (db, keys) = cached_db(dir.path());
     let mut group = c.benchmark_group("accounts_db");
     group.throughput(Throughput::Elements(1));
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    group.bench_function("get_random_165b_of_10k", |b| {
-        b.iter(|| {
-            let index = (next(&mut state) % CACHED_ACCOUNTS) as usize;
-            black_box(db.get(&keys[index]))
-        })
-    });
+    bench_random_read(&mut group, "get_random_165b_of_10k", &db, &keys);
     // Elements are reads per thread: each of the two threads does `iters` reads, so the
     // time per element is what one read costs while another thread reads too.
     group.bench_function("get_random_165b_of_10k_two_threads", |b| {

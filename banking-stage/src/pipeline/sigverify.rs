@@ -218,10 +218,8 @@ impl SigverifyStage {
                 .filter_map(|parsed| parsed.as_ref().ok())
                 .map(|verified| &verified.tx)
                 .collect();
-            verdicts.reserve_exact(txs.len());
-            for batch in txs.chunks(braid_runtime::sigverify::BATCH_TRANSACTIONS_MAX) {
-                verdicts.extend(braid_runtime::sigverify::verify_batch(batch));
-            }
+            // Batches of BATCH_TRANSACTIONS_MAX, cut by verify_batch itself.
+            verdicts = braid_runtime::sigverify::verify_batch(&txs);
             shared.budget.add(Stage::Sigverify, timer.elapsed_ns());
         }
         let mut verdicts = verdicts.into_iter();
