@@ -78,12 +78,12 @@ struct Reorder {
     next: u64,
     parked: BTreeMap<u64, Chunk>,
     /// The scheduler's input; `None` once the stage stopped or the scheduler is gone.
-    verified: Option<Sender<Vec<Verified>>>,
+    verified: Option<Sender<Vec<Box<Verified>>>>,
 }
 
 /// One chunk's outcome, in arrival order within the chunk.
 struct Chunk {
-    verified: Vec<Verified>,
+    verified: Vec<Box<Verified>>,
     rejected: Vec<(Signature, TransactionError)>,
 }
 
@@ -99,7 +99,7 @@ impl SigverifyStage {
     pub(crate) fn new(
         workers: usize,
         ingress: Receiver<Vec<u8>>,
-        verified: Sender<Vec<Verified>>,
+        verified: Sender<Vec<Box<Verified>>>,
         events: Sender<Event>,
         shared: Arc<Shared>,
         executor: Arc<Executor>,
@@ -192,7 +192,7 @@ impl SigverifyStage {
         let started = Instant::now();
         let shared = &self.shared;
         let timer = CpuTimer::start();
-        let parsed: Vec<Result<Verified, (Signature, TransactionError)>> = wires
+        let parsed: Vec<Result<Box<Verified>, (Signature, TransactionError)>> = wires
             .into_iter()
             .map(|wire| match SanitizedTransaction::try_from_bytes(&wire) {
                 Ok(mut tx) => {
@@ -319,7 +319,7 @@ mod tests {
     struct Harness {
         stage: Arc<SigverifyStage>,
         ingress: Sender<Vec<u8>>,
-        verified: Receiver<Vec<Verified>>,
+        verified: Receiver<Vec<Box<Verified>>>,
         events: Receiver<Event>,
         executor: Arc<Executor>,
     }
