@@ -441,8 +441,9 @@ impl Pipeline {
         let shared = Shared::for_bank(&bank);
         let (ingress_tx, ingress_rx) = bounded::<Vec<u8>>(config.ingress_capacity.max(1));
         let workers = config.sigverify_threads.clamp(1, SIGVERIFY_THREADS_MAX);
-        let (verified_tx, verified_rx) =
-            bounded::<Vec<Box<Verified>>>(workers.saturating_mul(sigverify::QUEUED_CHUNKS_PER_WORKER));
+        let (verified_tx, verified_rx) = bounded::<Vec<Box<Verified>>>(
+            workers.saturating_mul(sigverify::QUEUED_CHUNKS_PER_WORKER),
+        );
         let (events_tx, events_rx) = bounded::<Event>(EVENTS_CAPACITY);
         let (done_tx, done_rx) = bounded::<Done>(threads_count.saturating_mul(8));
         let mut threads = Vec::new();
