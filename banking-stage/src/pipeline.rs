@@ -361,6 +361,9 @@ pub(crate) struct Verified {
     priority: u64,
 }
 
+/// How a [`Verified`] travels: boxed, so that moving it moves a pointer.
+pub(crate) type VerifiedBox = Box<Verified>;
+
 impl Verified {
     fn new(wire: Vec<u8>, tx: SanitizedTransaction, executor: &Executor) -> Box<Self> {
         let priority = braid_runtime::compute_budget::ComputeBudget::from_message(tx.message())
@@ -392,7 +395,7 @@ struct Completed {
 struct Work {
     batch_id: u64,
     slot: u64,
-    txs: Vec<Box<Verified>>,
+    txs: Vec<VerifiedBox>,
 }
 
 struct Done {
@@ -441,7 +444,7 @@ impl Pipeline {
         let shared = Shared::for_bank(&bank);
         let (ingress_tx, ingress_rx) = bounded::<Vec<u8>>(config.ingress_capacity.max(1));
         let workers = config.sigverify_threads.clamp(1, SIGVERIFY_THREADS_MAX);
-        let (verified_tx, verified_rx) = bounded::<Vec<Box<Verified>>>(
+        let (verified_tx, verified_rx) = bounded::<Vec<VerifiedBox>>(
             workers.saturating_mul(sigverify::QUEUED_CHUNKS_PER_WORKER),
         );
         let (events_tx, events_rx) = bounded::<Event>(EVENTS_CAPACITY);
@@ -703,7 +706,7 @@ fn banking_loop(
 struct SchedulerLoop {
     bank: Bank,
     scheduler: Scheduler,
-    verified: Receiver<Vec<Box<Verified>>>,
+    verified: Receiver<Vec<VerifiedBox>>,
     done: Receiver<Done>,
     work: Vec<Sender<Work>>,
     events: Sender<Event>,
@@ -712,9 +715,9 @@ struct SchedulerLoop {
     /// End slots on time even when empty ([`PipelineConfig::empty_slots`]).
     empty_slots: bool,
     /// Verified, not yet admitted (the rest of a chunk when a slot filled up).
-    backlog: VecDeque<Box<Verified>>,
+    backlog: VecDeque<VerifiedBox>,
     /// Admitted, not yet handed to a thread.
-    pending: HashMap<u64, Box<Verified>, KeyHasherBuilder>,
+    pending: HashMap<u64, VerifiedBox, KeyHasherBuilder>,
     next_id: u64,
     admitted_in_slot: usize,
     slot_started: Instant,
@@ -984,7 +987,7 @@ impl SchedulerLoop {
         }
     }
 
-    fn admit_one(&mut self, mut verified: Box<Verified>) {
+    fn admit_one(&mut self, mut verified: VerifiedBox) {
         if let Err(error) = self.bank.admit(&verified.tx) {
             self.shared
                 .counters
@@ -1037,7 +1040,7 @@ impl SchedulerLoop {
                 .metrics
                 .scheduled
                 .saturating_add(batch.txs.len() as u64);
-            let txs: Vec<Box<Verified>> = batch
+            let txs: Vec<VerifiedBox> = batch
                 .txs
                 .iter()
                 .filter_map(|id| self.pending.remove(id))

@@ -32,7 +32,7 @@ use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::{Signature, TransactionError};
 use crossbeam_channel::{Receiver, Sender, select};
 
-use super::{Event, Shared, Verified, elapsed_ns};
+use super::{Event, Shared, Verified, VerifiedBox, elapsed_ns};
 use crate::budget::Stage;
 use std::sync::atomic::Ordering;
 
@@ -78,12 +78,12 @@ struct Reorder {
     next: u64,
     parked: BTreeMap<u64, Chunk>,
     /// The scheduler's input; `None` once the stage stopped or the scheduler is gone.
-    verified: Option<Sender<Vec<Box<Verified>>>>,
+    verified: Option<Sender<Vec<VerifiedBox>>>,
 }
 
 /// One chunk's outcome, in arrival order within the chunk.
 struct Chunk {
-    verified: Vec<Box<Verified>>,
+    verified: Vec<VerifiedBox>,
     rejected: Vec<(Signature, TransactionError)>,
 }
 
@@ -99,7 +99,7 @@ impl SigverifyStage {
     pub(crate) fn new(
         workers: usize,
         ingress: Receiver<Vec<u8>>,
-        verified: Sender<Vec<Box<Verified>>>,
+        verified: Sender<Vec<VerifiedBox>>,
         events: Sender<Event>,
         shared: Arc<Shared>,
         executor: Arc<Executor>,
@@ -192,7 +192,7 @@ impl SigverifyStage {
         let started = Instant::now();
         let shared = &self.shared;
         let timer = CpuTimer::start();
-        let parsed: Vec<Result<Box<Verified>, (Signature, TransactionError)>> = wires
+        let parsed: Vec<Result<VerifiedBox, (Signature, TransactionError)>> = wires
             .into_iter()
             .map(|wire| match SanitizedTransaction::try_from_bytes(&wire) {
                 Ok(mut tx) => {
@@ -319,7 +319,7 @@ mod tests {
     struct Harness {
         stage: Arc<SigverifyStage>,
         ingress: Sender<Vec<u8>>,
-        verified: Receiver<Vec<Box<Verified>>>,
+        verified: Receiver<Vec<VerifiedBox>>,
         events: Receiver<Event>,
         executor: Arc<Executor>,
     }
