@@ -354,10 +354,10 @@ impl Shared {
 pub(crate) struct Verified {
     wire: Vec<u8>,
     tx: SanitizedTransaction,
-    /// Declared locks and priority, computed in the parallel sigverify stage so the single
-    /// scheduler thread only moves them.
-    writes: Vec<braid_runtime::Pubkey>,
-    reads: Vec<braid_runtime::Pubkey>,
+    /// Declared locks (written first, `write_len` of them) and priority, computed in the
+    /// parallel sigverify stage so the single scheduler thread only moves them.
+    locks: Vec<braid_runtime::Pubkey>,
+    write_len: usize,
     priority: u64,
 }
 
@@ -370,12 +370,12 @@ impl Verified {
             .map_or(0, |budget| budget.compute_unit_price);
         // The executor's lock set: a registered program listed as writable is read-locked,
         // exactly as execution will treat it.
-        let (writes, reads) = executor.lock_set(&tx);
+        let (locks, write_len) = executor.lock_list(&tx);
         Box::new(Self {
             wire,
             tx,
-            writes,
-            reads,
+            locks,
+            write_len,
             priority,
         })
     }
@@ -1003,8 +1003,8 @@ impl SchedulerLoop {
         let pending = PendingTx {
             id,
             priority: verified.priority,
-            writes: std::mem::take(&mut verified.writes),
-            reads: std::mem::take(&mut verified.reads),
+            accounts: std::mem::take(&mut verified.locks),
+            write_len: verified.write_len,
         };
         if let Err(error) = self.scheduler.push(pending) {
             // Admission stops at half of pending_max and sanitize caps accounts at the

@@ -19,12 +19,13 @@ fn key(index: u32) -> Pubkey {
 }
 
 fn tx(id: u64, priority: u64, writes: &[u32], reads: &[u32]) -> PendingTx {
-    PendingTx {
+    let reads: Vec<Pubkey> = reads.iter().copied().map(key).collect();
+    PendingTx::new(
         id,
         priority,
-        writes: writes.iter().copied().map(key).collect(),
-        reads: reads.iter().copied().map(key).collect(),
-    }
+        writes.iter().copied().map(key).collect(),
+        &reads,
+    )
 }
 
 fn config(threads: usize) -> SchedulerConfig {
@@ -55,12 +56,12 @@ impl ModelTx {
         // them as writes.
         let mut reads: Vec<Pubkey> = self.reads.iter().copied().map(key).collect();
         reads.extend(self.writes.iter().take(1).copied().map(key));
-        PendingTx {
+        PendingTx::new(
             id,
-            priority: self.priority,
-            writes: self.writes.iter().copied().map(key).collect(),
-            reads,
-        }
+            self.priority,
+            self.writes.iter().copied().map(key).collect(),
+            &reads,
+        )
     }
 
     /// New value of each written account: a function of every account the transaction

@@ -45,12 +45,7 @@ fn transfers(pool: &[Pubkey], hot: Option<Pubkey>, seed: u64) -> Vec<PendingTx> 
             let mut pick = || pool[(next(&mut state) % pool.len() as u64) as usize];
             let from = hot.unwrap_or_else(&mut pick);
             let to = pick();
-            PendingTx {
-                id,
-                priority: next(&mut state) % 1_000,
-                writes: vec![from, to],
-                reads: Vec::new(),
-            }
+            PendingTx::new(id, next(&mut state) % 1_000, vec![from, to], &[])
         })
         .collect()
 }

@@ -14,6 +14,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use braid_banking_stage::pipeline::{Event, Pipeline, PipelineConfig, SubmitError};
+use braid_primitives::KeyHasherBuilder;
 use braid_runtime::executor::Executor;
 use braid_runtime::{Message, Signature, Transaction};
 use crossbeam_channel::{Receiver, unbounded};
@@ -289,11 +290,12 @@ type Collected = (
 /// Tallies events and measures each finalized transaction's latency from its submission.
 fn collect(events: &Receiver<Event>, submitted: &Receiver<Submitted>) -> Collected {
     let mut tally = Tally::default();
-    let mut waiting: HashMap<Signature, Instant> = HashMap::new();
+    let mut waiting: HashMap<Signature, Instant, KeyHasherBuilder> =
+        HashMap::with_hasher(KeyHasherBuilder::new());
     let mut latencies = LatencyHistogram::new();
     let mut last = None;
     let mut slots = 0u64;
-    let drain = |waiting: &mut HashMap<Signature, Instant>| {
+    let drain = |waiting: &mut HashMap<Signature, Instant, KeyHasherBuilder>| {
         for message in submitted.try_iter() {
             match message {
                 Submitted::At(signature, at) => {

@@ -103,12 +103,7 @@ pub fn simulated_makespan_ns(txs: &[CostedTx], threads: usize) -> Result<u64, Be
         while next < txs.len() && scheduler.pending_len() < pending_max / 2 {
             let tx = &txs[next];
             scheduler
-                .push(PendingTx {
-                    id: next as u64,
-                    priority: 0,
-                    writes: tx.writes.clone(),
-                    reads: tx.reads.clone(),
-                })
+                .push(PendingTx::new(next as u64, 0, tx.writes.clone(), &tx.reads))
                 .map_err(|error| BenchError::InvalidConfig(error.to_string()))?;
             next = next.saturating_add(1);
         }

@@ -137,15 +137,30 @@ impl Executor {
     /// a scheduler must lock to run it beside others. Agrees with what execution lets it
     /// write ([`Executor::is_writable`]).
     pub fn lock_set(&self, tx: &SanitizedTransaction) -> (Vec<Pubkey>, Vec<Pubkey>) {
-        let (mut writes, mut reads) = (Vec::new(), Vec::new());
-        for (index, key) in tx.account_keys().iter().enumerate() {
+        let (mut writes, write_len) = self.lock_list(tx);
+        let reads = writes.split_off(write_len);
+        (writes, reads)
+    }
+
+    /// [`Executor::lock_set`] in one allocation: the written accounts, then the read ones,
+    /// each in key order, and how many are written.
+    pub fn lock_list(&self, tx: &SanitizedTransaction) -> (Vec<Pubkey>, usize) {
+        // One pass: written keys fill the list from the front, read keys from the back
+        // (reversed, then turned around), so each key's rule is evaluated once.
+        let keys = tx.account_keys();
+        let mut list = vec![Pubkey::default(); keys.len()];
+        let (mut front, mut back) = (0usize, keys.len());
+        for (index, key) in keys.iter().enumerate() {
             if self.is_writable(tx, index) {
-                writes.push(*key);
+                list[front] = *key;
+                front = front.saturating_add(1);
             } else {
-                reads.push(*key);
+                back = back.saturating_sub(1);
+                list[back] = *key;
             }
         }
-        (writes, reads)
+        list[front..].reverse();
+        (list, front)
     }
 
     /// The configuration.
