@@ -40,7 +40,8 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use crate::budget::{CpuBudget, Stage, split_by_wall};
 use crate::scheduler::{BatchMode, PendingTx, Scheduler, SchedulerConfig};
 use braid_ledger::{
-    Bank, BankError, CommittedSlot, ExecuteWalls, Genesis, PendingCommit, SlotCommit,
+    Bank, BankError, CommittedSlot, ExecuteWalls, Genesis, PendingCommit, ProgramAccounts,
+    SlotCommit,
 };
 use braid_primitives::cpu_time::CpuTimer;
 
@@ -487,10 +488,16 @@ impl Pipeline {
                 bounded::<Work>(crate::scheduler::DEFAULT_THREAD_BATCHES_MAX.saturating_add(1));
             work_senders.push(work_tx);
             let (db, executor) = (Arc::clone(bank.accounts_db()), Arc::clone(bank.executor()));
+            let programs = ProgramAccounts::read(&db, &executor);
             let (done, shared_w) = (done_tx.clone(), Arc::clone(&shared));
             let detailed_events = config.detailed_events;
             threads.push(spawn(&format!("braid-banking-{index}"), move || {
-                banking_loop(&work_rx, &done, &db, &executor, &shared_w, detailed_events)
+                let source = BankingSource {
+                    db: &db,
+                    programs: &programs,
+                    executor: &executor,
+                };
+                banking_loop(&work_rx, &done, &source, &shared_w, detailed_events)
             })?);
         }
         drop(done_tx);
@@ -643,11 +650,18 @@ fn elapsed_ns(since: Instant) -> u64 {
 }
 
 /// Executes batches in order, storing each transaction's writes before the next runs.
+/// What a banking thread executes against.
+struct BankingSource<'a> {
+    db: &'a AccountsDb,
+    /// The registered programs' accounts, read when the pipeline started.
+    programs: &'a ProgramAccounts,
+    executor: &'a Executor,
+}
+
 fn banking_loop(
     work: &Receiver<Work>,
     done: &Sender<Done>,
-    db: &AccountsDb,
-    executor: &Executor,
+    source: &BankingSource<'_>,
     shared: &Shared,
     detailed_events: bool,
 ) {
@@ -661,9 +675,15 @@ fn banking_loop(
         // for it forever; reported instead, it stops the pipeline with a typed error.
         let failure = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             for verified in txs {
-                let processed =
-                    Bank::execute_measured(db, executor, slot, &verified.tx, &mut walls)
-                        .map_err(BatchFailure::Store)?;
+                let processed = Bank::execute_cached(
+                    source.db,
+                    source.programs,
+                    source.executor,
+                    slot,
+                    &verified.tx,
+                    &mut walls,
+                )
+                .map_err(BatchFailure::Store)?;
                 let account_keys = if detailed_events {
                     verified.tx.account_keys().to_vec()
                 } else {
