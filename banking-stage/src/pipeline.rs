@@ -362,11 +362,12 @@ pub(crate) struct Verified {
     priority: u64,
 }
 
-/// How a [`Verified`] travels: boxed, so that moving it moves a pointer.
+/// How a [`Verified`] travels: boxed, so that moving it moves a pointer. (Clippy's
+/// `vec_box` would call a `Vec<Box<Verified>>` needless; the alias states the intent.)
 pub(crate) type VerifiedBox = Box<Verified>;
 
 impl Verified {
-    fn new(wire: Vec<u8>, tx: SanitizedTransaction, executor: &Executor) -> Box<Self> {
+    fn new(wire: Vec<u8>, tx: SanitizedTransaction, executor: &Executor) -> VerifiedBox {
         let priority = braid_runtime::compute_budget::ComputeBudget::from_message(tx.message())
             .map_or(0, |budget| budget.compute_unit_price);
         // The executor's lock set: a registered program listed as writable is read-locked,
@@ -442,6 +443,11 @@ impl Pipeline {
     /// Starts the threads on an already opened bank.
     pub fn start_with_bank(bank: Bank, config: PipelineConfig) -> Result<Self, PipelineError> {
         let threads_count = config.threads.clamp(1, crate::scheduler::THREADS_MAX);
+        // Read before any thread starts: a failed read refuses the start.
+        let programs = Arc::new(
+            ProgramAccounts::read(bank.accounts_db(), bank.executor())
+                .map_err(|error| PipelineError::Bank(BankError::AccountsDb(error)))?,
+        );
         let shared = Shared::for_bank(&bank);
         let (ingress_tx, ingress_rx) = bounded::<Vec<u8>>(config.ingress_capacity.max(1));
         let workers = config.sigverify_threads.clamp(1, SIGVERIFY_THREADS_MAX);
@@ -488,7 +494,7 @@ impl Pipeline {
                 bounded::<Work>(crate::scheduler::DEFAULT_THREAD_BATCHES_MAX.saturating_add(1));
             work_senders.push(work_tx);
             let (db, executor) = (Arc::clone(bank.accounts_db()), Arc::clone(bank.executor()));
-            let programs = ProgramAccounts::read(&db, &executor);
+            let programs = Arc::clone(&programs);
             let (done, shared_w) = (done_tx.clone(), Arc::clone(&shared));
             let detailed_events = config.detailed_events;
             threads.push(spawn(&format!("braid-banking-{index}"), move || {
@@ -649,15 +655,16 @@ fn elapsed_ns(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// Executes batches in order, storing each transaction's writes before the next runs.
 /// What a banking thread executes against.
 struct BankingSource<'a> {
     db: &'a AccountsDb,
-    /// The registered programs' accounts, read when the pipeline started.
+    /// The registered programs' accounts that cannot change, read when the pipeline
+    /// started.
     programs: &'a ProgramAccounts,
     executor: &'a Executor,
 }
 
+/// Executes batches in order, storing each transaction's writes before the next runs.
 fn banking_loop(
     work: &Receiver<Work>,
     done: &Sender<Done>,

@@ -10,7 +10,8 @@
 //! the four steps on one thread: ledger replay, the load generator's serial reference and
 //! tests use it. The parallel pipeline (`braid-banking-stage`) runs the same steps split
 //! across threads: the scheduler thread owns the bank and admits and records; banking
-//! threads call [`Bank::execute`] against the shared [`AccountsDb`] and hand results back,
+//! threads call [`Bank::execute_cached`] (`execute` with registered programs' accounts
+//! read once, see [`ProgramAccounts`]) against the shared [`AccountsDb`] and hand results back,
 //! which the bank records in the order it receives them. That order is a valid serial
 //! order, because a transaction is only handed out once every conflicting transaction before
 //! it has completed.
@@ -54,7 +55,7 @@ use braid_runtime::invoke_context::Clock;
 use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::state_hash::LtHash;
 use braid_runtime::status_cache::StatusCache;
-use braid_runtime::{Account, Hash, Pubkey, Signature, TransactionError};
+use braid_runtime::{Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Signature, TransactionError};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -73,7 +74,8 @@ fn nanos(duration: std::time::Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// Wall time [`Bank::execute_measured`] spent running programs and storing writes.
+/// Wall time [`Bank::execute_measured`] or [`Bank::execute_cached`] spent running programs
+/// and storing writes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExecuteWalls {
     /// Running the programs (including account reads), in nanoseconds.
@@ -629,9 +631,9 @@ impl Bank {
     }
 
     /// Executes `tx` against open slot `slot` and stores its writes: what a banking thread
-    /// does for each transaction of its batch, in order. The writes move into the store, so
-    /// the result's `writes` comes back empty. An associated function, not a
-    /// method, because banking threads run it without the bank.
+    /// does for each transaction of its batch, in order (through [`Bank::execute_cached`]).
+    /// The writes move into the store, so the result's `writes` comes back empty. An
+    /// associated function, not a method, because banking threads run it without the bank.
     pub fn execute(
         db: &AccountsDb,
         executor: &Executor,
@@ -813,10 +815,11 @@ impl Bank {
             }
         };
         self.slot = slot.saturating_add(1);
-        // The next slot starts with room for as many transactions as this one held: grown
-        // one push at a time, the block's vectors were reallocated and their fresh pages
-        // zeroed a dozen times a slot on the scheduler thread (perf: `clear_page_erms`).
-        let (entries, signatures) = (self.entries.len(), self.signatures.len());
+        // The next slot starts with this one's room: grown one push at a time, the block's
+        // vectors were reallocated a dozen times a slot on the scheduler thread, each time
+        // onto fresh pages the kernel zeroed (perf: `clear_page_erms`). Capacity rather than
+        // length, so an empty slot does not start the growth over.
+        let (entries, signatures) = (self.entries.capacity(), self.signatures.capacity());
         Ok(PendingCommit {
             db: Arc::clone(&self.db),
             sealed,
@@ -1194,32 +1197,49 @@ impl AccountSource for AccountsView<'_> {
     }
 }
 
-/// The accounts of an executor's registered programs, read once from the database.
+/// The accounts of an executor's registered programs, read once from the database: those
+/// no transaction can change.
 ///
-/// No transaction can change them: the executor never lets one write a registered
-/// program's account ([`Executor::is_writable`]), and a program's account cannot pay a fee
-/// (it is not owned by the System program, or it holds no lamports and can never receive
-/// any). Serving them from memory therefore gives what a database read would, without the
-/// shard lock, index probe and copy: a System transfer names the System program, a third
-/// of the accounts it reads. [`Bank::execute_cached`] asserts the invariant on every write.
+/// The executor never lets a transaction write a registered program's account except as
+/// its fee payer ([`Executor::is_writable`]), and a fee payer must exist and be owned by
+/// the System program. So an absent account, or one owned by anything else (a native
+/// program's own, owned by the native loader), stays as it is while the pipeline runs, and
+/// serving it from memory gives what a database read would, without the shard lock, index
+/// probe and copy: a System transfer names the System program, a third of the accounts it
+/// reads. A System-owned account at a program's address (someone funded it, or genesis
+/// did) could pay a fee, so it is read from the database every time.
+/// [`Bank::execute_cached`] asserts, on every write, that none of the others changes.
 #[derive(Debug, Clone)]
 pub struct ProgramAccounts {
     accounts: HashMap<Pubkey, Option<Account>, KeyHasherBuilder>,
 }
 
 impl ProgramAccounts {
-    /// Reads every program `executor` has registered from `db`, as it is now.
-    pub fn read(db: &AccountsDb, executor: &Executor) -> Self {
+    /// Reads the accounts of the programs `executor` has registered from `db`, as they are
+    /// now, keeping those that cannot change (see the type's docs).
+    pub fn read(db: &AccountsDb, executor: &Executor) -> Result<Self, braid_accounts_db::Error> {
         let mut accounts = HashMap::with_hasher(KeyHasherBuilder::new());
         for id in executor.programs().ids() {
-            accounts.insert(id, db.get(&id));
+            let account = db.try_get(&id)?;
+            if account
+                .as_ref()
+                .is_none_or(|account| account.owner != SYSTEM_PROGRAM_ID)
+            {
+                accounts.insert(id, account);
+            }
         }
-        Self { accounts }
+        Ok(Self { accounts })
     }
 
-    /// Whether `key` is one of the programs read.
+    /// Whether `key`'s account is served from memory.
     pub fn holds(&self, key: &Pubkey) -> bool {
         self.accounts.contains_key(key)
+    }
+
+    /// The account served for `key`: `None` if it is not held, `Some(None)` if it is held
+    /// and absent.
+    pub fn get(&self, key: &Pubkey) -> Option<&Option<Account>> {
+        self.accounts.get(key)
     }
 }
 
@@ -1231,7 +1251,7 @@ struct ProgramCachedView<'a> {
 
 impl AccountSource for ProgramCachedView<'_> {
     fn get_account(&self, key: &Pubkey) -> Option<Account> {
-        match self.programs.accounts.get(key) {
+        match self.programs.get(key) {
             Some(account) => account.clone(),
             None => self.db.get(key),
         }

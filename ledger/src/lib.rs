@@ -9,7 +9,9 @@
 //!
 //! The bank is the only place that joins the runtime (which executes against any
 //! [`AccountSource`](braid_runtime::account_source::AccountSource)) to the accounts database
-//! (which stores bytes and knows no transactions): [`bank::AccountsView`] is that join.
+//! (which stores bytes and knows no transactions): [`bank::AccountsView`] is that join, and
+//! [`bank::ProgramAccounts`] the copy of registered programs' accounts banking threads read
+//! instead of the database.
 
 pub mod bank;
 pub mod blockstore;

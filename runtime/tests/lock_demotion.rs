@@ -42,6 +42,17 @@ fn a_registered_program_and_a_reserved_key_listed_writable_are_read_locked() {
     let mut expected = vec![SYSTEM_PROGRAM_ID, PROBE_ID, NATIVE_LOADER_ID];
     expected.sort();
     assert_eq!(reads, expected);
+    // The scheduler's form: one list, written accounts first, each part in key order.
+    let (list, write_len) = executor.lock_list(&sanitized);
+    let part = |written: bool| -> Vec<Pubkey> {
+        (0..keys.len())
+            .filter(|&index| executor.is_writable(&sanitized, index) == written)
+            .map(|index| keys[index])
+            .collect()
+    };
+    let in_key_order = [part(true), part(false)].concat();
+    assert_eq!(in_key_order.len(), 5);
+    assert_eq!((list, write_len), (in_key_order, 2));
     // The transfer still executes exactly.
     harness.send_transaction(tx).unwrap();
     assert_eq!(harness.get_balance(&recipient), 1_000);
