@@ -10,9 +10,9 @@
 //! the four steps on one thread: ledger replay, the load generator's serial reference and
 //! tests use it. The parallel pipeline (`braid-banking-stage`) runs the same steps split
 //! across threads: the scheduler thread owns the bank and admits and records; banking
-//! threads call [`Bank::execute_cached`] (`execute` with registered programs' accounts
-//! read once, see [`ProgramAccounts`]) against the shared [`AccountsDb`] and hand results back,
-//! which the bank records in the order it receives them. That order is a valid serial
+//! threads call [`Bank::execute_cached`] (`execute`, with registered programs' accounts
+//! read once: [`ProgramAccounts`]) against the shared [`AccountsDb`] and hand results
+//! back, which the bank records in the order it receives them. That order is a valid serial
 //! order, because a transaction is only handed out once every conflicting transaction before
 //! it has completed.
 //!
