@@ -40,6 +40,7 @@ use braid_primitives::KeyHasherBuilder;
 use braid_primitives::cpu_time::{CpuTimer, process_cpu_ns};
 use braid_runtime::executor::{Executor, ExecutorConfig};
 use braid_runtime::sanitized::SanitizedTransaction;
+use braid_runtime::sigverify::BatchSizer;
 use braid_runtime::{Hash, Signature, Transaction};
 use rayon::prelude::*;
 
@@ -622,12 +623,13 @@ pub const CALIBRATION_TIME: Duration = Duration::from_secs(1);
 /// Transactions the calibration verifies over and over.
 const CALIBRATION_SAMPLE_TXS: usize = 8_192;
 
-/// Transactions per second all cores batch-verify, in batches of the pipeline's size, over
-/// (a sample of) `wires`, for at least `time`: the most a signed run could reach if nothing
-/// but signature verification cost anything. Parsing is done before the clock starts. The
-/// sample is verified over and over, so after the first pass its signers' keys are
-/// remembered ([`braid_runtime::sigverify::DECODED_KEYS_MAX`] per thread), as a run's are
-/// when its signers are fewer than that.
+/// Transactions per second all cores batch-verify, in batches of the size the pipeline's
+/// workers would choose for it ([`BatchSizer`], learned on one pass before the clock
+/// starts), over (a sample of) `wires`, for at least `time`: the most a signed run could
+/// reach if nothing but signature verification cost anything. Parsing is done before the
+/// clock starts. The sample is verified over and over, so after the first pass its
+/// signers' keys are remembered ([`braid_runtime::sigverify::DECODED_KEYS_MAX`] per
+/// thread), as a run's are when its signers are fewer than that.
 pub fn sigverify_ceiling_tps(wires: &[Vec<u8>], time: Duration) -> f64 {
     let sample: Vec<SanitizedTransaction> = wires
         .iter()
@@ -637,12 +639,15 @@ pub fn sigverify_ceiling_tps(wires: &[Vec<u8>], time: Duration) -> f64 {
     if sample.is_empty() {
         return 0.0;
     }
+    let mut sizer = BatchSizer::new();
+    sizer.verify(&sample);
+    let size = sizer.batch_transactions();
     let started = Instant::now();
     let mut verified = 0usize;
     while verified == 0 || started.elapsed() < time {
         let results: usize = sample
-            .par_chunks(braid_runtime::sigverify::BATCH_TRANSACTIONS_MAX)
-            .map(|batch| braid_runtime::sigverify::verify_batch(batch).len())
+            .par_chunks(size)
+            .map(|batch| braid_runtime::sigverify::verify_batch_sized(batch, size).len())
             .sum();
         verified = verified.saturating_add(results);
     }

@@ -103,6 +103,17 @@ use crate::{Pubkey, Signature, TransactionError};
 /// the cost of a failed batch's fallback bounded.
 pub const BATCH_TRANSACTIONS_MAX: usize = 64;
 
+/// The fewest transactions per batch equation [`BatchSizer`] chooses.
+pub const BATCH_TRANSACTIONS_MIN: usize = 16;
+
+/// Transactions a [`BatchSizer`] remembers before it halves its counts, so that the last
+/// few thousand decide.
+pub const SIZER_WINDOW_TRANSACTIONS: u64 = 4096;
+
+const _: () = assert!(BATCH_TRANSACTIONS_MIN.is_power_of_two());
+const _: () = assert!(BATCH_TRANSACTIONS_MIN <= BATCH_TRANSACTIONS_MAX);
+const _: () = assert!(SIZER_WINDOW_TRANSACTIONS >= 4 * BATCH_TRANSACTIONS_MAX as u64);
+
 /// Bytes of a compressed point or scalar.
 const ENCODING_BYTES: usize = 32;
 /// Bytes of a batch weight `zᵢ` (128 bits).
@@ -361,11 +372,82 @@ pub fn verify_transaction(tx: &SanitizedTransaction) -> Result<(), TransactionEr
 pub fn verify_batch<T: Borrow<SanitizedTransaction>>(
     txs: &[T],
 ) -> Vec<Result<(), TransactionError>> {
+    verify_batch_sized(txs, BATCH_TRANSACTIONS_MAX)
+}
+
+/// [`verify_batch`] with `batch_transactions` per batch equation (clamped to
+/// `1..=`[`BATCH_TRANSACTIONS_MAX`]). The results do not depend on the size; the cost does.
+pub fn verify_batch_sized<T: Borrow<SanitizedTransaction>>(
+    txs: &[T],
+    batch_transactions: usize,
+) -> Vec<Result<(), TransactionError>> {
     let mut results = Vec::with_capacity(txs.len());
-    for chunk in txs.chunks(BATCH_TRANSACTIONS_MAX) {
+    for chunk in txs.chunks(batch_transactions.clamp(1, BATCH_TRANSACTIONS_MAX)) {
         verify_chunk(chunk, &mut results);
     }
     results
+}
+
+/// Chooses the batch size from how many recent transactions failed the batch equation.
+///
+/// A batch holding a bad signature pays for its bisection, about half a clean batch again
+/// (BENCHMARKS.md, issue 10). When failures come at one per batch or more, every batch
+/// pays; a smaller batch halves how many do, for a few percent more per clean signature
+/// (its doublings are shared by fewer signatures). So the size steps down from
+/// [`BATCH_TRANSACTIONS_MAX`] to half of it at one failure in 384 transactions, and to
+/// [`BATCH_TRANSACTIONS_MIN`] at one in 96: about where the expected cost per signature of
+/// the smaller size drops below the larger's. Only equation failures count: a signature
+/// that breaks an input rule is refused before any batch and costs nothing to find.
+/// Verdicts never depend on the size, so neither does any result.
+#[derive(Debug, Clone, Default)]
+pub struct BatchSizer {
+    checked: u64,
+    failed: u64,
+}
+
+impl BatchSizer {
+    /// A sizer with no history: full batches.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Transactions per batch equation for the next batches.
+    pub fn batch_transactions(&self) -> usize {
+        let failed = self.failed;
+        if failed.saturating_mul(96) >= self.checked.max(1) {
+            BATCH_TRANSACTIONS_MIN
+        } else if failed.saturating_mul(384) >= self.checked.max(1) {
+            BATCH_TRANSACTIONS_MAX / 2
+        } else {
+            BATCH_TRANSACTIONS_MAX
+        }
+    }
+
+    /// Verifies `txs` as [`verify_batch`] does, in batches of the current size, and learns
+    /// from how many failed the batch equation.
+    pub fn verify<T: Borrow<SanitizedTransaction>>(
+        &mut self,
+        txs: &[T],
+    ) -> Vec<Result<(), TransactionError>> {
+        let size = self.batch_transactions();
+        let mut results = Vec::with_capacity(txs.len());
+        let mut failed = 0usize;
+        for chunk in txs.chunks(size) {
+            failed = failed.saturating_add(verify_chunk(chunk, &mut results));
+        }
+        self.record(txs.len(), failed);
+        results
+    }
+
+    /// Adds `checked` transactions, `failed` of them bad by the batch equation.
+    pub fn record(&mut self, checked: usize, failed: usize) {
+        self.checked = self.checked.saturating_add(checked as u64);
+        self.failed = self.failed.saturating_add(failed as u64);
+        while self.checked > SIZER_WINDOW_TRANSACTIONS {
+            self.checked /= 2;
+            self.failed /= 2;
+        }
+    }
 }
 
 /// [`verify_batch`] with chunks spread over rayon's thread pool.
@@ -381,11 +463,12 @@ pub fn verify_batch_par<T: Borrow<SanitizedTransaction> + Sync>(
         .collect()
 }
 
-/// Verifies one chunk, appending one result per transaction to `results`.
+/// Verifies one chunk, appending one result per transaction to `results`; returns how many
+/// failed the batch equation (not an input rule).
 fn verify_chunk<T: Borrow<SanitizedTransaction>>(
     chunk: &[T],
     results: &mut Vec<Result<(), TransactionError>>,
-) {
+) -> usize {
     let signature_count = chunk.iter().map(|tx| tx.borrow().num_signatures()).sum();
     let mut screened = Vec::with_capacity(signature_count);
     // Per transaction, the range of its signatures in `screened`, or `None` if one of them
@@ -423,6 +506,7 @@ fn verify_chunk<T: Borrow<SanitizedTransaction>>(
     if !screened.is_empty() && !sum_holds(&sum) {
         bisect(&screened, &weights, &passed, 0..passed.len(), sum, &mut bad);
     }
+    let failed = bad.iter().filter(|&&bad| bad).count();
     let mut bad = bad.into_iter();
     results.extend(spans.into_iter().map(|span| {
         let valid = span.is_some() && bad.next() == Some(false);
@@ -432,6 +516,7 @@ fn verify_chunk<T: Borrow<SanitizedTransaction>>(
             Err(TransactionError::SignatureFailure)
         }
     }));
+    failed
 }
 
 #[cfg(test)]

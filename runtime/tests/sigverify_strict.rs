@@ -19,8 +19,8 @@ use braid_runtime::instruction::{AccountMeta, Instruction};
 use braid_runtime::keypair::Keypair;
 use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::sigverify::{
-    is_canonical_point_encoding, verify_batch, verify_batch_par, verify_signature,
-    verify_transaction,
+    BATCH_TRANSACTIONS_MAX, BATCH_TRANSACTIONS_MIN, BatchSizer, is_canonical_point_encoding,
+    verify_batch, verify_batch_par, verify_batch_sized, verify_signature, verify_transaction,
 };
 use braid_runtime::{Hash, Message, Pubkey, Signature, Transaction};
 use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT as B, EIGHT_TORSION};
@@ -388,6 +388,84 @@ fn honestly_signed_transactions_verify_single_and_batched() {
     assert!(verify_batch_par(&txs).iter().all(Result::is_ok));
 }
 
+/// `count` honestly signed one-signature transactions, by different payers.
+fn honest(count: u8) -> Vec<SanitizedTransaction> {
+    (0..count)
+        .map(|n| {
+            let payer = Keypair::from_seed(&[n; 32]);
+            let instruction = Instruction {
+                program_id: PROGRAM,
+                accounts: vec![AccountMeta::new(payer.pubkey(), true)],
+                data: vec![n],
+            };
+            let tx = Transaction::new_signed_with_payer(
+                &[instruction],
+                Some(&payer.pubkey()),
+                &[&payer],
+                Hash::new_from_array([n; 32]),
+            );
+            SanitizedTransaction::try_new(tx).unwrap()
+        })
+        .collect()
+}
+
+/// `tx` with its first signature's `s` replaced by `change(s)`.
+fn with_s(
+    tx: &SanitizedTransaction,
+    change: impl Fn([u8; 32]) -> [u8; 32],
+) -> SanitizedTransaction {
+    let mut tx = tx.clone().into_transaction();
+    let s: [u8; 32] = tx.signatures[0].0[32..].try_into().unwrap();
+    tx.signatures[0].0[32..].copy_from_slice(&change(s));
+    SanitizedTransaction::try_new(tx).unwrap()
+}
+
+#[test]
+fn the_batch_sizer_shrinks_batches_only_for_equation_failures() {
+    let clean = honest(96);
+    let mut sizer = BatchSizer::new();
+    assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MAX);
+    assert!(sizer.verify(&clean).iter().all(Result::is_ok));
+    assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MAX);
+
+    // A non-canonical `s` breaks an input rule: refused before any batch, costing nothing
+    // to find, so the size stays.
+    let mut screened_out = clean.clone();
+    screened_out[40] = with_s(&clean[40], add_ell);
+    let mut sizer = BatchSizer::new();
+    let results = sizer.verify(&screened_out);
+    assert_eq!(results.iter().filter(|result| result.is_err()).count(), 1);
+    assert!(results[40].is_err());
+    assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MAX);
+
+    // A flipped bit of `s` fails the equation: one in 96 shrinks batches to the minimum.
+    let mut failing = clean.clone();
+    failing[40] = with_s(&clean[40], |mut s| {
+        s[0] ^= 1;
+        s
+    });
+    let mut sizer = BatchSizer::new();
+    let results = sizer.verify(&failing);
+    assert_eq!(results, verify_batch(&failing));
+    assert_eq!(results.iter().filter(|result| result.is_err()).count(), 1);
+    assert!(results[40].is_err());
+    assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MIN);
+
+    // One in 384 gives half batches; fewer gives full ones again, once the window has
+    // forgotten the failure.
+    let mut sizer = BatchSizer::new();
+    sizer.record(384, 1);
+    assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MAX / 2);
+    sizer.record(1, 0);
+    assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MAX);
+    let mut sizer = BatchSizer::new();
+    sizer.record(96, 1);
+    for _ in 0..64 {
+        sizer.record(1024, 0);
+    }
+    assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MAX);
+}
+
 #[test]
 fn batch_and_single_accept_exactly_the_same_set() {
     let cases = cases();
@@ -407,6 +485,12 @@ fn batch_and_single_accept_exactly_the_same_set() {
             .map(Result::is_ok)
             .collect();
         assert_eq!(batch.len(), indexes.len());
+        // Any batch size, and the sizer's, judge exactly as the full batch does.
+        let full = verify_batch(&subset);
+        for size in [1, 3, BATCH_TRANSACTIONS_MIN, BATCH_TRANSACTIONS_MAX / 2] {
+            assert_eq!(verify_batch_sized(&subset, size), full, "batches of {size}");
+        }
+        assert_eq!(BatchSizer::new().verify(&subset), full);
         for ((position, &i), (b, p)) in indexes.iter().enumerate().zip(batch.iter().zip(&par)) {
             assert_eq!(
                 *b, single[i],

@@ -29,6 +29,7 @@ use std::time::Instant;
 use braid_primitives::cpu_time::CpuTimer;
 use braid_runtime::executor::Executor;
 use braid_runtime::sanitized::SanitizedTransaction;
+use braid_runtime::sigverify::BatchSizer;
 use braid_runtime::{Signature, TransactionError};
 use crossbeam_channel::{Receiver, Sender, select};
 
@@ -127,8 +128,10 @@ impl SigverifyStage {
 
     /// One worker's loop: until ingress closes, the stage stops or the scheduler is gone.
     pub(crate) fn run_worker(&self) {
+        // Each worker sizes its batches by the failures it has seen; no verdict depends on it.
+        let mut sizer = BatchSizer::new();
         while let Some((sequence, wires)) = self.take() {
-            let chunk = self.process(wires);
+            let chunk = self.process(wires, &mut sizer);
             if !self.deliver(sequence, chunk) {
                 return;
             }
@@ -188,7 +191,7 @@ impl SigverifyStage {
     }
 
     /// Parses, sanitizes, resolves lookups, extracts lock sets and verifies signatures.
-    fn process(&self, wires: Vec<Vec<u8>>) -> Chunk {
+    fn process(&self, wires: Vec<Vec<u8>>, sizer: &mut BatchSizer) -> Chunk {
         let started = Instant::now();
         let shared = &self.shared;
         let timer = CpuTimer::start();
@@ -218,8 +221,8 @@ impl SigverifyStage {
                 .filter_map(|parsed| parsed.as_ref().ok())
                 .map(|verified| &verified.tx)
                 .collect();
-            // Batches of BATCH_TRANSACTIONS_MAX, cut by verify_batch itself.
-            verdicts = braid_runtime::sigverify::verify_batch(&txs);
+            // Batches cut by the sizer: full ones unless signatures have been failing.
+            verdicts = sizer.verify(&txs);
             shared.budget.add(Stage::Sigverify, timer.elapsed_ns());
         }
         let mut verdicts = verdicts.into_iter();
