@@ -59,10 +59,12 @@
 //! the left half only, and a half whose `[8]`-multiple is zero is valid as a whole. One bad
 //! signature in a batch of `n` costs the batch plus `n/2 + n/4 + … + 1` more points, about
 //! twice the equation work and none of the input-rule work again (the decoded points are
-//! kept). A lone transaction whose sum is not zero has a bad signature: the batch equation
-//! fails only if some signature fails the single equation, since `[8]Dᵢ = 0` for every
-//! valid one. So only bad transactions are rejected and the results are exactly
-//! [`verify_transaction`]'s, with the batch's `2⁻¹²⁸` bound on each accepted half.
+//! kept). Where bad signatures keep coming, [`BatchSizer`] makes batches smaller, so fewer
+//! of them pay for a bisection. A lone transaction whose sum is not zero has a bad
+//! signature: the batch equation fails only if some signature fails the single equation,
+//! since `[8]Dᵢ = 0` for every valid one. So only bad transactions are rejected and the
+//! results are exactly [`verify_transaction`]'s, with the batch's `2⁻¹²⁸` bound on each
+//! accepted half.
 //!
 //! # Cost
 //!
