@@ -241,8 +241,8 @@ impl BenchReport {
         );
         let text = match (self.sigverify_ceiling_tps, self.ceiling_share) {
             (Some(ceiling), Some(share)) => format!(
-                "{text}\nsigverify ceiling {ceiling:.0} TPS (all cores, batches of 64) | \
-                 this run reached {:.0}% of it",
+                "{text}\nsigverify ceiling {ceiling:.0} TPS (all cores, batches sized as the \
+                 workers would) | this run reached {:.0}% of it",
                 share * 100.0
             ),
             _ => text,

@@ -73,7 +73,8 @@
 //! --nocapture`; fastest of 101 rounds, medians in parentheses), per signature: single
 //! verification 31 µs (32), batches of 64 one-signature transactions 15.1 µs (15.3), a
 //! chunk of 64 four-signature transactions (256 signatures) 14.1 µs (14.4), and a batch of
-//! 64 with one bad signature, which pays the batch and then 64 single equations, 40 µs.
+//! 64 with one bad signature, which then paid the batch and 64 single equations, 40 µs
+//! (bisection has since brought that to 1.34–1.45× a clean batch, BENCHMARKS.md).
 //! Under a load average of 10 the fastest rounds were the same within 1 µs. Of a batched
 //! signature's cost the input rules take 7 µs (two point decompressions and SHA-512) and its
 //! share of the batch equation 7.6 µs at 64 and 6.2 µs at 256; the single equation alone is
@@ -101,8 +102,8 @@ use std::borrow::Borrow;
 use crate::sanitized::SanitizedTransaction;
 use crate::{Pubkey, Signature, TransactionError};
 
-/// Transactions per batch equation: amortises the multiscalar multiplication while keeping
-/// the cost of a failed batch's fallback bounded.
+/// Transactions per batch equation, at most and by default: amortises the multiscalar
+/// multiplication while keeping the cost of bisecting a failed batch bounded.
 pub const BATCH_TRANSACTIONS_MAX: usize = 64;
 
 /// The fewest transactions per batch equation [`BatchSizer`] chooses.
@@ -112,9 +113,19 @@ pub const BATCH_TRANSACTIONS_MIN: usize = 16;
 /// few thousand decide.
 pub const SIZER_WINDOW_TRANSACTIONS: u64 = 4096;
 
+/// [`BatchSizer`] halves batches once one transaction in this many fails the equation...
+pub const HALF_BATCH_FAILURE_ONE_IN: u64 = 384;
+/// ...and makes them [`BATCH_TRANSACTIONS_MIN`] long at one in this many.
+pub const MIN_BATCH_FAILURE_ONE_IN: u64 = 96;
+
+/// Fractional bits of [`BatchSizer`]'s failure count, so halving it keeps the rate.
+const SIZER_FAILURE_SCALE_BITS: u32 = 16;
+
 const _: () = assert!(BATCH_TRANSACTIONS_MIN.is_power_of_two());
-const _: () = assert!(BATCH_TRANSACTIONS_MIN <= BATCH_TRANSACTIONS_MAX);
-const _: () = assert!(SIZER_WINDOW_TRANSACTIONS >= 4 * BATCH_TRANSACTIONS_MAX as u64);
+const _: () = assert!(BATCH_TRANSACTIONS_MIN <= BATCH_TRANSACTIONS_MAX / 2);
+const _: () = assert!(MIN_BATCH_FAILURE_ONE_IN < HALF_BATCH_FAILURE_ONE_IN);
+// After halving, the window still spans the rarest rate the sizer acts on.
+const _: () = assert!(SIZER_WINDOW_TRANSACTIONS / 2 >= HALF_BATCH_FAILURE_ONE_IN);
 
 /// Bytes of a compressed point or scalar.
 const ENCODING_BYTES: usize = 32;
@@ -364,9 +375,8 @@ pub fn verify_transaction(tx: &SanitizedTransaction) -> Result<(), TransactionEr
 }
 
 /// Verifies `txs` with one batch equation per [`BATCH_TRANSACTIONS_MAX`] transactions,
-/// falling back to single verification for each transaction of a batch that fails, so only
-/// the bad ones are rejected. Results are in input order and identical to
-/// [`verify_transaction`]'s.
+/// bisecting a batch that fails (see the module docs), so only the bad ones are rejected.
+/// Results are in input order and identical to [`verify_transaction`]'s.
 ///
 /// Takes owned transactions or references (`&[SanitizedTransaction]` or
 /// `&[&SanitizedTransaction]`), so a caller holding them inside its own records need not
@@ -396,15 +406,22 @@ pub fn verify_batch_sized<T: Borrow<SanitizedTransaction>>(
 /// (BENCHMARKS.md, issue 10). When failures come at one per batch or more, every batch
 /// pays; a smaller batch halves how many do, for a few percent more per clean signature
 /// (its doublings are shared by fewer signatures). So the size steps down from
-/// [`BATCH_TRANSACTIONS_MAX`] to half of it at one failure in 384 transactions, and to
-/// [`BATCH_TRANSACTIONS_MIN`] at one in 96: about where the expected cost per signature of
-/// the smaller size drops below the larger's. Only equation failures count: a signature
-/// that breaks an input rule is refused before any batch and costs nothing to find.
-/// Verdicts never depend on the size, so neither does any result.
+/// [`BATCH_TRANSACTIONS_MAX`] to half of it at one failure in
+/// [`HALF_BATCH_FAILURE_ONE_IN`] transactions, and to [`BATCH_TRANSACTIONS_MIN`] at one in
+/// [`MIN_BATCH_FAILURE_ONE_IN`]: about where the expected cost per signature of the
+/// smaller size drops below the larger's. Only equation failures count: a signature that
+/// breaks an input rule is refused before any batch and costs nothing to find. Verdicts
+/// never depend on the size, so neither does any result.
+///
+/// What it lets a sender do: about one equation failure in a hundred transactions (free to
+/// send: refused transactions pay no fee) holds every worker at the smallest batches, so
+/// honest signatures lose part of the large batches' amortisation. Without it, the same
+/// failures make every batch pay a bisection.
 #[derive(Debug, Clone, Default)]
 pub struct BatchSizer {
     checked: u64,
-    failed: u64,
+    /// Failures, scaled by `2^SIZER_FAILURE_SCALE_BITS`.
+    failed_scaled: u64,
 }
 
 impl BatchSizer {
@@ -415,10 +432,11 @@ impl BatchSizer {
 
     /// Transactions per batch equation for the next batches.
     pub fn batch_transactions(&self) -> usize {
-        let failed = self.failed;
-        if failed.saturating_mul(96) >= self.checked.max(1) {
+        let checked_scaled = self.checked.max(1) << SIZER_FAILURE_SCALE_BITS;
+        let failed_scaled = self.failed_scaled;
+        if failed_scaled.saturating_mul(MIN_BATCH_FAILURE_ONE_IN) >= checked_scaled {
             BATCH_TRANSACTIONS_MIN
-        } else if failed.saturating_mul(384) >= self.checked.max(1) {
+        } else if failed_scaled.saturating_mul(HALF_BATCH_FAILURE_ONE_IN) >= checked_scaled {
             BATCH_TRANSACTIONS_MAX / 2
         } else {
             BATCH_TRANSACTIONS_MAX
@@ -443,11 +461,17 @@ impl BatchSizer {
 
     /// Adds `checked` transactions, `failed` of them bad by the batch equation.
     pub fn record(&mut self, checked: usize, failed: usize) {
-        self.checked = self.checked.saturating_add(checked as u64);
-        self.failed = self.failed.saturating_add(failed as u64);
+        // Counts stay far below 2^48: the window halves them past a few thousand, and one
+        // call adds at most one chunk (clamped here for any caller).
+        let checked = (checked as u64).min(SIZER_WINDOW_TRANSACTIONS);
+        let failed = (failed as u64).min(checked);
+        self.checked = self.checked.saturating_add(checked);
+        self.failed_scaled = self
+            .failed_scaled
+            .saturating_add(failed << SIZER_FAILURE_SCALE_BITS);
         while self.checked > SIZER_WINDOW_TRANSACTIONS {
             self.checked /= 2;
-            self.failed /= 2;
+            self.failed_scaled /= 2;
         }
     }
 }

@@ -19,8 +19,9 @@ use braid_runtime::instruction::{AccountMeta, Instruction};
 use braid_runtime::keypair::Keypair;
 use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::sigverify::{
-    BATCH_TRANSACTIONS_MAX, BATCH_TRANSACTIONS_MIN, BatchSizer, is_canonical_point_encoding,
-    verify_batch, verify_batch_par, verify_batch_sized, verify_signature, verify_transaction,
+    BATCH_TRANSACTIONS_MAX, BATCH_TRANSACTIONS_MIN, BatchSizer, HALF_BATCH_FAILURE_ONE_IN,
+    MIN_BATCH_FAILURE_ONE_IN, SIZER_WINDOW_TRANSACTIONS, is_canonical_point_encoding, verify_batch,
+    verify_batch_par, verify_batch_sized, verify_signature, verify_transaction,
 };
 use braid_runtime::{Hash, Message, Pubkey, Signature, Transaction};
 use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT as B, EIGHT_TORSION};
@@ -439,6 +440,7 @@ fn the_batch_sizer_shrinks_batches_only_for_equation_failures() {
     assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MAX);
 
     // A flipped bit of `s` fails the equation: one in 96 shrinks batches to the minimum.
+    assert_eq!(clean.len() as u64, MIN_BATCH_FAILURE_ONE_IN);
     let mut failing = clean.clone();
     failing[40] = with_s(&clean[40], |mut s| {
         s[0] ^= 1;
@@ -451,19 +453,44 @@ fn the_batch_sizer_shrinks_batches_only_for_equation_failures() {
     assert!(results[40].is_err());
     assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MIN);
 
-    // One in 384 gives half batches; fewer gives full ones again, once the window has
-    // forgotten the failure.
+    // Once at the smallest size, the next batches are cut at it, and judged the same.
+    let results = sizer.verify(&failing);
+    assert_eq!(results, verify_batch(&failing));
+
+    // Both thresholds, from both sides.
+    let sized = |checked, failed| {
+        let mut sizer = BatchSizer::new();
+        sizer.record(checked, failed);
+        sizer.batch_transactions()
+    };
+    let one_in_min = MIN_BATCH_FAILURE_ONE_IN as usize;
+    let one_in_half = HALF_BATCH_FAILURE_ONE_IN as usize;
+    assert_eq!(sized(one_in_min, 1), BATCH_TRANSACTIONS_MIN);
+    assert_eq!(sized(one_in_min + 1, 1), BATCH_TRANSACTIONS_MAX / 2);
+    assert_eq!(sized(one_in_half, 1), BATCH_TRANSACTIONS_MAX / 2);
+    assert_eq!(sized(one_in_half + 1, 1), BATCH_TRANSACTIONS_MAX);
+
+    // The window forgets: after a window of nothing but failures, clean traffic brings full
+    // batches back within a few windows, and not after one chunk. Halving keeps the rate:
+    // one failure in 383 stays over the half-batch threshold across many halvings (halving
+    // a whole count rounds odd counts down, and took it to 64).
     let mut sizer = BatchSizer::new();
-    sizer.record(384, 1);
-    assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MAX / 2);
-    sizer.record(1, 0);
-    assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MAX);
-    let mut sizer = BatchSizer::new();
-    sizer.record(96, 1);
-    for _ in 0..64 {
+    sizer.record(
+        SIZER_WINDOW_TRANSACTIONS as usize,
+        SIZER_WINDOW_TRANSACTIONS as usize,
+    );
+    sizer.record(1024, 0);
+    sizer.record(1024, 0);
+    assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MIN);
+    for _ in 0..32 {
         sizer.record(1024, 0);
     }
     assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MAX);
+    let mut sizer = BatchSizer::new();
+    for _ in 0..40 {
+        sizer.record(one_in_half - 1, 1);
+    }
+    assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MAX / 2);
 }
 
 #[test]
@@ -490,7 +517,21 @@ fn batch_and_single_accept_exactly_the_same_set() {
         for size in [1, 3, BATCH_TRANSACTIONS_MIN, BATCH_TRANSACTIONS_MAX / 2] {
             assert_eq!(verify_batch_sized(&subset, size), full, "batches of {size}");
         }
-        assert_eq!(BatchSizer::new().verify(&subset), full);
+        // And the sizer at each size it chooses.
+        for (checked, failed, size) in [
+            (1, 0, BATCH_TRANSACTIONS_MAX),
+            (
+                HALF_BATCH_FAILURE_ONE_IN as usize,
+                1,
+                BATCH_TRANSACTIONS_MAX / 2,
+            ),
+            (MIN_BATCH_FAILURE_ONE_IN as usize, 1, BATCH_TRANSACTIONS_MIN),
+        ] {
+            let mut sizer = BatchSizer::new();
+            sizer.record(checked, failed);
+            assert_eq!(sizer.batch_transactions(), size);
+            assert_eq!(sizer.verify(&subset), full, "the sizer at {size}");
+        }
         for ((position, &i), (b, p)) in indexes.iter().enumerate().zip(batch.iter().zip(&par)) {
             assert_eq!(
                 *b, single[i],

@@ -38,8 +38,9 @@ use crate::budget::Stage;
 use std::sync::atomic::Ordering;
 
 /// Transactions one worker takes from ingress at a time: two verification batches of
-/// [`braid_runtime::sigverify::BATCH_TRANSACTIONS_MAX`] transactions, a few milliseconds of
-/// work, so keeping arrival order costs little latency.
+/// [`braid_runtime::sigverify::BATCH_TRANSACTIONS_MAX`] transactions (more, smaller ones
+/// while signatures keep failing), a few milliseconds of work, so keeping arrival order
+/// costs little latency.
 pub const CHUNK_TXS: usize = 2 * braid_runtime::sigverify::BATCH_TRANSACTIONS_MAX;
 /// Verified chunks buffered between the stage and the scheduler, per worker.
 pub const QUEUED_CHUNKS_PER_WORKER: usize = 4;
@@ -232,7 +233,7 @@ impl SigverifyStage {
         };
         for parsed in parsed {
             let outcome = parsed.and_then(|verified| {
-                // Without a verdict (verify_batch answers one per transaction, so never)
+                // Without a verdict (the sizer answers one per transaction, so never)
                 // the transaction is refused rather than let through.
                 let verdict = if self.sigverify {
                     verdicts
