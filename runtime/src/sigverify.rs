@@ -461,14 +461,22 @@ impl BatchSizer {
 
     /// Adds `checked` transactions, `failed` of them bad by the batch equation.
     pub fn record(&mut self, checked: usize, failed: usize) {
-        // Counts stay far below 2^48: the window halves them past a few thousand, and one
-        // call adds at most one chunk (clamped here for any caller).
-        let checked = (checked as u64).min(SIZER_WINDOW_TRANSACTIONS);
+        let checked = checked as u64;
         let failed = (failed as u64).min(checked);
+        // More than a window at once counts as a window at the same rate, so the counts
+        // stay far below 2^48 and the shift below cannot drop bits.
+        let window = SIZER_WINDOW_TRANSACTIONS;
+        let (checked, failed_scaled) = if checked > window {
+            let scaled = (u128::from(failed) << SIZER_FAILURE_SCALE_BITS)
+                .saturating_mul(u128::from(window))
+                .checked_div(u128::from(checked))
+                .unwrap_or(0);
+            (window, u64::try_from(scaled).unwrap_or(u64::MAX))
+        } else {
+            (checked, failed << SIZER_FAILURE_SCALE_BITS)
+        };
         self.checked = self.checked.saturating_add(checked);
-        self.failed_scaled = self
-            .failed_scaled
-            .saturating_add(failed << SIZER_FAILURE_SCALE_BITS);
+        self.failed_scaled = self.failed_scaled.saturating_add(failed_scaled);
         while self.checked > SIZER_WINDOW_TRANSACTIONS {
             self.checked /= 2;
             self.failed_scaled /= 2;

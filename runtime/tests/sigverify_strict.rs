@@ -469,6 +469,12 @@ fn the_batch_sizer_shrinks_batches_only_for_equation_failures() {
     assert_eq!(sized(one_in_min + 1, 1), BATCH_TRANSACTIONS_MAX / 2);
     assert_eq!(sized(one_in_half, 1), BATCH_TRANSACTIONS_MAX / 2);
     assert_eq!(sized(one_in_half + 1, 1), BATCH_TRANSACTIONS_MAX);
+    // More than a window at once keeps its rate: 80 in 8,192 is 40 in 4,096, under one in
+    // 96 and over one in 384.
+    let window = SIZER_WINDOW_TRANSACTIONS as usize;
+    assert_eq!(sized(2 * window, 80), BATCH_TRANSACTIONS_MAX / 2);
+    assert_eq!(sized(2 * window, 2 * window), BATCH_TRANSACTIONS_MIN);
+    assert_eq!(sized(usize::MAX, 1), BATCH_TRANSACTIONS_MAX);
 
     // The window forgets: after a window of nothing but failures, clean traffic brings full
     // batches back within a few windows, and not after one chunk. Halving keeps the rate:
