@@ -393,11 +393,21 @@ pub fn verify_batch_sized<T: Borrow<SanitizedTransaction>>(
     txs: &[T],
     batch_transactions: usize,
 ) -> Vec<Result<(), TransactionError>> {
+    verify_in_batches(txs, batch_transactions).0
+}
+
+/// [`verify_batch_sized`]'s work, also returning how many transactions failed the batch
+/// equation.
+fn verify_in_batches<T: Borrow<SanitizedTransaction>>(
+    txs: &[T],
+    batch_transactions: usize,
+) -> (Vec<Result<(), TransactionError>>, usize) {
     let mut results = Vec::with_capacity(txs.len());
+    let mut failed = 0usize;
     for chunk in txs.chunks(batch_transactions.clamp(1, BATCH_TRANSACTIONS_MAX)) {
-        verify_chunk(chunk, &mut results);
+        failed = failed.saturating_add(verify_chunk(chunk, &mut results));
     }
-    results
+    (results, failed)
 }
 
 /// Chooses the batch size from how many recent transactions failed the batch equation.
@@ -449,12 +459,7 @@ impl BatchSizer {
         &mut self,
         txs: &[T],
     ) -> Vec<Result<(), TransactionError>> {
-        let size = self.batch_transactions();
-        let mut results = Vec::with_capacity(txs.len());
-        let mut failed = 0usize;
-        for chunk in txs.chunks(size) {
-            failed = failed.saturating_add(verify_chunk(chunk, &mut results));
-        }
+        let (results, failed) = verify_in_batches(txs, self.batch_transactions());
         self.record(txs.len(), failed);
         results
     }
