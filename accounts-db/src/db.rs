@@ -34,6 +34,7 @@
 //! it once every other segment was created after the tombstone's slot was committed.
 
 use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -520,33 +521,37 @@ impl AccountsDb {
     pub fn try_get(&self, key: &Pubkey) -> Result<Option<Account>> {
         let shard = read(&self.inner.shards[shard_of(key)].0);
         if !shard.pending.is_empty()
-            && let Some(account) = shard.pending.get(key)
+            && let Some(write) = shard.pending.get(key)
         {
-            return Ok(live_account(account));
+            return Ok(live_account(&write.account));
         }
         if let Some(committing) = &shard.committing
-            && let Some(account) = committing.get(key)
+            && let Some(write) = committing.get(key)
         {
-            return Ok(live_account(account));
+            return Ok(live_account(&write.account));
         }
-        self.inner.read_indexed(&shard, key)
+        self.inner.read_indexed(&shard.index, key)
     }
 
     /// The account at `key` as of the last completed commit, ignoring the open slot.
     pub fn get_committed(&self, key: &Pubkey) -> Result<Option<Account>> {
         let shard = read(&self.inner.shards[shard_of(key)].0);
-        self.inner.read_indexed(&shard, key)
+        self.inner.read_indexed(&shard.index, key)
     }
 
     /// Writes `accounts` into the open slot `slot` (zero lamports deletes). The first write
     /// after a commit opens `slot`; later writes must name the same slot until it commits.
+    ///
+    /// The slot's first write of a key also reads the key's value before the slot (see
+    /// [`SlotWrite::previous`]). A record that fails to decode then fails the store, and
+    /// the accounts before it in `accounts` stay written.
     pub fn store(&self, slot: u64, accounts: &[(Pubkey, Account)]) -> Result<()> {
         for (key, account) in accounts {
             check_data_len(key, account)?;
         }
         let _gate = self.inner.enter_slot(slot)?;
         for (key, account) in accounts {
-            self.inner.stage(*key, account.clone());
+            self.inner.stage(*key, account.clone())?;
         }
         Ok(())
     }
@@ -559,7 +564,7 @@ impl AccountsDb {
         }
         let _gate = self.inner.enter_slot(slot)?;
         for (key, account) in accounts {
-            self.inner.stage(key, account);
+            self.inner.stage(key, account)?;
         }
         Ok(())
     }
@@ -568,8 +573,7 @@ impl AccountsDb {
     pub fn put(&self, slot: u64, key: Pubkey, account: Account) -> Result<()> {
         check_data_len(&key, &account)?;
         let _gate = self.inner.enter_slot(slot)?;
-        self.inner.stage(key, account);
-        Ok(())
+        self.inner.stage(key, account)
     }
 
     /// Deletes `key` in the open slot `slot` (the same as storing zero lamports).
@@ -670,7 +674,7 @@ impl AccountsDb {
     /// Copies of the open slot's writes (a deletion reads as zero lamports), in no
     /// particular order: what a caller needs to hash a slot it may yet
     /// [`discard`](Self::discard).
-    pub fn open_writes(&self) -> Vec<(Pubkey, Account)> {
+    pub fn open_writes(&self) -> Vec<(Pubkey, SlotWrite)> {
         let _gate = write_mostly(&self.inner.gate);
         let mut writes = Vec::new();
         for shard in &self.inner.shards {
@@ -679,7 +683,7 @@ impl AccountsDb {
                 shard
                     .pending
                     .iter()
-                    .map(|(key, account)| (*key, account.clone())),
+                    .map(|(key, write)| (*key, write.clone())),
             );
         }
         writes
@@ -930,12 +934,36 @@ fn record_size_at(
     Some((Arc::clone(segment), view.total_bytes))
 }
 
+/// One account a slot wrote: the value written and the value the slots before left.
+///
+/// Key decision: the old value is read when the slot first writes the key, not when the
+/// slot commits. The state-hash fold needs it then, and by then a large account set has
+/// pushed it out of the CPU caches; whoever writes an account has just read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotWrite {
+    account: Account,
+    previous: Option<Account>,
+}
+
+impl SlotWrite {
+    /// The value the slot wrote last (zero lamports: deleted, and no data).
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// The key's value before the slot: the last commit's, or the value of the slot that
+    /// was committing when this slot first wrote the key. `None` if it did not exist.
+    pub fn previous(&self) -> Option<&Account> {
+        self.previous.as_ref()
+    }
+}
+
 /// A slot's writes, handed over by [`AccountsDb::seal`] and awaiting
 /// [`AccountsDb::commit_sealed`].
 #[derive(Debug)]
 pub struct SealedSlot {
     slot: u64,
-    batches: Vec<(usize, Arc<KeyMap<Account>>)>,
+    batches: Vec<(usize, Arc<KeyMap<SlotWrite>>)>,
 }
 
 impl SealedSlot {
@@ -944,9 +972,9 @@ impl SealedSlot {
         self.slot
     }
 
-    /// The accounts the slot wrote (zero lamports: deleted), shard by shard; the order
+    /// The accounts the slot wrote, with their values before it, shard by shard; the order
     /// within a shard is a hash map's, so only order-independent folds may use it.
-    pub fn shards(&self) -> impl Iterator<Item = &KeyMap<Account>> {
+    pub fn shards(&self) -> impl Iterator<Item = &KeyMap<SlotWrite>> {
         self.batches.iter().map(|(_, batch)| batch.as_ref())
     }
 
@@ -1123,8 +1151,8 @@ fn rebuild_shards(
 }
 
 impl Inner {
-    fn read_indexed(&self, shard: &Shard, key: &Pubkey) -> Result<Option<Account>> {
-        let Some(&location) = shard.index.get(key) else {
+    fn read_indexed(&self, index: &KeyMap<Location>, key: &Pubkey) -> Result<Option<Account>> {
+        let Some(&location) = index.get(key) else {
             return Ok(None);
         };
         if location.is_tombstone() {
@@ -1156,16 +1184,36 @@ impl Inner {
         }
     }
 
-    fn stage(&self, key: Pubkey, account: Account) {
+    fn stage(&self, key: Pubkey, account: Account) -> Result<()> {
         // Deletions keep no data in memory.
         let account = if account.lamports == 0 {
             Account::default()
         } else {
             account
         };
-        write(&self.shards[shard_of(&key)].0)
-            .pending
-            .insert(key, account);
+        let mut shard = write(&self.shards[shard_of(&key)].0);
+        let Shard {
+            index,
+            pending,
+            committing,
+            ..
+        } = &mut *shard;
+        match pending.entry(key) {
+            Entry::Occupied(mut staged) => staged.get_mut().account = account,
+            Entry::Vacant(vacant) => {
+                // The slot's first write of the key. Before the slot, the key held the
+                // committing slot's write if there is one, else the committed record; the
+                // committing slot is committed before this slot can be sealed, so this is
+                // what the state-hash fold must take out. Whoever stores has just read the
+                // key, so this read hits the caches a read at commit time would miss.
+                let previous = match committing.as_ref().and_then(|sealed| sealed.get(&key)) {
+                    Some(sealed) => live_account(&sealed.account),
+                    None => self.read_indexed(index, &key)?,
+                };
+                vacant.insert(SlotWrite { account, previous });
+            }
+        }
+        Ok(())
     }
 
     fn allocate_segment_id(&self) -> Result<u32> {
@@ -1232,7 +1280,7 @@ impl Inner {
         writer: &mut Writer,
         slot: u64,
         state_hash: Hash,
-        batches: &[(usize, Arc<KeyMap<Account>>)],
+        batches: &[(usize, Arc<KeyMap<SlotWrite>>)],
     ) -> Result<()> {
         // 1. Append.
         let tombstone = Account::default();
@@ -1242,7 +1290,8 @@ impl Inner {
             let mut to_write = Vec::with_capacity(batch.len());
             {
                 let shard = read(&self.shards[*shard_index].0);
-                for (key, account) in batch.iter() {
+                for (key, write) in batch.iter() {
+                    let account = &write.account;
                     // Deleting what does not exist (or is already deleted) writes nothing.
                     if account.lamports == 0
                         && shard

@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 pub(crate) use braid_primitives::KeyHasherBuilder;
 
-use braid_primitives::{Account, Pubkey};
+use braid_primitives::Pubkey;
+
+use crate::db::SlotWrite;
 
 /// Number of shards (a power of two; shard = first key byte >> [`SHARD_SHIFT`]).
 pub(crate) const SHARD_COUNT: usize = 64;
@@ -61,10 +63,10 @@ pub(crate) type KeyMap<V> = HashMap<Pubkey, V, KeyHasherBuilder>;
 /// One shard: committed locations and the open slot's writes for its key range.
 pub(crate) struct Shard {
     pub index: KeyMap<Location>,
-    /// Writes of the open slot (zero lamports = delete).
-    pub pending: KeyMap<Account>,
+    /// Writes of the open slot (zero lamports = delete), each with its value before the slot.
+    pub pending: KeyMap<SlotWrite>,
     /// Writes of the slot being committed: visible to readers until the index takes over.
-    pub committing: Option<Arc<KeyMap<Account>>>,
+    pub committing: Option<Arc<KeyMap<SlotWrite>>>,
     /// Index entries that are not tombstones.
     pub accounts: u64,
 }

@@ -20,6 +20,6 @@ pub mod format;
 mod index;
 mod segment;
 
-pub use db::{AccountsDb, CompactionReport, Options, Recovered, SealedSlot, Stats};
+pub use db::{AccountsDb, CompactionReport, Options, Recovered, SealedSlot, SlotWrite, Stats};
 pub use disk::{Disk, DiskOp, FaultError, Faults};
 pub use error::{Error, Result};

@@ -1,7 +1,7 @@
 //! A sealed slot: the next slot's writes may begin while it is committed, reads layer
 //! correctly, one slot is sealed at a time, and a crash before its commit loses only it.
 
-use braid_accounts_db::{AccountsDb, Error, Options};
+use braid_accounts_db::{AccountsDb, Error, Options, SealedSlot};
 use braid_primitives::{Account, Pubkey};
 
 mod common;
@@ -15,6 +15,24 @@ fn balance(db: &AccountsDb, key: &Pubkey) -> Option<u64> {
     db.get(key).map(|account| account.lamports)
 }
 
+/// Each written key with its new balance and its balance before the slot, in key order.
+fn writes(sealed: &SealedSlot) -> Vec<(Pubkey, u64, Option<u64>)> {
+    let mut writes: Vec<(Pubkey, u64, Option<u64>)> = sealed
+        .shards()
+        .flat_map(|shard| {
+            shard.iter().map(|(key, write)| {
+                (
+                    *key,
+                    write.account().lamports,
+                    write.previous().map(|account| account.lamports),
+                )
+            })
+        })
+        .collect();
+    writes.sort();
+    writes
+}
+
 fn committed_balance(db: &AccountsDb, key: &Pubkey) -> Option<u64> {
     db.get_committed(key)
         .unwrap()
@@ -24,10 +42,11 @@ fn committed_balance(db: &AccountsDb, key: &Pubkey) -> Option<u64> {
 #[test]
 fn the_next_slot_writes_while_the_sealed_one_commits() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, b, c) = (key(1), key(2), key(3));
+    let (a, b, c, d) = (key(1), key(2), key(3), key(4));
     {
         let (db, _) = AccountsDb::open(dir.path(), Options::default()).unwrap();
-        db.store(1, &[(a, lamports(1)), (c, lamports(9))]).unwrap();
+        db.store(1, &[(a, lamports(1)), (c, lamports(9)), (d, lamports(7))])
+            .unwrap();
         db.commit(1, state_hash(1)).unwrap();
 
         db.store(
@@ -37,25 +56,20 @@ fn the_next_slot_writes_while_the_sealed_one_commits() {
         .unwrap();
         let sealed = db.seal(2).unwrap();
         assert_eq!((sealed.slot(), sealed.len()), (2, 3));
-        let written: Vec<(Pubkey, u64)> = {
-            let mut written: Vec<(Pubkey, u64)> = sealed
-                .shards()
-                .flat_map(|shard| shard.iter().map(|(key, account)| (*key, account.lamports)))
-                .collect();
-            written.sort();
-            written
-        };
-        let mut expected = vec![(a, 2), (b, 5), (c, 0)];
+        // Old values come from the committed records.
+        let mut expected = vec![(a, 2, Some(1)), (b, 5, None), (c, 0, Some(9))];
         expected.sort();
-        assert_eq!(written, expected);
+        assert_eq!(writes(&sealed), expected);
 
         // Slot 3 writes on top of the sealed slot 2.
+        db.store(3, &[(a, lamports(30))]).unwrap();
         db.store(3, &[(a, lamports(3))]).unwrap();
         assert_eq!(balance(&db, &a), Some(3));
         assert_eq!(balance(&db, &b), Some(5));
         assert_eq!(balance(&db, &c), None, "deleted in the sealed slot");
         assert_eq!(committed_balance(&db, &a), Some(1));
         assert_eq!(committed_balance(&db, &c), Some(9));
+        db.store(3, &[(c, lamports(4)), (d, lamports(8))]).unwrap();
         assert!(matches!(
             db.seal(3),
             Err(Error::SealPending { slot: 3, sealed: 2 })
@@ -73,13 +87,19 @@ fn the_next_slot_writes_while_the_sealed_one_commits() {
         assert_eq!(committed_balance(&db, &a), Some(2));
         assert_eq!(committed_balance(&db, &c), None);
         assert_eq!(balance(&db, &a), Some(3));
-        db.commit(3, state_hash(3)).unwrap();
+        let sealed = db.seal(3).unwrap();
+        // Slot 3's old values are what slot 2 left, though slot 2 was still committing
+        // when slot 3 first wrote `a` and `c`; a second write keeps the first's old value.
+        let mut expected = vec![(a, 3, Some(2)), (c, 4, None), (d, 8, Some(7))];
+        expected.sort();
+        assert_eq!(writes(&sealed), expected);
+        db.commit_sealed(sealed, state_hash(3)).unwrap();
     }
     let (db, recovered) = AccountsDb::open(dir.path(), Options::default()).unwrap();
     assert_eq!((recovered.slot, recovered.state_hash), (3, state_hash(3)));
     assert_eq!(
         (balance(&db, &a), balance(&db, &b), balance(&db, &c)),
-        (Some(3), Some(5), None)
+        (Some(3), Some(5), Some(4))
     );
 }
 

@@ -1,5 +1,6 @@
 //! Hot paths of the runtime: parse + sanitize, signature verification (single and batched),
-//! and executing a System transfer and an SPL Token transfer against in-memory accounts.
+//! executing a System transfer and an SPL Token transfer against in-memory accounts, and the
+//! lattice hash a commit folds for every written account.
 
 use std::hint::black_box;
 
@@ -11,6 +12,7 @@ use braid_runtime::invoke_context::Clock;
 use braid_runtime::keypair::Keypair;
 use braid_runtime::program::ProgramRegistry;
 use braid_runtime::sanitized::SanitizedTransaction;
+use braid_runtime::state_hash::LtHash;
 use braid_runtime::{Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Transaction};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -159,5 +161,29 @@ fn execute(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, wire, sigverify, execute);
+/// What a commit pays per written account: its old value out and its new value in. A System
+/// account has no data; a token account has 165 bytes.
+fn state_hash(c: &mut Criterion) {
+    let key = Pubkey::new_from_array([7; 32]);
+    let system_old = Account::new(1_000_000, 0, &SYSTEM_PROGRAM_ID);
+    let system_new = Account::new(999_999, 0, &SYSTEM_PROGRAM_ID);
+    let token_old = Account::with_data(2_039_280, vec![3; 165], &token::ID);
+    let token_new = Account::with_data(2_039_280, vec![4; 165], &token::ID);
+    let mut group = c.benchmark_group("state_hash");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("of_account_system", |b| {
+        b.iter(|| LtHash::of_account(black_box(&key), black_box(&system_old)))
+    });
+    group.bench_function("update_system", |b| {
+        let mut delta = LtHash::identity();
+        b.iter(|| delta.update(black_box(&key), Some(&system_old), black_box(&system_new)))
+    });
+    group.bench_function("update_token", |b| {
+        let mut delta = LtHash::identity();
+        b.iter(|| delta.update(black_box(&key), Some(&token_old), black_box(&token_new)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, wire, sigverify, execute, state_hash);
 criterion_main!(benches);

@@ -45,7 +45,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use braid_accounts_db::disk::is_disk_full;
-use braid_accounts_db::{AccountsDb, Options as AccountsDbOptions, SealedSlot};
+use braid_accounts_db::{AccountsDb, Options as AccountsDbOptions, SealedSlot, SlotWrite};
 use braid_primitives::KeyHasherBuilder;
 use braid_primitives::cpu_time::CpuTimer;
 use braid_runtime::account_source::AccountSource;
@@ -906,9 +906,9 @@ impl Bank {
             .as_ref()
             .ok_or(BankError::CommitInFlight { slot: self.slot })?;
         let writes = self.db.open_writes();
-        let written: Vec<(&Pubkey, &Account)> =
-            writes.iter().map(|(key, account)| (key, account)).collect();
-        let (delta, _) = fold_writes(&self.db, &written)?;
+        let written: Vec<(&Pubkey, &SlotWrite)> =
+            writes.iter().map(|(key, write)| (key, write)).collect();
+        let (delta, _) = fold_writes(&written);
         let mut state = chain.state.clone();
         state.mix_in(&delta);
         let state_hash = state.checksum();
@@ -1076,36 +1076,34 @@ fn signatures_hash(signatures: &[Signature]) -> Hash {
     Hash::new_from_array(*hasher.finalize().as_bytes())
 }
 
-/// The change a slot's writes make to the state hash: each written account's committed
-/// value out, its new value in (zero lamports: deleted, nothing in). The sum is
+/// The change a slot's writes make to the state hash: each written account's value before
+/// the slot out, its new value in (zero lamports: deleted, nothing in). The sum is
 /// order-independent, so it folds on all cores in whatever order the writes come. Returns
 /// the delta and the CPU time the fold took.
-fn fold_writes(
-    db: &AccountsDb,
-    written: &[(&Pubkey, &Account)],
-) -> Result<(LtHash, u64), BankError> {
+fn fold_writes(written: &[(&Pubkey, &SlotWrite)]) -> (LtHash, u64) {
     let fold_cpu_ns = AtomicU64::new(0);
     let delta = written
         .par_chunks(FOLD_CHUNK_KEYS)
-        .map(|accounts| {
+        .map(|writes| {
             let timer = CpuTimer::start();
             let mut delta = LtHash::identity();
-            for (key, new) in accounts {
-                if let Some(old) = db.get_committed(key)? {
-                    delta.mix_out(&LtHash::of_account(key, &old));
+            for (key, write) in writes {
+                if let Some(old) = write.previous() {
+                    delta.mix_out(&LtHash::of_account(key, old));
                 }
+                let new = write.account();
                 if new.lamports > 0 {
                     delta.mix_in(&LtHash::of_account(key, new));
                 }
             }
             fold_cpu_ns.fetch_add(timer.elapsed_ns(), Ordering::Relaxed);
-            Ok::<_, braid_accounts_db::Error>(delta)
+            delta
         })
-        .try_reduce(LtHash::identity, |mut left, right| {
+        .reduce(LtHash::identity, |mut left, right| {
             left.mix_in(&right);
-            Ok(left)
-        })?;
-    Ok((delta, fold_cpu_ns.into_inner()))
+            left
+        });
+    (delta, fold_cpu_ns.into_inner())
 }
 
 impl PendingCommit {
@@ -1129,11 +1127,11 @@ impl PendingCommit {
         let started = Instant::now();
         // Hashing each written account's old and new value dominates a commit; the sum is
         // order-independent, so it folds on all cores, in whatever order the sealed slot
-        // lists its writes. Old values come from the committed index, which the sealed slot
-        // does not touch until `commit_sealed`.
-        let written: Vec<(&Pubkey, &Account)> =
+        // lists its writes. Old values travel with the writes (read when the slot first
+        // wrote each key), so the fold reads nothing from the database.
+        let written: Vec<(&Pubkey, &SlotWrite)> =
             sealed.shards().flat_map(|shard| shard.iter()).collect();
-        let (delta, fold_cpu_ns) = fold_writes(&db, &written)?;
+        let (delta, fold_cpu_ns) = fold_writes(&written);
         drop(written);
         chain.state.mix_in(&delta);
         let state_hash = chain.state.checksum();
