@@ -923,6 +923,30 @@ fn read_location(table: &[Option<Arc<Segment>>], location: Location) -> Result<A
     Ok(decode_record(bytes, false).map_err(corrupt)?.to_account())
 }
 
+/// The segment and size of the record at `location`, which a commit has just replaced, for
+/// live-byte accounting. `previous` is the value the slot kept from its first write of the
+/// key (see [`SlotWrite`]): when it agrees with the record's kind (a live record, or a
+/// tombstone for `None`), the size follows from its data length and the record, long out
+/// of the CPU caches, is not read back.
+fn replaced_record(
+    table: &[Option<Arc<Segment>>],
+    location: Location,
+    previous: Option<&Account>,
+) -> Option<(Arc<Segment>, u64)> {
+    if previous.is_some() == location.is_tombstone() {
+        return record_size_at(table, location);
+    }
+    let segment = table.get(location.segment() as usize)?.as_ref()?;
+    let data_len = previous.map_or(0, |account| account.data.len());
+    let bytes = record_bytes(data_len as u64)?;
+    debug_assert_eq!(
+        record_size_at(table, location).map(|(_, read)| read),
+        Some(bytes),
+        "a kept old value disagrees with the record it replaced"
+    );
+    Some((Arc::clone(segment), bytes))
+}
+
 /// Record size of the record at `location`, for live-byte accounting.
 fn record_size_at(
     table: &[Option<Arc<Segment>>],
@@ -1301,11 +1325,12 @@ impl Inner {
                     {
                         continue;
                     }
-                    to_write.push((key, account));
+                    to_write.push((key, write));
                 }
             }
             let mut out = Vec::with_capacity(to_write.len());
-            for (key, account) in to_write {
+            for (key, write) in to_write {
+                let account = &write.account;
                 let is_tombstone = account.lamports == 0;
                 let account = if is_tombstone { &tombstone } else { account };
                 let header = encode_record_header(slot, key, account);
@@ -1322,6 +1347,7 @@ impl Inner {
                 out.push((
                     *key,
                     Location::new(segment.id, to_u32(offset, "record offset")?, is_tombstone),
+                    write.previous.as_ref(),
                 ));
             }
             placed.push(out);
@@ -1360,7 +1386,7 @@ impl Inner {
         for ((shard_index, _), out) in batches.iter().zip(placed) {
             let mut shard = write(&self.shards[*shard_index].0);
             let table = read_mostly(&self.segments);
-            for (key, location) in out {
+            for (key, location, previous_account) in out {
                 let previous = shard.index.insert(key, location);
                 if !location.is_tombstone() {
                     shard.accounts = shard.accounts.saturating_add(1);
@@ -1369,7 +1395,9 @@ impl Inner {
                     if !previous.is_tombstone() {
                         shard.accounts = shard.accounts.saturating_sub(1);
                     }
-                    if let Some((segment, bytes)) = record_size_at(&table, previous) {
+                    if let Some((segment, bytes)) =
+                        replaced_record(&table, previous, previous_account)
+                    {
                         segment.sub_live(bytes);
                     }
                 }
