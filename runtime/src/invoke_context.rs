@@ -432,6 +432,16 @@ impl InvokeContext<'_> {
     }
 }
 
+/// `a != b`, without calling `memcmp` when both are empty. An empty vector's pointer is
+/// dangling (address 1), and glibc's AVX-512 `memcmp` reads it with a masked load even for
+/// length zero; the CPU then takes a fault-suppression assist. Measured on the development
+/// machine: 120–130 ns per comparison of two empty vectors against 2.5 ns for one byte, and
+/// 11% of a banking thread's samples in a System transfer run, where every account's data
+/// is empty.
+fn bytes_differ(a: &[u8], b: &[u8]) -> bool {
+    a.len() != b.len() || (!a.is_empty() && a != b)
+}
+
 /// The per-account runtime rules, in the order their errors are reported.
 fn verify_account(
     program_id: &Pubkey,
@@ -462,7 +472,7 @@ fn verify_account(
     if post.data.len() > ACCOUNT_DATA_BYTES_MAX {
         return Err(InstructionError::InvalidRealloc);
     }
-    let data_changed = pre.data != post.data;
+    let data_changed = bytes_differ(&pre.data, &post.data);
     if data_changed {
         if !writable {
             return Err(InstructionError::ReadonlyDataModified);
@@ -478,4 +488,30 @@ fn verify_account(
         || pre.lamports != post.lamports
         || pre.owner != post.owner
         || pre.executable != post.executable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bytes_differ;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn bytes_differ_is_inequality(
+            a in proptest::collection::vec(any::<u8>(), 0..40),
+            b in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            prop_assert_eq!(bytes_differ(&a, &b), a != b);
+            prop_assert!(!bytes_differ(&a, &a.clone()));
+        }
+    }
+
+    #[test]
+    fn empty_and_one_byte_data() {
+        assert!(!bytes_differ(&[], &[]));
+        assert!(bytes_differ(&[], &[0]));
+        assert!(bytes_differ(&[0], &[]));
+        assert!(!bytes_differ(&[7], &[7]));
+        assert!(bytes_differ(&[7], &[8]));
+    }
 }
