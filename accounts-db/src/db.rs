@@ -671,9 +671,9 @@ impl AccountsDb {
         result
     }
 
-    /// Copies of the open slot's writes (a deletion reads as zero lamports), in no
-    /// particular order: what a caller needs to hash a slot it may yet
-    /// [`discard`](Self::discard).
+    /// Copies of the open slot's writes (a deletion reads as zero lamports), each with the
+    /// key's value before the slot, in no particular order: what a caller needs to hash a
+    /// slot it may yet [`discard`](Self::discard).
     pub fn open_writes(&self) -> Vec<(Pubkey, SlotWrite)> {
         let _gate = write_mostly(&self.inner.gate);
         let mut writes = Vec::new();
@@ -928,22 +928,27 @@ fn read_location(table: &[Option<Arc<Segment>>], location: Location) -> Result<A
 /// key (see [`SlotWrite`]): when it agrees with the record's kind (a live record, or a
 /// tombstone for `None`), the size follows from its data length and the record, long out
 /// of the CPU caches, is not read back.
+///
+/// A tombstone is sized as one without data, which is how every tombstone is written; a
+/// file crafted with data in one would only skew this count, which steers compaction.
 fn replaced_record(
     table: &[Option<Arc<Segment>>],
     location: Location,
     previous: Option<&Account>,
 ) -> Option<(Arc<Segment>, u64)> {
+    // The kept value and the index come from the same shard under the same lock rules, so
+    // their kinds always agree; the read-back is a release-build safety net only.
+    debug_assert_eq!(
+        previous.is_none(),
+        location.is_tombstone(),
+        "a kept old value disagrees with the record it replaced"
+    );
     if previous.is_some() == location.is_tombstone() {
         return record_size_at(table, location);
     }
     let segment = table.get(location.segment() as usize)?.as_ref()?;
     let data_len = previous.map_or(0, |account| account.data.len());
     let bytes = record_bytes(data_len as u64)?;
-    debug_assert_eq!(
-        record_size_at(table, location).map(|(_, read)| read),
-        Some(bytes),
-        "a kept old value disagrees with the record it replaced"
-    );
     Some((Arc::clone(segment), bytes))
 }
 
@@ -962,7 +967,9 @@ fn record_size_at(
 ///
 /// Key decision: the old value is read when the slot first writes the key, not when the
 /// slot commits. The state-hash fold needs it then, and by then a large account set has
-/// pushed it out of the CPU caches; whoever writes an account has just read it.
+/// pushed it out of the CPU caches; whoever writes an account has just read it. The cost:
+/// the open slot holds two copies of each account it writes, and the first write of a key
+/// decodes the old record under its shard's write lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotWrite {
     account: Account,

@@ -22,7 +22,8 @@
 //!   next slot opens at once.
 //! - [`PendingCommit::commit`] (any thread, while the next slot executes):
 //!   1. fold the slot's writes into the state hash: for each account written, remove its
-//!      committed value and add its new value (lattice hash: order does not matter);
+//!      value before the slot (kept with the write, see `SlotWrite`) and add its new value
+//!      (lattice hash: order does not matter);
 //!   2. bank hash = blake3(parent bank hash ‖ state hash ‖ blake3(signatures in block order));
 //!   3. append the block to the ledger and sync it — from here the slot can be replayed;
 //!   4. commit the accounts database (atomic, synced) — from here the slot is durable.
@@ -634,6 +635,8 @@ impl Bank {
     /// does for each transaction of its batch, in order (through [`Bank::execute_cached`]).
     /// The writes move into the store, so the result's `writes` comes back empty. An
     /// associated function, not a method, because banking threads run it without the bank.
+    /// After an `Err` (a record that fails to decode) part of the writes may be stored: the
+    /// open slot must be discarded, never sealed.
     pub fn execute(
         db: &AccountsDb,
         executor: &Executor,
