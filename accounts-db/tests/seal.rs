@@ -1,5 +1,6 @@
 //! A sealed slot: the next slot's writes may begin while it is committed, reads layer
 //! correctly, one slot is sealed at a time, and a crash before its commit loses only it.
+//! Every write keeps the key's value before its slot, through a sealed slot and a discard.
 
 use braid_accounts_db::{AccountsDb, Error, Options, SealedSlot};
 use braid_primitives::{Account, Pubkey};
@@ -118,4 +119,40 @@ fn a_sealed_slot_not_yet_committed_is_lost_on_reopen() {
     let (db, recovered) = AccountsDb::open(dir.path(), Options::default()).unwrap();
     assert_eq!((recovered.slot, recovered.state_hash), (1, state_hash(1)));
     assert_eq!(balance(&db, &a), Some(1));
+}
+
+#[test]
+fn a_discarded_slot_keeps_no_old_values_and_a_rewrite_keeps_them_afresh() {
+    let db = AccountsDb::in_memory_with(Options::default()).unwrap();
+    let (a, b) = (key(1), key(2));
+    db.store(1, &[(a, lamports(1))]).unwrap();
+    db.commit(1, state_hash(1)).unwrap();
+    let open_writes = |db: &AccountsDb| {
+        let mut writes: Vec<(Pubkey, u64, Option<u64>)> = db
+            .open_writes()
+            .into_iter()
+            .map(|(key, write)| {
+                (
+                    key,
+                    write.account().lamports,
+                    write.previous().map(|account| account.lamports),
+                )
+            })
+            .collect();
+        writes.sort();
+        writes
+    };
+
+    db.store(2, &[(a, lamports(5))]).unwrap();
+    db.store(2, &[(a, lamports(6))]).unwrap();
+    assert_eq!(open_writes(&db), vec![(a, 6, Some(1))]);
+    db.discard(2).unwrap();
+    assert_eq!(open_writes(&db), vec![]);
+
+    // Executed again after the discard: the old values come from the committed state, not
+    // from the discarded writes.
+    db.store(2, &[(a, lamports(7)), (b, lamports(3))]).unwrap();
+    let mut expected = vec![(a, 7, Some(1)), (b, 3, None)];
+    expected.sort();
+    assert_eq!(open_writes(&db), expected);
 }
