@@ -2,7 +2,7 @@
 //! correctly, one slot is sealed at a time, and a crash before its commit loses only it.
 //! Every write keeps the key's value before its slot, through a sealed slot and a discard.
 
-use braid_accounts_db::{AccountsDb, Error, Options, SealedSlot};
+use braid_accounts_db::{AccountsDb, Error, Options, SealedSlot, SlotWrite};
 use braid_primitives::{Account, Pubkey};
 
 mod common;
@@ -17,21 +17,31 @@ fn balance(db: &AccountsDb, key: &Pubkey) -> Option<u64> {
 }
 
 /// Each written key with its new balance and its balance before the slot, in key order.
-fn writes(sealed: &SealedSlot) -> Vec<(Pubkey, u64, Option<u64>)> {
-    let mut writes: Vec<(Pubkey, u64, Option<u64>)> = sealed
-        .shards()
-        .flat_map(|shard| {
-            shard.iter().map(|(key, write)| {
-                (
-                    *key,
-                    write.account().lamports,
-                    write.previous().map(|account| account.lamports),
-                )
-            })
+fn balances<'a>(
+    writes: impl IntoIterator<Item = (&'a Pubkey, &'a SlotWrite)>,
+) -> Vec<(Pubkey, u64, Option<u64>)> {
+    let mut balances: Vec<(Pubkey, u64, Option<u64>)> = writes
+        .into_iter()
+        .map(|(key, write)| {
+            (
+                *key,
+                write.account().lamports,
+                write.previous().map(|account| account.lamports),
+            )
         })
         .collect();
-    writes.sort();
-    writes
+    balances.sort();
+    balances
+}
+
+/// [`balances`] of a sealed slot's writes.
+fn writes(sealed: &SealedSlot) -> Vec<(Pubkey, u64, Option<u64>)> {
+    balances(sealed.shards().flat_map(|shard| shard.iter()))
+}
+
+/// [`balances`] of the open slot's writes.
+fn open_writes(db: &AccountsDb) -> Vec<(Pubkey, u64, Option<u64>)> {
+    balances(db.open_writes().iter().map(|(key, write)| (key, write)))
 }
 
 fn committed_balance(db: &AccountsDb, key: &Pubkey) -> Option<u64> {
@@ -127,22 +137,6 @@ fn a_discarded_slot_keeps_no_old_values_and_a_rewrite_keeps_them_afresh() {
     let (a, b) = (key(1), key(2));
     db.store(1, &[(a, lamports(1))]).unwrap();
     db.commit(1, state_hash(1)).unwrap();
-    let open_writes = |db: &AccountsDb| {
-        let mut writes: Vec<(Pubkey, u64, Option<u64>)> = db
-            .open_writes()
-            .into_iter()
-            .map(|(key, write)| {
-                (
-                    key,
-                    write.account().lamports,
-                    write.previous().map(|account| account.lamports),
-                )
-            })
-            .collect();
-        writes.sort();
-        writes
-    };
-
     db.store(2, &[(a, lamports(5))]).unwrap();
     db.store(2, &[(a, lamports(6))]).unwrap();
     assert_eq!(open_writes(&db), vec![(a, 6, Some(1))]);
