@@ -53,7 +53,12 @@
 //! tries succeeds with probability at most `2⁻¹²⁸`. Determinism keeps verification
 //! reproducible and needs no random source.
 //!
-//! A failing batch is bisected rather than re-verified one signature at a time: the batch
+//! A failing batch is first searched for a single bad transaction, with one more
+//! multiscalar multiplication over the batch with transaction `t`'s weights multiplied by
+//! `t`: if `j` is the only bad one, that sum is `j` times the batch sum once both are
+//! multiplied by 8 (`locate_single`). The found transaction is then cut out and the batch
+//! equation must hold over the rest. A batch with more than one bad transaction, where no
+//! such `j` exists, is bisected rather than re-verified one signature at a time: the batch
 //! sum is linear, so with the same weights the sum over the right half of a set is the
 //! set's sum minus the left half's. Each split costs one multiscalar multiplication over
 //! the left half only, and a half whose `[8]`-multiple is zero is valid as a whole. One bad
@@ -74,7 +79,11 @@
 //! verification 31 µs (32), batches of 64 one-signature transactions 15.1 µs (15.3), a
 //! chunk of 64 four-signature transactions (256 signatures) 14.1 µs (14.4), and a batch of
 //! 64 with one bad signature, which then paid the batch and 64 single equations, 40 µs
-//! (bisection has since brought that to 1.34–1.45× a clean batch, BENCHMARKS.md).
+//! (bisection has since brought that to 1.34–1.45× a clean batch, BENCHMARKS.md). On the
+//! Intel machine of 2026-11-30 with the IFMA backend, bisection measured 1.76–1.81×: any
+//! search redoes the batch equation over nearly every transaction, and there the equation
+//! is 9.9 µs of a clean batch's 16.5 µs per signature. The one-step search for a single bad
+//! transaction saves the bisection's extra calls: about 1.69×.
 //! Under a load average of 10 the fastest rounds were the same within 1 µs. Of a batched
 //! signature's cost the input rules take 7 µs (two point decompressions and SHA-512) and its
 //! share of the batch equation 7.6 µs at 64 and 6.2 µs at 256; the single equation alone is
@@ -94,7 +103,7 @@ use braid_primitives::KeyHasherBuilder;
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+use curve25519_dalek::traits::{Identity, IsIdentity, VartimeMultiscalarMul};
 use rayon::prelude::*;
 use sha2::{Digest, Sha512};
 use std::borrow::Borrow;
@@ -307,6 +316,56 @@ fn batch_equation_holds(signatures: &[Screened]) -> bool {
     sum_holds(&batch_sum(signatures, &batch_weights(signatures)))
 }
 
+/// The one bad transaction of a batch whose sum `sum` does not hold, found with one more
+/// multiscalar multiplication instead of a bisection's `log₂ n`; `None` if the batch does not
+/// have exactly one (then bisect). `spans[t]` is transaction `t`'s range in `signatures` and
+/// `weights`.
+///
+/// Weighting transaction `t`'s terms by `t·zᵢ` gives a sum that, if `j` is the only bad
+/// transaction, is `j` times the batch sum once both are multiplied by the cofactor: the
+/// valid terms vanish from both. `j` is read off by stepping through the multiples, which
+/// are distinct because `[8]sum` has prime order. Then the batch equation over the others
+/// (the sum without `j`'s terms, same weights) must hold, which is what makes the verdicts
+/// the same as a bisection's: the others pass a batch equation, and `j`'s own sum is the
+/// nonzero `[8]sum`. Transaction 0's weights are zero, so the multiplication covers `n − 1`
+/// transactions where a bisection covers `n/2 + n/4 + … + 1`, in one call rather than
+/// `log₂ n` (each call pays about 30 µs of doublings, BENCHMARKS.md).
+// Scalar products are modulo ℓ and point sums group arithmetic: neither can overflow.
+#[allow(clippy::arithmetic_side_effects)]
+fn locate_single(
+    signatures: &[Screened],
+    weights: &[Scalar],
+    spans: &[std::ops::Range<usize>],
+    sum: EdwardsPoint,
+) -> Option<usize> {
+    let first = spans.get(1)?.start;
+    let mut indexed = Vec::with_capacity(weights.len().saturating_sub(first));
+    for (position, span) in spans.iter().enumerate().skip(1) {
+        let factor = Scalar::from(u64::try_from(position).ok()?);
+        indexed.extend(
+            weights
+                .get(span.clone())?
+                .iter()
+                .map(|weight| factor * weight),
+        );
+    }
+    let target = batch_sum(signatures.get(first..)?, &indexed).mul_by_cofactor();
+    let step = sum.mul_by_cofactor();
+    let mut multiple = EdwardsPoint::identity();
+    let mut found = None;
+    for position in 0..spans.len() {
+        if multiple == target {
+            found = Some(position);
+            break;
+        }
+        multiple += step;
+    }
+    let bad = found?;
+    let span = spans.get(bad)?.clone();
+    let bad_sum = batch_sum(signatures.get(span.clone())?, weights.get(span)?);
+    sum_holds(&(sum - bad_sum)).then_some(bad)
+}
+
 /// Finds the bad transactions of `group`, whose batch sum `sum` does not hold: splits it in
 /// two by transaction, computes the left half's sum, derives the right half's by
 /// subtraction, and descends into each half that does not hold. `spans[i]` is transaction
@@ -412,7 +471,7 @@ fn verify_in_batches<T: Borrow<SanitizedTransaction>>(
 
 /// Chooses the batch size from how many recent transactions failed the batch equation.
 ///
-/// A batch holding a bad signature pays for its bisection, about half a clean batch again
+/// A batch holding a bad signature pays for the search, about 0.7 of a clean batch again
 /// (BENCHMARKS.md, issue 10). When failures come at one per batch or more, every batch
 /// pays; a smaller batch halves how many do, for a few percent more per clean signature
 /// (its doublings are shared by fewer signatures). So the size steps down from
@@ -543,7 +602,10 @@ fn verify_chunk<T: Borrow<SanitizedTransaction>>(
     let sum = batch_sum(&screened, &weights);
     let mut bad = vec![false; passed.len()];
     if !screened.is_empty() && !sum_holds(&sum) {
-        bisect(&screened, &weights, &passed, 0..passed.len(), sum, &mut bad);
+        match locate_single(&screened, &weights, &passed, sum) {
+            Some(position) => bad[position] = true,
+            None => bisect(&screened, &weights, &passed, 0..passed.len(), sum, &mut bad),
+        }
     }
     let failed = bad.iter().filter(|&&bad| bad).count();
     let mut bad = bad.into_iter();
@@ -655,6 +717,50 @@ mod tests {
             mixed[seed as usize] = bad;
             assert!(!batch_equation_holds(&mixed), "bad at {seed}");
         }
+    }
+
+    /// One bad transaction is found wherever it sits, among valid signatures whose
+    /// residuals are pure torsion, and also inside a transaction of several signatures; a
+    /// batch with two bad transactions is left to the bisection, which finds both.
+    #[test]
+    fn one_bad_transaction_is_located_without_bisecting() {
+        let valid = |seed: u64| screened(seed, (seed % 8) as usize, (seed / 3 % 8) as usize, 0);
+        let count = 12;
+        let singles: Vec<std::ops::Range<usize>> = (0..count).map(|t| t..t + 1).collect();
+        for bad_at in 0..count {
+            let batch: Vec<Screened> = (0..count as u64)
+                .map(|seed| match seed as usize == bad_at {
+                    true => screened(seed, (seed % 8) as usize, 4, 1),
+                    false => valid(seed),
+                })
+                .collect();
+            let weights = batch_weights(&batch);
+            let sum = batch_sum(&batch, &weights);
+            assert!(!sum_holds(&sum));
+            assert_eq!(
+                locate_single(&batch, &weights, &singles, sum),
+                Some(bad_at),
+                "bad at {bad_at}"
+            );
+        }
+        // Three transactions of two signatures each; the middle one's second is bad.
+        let mut batch: Vec<Screened> = (0..6).map(valid).collect();
+        batch[3] = screened(3, 0, 0, 7);
+        let pairs = [0..2, 2..4, 4..6];
+        let weights = batch_weights(&batch);
+        let sum = batch_sum(&batch, &weights);
+        assert_eq!(locate_single(&batch, &weights, &pairs, sum), Some(1));
+        // Two bad transactions: no single one explains the sum.
+        let mut batch: Vec<Screened> = (0..count as u64).map(valid).collect();
+        batch[2] = screened(2, 0, 0, 1);
+        batch[9] = screened(9, 0, 0, 3);
+        let weights = batch_weights(&batch);
+        let sum = batch_sum(&batch, &weights);
+        assert_eq!(locate_single(&batch, &weights, &singles, sum), None);
+        let mut bad = vec![false; count];
+        bisect(&batch, &weights, &singles, 0..count, sum, &mut bad);
+        let found: Vec<usize> = (0..count).filter(|&t| bad[t]).collect();
+        assert_eq!(found, [2, 9]);
     }
 
     #[test]
