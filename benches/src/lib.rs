@@ -86,7 +86,7 @@ pub struct BenchConfig {
     pub slot_txs: usize,
     /// Share of transactions, in `[0, 1)`, sent with a corrupted signature: the pipeline must
     /// reject each, so the run measures what an attacker's bad signatures cost. Spread
-    /// evenly (one per `1/share` transactions), so `0.016` puts about one in each batch of 64.
+    /// evenly (one per `1/share` transactions), so `0.016` puts about one in each 64.
     pub bad_signatures: f64,
     /// Thread counts at which to simulate the scheduler on this run's transactions with
     /// their measured costs ([`simulate`]); none by default.

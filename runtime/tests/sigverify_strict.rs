@@ -423,7 +423,7 @@ fn with_s(
 
 #[test]
 fn the_batch_sizer_shrinks_batches_only_for_equation_failures() {
-    let clean = honest(96);
+    let clean = honest(224);
     let mut sizer = BatchSizer::new();
     assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MAX);
     assert!(sizer.verify(&clean).iter().all(Result::is_ok));
@@ -439,7 +439,7 @@ fn the_batch_sizer_shrinks_batches_only_for_equation_failures() {
     assert!(results[40].is_err());
     assert_eq!(sizer.batch_transactions(), BATCH_TRANSACTIONS_MAX);
 
-    // A flipped bit of `s` fails the equation: one in 96 shrinks batches to the minimum.
+    // A flipped bit of `s` fails the equation: one in 224 shrinks batches to the minimum.
     assert_eq!(clean.len() as u64, MIN_BATCH_FAILURE_ONE_IN);
     let mut failing = clean.clone();
     failing[40] = with_s(&clean[40], |mut s| {
@@ -469,17 +469,17 @@ fn the_batch_sizer_shrinks_batches_only_for_equation_failures() {
     assert_eq!(sized(one_in_min + 1, 1), BATCH_TRANSACTIONS_MAX / 2);
     assert_eq!(sized(one_in_half, 1), BATCH_TRANSACTIONS_MAX / 2);
     assert_eq!(sized(one_in_half + 1, 1), BATCH_TRANSACTIONS_MAX);
-    // More than a window at once keeps its rate: 80 in 8,192 is 40 in 4,096, under one in
-    // 96 and over one in 384.
+    // More than a window at once keeps its rate: 24 in 8,192 is 12 in 4,096, under one in
+    // 224 and over one in 768.
     let window = SIZER_WINDOW_TRANSACTIONS as usize;
-    assert_eq!(sized(2 * window, 80), BATCH_TRANSACTIONS_MAX / 2);
+    assert_eq!(sized(2 * window, 24), BATCH_TRANSACTIONS_MAX / 2);
     assert_eq!(sized(2 * window, 2 * window), BATCH_TRANSACTIONS_MIN);
     assert_eq!(sized(usize::MAX, 1), BATCH_TRANSACTIONS_MAX);
 
     // The window forgets: after a window of nothing but failures, clean traffic brings full
     // batches back within a few windows, and not after one chunk. Halving keeps the rate:
-    // one failure in 383 stays over the half-batch threshold across many halvings (halving
-    // a whole count rounds odd counts down, and took it to 64).
+    // one failure in one fewer than the half-batch threshold stays over it across many
+    // halvings (halving a whole count rounds odd counts down, and took it to full batches).
     let mut sizer = BatchSizer::new();
     sizer.record(
         SIZER_WINDOW_TRANSACTIONS as usize,
@@ -679,9 +679,9 @@ fn remembered_keys_are_judged_by_the_same_rules() {
 fn measure_verification_cost() {
     use std::time::{Duration, Instant};
 
-    /// 64 transactions, each signed by `signers` keys.
-    fn transactions(signers: u8) -> Vec<SanitizedTransaction> {
-        (0..64u8)
+    /// `count` transactions, each signed by `signers` keys.
+    fn transactions(count: u8, signers: u8) -> Vec<SanitizedTransaction> {
+        (0..count)
             .map(|n| {
                 let keys: Vec<Keypair> = (0..signers)
                     .map(|i| {
@@ -724,8 +724,9 @@ fn measure_verification_cost() {
         (rounds[0], rounds[rounds.len() / 2])
     }
 
-    let one = transactions(1);
-    let four = transactions(4);
+    let one = transactions(64, 1);
+    let four = transactions(64, 4);
+    let many = transactions(255, 1);
     assert!(verify_batch(&four).iter().all(Result::is_ok));
     let single = per_signature(one.len(), || {
         for tx in &one {
@@ -759,12 +760,35 @@ fn measure_verification_cost() {
             1
         );
     });
+    // The default batch: 255 one-signature transactions (the seeds hold 255 distinct ones).
+    let batch_255 = per_signature(many.len(), || {
+        assert!(
+            verify_batch(std::hint::black_box(&many))
+                .iter()
+                .all(Result::is_ok)
+        );
+    });
+    let mut many_one_bad = many.clone();
+    let mut bad = many_one_bad[170].clone().into_transaction();
+    bad.signatures[0].0[40] ^= 1;
+    many_one_bad[170] = SanitizedTransaction::try_new(bad).unwrap();
+    let batch_255_one_bad = per_signature(many.len(), || {
+        assert_eq!(
+            verify_batch(std::hint::black_box(&many_one_bad))
+                .iter()
+                .filter(|r| r.is_err())
+                .count(),
+            1
+        );
+    });
     println!("per signature (fastest, median of 101 rounds):");
     for (name, (fastest, median)) in [
         ("single verification", single),
         ("batch of 64 signatures", batch_64),
-        ("batch of 256 signatures", batch_256),
+        ("64 four-signature txs", batch_256),
         ("batch of 64 with one bad", batch_64_one_bad),
+        ("batch of 255 signatures", batch_255),
+        ("batch of 255 with one bad", batch_255_one_bad),
     ] {
         println!("  {name:<26} {fastest:>10.2?} {median:>10.2?}");
     }
