@@ -733,54 +733,28 @@ fn measure_verification_cost() {
             verify_transaction(std::hint::black_box(tx)).unwrap();
         }
     });
-    let batch_64 = per_signature(one.len(), || {
-        assert!(
-            verify_batch(std::hint::black_box(&one))
-                .iter()
-                .all(Result::is_ok)
-        );
-    });
-    let batch_256 = per_signature(4 * four.len(), || {
-        assert!(
-            verify_batch(std::hint::black_box(&four))
-                .iter()
-                .all(Result::is_ok)
-        );
-    });
-    let mut one_bad = one.clone();
-    let mut bad = one_bad[17].clone().into_transaction();
-    bad.signatures[0].0[40] ^= 1;
-    one_bad[17] = SanitizedTransaction::try_new(bad).unwrap();
-    let batch_64_one_bad = per_signature(one.len(), || {
-        assert_eq!(
-            verify_batch(std::hint::black_box(&one_bad))
-                .iter()
-                .filter(|r| r.is_err())
-                .count(),
-            1
-        );
-    });
+    // Time per signature of one batch over `txs`, which must hold `bad` rejected ones.
+    let batch = |txs: &[SanitizedTransaction], signatures: usize, bad: usize| {
+        per_signature(signatures, || {
+            let results = verify_batch(std::hint::black_box(txs));
+            assert_eq!(results.iter().filter(|r| r.is_err()).count(), bad);
+        })
+    };
+    // `txs` with the signature of transaction `at` corrupted (it still passes the input
+    // rules, so it fails the equation).
+    let corrupted = |txs: &[SanitizedTransaction], at: usize| {
+        let mut txs = txs.to_vec();
+        let mut bad = txs[at].clone().into_transaction();
+        bad.signatures[0].0[40] ^= 1;
+        txs[at] = SanitizedTransaction::try_new(bad).unwrap();
+        txs
+    };
+    let batch_64 = batch(&one, one.len(), 0);
+    let batch_256 = batch(&four, 4 * four.len(), 0);
+    let batch_64_one_bad = batch(&corrupted(&one, 17), one.len(), 1);
     // The default batch: 255 one-signature transactions (the seeds hold 255 distinct ones).
-    let batch_255 = per_signature(many.len(), || {
-        assert!(
-            verify_batch(std::hint::black_box(&many))
-                .iter()
-                .all(Result::is_ok)
-        );
-    });
-    let mut many_one_bad = many.clone();
-    let mut bad = many_one_bad[170].clone().into_transaction();
-    bad.signatures[0].0[40] ^= 1;
-    many_one_bad[170] = SanitizedTransaction::try_new(bad).unwrap();
-    let batch_255_one_bad = per_signature(many.len(), || {
-        assert_eq!(
-            verify_batch(std::hint::black_box(&many_one_bad))
-                .iter()
-                .filter(|r| r.is_err())
-                .count(),
-            1
-        );
-    });
+    let batch_255 = batch(&many, many.len(), 0);
+    let batch_255_one_bad = batch(&corrupted(&many, 170), many.len(), 1);
     println!("per signature (fastest, median of 101 rounds):");
     for (name, (fastest, median)) in [
         ("single verification", single),
