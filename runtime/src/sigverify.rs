@@ -81,7 +81,7 @@
 //! chunk of 64 four-signature transactions (256 signatures) 14.1 µs (14.4), and a batch of
 //! 64 with one bad signature, which then paid the batch and 64 single equations, 40 µs
 //! (bisection has since brought that to 1.34–1.45× a clean batch, BENCHMARKS.md). On the
-//! Intel machine of 2026-11-30 with the IFMA backend, bisection measured 1.76–1.81×: any
+//! Intel machine of 2026-11-30 with the IFMA backend, bisection measured 1.75–1.81×: any
 //! search redoes the batch equation over nearly every transaction, and there the equation
 //! is 9.9 µs of a clean batch's 16.5 µs per signature. The one-step search for a single bad
 //! transaction saves the bisection's extra calls: 1.69–1.75× at 64, and 1.54–1.55× in
