@@ -232,9 +232,6 @@ pub struct Shared {
     /// The slot transactions now execute in (one or two past `slot` while a commit is in
     /// flight).
     open_slot: AtomicU64,
-    /// The ledger directory's lock, held as long as anything can still reach the accounts
-    /// database through this (its background compaction included).
-    _lock: Option<Arc<braid_ledger::LedgerLock>>,
     transaction_count: AtomicU64,
     db: Arc<AccountsDb>,
     counters: PipelineCounters,
@@ -242,6 +239,10 @@ pub struct Shared {
     stopping: AtomicBool,
     /// Why the pipeline stopped on its own, once it has.
     failure: std::sync::Mutex<Option<Failure>>,
+    /// The ledger directory's lock, held as long as anything can still reach the accounts
+    /// database through this (its background compaction included). Last, so that it is
+    /// released after `db`.
+    _lock: Option<Arc<braid_ledger::LedgerLock>>,
 }
 
 impl Shared {
@@ -253,13 +254,13 @@ impl Shared {
             latest_blockhash: std::sync::Mutex::new(bank.latest_blockhash()),
             slot: AtomicU64::new(bank.slot().saturating_sub(1)),
             open_slot: AtomicU64::new(bank.slot()),
-            _lock: bank.lock(),
             transaction_count: AtomicU64::new(bank.transaction_count()),
             db: Arc::clone(bank.accounts_db()),
             counters: PipelineCounters::default(),
             budget: CpuBudget::default(),
             stopping: AtomicBool::new(false),
             failure: std::sync::Mutex::new(None),
+            _lock: bank.lock(),
         })
     }
 
