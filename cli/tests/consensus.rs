@@ -68,12 +68,18 @@ fn without_a_quorum_nothing_is_finalized_and_healing_resumes() {
         // SAFETY: signals to child processes this test started.
         unsafe { libc::kill(network.pid(index), libc::SIGSTOP) };
     }
-    // Let a decision already in flight land, then watch: nothing more is finalized.
+    // Let a decision already in flight land, then watch: nothing more is finalized. One
+    // of the two may still catch up to a block the other had (by sync), so what must not
+    // move is the newest slot either has.
     std::thread::sleep(Duration::from_secs(2));
     let stalled = [0, 1].map(|index| network.client(index).get_slot().unwrap());
     std::thread::sleep(Duration::from_secs(4));
     let still = [0, 1].map(|index| network.client(index).get_slot().unwrap());
-    assert_eq!(still, stalled, "a slot was finalized without a quorum");
+    assert_eq!(
+        still.iter().max(),
+        stalled.iter().max(),
+        "a slot was finalized without a quorum: {stalled:?} then {still:?}"
+    );
     // Healed: finalization resumes, on one chain.
     for index in [2, 3] {
         // SAFETY: as above.

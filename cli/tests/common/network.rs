@@ -4,6 +4,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use braid_rpc::client::RpcClient;
@@ -26,6 +27,11 @@ fn free_addresses(count: usize) -> Vec<SocketAddr> {
         .collect()
 }
 
+/// Held by each [`Network`]: one at a time per test binary. Four debug-build validators
+/// already fill two cores, and the tests' waits (a transaction forwarded within 500 ms, a
+/// decision in flight landing within 2 s) assume no more than that.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 /// The validators, their directory and addresses.
 pub struct Network {
     pub dir: PathBuf,
@@ -33,10 +39,16 @@ pub struct Network {
     /// JSON-RPC, then PubSub, per validator: fixed, so each can forward to the others.
     pub rpc: Vec<(SocketAddr, SocketAddr)>,
     pub nodes: Vec<Option<Node>>,
+    /// Last, so that it is released after the nodes are killed.
+    _one_at_a_time: MutexGuard<'static, ()>,
 }
 
 impl Network {
     pub fn create(dir: &Path) -> Self {
+        // A test that failed while holding it poisoned it; the next network is still sound.
+        let one_at_a_time = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let output = Command::new(BRAID)
             .args(["genesis", "--validators", &VALIDATORS.to_string(), "--out"])
             .arg(dir)
@@ -51,6 +63,7 @@ impl Network {
                 .map(|i| (free[VALIDATORS + 2 * i], free[VALIDATORS + 2 * i + 1]))
                 .collect(),
             nodes: (0..VALIDATORS).map(|_| None).collect(),
+            _one_at_a_time: one_at_a_time,
         };
         for index in 0..VALIDATORS {
             network.start(index);
