@@ -100,6 +100,11 @@ async fn start_one(
     assert!(pending.is_empty());
     let blockhash = bank.latest_blockhash();
     let db = Arc::clone(bank.accounts_db());
+    // The local timeouts, but waiting for a proposal at least four slot intervals: a
+    // proposer waits at most half of that before it builds, so it gets all of
+    // `slot_interval`.
+    let mut timeouts = ValidatorConfig::local_timeouts();
+    timeouts.timeout_propose = timeouts.timeout_propose.max(slot_interval * 4);
     let config = ValidatorConfig {
         moniker: format!("v{i}"),
         home: home.join("consensus"),
@@ -110,7 +115,7 @@ async fn start_one(
             .filter(|(j, _)| *j != i)
             .map(|(_, address)| *address)
             .collect(),
-        timeouts: ValidatorConfig::local_timeouts(),
+        timeouts,
         sync_interval: Duration::from_millis(500),
         slot_interval,
         fault: faults.get(i).copied().unwrap_or_default(),
@@ -287,15 +292,16 @@ fn a_validator_whose_bank_hashes_diverge_is_outvoted_and_commits_nothing() {
     let honest: Vec<usize> = (0..VALIDATORS).filter(|&i| i != faulty).collect();
     let mut faults = [Fault::None; VALIDATORS];
     faults[faulty] = Fault::FlipBankHash;
-    // It starts last, and waits before proposing, so every honest validator is listening
-    // and subscribed when its block is gossiped.
+    // It starts last, and waits 1.5 s before proposing (the others wait for it four
+    // times as long), so every honest validator is listening and subscribed when its one
+    // block is gossiped.
     let order: Vec<usize> = honest.iter().copied().chain([faulty]).collect();
     let net = runtime.block_on(start(
         dir.path(),
         &genesis,
         &faults,
         &order,
-        Duration::from_millis(400),
+        Duration::from_millis(1_500),
     ));
     let tx = transfer(&payers[0], 0xB0, 5_000, net.blockhash);
     for validator in &net.validators {
