@@ -40,6 +40,25 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+// Waits until the node has acknowledged the `count` subscriptions made since `earlier` (the
+// keys of web3.js's private subscription table, whose shape the pinned version fixes), so
+// the change they wait for cannot come first: after a reconnect no fixed pause is enough.
+async function acknowledged(earlier, count) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const states = Object.entries(connection._subscriptionsByHash)
+      .filter(([hash]) => !earlier.has(hash))
+      .map(([, subscription]) => subscription.state);
+    if (states.length >= count && states.every((state) => state === "subscribed")) {
+      return;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`subscriptions not acknowledged within 15000 ms: ${states.join(", ")}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function airdrop(to, lamports) {
   const signature = await connection.requestAirdrop(to, lamports);
   const { blockhash, lastValidBlockHeight } = await connection.getLatestBlockhash();
@@ -153,6 +172,7 @@ async function before() {
   assert.ok(keys.includes(payer.publicKey.toBase58()) && keys.includes(recipient.toBase58()));
 
   // accountSubscribe and slotSubscribe notifications.
+  const earlier = new Set(Object.keys(connection._subscriptionsByHash));
   const changed = new Promise((resolve) => {
     const id = connection.onAccountChange(recipient, (info, context) => {
       connection.removeAccountChangeListener(id);
@@ -185,8 +205,7 @@ async function before() {
       [{ dataSize: 0 }],
     );
   });
-  // Give the subscriptions a moment to register before the change they wait for.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await acknowledged(earlier, 4);
   const signed = await transfer(payer, recipient, 1_000);
   const notified = await withTimeout(changed, 15_000, "accountNotification");
   assert.equal(notified.lamports, LAMPORTS_PER_SOL / 2 + 1_000);
