@@ -19,7 +19,7 @@
 //! state as a serial one.
 //!
 //! Key decision: banking threads execute a batch's transactions one after another, storing
-//! each one's writes before the next runs ([`BatchMode::Sequential`]), so the scheduler may
+//! each one's writes before the next runs ([`BatchMode::Sequential`](crate::scheduler::BatchMode::Sequential)), so the scheduler may
 //! queue conflicting transactions behind each other on one thread. A hot account then fills
 //! whole batches on one thread instead of trickling out one transaction per batch.
 
@@ -38,7 +38,7 @@ use braid_runtime::{Hash, Pubkey, Signature, TransactionError};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
 use crate::budget::{CpuBudget, Stage, split_by_wall};
-use crate::scheduler::{BatchMode, PendingTx, Scheduler, SchedulerConfig};
+use crate::scheduler::{PendingTx, Scheduler, SchedulerConfig};
 use braid_ledger::{
     Bank, BankError, CommittedSlot, ExecuteWalls, Genesis, PendingCommit, ProgramAccounts,
     SlotCommit,
@@ -132,8 +132,9 @@ pub struct PipelineConfig {
     pub sigverify_threads: usize,
     /// Capacity of the ingress queue, in transactions.
     pub ingress_capacity: usize,
-    /// Largest batch a banking thread receives, in transactions.
-    pub batch_target: usize,
+    /// Largest batch a banking thread receives, in transactions; `None` for
+    /// [`crate::scheduler::pipeline_batch_target`] of the thread count.
+    pub batch_target: Option<usize>,
     /// Report each processed transaction's account keys (for subscriptions that filter by
     /// account); off for the load generator, which would only pay for the copies.
     pub detailed_events: bool,
@@ -152,7 +153,7 @@ impl Default for PipelineConfig {
             sigverify: true,
             sigverify_threads: std::thread::available_parallelism().map_or(1, usize::from),
             ingress_capacity: INGRESS_CAPACITY_TXS_DEFAULT,
-            batch_target: crate::scheduler::DEFAULT_BATCH_TARGET_TXS,
+            batch_target: None,
             detailed_events: false,
             empty_slots: false,
         }
@@ -492,7 +493,7 @@ impl Pipeline {
         let mut work_senders = Vec::with_capacity(threads_count);
         for index in 0..threads_count {
             let (work_tx, work_rx) =
-                bounded::<Work>(crate::scheduler::DEFAULT_THREAD_BATCHES_MAX.saturating_add(1));
+                bounded::<Work>(crate::scheduler::PIPELINE_THREAD_BATCHES_MAX.saturating_add(1));
             work_senders.push(work_tx);
             let (db, executor) = (Arc::clone(bank.accounts_db()), Arc::clone(bank.executor()));
             let programs = Arc::clone(&programs);
@@ -509,12 +510,10 @@ impl Pipeline {
         }
         drop(done_tx);
 
-        let scheduler_config = SchedulerConfig {
-            threads: threads_count,
-            batch_target: config.batch_target.max(1),
-            batch_mode: BatchMode::Sequential,
-            ..SchedulerConfig::default()
-        };
+        let mut scheduler_config = SchedulerConfig::pipeline(threads_count);
+        if let Some(batch_target) = config.batch_target {
+            scheduler_config.batch_target = batch_target.max(1);
+        }
         let scheduler = Scheduler::new(scheduler_config)
             .map_err(|error| PipelineError::Config(error.to_string()))?;
         // One slot commit in flight at a time: the bank enforces it, the channels match it.

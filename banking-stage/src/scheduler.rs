@@ -32,6 +32,30 @@
 //! order, each transaction seeing the writes of those before it; a hot account then fills
 //! whole batches instead of one-transaction batches.
 //!
+//! # Shallow queues: why the pipeline's batches are small
+//!
+//! Every transaction in flight keeps its accounts on its thread, and every later
+//! transaction on one of them must follow it there. So what a thread holds in flight decides
+//! how far contention funnels: with four batches of 64 in flight, one batch of swaps touched
+//! nearly all of 16 pools, every later swap followed it to that thread, and a simulated
+//! 16-thread machine ran the swaps 1.05x faster than one thread where the conflict graph
+//! allows 11.1x (the DeFi mix: 2.3x of 31x). [`SchedulerConfig::pipeline`] therefore keeps
+//! two batches in flight per thread (one executing, one waiting, so no thread idles while
+//! the scheduler answers its completion) of [`pipeline_batch_target`] transactions: 16 up to
+//! two threads, 4 from eight threads on, which reaches 9.7x and 25x on the same simulations.
+//! Passes look further past waiting transactions the more threads there are
+//! ([`PIPELINE_SCAN_MISSES_PER_THREAD_TXS`]). The measurements are in BENCHMARKS.md (issue
+//! 26).
+//!
+//! # Cost per decision
+//!
+//! One scheduler thread decides for every banking thread, so its cost per transaction
+//! bounds the whole machine. Accounts are interned when their transaction is queued (the
+//! private `locks` module): every later check, lock, unlock and blocked mark indexes a
+//! vector instead of hashing a key. The queue is one FIFO lane per priority (the private
+//! `queue` module), so queueing and taking a transaction are O(1) apart from the lane's
+//! lookup.
+//!
 //! # Order and determinism
 //!
 //! The queue order is: aged transactions first, in arrival order; then the others by
@@ -59,20 +83,17 @@
 //! hot account does not make every pass walk the whole queue; aging still brings every
 //! transaction to the front.
 
-mod hash;
 mod locks;
 mod queue;
 
 use std::collections::HashMap;
 
+use braid_primitives::KeyHasherBuilder;
 use braid_primitives::Pubkey;
 
-use braid_primitives::KeyHasherBuilder;
-
-use self::hash::{LockKey, PassThroughBuild};
 pub use self::locks::THREADS_MAX;
-use self::locks::{LockTable, ThreadSet};
-use self::queue::{PendingQueue, QueueKey, QueuedTx};
+use self::locks::{AccountIndex, AccountTable, ThreadSet};
+use self::queue::{PendingQueue, QueuedTx, Visit};
 
 /// Default number of banking threads (this machine has two cores).
 pub const DEFAULT_THREADS: usize = 2;
@@ -89,10 +110,57 @@ pub const DEFAULT_AGE_LIMIT_ARRIVALS: u64 = 16_384;
 pub const DEFAULT_SCAN_MAX_TXS: usize = 4_096;
 /// Default limit of unschedulable transactions in a row before a pass stops.
 pub const DEFAULT_SCAN_MISSES_MAX_TXS: usize = 64;
+/// Unschedulable transactions in a row a pipeline pass accepts per banking thread
+/// ([`SchedulerConfig::pipeline`]): a pass looks past waiting transactions for work the
+/// threads with room can take, and more threads need more of it (simulated transfers over
+/// 10,000 accounts on 32 threads: 20.0 of a bound of 32 at 64 misses, 22.5 at 1,024). But
+/// every pass walks the waiting front again, which a hot account's backlog makes long: at 512
+/// on two threads, swaps on one pool ran 17% slower than at 64 (two alternating runs).
+pub const PIPELINE_SCAN_MISSES_PER_THREAD_TXS: usize = 32;
+/// Batches a pipeline thread may have in flight: one executing and one waiting, so a
+/// thread never idles while the scheduler answers its completion, and no more, because every
+/// queued transaction keeps its accounts bound to the thread (see [`SchedulerConfig::pipeline`]).
+pub const PIPELINE_THREAD_BATCHES_MAX: usize = 2;
+/// Largest and smallest pipeline batch, in transactions ([`pipeline_batch_target`]).
+pub const PIPELINE_BATCH_TARGET_MAX_TXS: usize = 16;
+/// See [`PIPELINE_BATCH_TARGET_MAX_TXS`].
+pub const PIPELINE_BATCH_TARGET_MIN_TXS: usize = 4;
+/// Transactions in flight on all pipeline threads together that the batch size aims at,
+/// before the limits above.
+pub const PIPELINE_IN_FLIGHT_TARGET_TXS: usize = 32;
+const _: () = assert!(PIPELINE_BATCH_TARGET_MIN_TXS <= PIPELINE_BATCH_TARGET_MAX_TXS);
+const _: () = assert!(PIPELINE_BATCH_TARGET_MIN_TXS >= 1);
+
+/// The pipeline's batch size for `threads` banking threads: 16 transactions up to two
+/// threads, 8 at four, 4 from eight on.
+///
+/// Why it shrinks: a thread-aware lock keeps an account on the thread of every in-flight
+/// batch that names it, and every later transaction on it follows there. A batch of 64 swaps
+/// over 16 pools names nearly all of them, so with 64-transaction batches, four in flight,
+/// every swap funnelled onto one thread (simulated: 1.05x on 16 threads where the conflict
+/// graph allows 11.1x). Fewer transactions in flight per thread bind fewer accounts and
+/// release them sooner; with 4 per batch and two batches the same swaps reach 9.7x
+/// (BENCHMARKS.md, issue 26). Smaller batches cost more passes and messages per
+/// transaction, so two threads, which the funnel does not reach, keep 16.
+pub const fn pipeline_batch_target(threads: usize) -> usize {
+    let target = match PIPELINE_IN_FLIGHT_TARGET_TXS.checked_div(threads) {
+        Some(target) => target,
+        None => PIPELINE_IN_FLIGHT_TARGET_TXS,
+    };
+    if target < PIPELINE_BATCH_TARGET_MIN_TXS {
+        PIPELINE_BATCH_TARGET_MIN_TXS
+    } else if target > PIPELINE_BATCH_TARGET_MAX_TXS {
+        PIPELINE_BATCH_TARGET_MAX_TXS
+    } else {
+        target
+    }
+}
 /// Default limit of accounts one transaction may lock (the runtime's limit of keys).
 pub const DEFAULT_TX_ACCOUNTS_MAX: usize = braid_runtime::sanitized::TX_ACCOUNT_LOCKS_MAX;
 /// Spare lock lists kept for reuse per in-flight batch slot.
 const LOCK_LIST_POOL_PER_SLOT: usize = 2;
+/// Spare account-index lists kept for queued transactions.
+const INDEX_POOL_MAX: usize = 1_024;
 
 /// Whether the transactions of one batch may conflict with each other.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -143,6 +211,24 @@ impl Default for SchedulerConfig {
             scan_misses_max: DEFAULT_SCAN_MISSES_MAX_TXS,
             tx_accounts_max: DEFAULT_TX_ACCOUNTS_MAX,
             batch_mode: BatchMode::ConflictFree,
+        }
+    }
+}
+
+impl SchedulerConfig {
+    /// What the pipeline runs with on `threads` banking threads, and what the simulation of
+    /// wider machines simulates: sequential batches of [`pipeline_batch_target`]
+    /// transactions, [`PIPELINE_THREAD_BATCHES_MAX`] in flight per thread.
+    pub fn pipeline(threads: usize) -> Self {
+        Self {
+            threads,
+            batch_target: pipeline_batch_target(threads),
+            thread_batches_max: PIPELINE_THREAD_BATCHES_MAX,
+            scan_misses_max: PIPELINE_SCAN_MISSES_PER_THREAD_TXS
+                .saturating_mul(threads)
+                .max(DEFAULT_SCAN_MISSES_MAX_TXS),
+            batch_mode: BatchMode::Sequential,
+            ..Self::default()
         }
     }
 }
@@ -249,7 +335,7 @@ pub struct SchedulerMetrics {
 /// An account locked by an in-flight batch.
 #[derive(Clone, Copy, Debug)]
 struct LockedKey {
-    key: LockKey,
+    index: AccountIndex,
     write: bool,
 }
 
@@ -376,16 +462,13 @@ pub struct Scheduler {
     config: SchedulerConfig,
     all_threads: ThreadSet,
     pending: PendingQueue,
-    locks: LockTable,
+    accounts: AccountTable,
     dispatch: Dispatch,
-    /// Accounts of transactions passed over in the current pass, with whether one of them
-    /// writes it; empty between passes.
-    blocked: HashMap<LockKey, bool, PassThroughBuild>,
-    /// Queue keys scheduled in the current pass, removed from the queue at its end.
-    scheduled_keys: Vec<QueueKey>,
+    /// Passes run so far: the number that marks an account blocked in the current pass.
+    pass: u64,
+    /// Spare index lists for queued transactions.
+    index_pool: Vec<Vec<AccountIndex>>,
     metrics: SchedulerMetrics,
-    /// Hashes account keys once, as their transaction is queued.
-    key_hasher: KeyHasherBuilder,
 }
 
 impl Scheduler {
@@ -415,6 +498,7 @@ impl Scheduler {
                 config.scan_misses_max == 0,
                 "scan_misses_max must be at least 1",
             ),
+
         ];
         if let Some((_, reason)) = checks.iter().find(|(bad, _)| *bad) {
             return Err(SchedulerError::InvalidConfig(reason));
@@ -425,7 +509,7 @@ impl Scheduler {
             config,
             all_threads,
             pending: PendingQueue::default(),
-            locks: LockTable::default(),
+            accounts: AccountTable::default(),
             dispatch: Dispatch {
                 threads: (0..config.threads)
                     .map(|_| ThreadState::default())
@@ -438,10 +522,9 @@ impl Scheduler {
                 thread_batches_max: config.thread_batches_max,
                 available: all_threads,
             },
-            blocked: HashMap::default(),
-            scheduled_keys: Vec::new(),
+            pass: 0,
+            index_pool: Vec::new(),
             metrics: SchedulerMetrics::default(),
-            key_hasher: KeyHasherBuilder::new(),
         })
     }
 
@@ -491,7 +574,13 @@ impl Scheduler {
             }
         }
         accounts.truncate(kept);
-        let queued = QueuedTx::new(id, accounts, write_len, &self.key_hasher);
+        let mut indices = self.index_pool.pop().unwrap_or_default();
+        indices.extend(accounts.iter().map(|&key| self.accounts.acquire(key)));
+        let queued = QueuedTx {
+            id,
+            accounts: indices,
+            write_len,
+        };
         self.pending.push(priority, queued);
         self.metrics.pushed = self.metrics.pushed.saturating_add(1);
         Ok(())
@@ -505,14 +594,15 @@ impl Scheduler {
             config,
             all_threads,
             pending,
-            locks,
+            accounts,
             dispatch,
-            blocked,
-            scheduled_keys,
+            pass,
+            index_pool,
             metrics,
-            key_hasher,
         } = self;
         metrics.passes = metrics.passes.saturating_add(1);
+        *pass = pass.saturating_add(1);
+        let pass = *pass;
         let aged = pending.age(config.age_limit);
         metrics.aged = metrics.aged.saturating_add(aged as u64);
         let mut sent = Vec::new();
@@ -521,68 +611,59 @@ impl Scheduler {
         }
         let mut scanned = 0usize;
         let mut misses = 0usize;
-        for (key, tx) in pending.iter() {
-            if dispatch.available.is_empty()
-                || scanned >= config.scan_max
-                || misses >= config.scan_misses_max
-            {
-                break;
-            }
-            scanned = scanned.saturating_add(1);
-            let Some(placement) = place(
-                tx,
-                *all_threads,
-                config.batch_mode,
-                locks,
-                blocked,
-                dispatch,
-                key_hasher,
-            ) else {
-                for (account, write) in tx.accesses(key_hasher) {
-                    let blocked_write = blocked.entry(account).or_insert(write);
-                    *blocked_write |= write;
+        let mut scheduled = 0u64;
+        pending.scan(
+            |tx| {
+                if dispatch.available.is_empty()
+                    || scanned >= config.scan_max
+                    || misses >= config.scan_misses_max
+                {
+                    return Visit::Stop;
                 }
-                misses = misses.saturating_add(1);
-                metrics.passed_over = metrics.passed_over.saturating_add(1);
-                continue;
-            };
-            misses = 0;
-            let thread = placement.thread;
-            if placement.split {
-                dispatch.send(thread, &mut sent, metrics);
-                metrics.batches_split = metrics.batches_split.saturating_add(1);
-            }
-            let batch = dispatch.open_batch(thread);
-            for (account, write) in tx.accesses(key_hasher) {
-                locks.lock(account, write, thread, batch.id);
-                batch.locks.push(LockedKey {
-                    key: account,
-                    write,
-                });
-            }
-            batch.txs.push(tx.id);
-            let full = batch.txs.len() >= config.batch_target;
-            let state = &mut dispatch.threads[thread];
-            state.txs = state.txs.saturating_add(1);
-            scheduled_keys.push(*key);
-            if full {
-                dispatch.send(thread, &mut sent, metrics);
-            }
-        }
+                scanned = scanned.saturating_add(1);
+                let Some(placement) =
+                    place(tx, *all_threads, config.batch_mode, accounts, pass, dispatch)
+                else {
+                    for (index, write) in tx.accesses() {
+                        accounts.block(index, write, pass);
+                    }
+                    misses = misses.saturating_add(1);
+                    metrics.passed_over = metrics.passed_over.saturating_add(1);
+                    return Visit::Keep;
+                };
+                misses = 0;
+                let thread = placement.thread;
+                if placement.split {
+                    dispatch.send(thread, &mut sent, metrics);
+                    metrics.batches_split = metrics.batches_split.saturating_add(1);
+                }
+                let batch = dispatch.open_batch(thread);
+                for (index, write) in tx.accesses() {
+                    accounts.lock(index, write, thread, batch.id);
+                    batch.locks.push(LockedKey { index, write });
+                }
+                batch.txs.push(tx.id);
+                let full = batch.txs.len() >= config.batch_target;
+                let state = &mut dispatch.threads[thread];
+                state.txs = state.txs.saturating_add(1);
+                scheduled = scheduled.saturating_add(1);
+                if full {
+                    dispatch.send(thread, &mut sent, metrics);
+                }
+                Visit::Take
+            },
+            |mut tx| {
+                // The in-flight batch now holds the references; keep the list's buffer.
+                if index_pool.len() < INDEX_POOL_MAX {
+                    tx.accounts.clear();
+                    index_pool.push(tx.accounts);
+                }
+            },
+        );
         for thread in 0..dispatch.threads.len() {
             dispatch.send(thread, &mut sent, metrics);
         }
-        for key in scheduled_keys.drain(..) {
-            let removed = pending.remove(&key);
-            debug_assert!(
-                removed.is_some(),
-                "scheduled a transaction that was not pending"
-            );
-        }
-        metrics.scheduled = metrics
-            .scheduled
-            .saturating_add(sent.iter().map(|batch| batch.txs.len() as u64).sum());
-        blocked.clear();
+        metrics.scheduled = metrics.scheduled.saturating_add(scheduled);
         sent
     }
 
@@ -595,7 +676,8 @@ impl Scheduler {
             .remove(&batch_id)
             .ok_or(SchedulerError::UnknownBatch(batch_id))?;
         for locked in &batch.locks {
-            self.locks.unlock(&locked.key, locked.write, batch.thread);
+            self.accounts.unlock(locked.index, locked.write, batch.thread);
+            self.accounts.release(locked.index);
         }
         let state = &mut self.dispatch.threads[batch.thread];
         debug_assert!(
@@ -633,7 +715,12 @@ impl Scheduler {
 
     /// Accounts currently locked by in-flight batches.
     pub fn locked_accounts(&self) -> usize {
-        self.locks.len()
+        self.accounts.locked()
+    }
+
+    /// Accounts named by a waiting or in-flight transaction (the interned accounts).
+    pub fn known_accounts(&self) -> usize {
+        self.accounts.len()
     }
 
     /// The counters.
@@ -656,26 +743,19 @@ fn place(
     tx: &QueuedTx,
     all: ThreadSet,
     mode: BatchMode,
-    locks: &LockTable,
-    blocked: &HashMap<LockKey, bool, PassThroughBuild>,
+    accounts: &AccountTable,
+    pass: u64,
     dispatch: &Dispatch,
-    key_hasher: &KeyHasherBuilder,
 ) -> Option<Placement> {
-    if !blocked.is_empty() {
-        for (account, write) in tx.accesses(key_hasher) {
-            // A waiting transaction holds `account`: any access if it writes, writes if it reads.
-            if blocked
-                .get(&account)
-                .is_some_and(|&blocked_write| blocked_write || write)
-            {
-                return None;
-            }
-        }
-    }
     let mut threads = dispatch.available;
     let mut split_thread = None;
-    for (account, write) in tx.accesses(key_hasher) {
-        let access = locks.access(&account, write, all);
+    for (index, write) in tx.accesses() {
+        // A waiting transaction holds the account: any access if it writes, writes if it
+        // reads.
+        if accounts.is_blocked(index, write, pass) {
+            return None;
+        }
+        let access = accounts.access(index, write, all);
         threads = threads.intersect(access.threads);
         if threads.is_empty() {
             return None;
@@ -726,13 +806,30 @@ mod tests {
         PendingTx::new(id, 1, writes.iter().copied().map(key).collect(), &reads)
     }
 
+    /// The first queued transaction's accounts and written count.
+    fn first_queued(scheduler: &mut Scheduler) -> (Vec<Pubkey>, usize) {
+        let mut first = None;
+        let Scheduler {
+            pending, accounts, ..
+        } = scheduler;
+        pending.scan(
+            |tx| {
+                let keys = tx.accounts.iter().map(|&index| accounts.key(index)).collect();
+                first = Some((keys, tx.write_len));
+                Visit::Stop
+            },
+            |_| {},
+        );
+        first.unwrap()
+    }
+
     #[test]
     fn duplicates_are_removed_and_a_read_also_written_is_a_write() {
         let mut scheduler = Scheduler::new(SchedulerConfig::default()).unwrap();
         scheduler.push(tx(0, &[1, 2, 1], &[2, 3, 3])).unwrap();
-        let (_, queued) = scheduler.pending.iter().next().unwrap();
-        assert_eq!(queued.accounts, [key(1), key(2), key(3)]);
-        assert_eq!(queued.write_len, 2);
+        let (accounts, write_len) = first_queued(&mut scheduler);
+        assert_eq!(accounts, [key(1), key(2), key(3)]);
+        assert_eq!(write_len, 2);
     }
 
     #[test]
@@ -745,9 +842,9 @@ mod tests {
             write_len: 7,
         };
         scheduler.push(pending).unwrap();
-        let (_, queued) = scheduler.pending.iter().next().unwrap();
-        assert_eq!(queued.accounts, [key(1), key(2)]);
-        assert_eq!(queued.write_len, 2);
+        let (accounts, write_len) = first_queued(&mut scheduler);
+        assert_eq!(accounts, [key(1), key(2)]);
+        assert_eq!(write_len, 2);
     }
 
     #[test]

@@ -1,14 +1,24 @@
-//! The lock table: for each account, which thread holds its write locks and which threads
-//! hold read locks, with counts so a thread's lock goes away with its last transaction.
+//! The account table: every account a waiting or in-flight transaction names, interned to a
+//! dense index, with its locks.
 //!
+//! For each account the table records which thread holds its write locks and which threads
+//! hold read locks, with counts so a thread's lock goes away with its last transaction.
 //! Locks are thread-aware: a lock held by thread `t` does not stop another transaction
 //! from going to `t` too, behind it, because a thread runs its batches in order. So the
 //! question the table answers is not "is this account free?" but "on which threads could
 //! a transaction with this access run now?".
+//!
+//! Why interned: a transaction's accounts are hashed once, when it is queued; every check,
+//! lock, unlock and blocked mark after that indexes a vector. Hashing each account at each of
+//! those steps cost the scheduler about three quarters of its time (perf on `sched_lab`-style
+//! runs of 11-account swaps: `LockTable::{access, lock, unlock}` and the hasher). An index is
+//! released when no waiting or in-flight transaction names its account any more, so the table
+//! holds at most the accounts of `pending_max` plus in-flight transactions.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 
-use super::hash::{LockKey, PassThroughBuild};
+use braid_primitives::{KeyHasherBuilder, Pubkey};
+use hashbrown::HashTable;
 
 /// Most banking threads one scheduler can feed (the width of [`ThreadSet`]): two cores run
 /// the real pipeline; the rest is for simulating wider machines.
@@ -69,40 +79,46 @@ impl ThreadSet {
     }
 }
 
-/// What one thread's batches hold on one account.
-#[derive(Clone, Copy, Debug)]
-pub struct AccountLock {
+/// One account's locks, and the pass that last blocked it: what every check reads, kept
+/// small so a pass's checks stay in cache (the key and per-thread read counts live apart).
+#[derive(Clone, Debug)]
+struct AccountLock {
+    /// Waiting and in-flight transactions that name the account.
+    refs: u32,
     /// Write locks, all held by `writer`.
     write_count: u32,
     writer: u8,
     /// Threads with at least one read lock; a writer's readers are on its own thread.
     readers: ThreadSet,
-    /// Read locks per thread. A thread holds at most `thread_batches_max × batch_target`
-    /// transactions, which the scheduler's configuration check keeps within `u16`.
-    read_counts: [u16; THREADS_MAX],
     /// The most recent batch to lock the account, so a conflict-free batch under
     /// construction can tell that a newcomer conflicts with its own contents.
     last_batch: u64,
     last_batch_thread: u8,
     last_batch_writes: bool,
+    /// The pass in which a waiting transaction last claimed the account (0: never), and
+    /// whether one of them writes it.
+    blocked_pass: u64,
+    blocked_write: bool,
 }
+
+/// Read locks per thread. A thread holds at most `thread_batches_max × batch_target`
+/// transactions, which the scheduler's configuration check keeps within `u16`.
+type ReadCounts = [u16; THREADS_MAX];
 
 impl AccountLock {
     const FREE: Self = Self {
-        write_count: 0,
-        writer: 0,
-        readers: ThreadSet::EMPTY,
-        read_counts: [0; THREADS_MAX],
-        last_batch: 0,
-        last_batch_thread: 0,
-        last_batch_writes: false,
+            refs: 0,
+            write_count: 0,
+            writer: 0,
+            readers: ThreadSet::EMPTY,
+            last_batch: 0,
+            last_batch_thread: 0,
+            last_batch_writes: false,
+            blocked_pass: 0,
+            blocked_write: false,
     };
 
-    fn is_free(&self) -> bool {
-        self.write_count == 0 && self.readers.is_empty()
-    }
-
-    fn check(&self) {
+    fn check(&self, read_counts: &ReadCounts) {
         debug_assert!(
             self.write_count == 0
                 || self
@@ -113,7 +129,7 @@ impl AccountLock {
         );
         debug_assert!(
             (0..THREADS_MAX)
-                .all(|thread| self.readers.contains(thread) == (self.read_counts[thread] > 0)),
+                .all(|thread| self.readers.contains(thread) == (read_counts[thread] > 0)),
             "reader set out of step with the reader counts"
         );
     }
@@ -137,21 +153,107 @@ pub struct Access {
     pub conflicts_with: Option<LastBatch>,
 }
 
-/// Account → locks held by in-flight batches. Free accounts have no entry.
+/// An interned account: an index into the [`AccountTable`].
+pub type AccountIndex = u32;
+
+/// Interned accounts and their locks.
 #[derive(Debug, Default)]
-pub struct LockTable {
-    accounts: HashMap<LockKey, AccountLock, PassThroughBuild>,
+pub struct AccountTable {
+    /// Key → index, storing only the index: a probe touches four bytes per slot, and the
+    /// key is compared in `keys` (a map of keys to indices was twice the size to probe).
+    index: HashTable<AccountIndex>,
+    hasher: KeyHasherBuilder,
+    accounts: Vec<AccountLock>,
+    /// Per index: the key, its hash, and the read locks per thread.
+    keys: Vec<Pubkey>,
+    hashes: Vec<u64>,
+    read_counts: Vec<ReadCounts>,
+    free: Vec<AccountIndex>,
+    locked: usize,
 }
 
-impl LockTable {
-    /// Where an access (a write when `write`) to `key` could run, out of `all` threads.
-    pub fn access(&self, key: &LockKey, write: bool, all: ThreadSet) -> Access {
-        let Some(lock) = self.accounts.get(key) else {
-            return Access {
-                threads: all,
-                conflicts_with: None,
-            };
+impl AccountTable {
+    /// The index of `key`, interning it if needed, with one more reference.
+    pub fn acquire(&mut self, key: Pubkey) -> AccountIndex {
+        let hash = self.hasher.hash_one(key);
+        let Self {
+            index: table,
+            accounts,
+            keys,
+            hashes,
+            read_counts,
+            free,
+            ..
+        } = self;
+        // Indices are told apart by hash alone. Two keys with one hash would share an index:
+        // their transactions would be treated as conflicting and run in queue order, which
+        // costs parallelism but never correctness, and the hasher's per-process random seed
+        // keeps anyone from choosing such keys. Comparing the keys read a cold 32-byte key per
+        // account and was the largest cost of queueing an 11-account swap (perf).
+        let found = table
+            .find(hash, |&index| hashes[index as usize] == hash)
+            .copied();
+        let index = match found {
+            Some(index) => index,
+            None => {
+                let index = match free.pop() {
+                    Some(index) => {
+                        // A freed index has no locks, so its read counts are all zero.
+                        accounts[index as usize] = AccountLock::FREE;
+                        keys[index as usize] = key;
+                        hashes[index as usize] = hash;
+                        index
+                    }
+                    None => {
+                        // The scheduler bounds the accounts it holds far below u32::MAX.
+                        let index =
+                            AccountIndex::try_from(accounts.len()).unwrap_or(AccountIndex::MAX);
+                        accounts.push(AccountLock::FREE);
+                        keys.push(key);
+                        hashes.push(hash);
+                        read_counts.push([0; THREADS_MAX]);
+                        index
+                    }
+                };
+                table.insert_unique(hash, index, |&index| hashes[index as usize]);
+                index
+            }
         };
+        let account = &mut accounts[index as usize];
+        account.refs = account.refs.saturating_add(1);
+        index
+    }
+
+    /// Drops one reference taken by [`AccountTable::acquire`]; the last one frees the index.
+    pub fn release(&mut self, index: AccountIndex) {
+        let Some(account) = self.accounts.get_mut(index as usize) else {
+            debug_assert!(false, "release of an unknown account index");
+            return;
+        };
+        debug_assert!(account.refs > 0, "account reference underflow");
+        account.refs = account.refs.saturating_sub(1);
+        if account.refs == 0 {
+            debug_assert!(
+                account.write_count == 0 && account.readers.is_empty(),
+                "an unreferenced account still locked"
+            );
+            let hash = self.hashes[index as usize];
+            if let Ok(entry) = self.index.find_entry(hash, |&found| found == index) {
+                entry.remove();
+            }
+            self.free.push(index);
+        }
+    }
+
+    /// The account's key.
+    #[cfg(test)]
+    pub fn key(&self, index: AccountIndex) -> Pubkey {
+        self.keys[index as usize]
+    }
+
+    /// Where an access (a write when `write`) to the account could run, out of `all` threads.
+    pub fn access(&self, index: AccountIndex, write: bool, all: ThreadSet) -> Access {
+        let lock = &self.accounts[index as usize];
         let threads = if lock.write_count > 0 {
             ThreadSet::only(usize::from(lock.writer))
         } else if !write || lock.readers.is_empty() {
@@ -162,8 +264,10 @@ impl LockTable {
         } else {
             ThreadSet::EMPTY
         };
-        let conflicts_with =
-            (lock.last_batch != 0 && (write || lock.last_batch_writes)).then_some(LastBatch {
+        let conflicts_with = (lock.last_batch != 0
+            && (lock.write_count > 0 || !lock.readers.is_empty())
+            && (write || lock.last_batch_writes))
+            .then_some(LastBatch {
                 id: lock.last_batch,
                 thread: usize::from(lock.last_batch_thread),
             });
@@ -173,9 +277,30 @@ impl LockTable {
         }
     }
 
+    /// Whether a transaction that waits in pass `pass` claimed the account in a way an access
+    /// (a write when `write`) conflicts with.
+    pub fn is_blocked(&self, index: AccountIndex, write: bool, pass: u64) -> bool {
+        let lock = &self.accounts[index as usize];
+        lock.blocked_pass == pass && (lock.blocked_write || write)
+    }
+
+    /// Claims the account for a transaction that waits in pass `pass`.
+    pub fn block(&mut self, index: AccountIndex, write: bool, pass: u64) {
+        let lock = &mut self.accounts[index as usize];
+        if lock.blocked_pass == pass {
+            lock.blocked_write |= write;
+        } else {
+            lock.blocked_pass = pass;
+            lock.blocked_write = write;
+        }
+    }
+
     /// Takes a lock for batch `batch` on `thread`; the caller has checked that it may.
-    pub fn lock(&mut self, key: LockKey, write: bool, thread: usize, batch: u64) {
-        let lock = self.accounts.entry(key).or_insert(AccountLock::FREE);
+    pub fn lock(&mut self, index: AccountIndex, write: bool, thread: usize, batch: u64) {
+        let lock = &mut self.accounts[index as usize];
+        if lock.write_count == 0 && lock.readers.is_empty() {
+            self.locked = self.locked.saturating_add(1);
+        }
         let thread_byte = thread as u8;
         if write {
             debug_assert!(
@@ -189,7 +314,8 @@ impl LockTable {
                 lock.write_count == 0 || lock.writer == thread_byte,
                 "read lock beside another thread's write"
             );
-            lock.read_counts[thread] = lock.read_counts[thread].saturating_add(1);
+            let counts = &mut self.read_counts[index as usize];
+            counts[thread] = counts[thread].saturating_add(1);
             lock.readers.insert(thread);
         }
         if lock.last_batch == batch {
@@ -199,13 +325,13 @@ impl LockTable {
             lock.last_batch_thread = thread_byte;
             lock.last_batch_writes = write;
         }
-        lock.check();
+        lock.check(&self.read_counts[index as usize]);
     }
 
-    /// Releases a lock taken by [`LockTable::lock`].
-    pub fn unlock(&mut self, key: &LockKey, write: bool, thread: usize) {
-        let Some(lock) = self.accounts.get_mut(key) else {
-            debug_assert!(false, "unlock of an account with no locks");
+    /// Releases a lock taken by [`AccountTable::lock`].
+    pub fn unlock(&mut self, index: AccountIndex, write: bool, thread: usize) {
+        let Some(lock) = self.accounts.get_mut(index as usize) else {
+            debug_assert!(false, "unlock of an unknown account index");
             return;
         };
         if write {
@@ -215,32 +341,37 @@ impl LockTable {
             );
             lock.write_count = lock.write_count.saturating_sub(1);
         } else {
-            debug_assert!(lock.read_counts[thread] > 0, "read lock underflow");
-            lock.read_counts[thread] = lock.read_counts[thread].saturating_sub(1);
-            if lock.read_counts[thread] == 0 {
+            let counts = &mut self.read_counts[index as usize];
+            debug_assert!(counts[thread] > 0, "read lock underflow");
+            counts[thread] = counts[thread].saturating_sub(1);
+            if counts[thread] == 0 {
                 lock.readers.remove(thread);
             }
         }
-        lock.check();
-        if lock.is_free() {
-            self.accounts.remove(key);
+        lock.check(&self.read_counts[index as usize]);
+        if lock.write_count == 0 && lock.readers.is_empty() {
+            lock.last_batch = 0;
+            self.locked = self.locked.saturating_sub(1);
         }
     }
 
     /// Accounts with at least one lock.
+    pub fn locked(&self) -> usize {
+        self.locked
+    }
+
+    /// Accounts interned (named by a waiting or in-flight transaction).
     pub fn len(&self) -> usize {
-        self.accounts.len()
+        self.index.len()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use braid_primitives::Pubkey;
 
-    fn key(byte: u8) -> LockKey {
-        // Any hash will do, as long as a key always has the same one.
-        LockKey::from_parts(u64::from(byte), Pubkey::new_from_array([byte; 32]))
+    fn key(byte: u8) -> Pubkey {
+        Pubkey::new_from_array([byte; 32])
     }
 
     #[test]
@@ -255,35 +386,68 @@ mod tests {
     #[test]
     fn writes_pin_to_the_holder_and_readers_on_two_threads_block_writes() {
         let all = ThreadSet::first(4);
-        let mut table = LockTable::default();
-        table.lock(key(1), true, 2, 1);
-        assert_eq!(
-            table.access(&key(1), false, all).threads,
-            ThreadSet::only(2)
-        );
-        assert_eq!(table.access(&key(1), true, all).threads, ThreadSet::only(2));
+        let mut table = AccountTable::default();
+        let one = table.acquire(key(1));
+        let two = table.acquire(key(2));
+        table.lock(one, true, 2, 1);
+        assert_eq!(table.access(one, false, all).threads, ThreadSet::only(2));
+        assert_eq!(table.access(one, true, all).threads, ThreadSet::only(2));
 
-        table.lock(key(2), false, 0, 1);
-        assert_eq!(table.access(&key(2), false, all).threads, all);
-        assert_eq!(table.access(&key(2), true, all).threads, ThreadSet::only(0));
-        table.lock(key(2), false, 1, 2);
-        assert!(table.access(&key(2), true, all).threads.is_empty());
+        table.lock(two, false, 0, 1);
+        assert_eq!(table.access(two, false, all).threads, all);
+        assert_eq!(table.access(two, true, all).threads, ThreadSet::only(0));
+        table.lock(two, false, 1, 2);
+        assert!(table.access(two, true, all).threads.is_empty());
+        assert_eq!(table.locked(), 2);
 
-        table.unlock(&key(2), false, 0);
-        table.unlock(&key(2), false, 1);
-        table.unlock(&key(1), true, 2);
+        table.unlock(two, false, 0);
+        table.unlock(two, false, 1);
+        table.unlock(one, true, 2);
+        assert_eq!(table.locked(), 0);
+        table.release(one);
+        table.release(two);
         assert_eq!(table.len(), 0);
     }
 
     #[test]
-    fn reports_the_last_batch_only_for_conflicting_access() {
+    fn reports_the_last_batch_only_for_conflicting_access_while_locked() {
         let all = ThreadSet::first(2);
-        let mut table = LockTable::default();
-        table.lock(key(1), false, 1, 7);
-        assert_eq!(table.access(&key(1), false, all).conflicts_with, None);
+        let mut table = AccountTable::default();
+        let one = table.acquire(key(1));
+        table.lock(one, false, 1, 7);
+        assert_eq!(table.access(one, false, all).conflicts_with, None);
         assert_eq!(
-            table.access(&key(1), true, all).conflicts_with,
+            table.access(one, true, all).conflicts_with,
             Some(LastBatch { id: 7, thread: 1 })
         );
+        table.unlock(one, false, 1);
+        assert_eq!(table.access(one, true, all).conflicts_with, None);
+    }
+
+    #[test]
+    fn indices_are_shared_by_key_and_reused_once_released() {
+        let mut table = AccountTable::default();
+        let first = table.acquire(key(1));
+        assert_eq!(table.acquire(key(1)), first);
+        let second = table.acquire(key(2));
+        assert_ne!(first, second);
+        table.release(first);
+        assert_eq!(table.len(), 2, "one reference to key 1 remains");
+        table.release(first);
+        assert_eq!(table.len(), 1);
+        assert_eq!(table.acquire(key(3)), first, "the freed index is reused");
+        assert_eq!(table.key(first), key(3));
+    }
+
+    #[test]
+    fn a_block_lasts_for_its_pass_only() {
+        let mut table = AccountTable::default();
+        let one = table.acquire(key(1));
+        table.block(one, false, 5);
+        assert!(!table.is_blocked(one, false, 5), "readers do not block readers");
+        assert!(table.is_blocked(one, true, 5));
+        table.block(one, true, 5);
+        assert!(table.is_blocked(one, false, 5));
+        assert!(!table.is_blocked(one, true, 6));
     }
 }

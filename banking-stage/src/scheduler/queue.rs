@@ -8,31 +8,23 @@
 //!
 //! Because a transaction ages no later than any transaction that arrived after it, two
 //! transactions of equal priority stay in arrival order whether or not either has aged.
+//!
+//! # Layout
+//!
+//! One FIFO per priority (a *lane*), in a map by priority, and one FIFO for aged
+//! transactions. Pushing appends to a lane; taking a transaction out leaves a dead entry
+//! behind (a generation number tells live entries from dead ones), which scanning skips and
+//! which is dropped once it reaches the lane's front, or by compaction when a lane is mostly
+//! dead. So queueing and taking are O(1) apart from the lane lookup, where an ordered tree
+//! of every transaction cost the scheduler two tree operations per transaction.
 
 use std::collections::{BTreeMap, VecDeque};
 
-use braid_primitives::Pubkey;
+use super::locks::AccountIndex;
 
-use braid_primitives::KeyHasherBuilder;
-
-use super::hash::LockKey;
-
-/// Accounts per transaction whose hashes are kept; later ones are hashed when needed.
-pub const HASHED_ACCOUNTS_INLINE: usize = 4;
-
-/// A position in the queue; smaller goes first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct QueueKey {
-    /// 0 for aged transactions, 1 for the rest.
-    tier: u8,
-    /// `u64::MAX - priority`, or 0 once aged.
-    rank: u64,
-    /// Arrival sequence number.
-    seq: u64,
-}
-
-const TIER_AGED: u8 = 0;
-const TIER_FRESH: u8 = 1;
+/// A lane is compacted when it holds at least this many dead entries and more dead than
+/// live ones, so a scan never walks more than about twice the live entries.
+const LANE_COMPACT_DEAD_MIN: usize = 64;
 
 /// A waiting transaction's locks.
 #[derive(Debug)]
@@ -40,63 +32,77 @@ pub struct QueuedTx {
     /// The caller's id.
     pub id: u64,
     /// Written accounts first, then read accounts; no duplicates.
-    pub accounts: Vec<Pubkey>,
+    pub accounts: Vec<AccountIndex>,
     /// How many of `accounts` are written.
     pub write_len: usize,
-    /// Hashes of the first [`HASHED_ACCOUNTS_INLINE`] accounts.
-    pub hashes: [u64; HASHED_ACCOUNTS_INLINE],
 }
 
 impl QueuedTx {
-    /// Takes `accounts` (written first, no duplicates) and hashes the first few.
-    pub fn new(
-        id: u64,
-        accounts: Vec<Pubkey>,
-        write_len: usize,
-        hasher: &KeyHasherBuilder,
-    ) -> Self {
-        let mut hashes = [0; HASHED_ACCOUNTS_INLINE];
-        for (hash, key) in hashes.iter_mut().zip(&accounts) {
-            *hash = LockKey::new(*key, hasher).hash();
-        }
-        Self {
-            id,
-            accounts,
-            write_len,
-            hashes,
-        }
-    }
-
     /// Every account with whether it is written.
-    pub fn accesses<'a>(
-        &'a self,
-        hasher: &'a KeyHasherBuilder,
-    ) -> impl Iterator<Item = (LockKey, bool)> + 'a {
-        self.accounts.iter().enumerate().map(move |(index, key)| {
-            let lock_key = match self.hashes.get(index) {
-                Some(&hash) => LockKey::from_parts(hash, *key),
-                None => LockKey::new(*key, hasher),
-            };
-            (lock_key, index < self.write_len)
-        })
+    pub fn accesses(&self) -> impl Iterator<Item = (AccountIndex, bool)> + '_ {
+        self.accounts
+            .iter()
+            .enumerate()
+            .map(|(position, &index)| (index, position < self.write_len))
     }
+}
+
+/// A queued transaction's place: its slot and the generation it was queued under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    slot: u32,
+    generation: u32,
+}
+
+/// One FIFO of entries, some of them dead.
+#[derive(Debug, Default)]
+struct Lane {
+    entries: VecDeque<Entry>,
+    dead: usize,
+}
+
+/// Which lane a transaction is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LaneId {
+    Aged,
+    /// `u64::MAX - priority`, so ascending rank is descending priority.
+    Rank(u64),
+}
+
+#[derive(Debug)]
+struct Slot {
+    generation: u32,
+    lane: LaneId,
+    seq: u64,
+    tx: Option<QueuedTx>,
+}
+
+/// What a visitor does with the transaction it was shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visit {
+    /// Leave it waiting and go on.
+    Keep,
+    /// Take it out of the queue and go on.
+    Take,
+    /// Leave it waiting and stop.
+    Stop,
 }
 
 /// Waiting transactions in scheduling order.
 #[derive(Debug, Default)]
 pub struct PendingQueue {
-    /// Queue position → index in `slots`; the transactions live outside the tree so its
-    /// nodes stay small and cache-friendly.
-    order: BTreeMap<QueueKey, u32>,
-    slots: Vec<Option<QueuedTx>>,
+    aged: Lane,
+    lanes: BTreeMap<u64, Lane>,
+    slots: Vec<Slot>,
     free_slots: Vec<u32>,
-    /// The rank of each transaction by arrival, `None` once it has left the queue; index 0 is
-    /// sequence number `arrivals_base`. Only aging reads it, to find a transaction's key.
-    arrivals: VecDeque<Option<u64>>,
+    /// The slot of each transaction by arrival, `None` once it has left the queue; index 0
+    /// is sequence number `arrivals_base`. Only aging reads it.
+    arrivals: VecDeque<Option<u32>>,
     arrivals_base: u64,
     next_seq: u64,
     /// Every sequence number below this one has been considered for aging.
     aged_below: u64,
+    len: usize,
 }
 
 impl PendingQueue {
@@ -105,53 +111,58 @@ impl PendingQueue {
         let rank = u64::MAX.saturating_sub(priority);
         let seq = self.next_seq;
         self.next_seq = self.next_seq.saturating_add(1);
-        self.arrivals.push_back(Some(rank));
+        let lane = LaneId::Rank(rank);
         let slot = match self.free_slots.pop() {
             Some(slot) => {
-                self.slots[slot as usize] = Some(tx);
+                let entry = &mut self.slots[slot as usize];
+                entry.lane = lane;
+                entry.seq = seq;
+                entry.tx = Some(tx);
                 slot
             }
             None => {
                 // The caller bounds the queue far below u32::MAX transactions.
                 let slot = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
-                self.slots.push(Some(tx));
+                self.slots.push(Slot {
+                    generation: 0,
+                    lane,
+                    seq,
+                    tx: Some(tx),
+                });
                 slot
             }
         };
-        self.order.insert(
-            QueueKey {
-                tier: TIER_FRESH,
-                rank,
-                seq,
-            },
-            slot,
-        );
+        let generation = self.slots[slot as usize].generation;
+        self.arrivals.push_back(Some(slot));
+        self.lanes
+            .entry(rank)
+            .or_default()
+            .entries
+            .push_back(Entry { slot, generation });
+        self.len = self.len.saturating_add(1);
     }
 
-    /// Moves every transaction with at least `age_limit` newer arrivals to the aged tier;
+    /// Moves every transaction with at least `age_limit` newer arrivals to the aged lane;
     /// returns how many moved.
     pub fn age(&mut self, age_limit: u64) -> usize {
         let limit_seq = self.next_seq.saturating_sub(age_limit);
         let mut moved = 0usize;
         let mut seq = self.aged_below.max(self.arrivals_base);
         while seq < limit_seq {
-            if let Some(rank) = self.arrival(seq) {
-                let fresh = QueueKey {
-                    tier: TIER_FRESH,
-                    rank,
-                    seq,
-                };
-                if let Some(slot) = self.order.remove(&fresh) {
-                    self.order.insert(
-                        QueueKey {
-                            tier: TIER_AGED,
-                            rank: 0,
-                            seq,
-                        },
-                        slot,
-                    );
-                    moved = moved.saturating_add(1);
-                }
+            let slot = self
+                .arrivals
+                .get(usize::try_from(seq.saturating_sub(self.arrivals_base)).unwrap_or(usize::MAX))
+                .copied()
+                .flatten();
+            if let Some(slot) = slot
+                && let LaneId::Rank(rank) = self.slots[slot as usize].lane
+            {
+                self.kill(slot, LaneId::Rank(rank));
+                let entry = &mut self.slots[slot as usize];
+                entry.lane = LaneId::Aged;
+                let generation = entry.generation;
+                self.aged.entries.push_back(Entry { slot, generation });
+                moved = moved.saturating_add(1);
             }
             seq = seq.saturating_add(1);
         }
@@ -159,38 +170,119 @@ impl PendingQueue {
         moved
     }
 
-    fn arrival_index(&self, seq: u64) -> Option<usize> {
-        usize::try_from(seq.checked_sub(self.arrivals_base)?).ok()
-    }
-
-    fn arrival(&self, seq: u64) -> Option<u64> {
-        self.arrivals
-            .get(self.arrival_index(seq)?)
-            .copied()
-            .flatten()
-    }
-
-    /// Waiting transactions in scheduling order.
-    pub fn iter(&self) -> impl Iterator<Item = (&QueueKey, &QueuedTx)> {
-        self.order.iter().filter_map(|(key, &slot)| {
-            let tx = self.slots.get(slot as usize)?.as_ref();
-            debug_assert!(tx.is_some(), "queue entry without its transaction");
-            Some((key, tx?))
-        })
-    }
-
-    /// Takes a transaction out of the queue.
-    pub fn remove(&mut self, key: &QueueKey) -> Option<QueuedTx> {
-        let slot = self.order.remove(key)?;
-        let tx = self.slots.get_mut(slot as usize)?.take()?;
-        self.free_slots.push(slot);
-        if let Some(index) = self.arrival_index(key.seq)
-            && let Some(slot) = self.arrivals.get_mut(index)
-        {
-            *slot = None;
+    /// Shows the waiting transactions to `visit` in scheduling order until it says
+    /// [`Visit::Stop`] or the queue ends, and hands each it [`Visit::Take`]s to `taken`.
+    pub fn scan(
+        &mut self,
+        mut visit: impl FnMut(&QueuedTx) -> Visit,
+        mut taken: impl FnMut(QueuedTx),
+    ) {
+        let ranks: Vec<u64> = self.lanes.keys().copied().collect();
+        let lanes = std::iter::once(LaneId::Aged).chain(ranks.into_iter().map(LaneId::Rank));
+        for lane_id in lanes {
+            let mut position = 0usize;
+            let mut dead_walked = 0usize;
+            let mut stop = false;
+            while let Some(&entry) =
+                self.lane(lane_id).and_then(|lane| lane.entries.get(position))
+            {
+                position = position.saturating_add(1);
+                let slot = &self.slots[entry.slot as usize];
+                let Some(tx) = slot.tx.as_ref().filter(|_| slot.generation == entry.generation)
+                else {
+                    dead_walked = dead_walked.saturating_add(1);
+                    continue;
+                };
+                match visit(tx) {
+                    Visit::Keep => {}
+                    Visit::Stop => {
+                        stop = true;
+                        break;
+                    }
+                    Visit::Take => {
+                        if let Some(tx) = self.take(entry.slot) {
+                            taken(tx);
+                        }
+                    }
+                }
+            }
+            // Entries taken behind a waiting one stay as dead entries that the next scan
+            // would walk again: drop those this scan walked once they outnumber the live.
+            if dead_walked >= LANE_COMPACT_DEAD_MIN
+                && dead_walked.saturating_mul(2) > position
+            {
+                self.compact_front(lane_id, position);
+            }
+            if stop {
+                break;
+            }
         }
-        // Only the front is trimmed: the log spans from the oldest waiting transaction to
-        // the newest, which aging keeps short.
+        self.tidy();
+    }
+
+    fn lane(&self, id: LaneId) -> Option<&Lane> {
+        match id {
+            LaneId::Aged => Some(&self.aged),
+            LaneId::Rank(rank) => self.lanes.get(&rank),
+        }
+    }
+
+    fn lane_mut(&mut self, id: LaneId) -> Option<&mut Lane> {
+        match id {
+            LaneId::Aged => Some(&mut self.aged),
+            LaneId::Rank(rank) => self.lanes.get_mut(&rank),
+        }
+    }
+
+    /// Drops the dead entries among the first `walked` of a lane, keeping the order.
+    fn compact_front(&mut self, lane_id: LaneId, walked: usize) {
+        let slots = &self.slots;
+        let lane = match lane_id {
+            LaneId::Aged => &mut self.aged,
+            LaneId::Rank(rank) => match self.lanes.get_mut(&rank) {
+                Some(lane) => lane,
+                None => return,
+            },
+        };
+        let walked = walked.min(lane.entries.len());
+        let live: Vec<Entry> = lane
+            .entries
+            .drain(..walked)
+            .filter(|entry| slots[entry.slot as usize].generation == entry.generation)
+            .collect();
+        lane.dead = lane.dead.saturating_sub(walked.saturating_sub(live.len()));
+        for entry in live.into_iter().rev() {
+            lane.entries.push_front(entry);
+        }
+    }
+
+    /// Marks the slot's current entry dead in `lane`.
+    fn kill(&mut self, slot: u32, lane: LaneId) {
+        let entry = &mut self.slots[slot as usize];
+        entry.generation = entry.generation.wrapping_add(1);
+        if let Some(lane) = self.lane_mut(lane) {
+            lane.dead = lane.dead.saturating_add(1);
+        }
+    }
+
+    /// Takes the transaction in `slot` out of the queue.
+    fn take(&mut self, slot: u32) -> Option<QueuedTx> {
+        let (lane, seq) = {
+            let entry = self.slots.get(slot as usize)?;
+            (entry.lane, entry.seq)
+        };
+        let tx = self.slots[slot as usize].tx.take()?;
+        self.kill(slot, lane);
+        self.free_slots.push(slot);
+        self.len = self.len.saturating_sub(1);
+        if let Some(arrival) = usize::try_from(seq.saturating_sub(self.arrivals_base))
+            .ok()
+            .and_then(|index| self.arrivals.get_mut(index))
+        {
+            *arrival = None;
+        }
+        // The log spans from the oldest waiting transaction to the newest, which aging keeps
+        // short.
         while self.arrivals.front().is_some_and(Option::is_none) {
             self.arrivals.pop_front();
             self.arrivals_base = self.arrivals_base.saturating_add(1);
@@ -198,14 +290,33 @@ impl PendingQueue {
         Some(tx)
     }
 
+    /// Drops dead entries at each lane's front, compacts mostly dead lanes and removes
+    /// empty ones.
+    fn tidy(&mut self) {
+        let slots = &self.slots;
+        let live = |entry: &Entry| slots[entry.slot as usize].generation == entry.generation;
+        for lane in std::iter::once(&mut self.aged).chain(self.lanes.values_mut()) {
+            while lane.entries.front().is_some_and(|entry| !live(entry)) {
+                lane.entries.pop_front();
+                lane.dead = lane.dead.saturating_sub(1);
+            }
+            if lane.dead >= LANE_COMPACT_DEAD_MIN && lane.dead.saturating_mul(2) > lane.entries.len()
+            {
+                lane.entries.retain(live);
+                lane.dead = 0;
+            }
+        }
+        self.lanes.retain(|_, lane| !lane.entries.is_empty());
+    }
+
     /// How many transactions wait.
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.len
     }
 
     /// Whether nothing waits.
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.len == 0
     }
 }
 
@@ -214,11 +325,23 @@ mod tests {
     use super::*;
 
     fn tx(id: u64) -> QueuedTx {
-        QueuedTx::new(id, Vec::new(), 0, &KeyHasherBuilder::new())
+        QueuedTx {
+            id,
+            accounts: Vec::new(),
+            write_len: 0,
+        }
     }
 
-    fn ids(queue: &PendingQueue) -> Vec<u64> {
-        queue.iter().map(|(_, tx)| tx.id).collect()
+    fn ids(queue: &mut PendingQueue) -> Vec<u64> {
+        let mut ids = Vec::new();
+        queue.scan(
+            |tx| {
+                ids.push(tx.id);
+                Visit::Keep
+            },
+            |_| {},
+        );
+        ids
     }
 
     #[test]
@@ -228,7 +351,7 @@ mod tests {
         queue.push(5, tx(11));
         queue.push(1, tx(12));
         queue.push(5, tx(13));
-        assert_eq!(ids(&queue), [11, 13, 10, 12]);
+        assert_eq!(ids(&mut queue), [11, 13, 10, 12]);
     }
 
     #[test]
@@ -240,22 +363,64 @@ mod tests {
         queue.push(9, tx(3));
         // Two newer arrivals age the first two.
         assert_eq!(queue.age(2), 2);
-        assert_eq!(ids(&queue), [0, 1, 2, 3]);
+        assert_eq!(ids(&mut queue), [0, 1, 2, 3]);
         assert_eq!(queue.age(2), 0, "aging is done once");
     }
 
     #[test]
-    fn removal_trims_the_arrival_log() {
+    fn taking_leaves_the_rest_in_order_and_trims_the_arrival_log() {
         let mut queue = PendingQueue::default();
-        for id in 0..4 {
-            queue.push(id, tx(id));
+        for id in 0..200 {
+            queue.push(id % 2, tx(id));
         }
-        let keys: Vec<QueueKey> = queue.iter().map(|(key, _)| *key).collect();
-        for key in &keys {
-            assert!(queue.remove(key).is_some());
-        }
+        let mut taken = Vec::new();
+        queue.scan(
+            |tx| if tx.id % 3 == 0 { Visit::Take } else { Visit::Keep },
+            |tx| taken.push(tx.id),
+        );
+        assert_eq!(taken.len(), 67);
+        assert_eq!(queue.len(), 133);
+        let left = ids(&mut queue);
+        let mut expected: Vec<u64> = (0..200).filter(|id| id % 2 == 1 && id % 3 != 0).collect();
+        expected.extend((0..200).filter(|id| id % 2 == 0 && id % 3 != 0));
+        assert_eq!(left, expected);
+        queue.scan(|_| Visit::Take, |_| {});
         assert!(queue.is_empty());
         assert!(queue.arrivals.is_empty());
-        assert_eq!(queue.arrivals_base, 4);
+        assert_eq!(queue.arrivals_base, 200);
+        assert!(queue.lanes.is_empty());
+    }
+
+    #[test]
+    fn a_mostly_dead_lane_is_compacted() {
+        let mut queue = PendingQueue::default();
+        for id in 0..1_000 {
+            queue.push(1, tx(id));
+        }
+        // The front one stays; everything behind it goes.
+        queue.scan(
+            |tx| if tx.id == 0 { Visit::Keep } else { Visit::Take },
+            |_| {},
+        );
+        let lane = queue.lanes.values().next().unwrap();
+        assert_eq!(lane.entries.len(), 1);
+        assert_eq!(lane.dead, 0);
+    }
+
+    #[test]
+    fn stop_ends_the_scan() {
+        let mut queue = PendingQueue::default();
+        for id in 0..5 {
+            queue.push(1, tx(id));
+        }
+        let mut seen = Vec::new();
+        queue.scan(
+            |tx| {
+                seen.push(tx.id);
+                if tx.id == 2 { Visit::Stop } else { Visit::Keep }
+            },
+            |_| {},
+        );
+        assert_eq!(seen, [0, 1, 2]);
     }
 }
