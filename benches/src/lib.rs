@@ -281,11 +281,24 @@ impl BenchReport {
             }
         }
         if !self.simulated.is_empty() {
-            text.push_str("\nsimulated scheduler (measured costs): threads  speedup  bound");
+            text.push_str(
+                "\nsimulated scheduler (measured costs; speedup with the scheduler's own cost, \
+                 policy without it):\n  threads  speedup  policy   bound  sched ns/tx  \
+                 decisions/s  batch  projected TPS",
+            );
             for point in &self.simulated {
                 text.push_str(&format!(
-                    "\n  {:>36} {:>8.2} {:>6.2}",
-                    point.threads, point.speedup, point.bound
+                    "\n  {:>7} {:>8.2} {:>7.2} {:>7.2} {:>12.0} {:>11.2}M {:>6.1} {:>14}",
+                    point.threads,
+                    point.speedup,
+                    point.policy_speedup,
+                    point.bound,
+                    point.scheduler_ns_per_tx,
+                    point.decisions_per_sec.unwrap_or(0.0) / 1e6,
+                    point.batch_txs,
+                    point
+                        .projected_tps
+                        .map_or_else(|| "-".to_owned(), |tps| format!("{tps:.0}")),
                 ));
             }
         }
@@ -539,7 +552,11 @@ pub fn run(config: &BenchConfig, progress: Progress<'_>) -> Result<BenchReport, 
     } else {
         progress("simulate", 0, 1);
         let costs = simulate::measure_costs(&genesis, Arc::clone(&executor), &wires)?;
-        let simulated = simulate::simulate(&costs, &config.simulate_threads)?;
+        let simulated = simulate::simulate(
+            &costs,
+            &config.simulate_threads,
+            simulate::SchedulerCost::Measured,
+        )?;
         progress("simulate", 1, 1);
         simulated
     };
@@ -559,6 +576,11 @@ pub fn run(config: &BenchConfig, progress: Progress<'_>) -> Result<BenchReport, 
         report.ceiling_share = Some(report.tps / ceiling);
     }
     report.simulated = simulated;
+    if let Some(budget) = &report.cpu_budget {
+        for point in &mut report.simulated {
+            point.projected_tps = Some(simulate::project_tps(budget, point));
+        }
+    }
     Ok(report)
 }
 
