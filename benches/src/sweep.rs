@@ -7,6 +7,10 @@
 //! the scheduler at each hot ratio (the simulation does not depend on the real thread
 //! count), and the plot gains a second panel: simulated speedup against contention, next to
 //! the critical-path bound.
+//!
+//! [`sweep_pools`] repeats the sweep for several pool counts of a pooled workload (1, 4, 16,
+//! 64 and 1,000 by default): contention between pools and on one hot pool are the two axes
+//! along which a scheduler funnels work onto one thread.
 
 use std::path::Path;
 
@@ -19,6 +23,9 @@ pub const SWEEP_THREADS_DEFAULT: [usize; 2] = [1, 2];
 /// Hot ratios a sweep tries by default: from no contention to every transaction on one hot
 /// account or pool.
 pub const SWEEP_HOT_RATIOS_DEFAULT: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
+/// Pool counts `--sweep-pools` tries when given without values: one hot pool to nearly no
+/// contention between pools.
+pub const SWEEP_POOLS_DEFAULT: [usize; 5] = [1, 4, 16, 64, 1_000];
 /// Plot size in pixels, one panel.
 const PLOT_SIZE_PX: (u32, u32) = (900, 560);
 /// Plot size in pixels with the simulation panel beside the measured one.
@@ -27,6 +34,8 @@ const PLOT_WITH_SIMULATION_SIZE_PX: (u32, u32) = (1700, 560);
 /// One measured point of a sweep.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SweepPoint {
+    /// Pools of the workload (the base configuration's for a plain sweep).
+    pub pools: usize,
     /// Banking threads.
     pub threads: usize,
     /// Share of transactions on the hot account.
@@ -58,11 +67,31 @@ pub fn sweep(
             };
             let report = run(&config, progress)?;
             points.push(SweepPoint {
+                pools: base.pools,
                 threads: thread_count,
                 hot_ratio,
                 report,
             });
         }
+    }
+    Ok(points)
+}
+
+/// Runs [`sweep`] once per pool count in `pools`, in that order.
+pub fn sweep_pools(
+    base: &BenchConfig,
+    pools: &[usize],
+    threads: &[usize],
+    hot_ratios: &[f64],
+    progress: Progress<'_>,
+) -> Result<Vec<SweepPoint>, BenchError> {
+    let mut points = Vec::new();
+    for &pool_count in pools {
+        let config = BenchConfig {
+            pools: pool_count,
+            ..base.clone()
+        };
+        points.extend(sweep(&config, threads, hot_ratios, progress)?);
     }
     Ok(points)
 }

@@ -290,9 +290,14 @@ struct BenchArgs {
     /// instead of one run, and report TPS for each.
     #[arg(long)]
     sweep: bool,
-    /// With `--sweep`: draw TPS against contention into this SVG file.
+    /// With `--sweep`: draw TPS against contention into this SVG file (one file per pool
+    /// count with `--sweep-pools`, named FILE-pools-N.svg).
     #[arg(long, requires = "sweep")]
     plot: Option<PathBuf>,
+    /// With `--sweep` on a pooled workload (amm, lending, insurance, mix): repeat the sweep
+    /// for each of these pool counts [default when given bare: 1,4,16,64,1000].
+    #[arg(long, requires = "sweep", value_delimiter = ',', num_args = 0..)]
+    sweep_pools: Option<Vec<usize>>,
 }
 
 #[derive(Subcommand)]
@@ -908,42 +913,99 @@ fn oracle(context: &Context, command: OracleCommand) -> Result<Output, String> {
     }
 }
 
-/// `braid bench --sweep [--plot FILE]`: one run per (threads, hot ratio) pair.
+/// `braid bench --sweep [--plot FILE] [--sweep-pools N,…]`: one run per (pools, threads,
+/// hot ratio).
 fn bench_sweep(
     args: &BenchArgs,
     config: &braid_benches::BenchConfig,
     progress: braid_benches::Progress<'_>,
     bars: &progress::PhaseProgress,
 ) -> Result<Output, String> {
-    use braid_benches::sweep::{SWEEP_HOT_RATIOS_DEFAULT, SWEEP_THREADS_DEFAULT, plot_svg, sweep};
-    let points = sweep(
-        config,
-        &SWEEP_THREADS_DEFAULT,
-        &SWEEP_HOT_RATIOS_DEFAULT,
-        progress,
-    )
-    .map_err(|e| format!("bench sweep failed: {e}"))?;
-    bars.finish();
-    if let Some(path) = &args.plot {
-        let title = format!(
-            "braid bench --workload {} --txs {}",
-            args.workload, args.txs
-        );
-        plot_svg(&points, path, &title).map_err(|e| format!("bench sweep failed: {e}"))?;
-    }
-    let mut text = String::from("threads  hot_ratio          TPS  state_hash");
-    for point in &points {
-        text.push_str(&format!(
-            "\n{:>7}  {:>9.2}  {:>11.0}  {}",
-            point.threads, point.hot_ratio, point.report.tps, point.report.state_hash
+    use braid_benches::sweep::{
+        SWEEP_HOT_RATIOS_DEFAULT, SWEEP_POOLS_DEFAULT, SWEEP_THREADS_DEFAULT, plot_svg, sweep,
+        sweep_pools,
+    };
+    let pools: Option<Vec<usize>> = args.sweep_pools.as_ref().map(|pools| {
+        if pools.is_empty() {
+            SWEEP_POOLS_DEFAULT.to_vec()
+        } else {
+            pools.clone()
+        }
+    });
+    if pools.is_some() && !args.workload.uses_pools() {
+        return Err(format!(
+            "--sweep-pools: the {} workload has no pools (use amm, lending, insurance or mix)",
+            args.workload
         ));
     }
+    let points = match &pools {
+        Some(pools) => sweep_pools(
+            config,
+            pools,
+            &SWEEP_THREADS_DEFAULT,
+            &SWEEP_HOT_RATIOS_DEFAULT,
+            progress,
+        ),
+        None => sweep(
+            config,
+            &SWEEP_THREADS_DEFAULT,
+            &SWEEP_HOT_RATIOS_DEFAULT,
+            progress,
+        ),
+    }
+    .map_err(|e| format!("bench sweep failed: {e}"))?;
+    bars.finish();
+    let mut plots = Vec::new();
     if let Some(path) = &args.plot {
+        let pool_counts = pools.clone().unwrap_or_else(|| vec![config.pools]);
+        for &pool_count in &pool_counts {
+            let (path, title) = if pools.is_some() {
+                let stem = path.file_stem().map_or_else(
+                    || "sweep".to_owned(),
+                    |stem| stem.to_string_lossy().into_owned(),
+                );
+                (
+                    path.with_file_name(format!("{stem}-pools-{pool_count}.svg")),
+                    format!(
+                        "braid bench --workload {} --pools {pool_count} --txs {}",
+                        args.workload, args.txs
+                    ),
+                )
+            } else {
+                (
+                    path.clone(),
+                    format!("braid bench --workload {} --txs {}", args.workload, args.txs),
+                )
+            };
+            let subset: Vec<_> = points
+                .iter()
+                .filter(|point| point.pools == pool_count)
+                .cloned()
+                .collect();
+            plot_svg(&subset, &path, &title).map_err(|e| format!("bench sweep failed: {e}"))?;
+            plots.push(path);
+        }
+    }
+    let mut text = String::from("pools  threads  hot_ratio          TPS  state_hash");
+    for point in &points {
+        text.push_str(&format!(
+            "\n{:>5}  {:>7}  {:>9.2}  {:>11.0}  {}",
+            point.pools, point.threads, point.hot_ratio, point.report.tps, point.report.state_hash
+        ));
+        for sim in &point.report.simulated {
+            text.push_str(&format!(
+                "\n{:>5}  simulated {:>2} threads: speedup {:.2} (policy {:.2}) of bound {:.2}",
+                "", sim.threads, sim.speedup, sim.policy_speedup, sim.bound
+            ));
+        }
+    }
+    for path in &plots {
         text.push_str(&format!("\nplot written to {}", path.display()));
     }
     let json = serde_json::json!({
         "sweep": serde_json::to_value(&points).map_err(|e| format!("bench report: {e}"))?,
         "plot": args.plot.as_ref().map(|path| path.display().to_string()),
+        "plots": plots.iter().map(|path| path.display().to_string()).collect::<Vec<_>>(),
     });
     Ok(Output { text, json })
 }

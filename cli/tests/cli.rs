@@ -287,6 +287,40 @@ fn bench_prints_one_json_report() {
 }
 
 #[test]
+fn bench_sweep_pools_repeats_the_sweep_per_pool_count_with_a_plot_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let plot = dir.path().join("amm.svg");
+    let report = braid_json(&[
+        "bench",
+        "--sweep",
+        "--sweep-pools",
+        "1,3",
+        "--plot",
+        path(&plot),
+        "--workload",
+        "amm",
+        "--txs",
+        "60",
+        "--accounts",
+        "8",
+        "--no-sigverify",
+    ]);
+    let points = report["sweep"].as_array().unwrap();
+    let pools: Vec<u64> = points.iter().map(|p| p["pools"].as_u64().unwrap()).collect();
+    assert_eq!(pools, [[1u64; 10], [3; 10]].concat());
+    assert!(points.iter().all(|p| p["report"]["committed"] == 60));
+    for count in [1, 3] {
+        let file = dir.path().join(format!("amm-pools-{count}.svg"));
+        assert!(std::fs::read_to_string(&file).unwrap().starts_with("<svg"));
+    }
+    assert_eq!(report["plots"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        failure(&["bench", "--sweep", "--sweep-pools", "--workload", "transfer"]),
+        "error: --sweep-pools: the transfer workload has no pools (use amm, lending, insurance or mix)"
+    );
+}
+
+#[test]
 fn bench_sweep_reports_every_pair_and_writes_the_plot() {
     let dir = tempfile::tempdir().unwrap();
     let plot = dir.path().join("sweep.svg");
