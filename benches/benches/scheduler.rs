@@ -1,5 +1,6 @@
 //! Scheduler overhead per transaction: push, schedule and complete, for two threads and
-//! 64-transaction batches, with banking threads that finish instantly.
+//! 64-transaction batches, and for the pipeline's configuration on 2 and 32 threads, with
+//! banking threads that finish instantly.
 //!
 //! Criterion reports time per iteration of [`TXS_PER_ITER`] transactions; divide by it (or
 //! read the throughput line) for the cost of one transaction. Each case runs twice: `wall`
@@ -90,13 +91,27 @@ fn bench(c: &mut Criterion) {
         ),
         ("hot_account_sequential", Some(hot), BatchMode::Sequential),
     ];
-    for (name, hot, batch_mode) in cases {
-        let config = SchedulerConfig {
-            threads: 2,
-            batch_target: 64,
-            batch_mode,
-            ..SchedulerConfig::default()
-        };
+    let configs = cases
+        .into_iter()
+        .map(|(name, hot, batch_mode)| {
+            let config = SchedulerConfig {
+                threads: 2,
+                batch_target: 64,
+                batch_mode,
+                ..SchedulerConfig::default()
+            };
+            (name.to_owned(), hot, config)
+        })
+        // What the pipeline runs with: the issue-26 goal of decisions per second is for
+        // transfers with distinct payers on a wide machine.
+        .chain([2, 32].map(|threads| {
+            (
+                format!("pipeline_{threads}_threads_low_contention"),
+                None,
+                SchedulerConfig::pipeline(threads),
+            )
+        }));
+    for (name, hot, config) in configs {
         let mut scheduler = Scheduler::new(config).expect("valid config");
         let mut seed = 0;
         group.bench_function(format!("{name}/wall"), |b| {

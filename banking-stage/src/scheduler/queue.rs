@@ -19,6 +19,7 @@
 //! of every transaction cost the scheduler two tree operations per transaction.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::ops::Bound;
 
 use super::locks::AccountIndex;
 
@@ -157,7 +158,7 @@ impl PendingQueue {
             if let Some(slot) = slot
                 && let LaneId::Rank(rank) = self.slots[slot as usize].lane
             {
-                self.kill(slot, LaneId::Rank(rank));
+                self.kill_in_rank_lane(slot, rank);
                 let entry = &mut self.slots[slot as usize];
                 entry.lane = LaneId::Aged;
                 let generation = entry.generation;
@@ -172,83 +173,114 @@ impl PendingQueue {
 
     /// Shows the waiting transactions to `visit` in scheduling order until it says
     /// [`Visit::Stop`] or the queue ends, and hands each it [`Visit::Take`]s to `taken`.
+    ///
+    /// Only the lanes the scan reaches are touched, so a pass that stops early costs the
+    /// same however many distinct priorities wait.
     pub fn scan(
         &mut self,
         mut visit: impl FnMut(&QueuedTx) -> Visit,
         mut taken: impl FnMut(QueuedTx),
     ) {
-        let ranks: Vec<u64> = self.lanes.keys().copied().collect();
-        let lanes = std::iter::once(LaneId::Aged).chain(ranks.into_iter().map(LaneId::Rank));
-        for lane_id in lanes {
-            let mut position = 0usize;
-            let mut dead_walked = 0usize;
-            let mut stop = false;
-            while let Some(&entry) =
-                self.lane(lane_id).and_then(|lane| lane.entries.get(position))
-            {
-                position = position.saturating_add(1);
-                let slot = &self.slots[entry.slot as usize];
-                let Some(tx) = slot.tx.as_ref().filter(|_| slot.generation == entry.generation)
-                else {
-                    dead_walked = dead_walked.saturating_add(1);
-                    continue;
-                };
-                match visit(tx) {
-                    Visit::Keep => {}
-                    Visit::Stop => {
-                        stop = true;
-                        break;
-                    }
-                    Visit::Take => {
-                        if let Some(tx) = self.take(entry.slot) {
-                            taken(tx);
-                        }
+        let mut next_lane = Some(LaneId::Aged);
+        while let Some(lane_id) = next_lane {
+            // The lane is out of the map while it is walked, so taking a transaction can
+            // change everything else without looking the lane up again.
+            let mut lane = match lane_id {
+                LaneId::Aged => std::mem::take(&mut self.aged),
+                LaneId::Rank(rank) => match self.lanes.remove(&rank) {
+                    Some(lane) => lane,
+                    None => break,
+                },
+            };
+            let stop = self.scan_lane(&mut lane, &mut visit, &mut taken);
+            next_lane = match lane_id {
+                LaneId::Aged => self.lanes.keys().next().copied().map(LaneId::Rank),
+                LaneId::Rank(rank) => self
+                    .lanes
+                    .range((Bound::Excluded(rank), Bound::Unbounded))
+                    .next()
+                    .map(|(&rank, _)| LaneId::Rank(rank)),
+            };
+            match lane_id {
+                LaneId::Aged => self.aged = lane,
+                LaneId::Rank(rank) => {
+                    if !lane.entries.is_empty() {
+                        self.lanes.insert(rank, lane);
                     }
                 }
-            }
-            // Entries taken behind a waiting one stay as dead entries that the next scan
-            // would walk again: drop those this scan walked once they outnumber the live.
-            if dead_walked >= LANE_COMPACT_DEAD_MIN
-                && dead_walked.saturating_mul(2) > position
-            {
-                self.compact_front(lane_id, position);
             }
             if stop {
                 break;
             }
         }
-        self.tidy();
     }
 
-    fn lane(&self, id: LaneId) -> Option<&Lane> {
-        match id {
-            LaneId::Aged => Some(&self.aged),
-            LaneId::Rank(rank) => self.lanes.get(&rank),
+    /// Walks one lane (taken out of the queue by [`PendingQueue::scan`]); returns whether the
+    /// visitor said stop.
+    fn scan_lane(
+        &mut self,
+        lane: &mut Lane,
+        visit: &mut impl FnMut(&QueuedTx) -> Visit,
+        taken: &mut impl FnMut(QueuedTx),
+    ) -> bool {
+        let mut position = 0usize;
+        let mut dead_walked = 0usize;
+        let mut stop = false;
+        while let Some(&entry) = lane.entries.get(position) {
+            position = position.saturating_add(1);
+            let slot = &self.slots[entry.slot as usize];
+            let Some(tx) = slot.tx.as_ref().filter(|_| slot.generation == entry.generation)
+            else {
+                dead_walked = dead_walked.saturating_add(1);
+                continue;
+            };
+            match visit(tx) {
+                Visit::Keep => {}
+                Visit::Stop => {
+                    stop = true;
+                    break;
+                }
+                Visit::Take => {
+                    if let Some(tx) = self.take(entry.slot) {
+                        lane.dead = lane.dead.saturating_add(1);
+                        taken(tx);
+                    }
+                }
+            }
         }
-    }
-
-    fn lane_mut(&mut self, id: LaneId) -> Option<&mut Lane> {
-        match id {
-            LaneId::Aged => Some(&mut self.aged),
-            LaneId::Rank(rank) => self.lanes.get_mut(&rank),
+        // Entries taken behind a waiting one stay as dead entries that the next scan would
+        // walk again: drop those this scan walked once they outnumber the live.
+        if dead_walked >= LANE_COMPACT_DEAD_MIN && dead_walked.saturating_mul(2) > position {
+            self.compact_front(lane, position);
         }
+        // And a lane mostly dead as a whole (this scan took most of it) is compacted: each
+        // entry dies once, so compaction costs O(1) per entry over time.
+        if lane.dead >= LANE_COMPACT_DEAD_MIN && lane.dead.saturating_mul(2) > lane.entries.len()
+        {
+            let slots = &self.slots;
+            lane.entries
+                .retain(|entry| slots[entry.slot as usize].generation == entry.generation);
+            lane.dead = 0;
+        }
+        let slots = &self.slots;
+        while lane
+            .entries
+            .front()
+            .is_some_and(|entry| slots[entry.slot as usize].generation != entry.generation)
+        {
+            lane.entries.pop_front();
+            lane.dead = lane.dead.saturating_sub(1);
+        }
+        stop
     }
 
     /// Drops the dead entries among the first `walked` of a lane, keeping the order.
-    fn compact_front(&mut self, lane_id: LaneId, walked: usize) {
-        let slots = &self.slots;
-        let lane = match lane_id {
-            LaneId::Aged => &mut self.aged,
-            LaneId::Rank(rank) => match self.lanes.get_mut(&rank) {
-                Some(lane) => lane,
-                None => return,
-            },
-        };
+    fn compact_front(&self, lane: &mut Lane, walked: usize) {
         let walked = walked.min(lane.entries.len());
         let live: Vec<Entry> = lane
             .entries
             .drain(..walked)
-            .filter(|entry| slots[entry.slot as usize].generation == entry.generation)
+            .filter(|entry| self.is_live(entry))
             .collect();
         lane.dead = lane.dead.saturating_sub(walked.saturating_sub(live.len()));
         for entry in live.into_iter().rev() {
@@ -256,23 +288,38 @@ impl PendingQueue {
         }
     }
 
-    /// Marks the slot's current entry dead in `lane`.
-    fn kill(&mut self, slot: u32, lane: LaneId) {
+    fn is_live(&self, entry: &Entry) -> bool {
+        self.slots[entry.slot as usize].generation == entry.generation
+    }
+
+    /// Marks the slot's current entry in rank lane `rank` dead (aging moved it), and keeps
+    /// the lane's dead entries bounded: a lane left all dead goes, one mostly dead is
+    /// compacted. Lanes a scan never reaches are thus never left holding dead entries.
+    fn kill_in_rank_lane(&mut self, slot: u32, rank: u64) {
         let entry = &mut self.slots[slot as usize];
         entry.generation = entry.generation.wrapping_add(1);
-        if let Some(lane) = self.lane_mut(lane) {
-            lane.dead = lane.dead.saturating_add(1);
+        let Some(mut lane) = self.lanes.remove(&rank) else {
+            return;
+        };
+        lane.dead = lane.dead.saturating_add(1);
+        if lane.dead >= LANE_COMPACT_DEAD_MIN && lane.dead.saturating_mul(2) > lane.entries.len()
+        {
+            let slots = &self.slots;
+            lane.entries
+                .retain(|entry| slots[entry.slot as usize].generation == entry.generation);
+            lane.dead = 0;
+        }
+        if lane.dead < lane.entries.len() {
+            self.lanes.insert(rank, lane);
         }
     }
 
-    /// Takes the transaction in `slot` out of the queue.
+    /// Takes the transaction in `slot` out of the queue; its entry's lane counts it dead.
     fn take(&mut self, slot: u32) -> Option<QueuedTx> {
-        let (lane, seq) = {
-            let entry = self.slots.get(slot as usize)?;
-            (entry.lane, entry.seq)
-        };
-        let tx = self.slots[slot as usize].tx.take()?;
-        self.kill(slot, lane);
+        let seq = self.slots.get(slot as usize)?.seq;
+        let entry = &mut self.slots[slot as usize];
+        let tx = entry.tx.take()?;
+        entry.generation = entry.generation.wrapping_add(1);
         self.free_slots.push(slot);
         self.len = self.len.saturating_sub(1);
         if let Some(arrival) = usize::try_from(seq.saturating_sub(self.arrivals_base))
@@ -288,25 +335,6 @@ impl PendingQueue {
             self.arrivals_base = self.arrivals_base.saturating_add(1);
         }
         Some(tx)
-    }
-
-    /// Drops dead entries at each lane's front, compacts mostly dead lanes and removes
-    /// empty ones.
-    fn tidy(&mut self) {
-        let slots = &self.slots;
-        let live = |entry: &Entry| slots[entry.slot as usize].generation == entry.generation;
-        for lane in std::iter::once(&mut self.aged).chain(self.lanes.values_mut()) {
-            while lane.entries.front().is_some_and(|entry| !live(entry)) {
-                lane.entries.pop_front();
-                lane.dead = lane.dead.saturating_sub(1);
-            }
-            if lane.dead >= LANE_COMPACT_DEAD_MIN && lane.dead.saturating_mul(2) > lane.entries.len()
-            {
-                lane.entries.retain(live);
-                lane.dead = 0;
-            }
-        }
-        self.lanes.retain(|_, lane| !lane.entries.is_empty());
     }
 
     /// How many transactions wait.
@@ -405,6 +433,18 @@ mod tests {
         let lane = queue.lanes.values().next().unwrap();
         assert_eq!(lane.entries.len(), 1);
         assert_eq!(lane.dead, 0);
+    }
+
+    #[test]
+    fn lanes_emptied_by_aging_go_at_once() {
+        let mut queue = PendingQueue::default();
+        for id in 0..100 {
+            queue.push(id, tx(id));
+        }
+        assert_eq!(queue.lanes.len(), 100);
+        assert_eq!(queue.age(0), 100);
+        assert!(queue.lanes.is_empty(), "no lane is left holding only dead entries");
+        assert_eq!(ids(&mut queue), (0..100).collect::<Vec<_>>());
     }
 
     #[test]
