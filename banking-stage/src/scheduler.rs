@@ -43,9 +43,9 @@
 //! two batches in flight per thread (one executing, one waiting, so no thread idles while
 //! the scheduler answers its completion) of [`pipeline_batch_target`] transactions: 16 up to
 //! two threads, 4 from eight threads on, which reaches 9.7x and 25x on the same simulations.
-//! Passes look further past waiting transactions the more threads there are
-//! ([`PIPELINE_SCAN_MISSES_PER_THREAD_TXS`]). The measurements are in BENCHMARKS.md (issue
-//! 26).
+//! A pass looks past waiting transactions for as long as the threads with room could use
+//! ([`SchedulerConfig::scan_misses_max`] counts per such thread). The measurements are in
+//! BENCHMARKS.md (issue 26).
 //!
 //! # Cost per decision
 //!
@@ -79,9 +79,9 @@
 //! not passes, so how often the caller runs passes does not change the order.
 //!
 //! A pass stops after examining [`SchedulerConfig::scan_max`] transactions or
-//! [`SchedulerConfig::scan_misses_max`] unschedulable ones in a row, so a backlog behind a
-//! hot account does not make every pass walk the whole queue; aging still brings every
-//! transaction to the front.
+//! [`SchedulerConfig::scan_misses_max`] unschedulable ones in a row per thread with room, so
+//! a backlog behind a hot account does not make every pass walk the whole queue; aging still
+//! brings every transaction to the front.
 
 mod locks;
 mod queue;
@@ -108,15 +108,19 @@ pub const DEFAULT_PENDING_MAX_TXS: usize = 65_536;
 pub const DEFAULT_AGE_LIMIT_ARRIVALS: u64 = 16_384;
 /// Default limit of transactions examined by one pass.
 pub const DEFAULT_SCAN_MAX_TXS: usize = 4_096;
-/// Default limit of unschedulable transactions in a row before a pass stops.
-pub const DEFAULT_SCAN_MISSES_MAX_TXS: usize = 64;
-/// Unschedulable transactions in a row a pipeline pass accepts per banking thread
-/// ([`SchedulerConfig::pipeline`]): a pass looks past waiting transactions for work the
-/// threads with room can take, and more threads need more of it (simulated transfers over
-/// 10,000 accounts on 32 threads: 20.0 of a bound of 32 at 64 misses, 22.5 at 1,024). But
-/// every pass walks the waiting front again, which a hot account's backlog makes long: at 512
-/// on two threads, swaps on one pool ran 17% slower than at 64 (two alternating runs).
-pub const PIPELINE_SCAN_MISSES_PER_THREAD_TXS: usize = 32;
+/// Default limit of unschedulable transactions in a row before a pass stops, per thread with
+/// room when the pass starts: a pass looks past waiting transactions for work those threads
+/// can take, and more of them need more (simulated transfers over 10,000 accounts on 32
+/// threads: 20.0 of a bound of 32 at 64 misses in all, 22.5 at 1,024). But every pass walks
+/// the waiting front again, which a hot account's backlog makes long, and after one
+/// completion only one thread has room: at 1,024 in all, one pool's swaps on 32 simulated
+/// threads cost the scheduler 15.8 us each, 254 misses per swap (BENCHMARKS.md, issue 26).
+pub const DEFAULT_SCAN_MISSES_MAX_TXS: usize = 32;
+/// Default limit of unschedulable transactions in a row before a pass stops, however many
+/// threads have room: idle threads beside one hot account's thread can take nothing, and
+/// letting 31 of them look 32 deep each cost 254 misses per swap (see above).
+pub const DEFAULT_SCAN_MISSES_CAP_TXS: usize = 256;
+const _: () = assert!(DEFAULT_SCAN_MISSES_MAX_TXS <= DEFAULT_SCAN_MISSES_CAP_TXS);
 /// Batches a pipeline thread may have in flight: one executing and one waiting, so a
 /// thread never idles while the scheduler answers its completion, and no more, because every
 /// queued transaction keeps its accounts bound to the thread (see [`SchedulerConfig::pipeline`]).
@@ -191,8 +195,12 @@ pub struct SchedulerConfig {
     pub age_limit: u64,
     /// Transactions one pass examines at most, at least 1.
     pub scan_max: usize,
-    /// Unschedulable transactions in a row after which a pass stops, at least 1.
+    /// Unschedulable transactions in a row after which a pass stops, per thread with room
+    /// when it starts, at least 1.
     pub scan_misses_max: usize,
+    /// Unschedulable transactions in a row after which a pass stops whatever the threads
+    /// with room, at least 1.
+    pub scan_misses_cap: usize,
     /// Accounts (writes plus reads, before removing duplicates) one transaction may name.
     pub tx_accounts_max: usize,
     /// Whether a batch may contain conflicting transactions.
@@ -209,6 +217,7 @@ impl Default for SchedulerConfig {
             age_limit: DEFAULT_AGE_LIMIT_ARRIVALS,
             scan_max: DEFAULT_SCAN_MAX_TXS,
             scan_misses_max: DEFAULT_SCAN_MISSES_MAX_TXS,
+            scan_misses_cap: DEFAULT_SCAN_MISSES_CAP_TXS,
             tx_accounts_max: DEFAULT_TX_ACCOUNTS_MAX,
             batch_mode: BatchMode::ConflictFree,
         }
@@ -224,9 +233,6 @@ impl SchedulerConfig {
             threads,
             batch_target: pipeline_batch_target(threads),
             thread_batches_max: PIPELINE_THREAD_BATCHES_MAX,
-            scan_misses_max: PIPELINE_SCAN_MISSES_PER_THREAD_TXS
-                .saturating_mul(threads)
-                .max(DEFAULT_SCAN_MISSES_MAX_TXS),
             batch_mode: BatchMode::Sequential,
             ..Self::default()
         }
@@ -498,6 +504,10 @@ impl Scheduler {
                 config.scan_misses_max == 0,
                 "scan_misses_max must be at least 1",
             ),
+            (
+                config.scan_misses_cap == 0,
+                "scan_misses_cap must be at least 1",
+            ),
 
         ];
         if let Some((_, reason)) = checks.iter().find(|(bad, _)| *bad) {
@@ -611,12 +621,16 @@ impl Scheduler {
         }
         let mut scanned = 0usize;
         let mut misses = 0usize;
+        let misses_max = config
+            .scan_misses_max
+            .saturating_mul(dispatch.available.len())
+            .min(config.scan_misses_cap);
         let mut scheduled = 0u64;
         pending.scan(
             |tx| {
                 if dispatch.available.is_empty()
                     || scanned >= config.scan_max
-                    || misses >= config.scan_misses_max
+                    || misses >= misses_max
                 {
                     return Visit::Stop;
                 }
@@ -876,6 +890,10 @@ mod tests {
             },
             SchedulerConfig {
                 scan_misses_max: 0,
+                ..SchedulerConfig::default()
+            },
+            SchedulerConfig {
+                scan_misses_cap: 0,
                 ..SchedulerConfig::default()
             },
         ] {

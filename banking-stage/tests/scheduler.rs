@@ -299,6 +299,8 @@ fn workload() -> impl Strategy<Value = (SchedulerConfig, Vec<Op>)> {
                 age_limit,
                 scan_max,
                 scan_misses_max,
+                // Sometimes below what the threads with room would allow.
+                scan_misses_cap: scan_misses_max * 2 - 1,
                 tx_accounts_max: 64,
                 batch_mode: if sequential {
                     BatchMode::Sequential

@@ -58,6 +58,11 @@ impl ThreadSet {
         self.0 &= !Self::only(thread).0;
     }
 
+    /// How many threads are in the set.
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
     /// Whether the set is empty.
     pub fn is_empty(self) -> bool {
         self.0 == 0
