@@ -67,6 +67,10 @@
 //! arrival order, whatever the number of threads and whenever batches complete; a parallel
 //! run therefore reaches the state a serial run in arrival order reaches.
 //!
+//! Two modes share this one scheduler: producing a slot ([`SchedulerConfig::pipeline`],
+//! priority order with aging) and judging a block whose order is fixed
+//! ([`SchedulerConfig::verify`], push order: the result is the serial replay's).
+//!
 //! # Bounded waiting
 //!
 //! At most [`SchedulerConfig::pending_max`] transactions wait; beyond that
@@ -235,6 +239,18 @@ impl SchedulerConfig {
             thread_batches_max: PIPELINE_THREAD_BATCHES_MAX,
             batch_mode: BatchMode::Sequential,
             ..Self::default()
+        }
+    }
+
+    /// The pipeline's configuration for judging a block whose order is fixed (replaying a
+    /// block, verifying a proposal): transactions are placed in the order they are pushed,
+    /// whatever their priorities, so any two that conflict execute in block order and the
+    /// result is the serial replay's, while the rest run in parallel. Age limit 0 makes every
+    /// transaction aged at the next pass, and aged transactions keep arrival order.
+    pub fn verify(threads: usize) -> Self {
+        Self {
+            age_limit: 0,
+            ..Self::pipeline(threads)
         }
     }
 }
