@@ -673,7 +673,7 @@ fn verify_mode_runs_conflicting_transactions_in_push_order_whatever_their_priori
             state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
             let hot = (state >> 33) % 4;
             let cold = 100 + (state >> 40) % 200;
-            let reads = if state % 3 == 0 {
+            let reads = if state.is_multiple_of(3) {
                 BTreeSet::from([(state >> 20) as u32 % 6])
             } else {
                 BTreeSet::new()

@@ -20,7 +20,7 @@ use std::hash::BuildHasher;
 use braid_primitives::{KeyHasherBuilder, Pubkey};
 use hashbrown::HashTable;
 
-/// Most banking threads one scheduler can feed (the width of [`ThreadSet`]): two cores run
+/// Most banking threads one scheduler can feed (the width of a thread set): two cores run
 /// the real pipeline; the rest is for simulating wider machines.
 pub const THREADS_MAX: usize = 32;
 
