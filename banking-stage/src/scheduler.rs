@@ -524,6 +524,10 @@ impl Scheduler {
                 config.scan_misses_cap == 0,
                 "scan_misses_cap must be at least 1",
             ),
+            (
+                interned_accounts_max(&config) > AccountIndex::MAX as usize,
+                "pending and in-flight transactions could name more accounts than an index holds",
+            ),
 
         ];
         if let Some((_, reason)) = checks.iter().find(|(bad, _)| *bad) {
@@ -759,6 +763,19 @@ impl Scheduler {
     }
 }
 
+/// The most accounts the table can hold at once: every waiting and in-flight transaction's,
+/// each naming at most `tx_accounts_max`.
+fn interned_accounts_max(config: &SchedulerConfig) -> usize {
+    let in_flight = config
+        .threads
+        .saturating_mul(config.thread_batches_max)
+        .saturating_mul(config.batch_target);
+    config
+        .pending_max
+        .saturating_add(in_flight)
+        .saturating_mul(config.tx_accounts_max)
+}
+
 /// Where a transaction goes in this pass.
 #[derive(Clone, Copy, Debug)]
 struct Placement {
@@ -836,15 +853,25 @@ mod tests {
         PendingTx::new(id, 1, writes.iter().copied().map(key).collect(), &reads)
     }
 
-    /// The first queued transaction's accounts and written count.
-    fn first_queued(scheduler: &mut Scheduler) -> (Vec<Pubkey>, usize) {
+    /// The first queued transaction's accounts (as the keys they were interned from, out of
+    /// `candidates`) and written count.
+    fn first_queued(scheduler: &mut Scheduler, candidates: &[Pubkey]) -> (Vec<Pubkey>, usize) {
         let mut first = None;
         let Scheduler {
             pending, accounts, ..
         } = scheduler;
         pending.scan(
             |tx| {
-                let keys = tx.accounts.iter().map(|&index| accounts.key(index)).collect();
+                let keys = tx
+                    .accounts
+                    .iter()
+                    .map(|&index| {
+                        *candidates
+                            .iter()
+                            .find(|&&key| accounts.find(key) == Some(index))
+                            .expect("an interned candidate")
+                    })
+                    .collect();
                 first = Some((keys, tx.write_len));
                 Visit::Stop
             },
@@ -857,7 +884,7 @@ mod tests {
     fn duplicates_are_removed_and_a_read_also_written_is_a_write() {
         let mut scheduler = Scheduler::new(SchedulerConfig::default()).unwrap();
         scheduler.push(tx(0, &[1, 2, 1], &[2, 3, 3])).unwrap();
-        let (accounts, write_len) = first_queued(&mut scheduler);
+        let (accounts, write_len) = first_queued(&mut scheduler, &[key(1), key(2), key(3)]);
         assert_eq!(accounts, [key(1), key(2), key(3)]);
         assert_eq!(write_len, 2);
     }
@@ -872,7 +899,7 @@ mod tests {
             write_len: 7,
         };
         scheduler.push(pending).unwrap();
-        let (accounts, write_len) = first_queued(&mut scheduler);
+        let (accounts, write_len) = first_queued(&mut scheduler, &[key(1), key(2)]);
         assert_eq!(accounts, [key(1), key(2)]);
         assert_eq!(write_len, 2);
     }
@@ -910,6 +937,12 @@ mod tests {
             },
             SchedulerConfig {
                 scan_misses_cap: 0,
+                ..SchedulerConfig::default()
+            },
+            // 2^30 waiting transactions of 64 accounts: more than a u32 index can name.
+            SchedulerConfig {
+                pending_max: 1 << 30,
+                tx_accounts_max: 64,
                 ..SchedulerConfig::default()
             },
         ] {

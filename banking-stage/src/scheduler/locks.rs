@@ -164,13 +164,11 @@ pub type AccountIndex = u32;
 /// Interned accounts and their locks.
 #[derive(Debug, Default)]
 pub struct AccountTable {
-    /// Key → index, storing only the index: a probe touches four bytes per slot, and the
-    /// key is compared in `keys` (a map of keys to indices was twice the size to probe).
+    /// Key hash → index, storing only the index: a probe touches four bytes per slot.
     index: HashTable<AccountIndex>,
     hasher: KeyHasherBuilder,
     accounts: Vec<AccountLock>,
-    /// Per index: the key, its hash, and the read locks per thread.
-    keys: Vec<Pubkey>,
+    /// Per index: its key's hash, and the read locks per thread.
     hashes: Vec<u64>,
     read_counts: Vec<ReadCounts>,
     free: Vec<AccountIndex>,
@@ -184,7 +182,6 @@ impl AccountTable {
         let Self {
             index: table,
             accounts,
-            keys,
             hashes,
             read_counts,
             free,
@@ -205,7 +202,6 @@ impl AccountTable {
                     Some(index) => {
                         // A freed index has no locks, so its read counts are all zero.
                         accounts[index as usize] = AccountLock::FREE;
-                        keys[index as usize] = key;
                         hashes[index as usize] = hash;
                         index
                     }
@@ -214,7 +210,6 @@ impl AccountTable {
                         let index =
                             AccountIndex::try_from(accounts.len()).unwrap_or(AccountIndex::MAX);
                         accounts.push(AccountLock::FREE);
-                        keys.push(key);
                         hashes.push(hash);
                         read_counts.push([0; THREADS_MAX]);
                         index
@@ -250,10 +245,13 @@ impl AccountTable {
         }
     }
 
-    /// The account's key.
+    /// The index of `key` if it is interned (tests look accounts up by key).
     #[cfg(test)]
-    pub fn key(&self, index: AccountIndex) -> Pubkey {
-        self.keys[index as usize]
+    pub fn find(&self, key: Pubkey) -> Option<AccountIndex> {
+        let hash = self.hasher.hash_one(key);
+        self.index
+            .find(hash, |&index| self.hashes[index as usize] == hash)
+            .copied()
     }
 
     /// Where an access (a write when `write`) to the account could run, out of `all` threads.
@@ -441,7 +439,8 @@ mod tests {
         table.release(first);
         assert_eq!(table.len(), 1);
         assert_eq!(table.acquire(key(3)), first, "the freed index is reused");
-        assert_eq!(table.key(first), key(3));
+        assert_eq!(table.find(key(3)), Some(first));
+        assert_eq!(table.find(key(1)), None);
     }
 
     #[test]

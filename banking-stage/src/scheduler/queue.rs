@@ -52,7 +52,9 @@ impl QueuedTx {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Entry {
     slot: u32,
-    generation: u32,
+    /// 64 bits so a slot reused for as long as the node runs never comes back to a
+    /// generation one of its old dead entries still carries.
+    generation: u64,
 }
 
 /// One FIFO of entries, some of them dead.
@@ -72,7 +74,7 @@ enum LaneId {
 
 #[derive(Debug)]
 struct Slot {
-    generation: u32,
+    generation: u64,
     lane: LaneId,
     seq: u64,
     tx: Option<QueuedTx>,
