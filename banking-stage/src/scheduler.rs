@@ -149,7 +149,8 @@ const _: () = assert!(PIPELINE_BATCH_TARGET_MIN_TXS >= 1);
 /// graph allows 11.1x). Fewer transactions in flight per thread bind fewer accounts and
 /// release them sooner; with 4 per batch and two batches the same swaps reach 9.7x
 /// (BENCHMARKS.md, issue 26). Smaller batches cost more passes and messages per
-/// transaction, so two threads, which the funnel does not reach, keep 16.
+/// transaction, so up to two threads keep 16: two batches of 16 already bring those swaps
+/// to 1.98x on two simulated threads (1.01x with four batches of 64).
 pub const fn pipeline_batch_target(threads: usize) -> usize {
     let target = match PIPELINE_IN_FLIGHT_TARGET_TXS.checked_div(threads) {
         Some(target) => target,
@@ -528,7 +529,6 @@ impl Scheduler {
                 interned_accounts_max(&config) > AccountIndex::MAX as usize,
                 "pending and in-flight transactions could name more accounts than an index holds",
             ),
-
         ];
         if let Some((_, reason)) = checks.iter().find(|(bad, _)| *bad) {
             return Err(SchedulerError::InvalidConfig(reason));
@@ -655,9 +655,14 @@ impl Scheduler {
                     return Visit::Stop;
                 }
                 scanned = scanned.saturating_add(1);
-                let Some(placement) =
-                    place(tx, *all_threads, config.batch_mode, accounts, pass, dispatch)
-                else {
+                let Some(placement) = place(
+                    tx,
+                    *all_threads,
+                    config.batch_mode,
+                    accounts,
+                    pass,
+                    dispatch,
+                ) else {
                     for (index, write) in tx.accesses() {
                         accounts.block(index, write, pass);
                     }
@@ -710,7 +715,8 @@ impl Scheduler {
             .remove(&batch_id)
             .ok_or(SchedulerError::UnknownBatch(batch_id))?;
         for locked in &batch.locks {
-            self.accounts.unlock(locked.index, locked.write, batch.thread);
+            self.accounts
+                .unlock(locked.index, locked.write, batch.thread);
             self.accounts.release(locked.index);
         }
         let state = &mut self.dispatch.threads[batch.thread];

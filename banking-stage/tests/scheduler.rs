@@ -670,7 +670,9 @@ fn verify_mode_runs_conflicting_transactions_in_push_order_whatever_their_priori
         let mut harness = Harness::new(SchedulerConfig::verify(threads));
         let mut state = 7u64;
         for _ in 0..400 {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             let hot = (state >> 33) % 4;
             let cold = 100 + (state >> 40) % 200;
             let reads = if state.is_multiple_of(3) {
@@ -704,4 +706,3 @@ fn verify_mode_runs_conflicting_transactions_in_push_order_whatever_their_priori
         harness.check_serial_equivalence();
     }
 }
-

@@ -20,7 +20,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-
 use braid_banking_stage::scheduler::{PendingTx, Scheduler, SchedulerConfig};
 use braid_ledger::bank::{Bank, Outcome};
 use braid_ledger::genesis::Genesis;
@@ -267,14 +266,19 @@ pub fn project_tps(budget: &crate::CpuBudgetReport, point: &SimulatedThreads) ->
     let committer_us = stage("ledger_append") + stage("accounts_commit");
     let execute_us = stage("execute") + stage("store");
     let parallel_us = stage("parse") + stage("sigverify") + stage("hash_fold");
-    let all_us = scheduler_thread_us + committer_us + execute_us + parallel_us + budget.unattributed_us;
+    let all_us =
+        scheduler_thread_us + committer_us + execute_us + parallel_us + budget.unattributed_us;
     let per_second = |us: f64| if us > 0.0 { 1e6 / us } else { f64::INFINITY };
     let cores = point.threads.max(1) as f64;
     let projected = per_second(scheduler_thread_us)
         .min(per_second(committer_us))
         .min(point.speedup * per_second(execute_us))
         .min(cores * per_second(all_us));
-    if projected.is_finite() { projected } else { 0.0 }
+    if projected.is_finite() {
+        projected
+    } else {
+        0.0
+    }
 }
 
 /// Scheduling decisions per second on one core: `txs` pushed, scheduled for `threads`
@@ -395,11 +399,9 @@ pub fn simulate(
                 scheduler_ns_per_tx,
                 decisions_per_sec: match cost {
                     SchedulerCost::Free => None,
-                    SchedulerCost::Measured => Some(decisions_per_second(
-                        txs,
-                        threads,
-                        DECISION_ROUNDS,
-                    )?),
+                    SchedulerCost::Measured => {
+                        Some(decisions_per_second(txs, threads, DECISION_ROUNDS)?)
+                    }
                 },
                 batch_txs: count as f64 / costed.batches.max(1) as f64,
                 passed_over_per_tx: costed.passed_over as f64 / count as f64,

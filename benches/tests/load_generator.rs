@@ -150,9 +150,15 @@ fn the_scheduler_simulated_on_measured_costs_stays_within_its_bound() {
         assert!(point.policy_speedup <= point.bound + 1e-9, "{point:?}");
         assert!(point.speedup <= point.bound + 1e-9, "{point:?}");
         assert!(point.scheduler_ns_per_tx > 0.0, "{point:?}");
-        assert!(point.decisions_per_sec.is_some_and(|rate| rate > 0.0), "{point:?}");
+        assert!(
+            point.decisions_per_sec.is_some_and(|rate| rate > 0.0),
+            "{point:?}"
+        );
         // The run measured a CPU budget, so every thread count has a projection.
-        assert!(point.projected_tps.is_some_and(|tps| tps > 0.0), "{point:?}");
+        assert!(
+            point.projected_tps.is_some_and(|tps| tps > 0.0),
+            "{point:?}"
+        );
     }
     // Transfers among 4096 accounts rarely conflict: a second thread helps (the measured
     // scheduler cost is left out here: this test binary is unoptimised).

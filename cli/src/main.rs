@@ -974,7 +974,10 @@ fn bench_sweep(
             } else {
                 (
                     path.clone(),
-                    format!("braid bench --workload {} --txs {}", args.workload, args.txs),
+                    format!(
+                        "braid bench --workload {} --txs {}",
+                        args.workload, args.txs
+                    ),
                 )
             };
             let subset: Vec<_> = points

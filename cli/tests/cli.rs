@@ -306,7 +306,10 @@ fn bench_sweep_pools_repeats_the_sweep_per_pool_count_with_a_plot_each() {
         "--no-sigverify",
     ]);
     let points = report["sweep"].as_array().unwrap();
-    let pools: Vec<u64> = points.iter().map(|p| p["pools"].as_u64().unwrap()).collect();
+    let pools: Vec<u64> = points
+        .iter()
+        .map(|p| p["pools"].as_u64().unwrap())
+        .collect();
     assert_eq!(pools, [[1u64; 10], [3; 10]].concat());
     assert!(points.iter().all(|p| p["report"]["committed"] == 60));
     for count in [1, 3] {
@@ -315,7 +318,13 @@ fn bench_sweep_pools_repeats_the_sweep_per_pool_count_with_a_plot_each() {
     }
     assert_eq!(report["plots"].as_array().unwrap().len(), 2);
     assert_eq!(
-        failure(&["bench", "--sweep", "--sweep-pools", "--workload", "transfer"]),
+        failure(&[
+            "bench",
+            "--sweep",
+            "--sweep-pools",
+            "--workload",
+            "transfer"
+        ]),
         "error: --sweep-pools: the transfer workload has no pools (use amm, lending, insurance or mix)"
     );
 }

@@ -112,15 +112,15 @@ type ReadCounts = [u16; THREADS_MAX];
 
 impl AccountLock {
     const FREE: Self = Self {
-            refs: 0,
-            write_count: 0,
-            writer: 0,
-            readers: ThreadSet::EMPTY,
-            last_batch: 0,
-            last_batch_thread: 0,
-            last_batch_writes: false,
-            blocked_pass: 0,
-            blocked_write: false,
+        refs: 0,
+        write_count: 0,
+        writer: 0,
+        readers: ThreadSet::EMPTY,
+        last_batch: 0,
+        last_batch_thread: 0,
+        last_batch_writes: false,
+        blocked_pass: 0,
+        blocked_write: false,
     };
 
     fn check(&self, read_counts: &ReadCounts) {
@@ -448,7 +448,10 @@ mod tests {
         let mut table = AccountTable::default();
         let one = table.acquire(key(1));
         table.block(one, false, 5);
-        assert!(!table.is_blocked(one, false, 5), "readers do not block readers");
+        assert!(
+            !table.is_blocked(one, false, 5),
+            "readers do not block readers"
+        );
         assert!(table.is_blocked(one, true, 5));
         table.block(one, true, 5);
         assert!(table.is_blocked(one, false, 5));

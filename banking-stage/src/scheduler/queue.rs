@@ -231,7 +231,10 @@ impl PendingQueue {
         while let Some(&entry) = lane.entries.get(position) {
             position = position.saturating_add(1);
             let slot = &self.slots[entry.slot as usize];
-            let Some(tx) = slot.tx.as_ref().filter(|_| slot.generation == entry.generation)
+            let Some(tx) = slot
+                .tx
+                .as_ref()
+                .filter(|_| slot.generation == entry.generation)
             else {
                 dead_walked = dead_walked.saturating_add(1);
                 continue;
@@ -257,8 +260,7 @@ impl PendingQueue {
         }
         // And a lane mostly dead as a whole (this scan took most of it) is compacted: each
         // entry dies once, so compaction costs O(1) per entry over time.
-        if lane.dead >= LANE_COMPACT_DEAD_MIN && lane.dead.saturating_mul(2) > lane.entries.len()
-        {
+        if lane.dead >= LANE_COMPACT_DEAD_MIN && lane.dead.saturating_mul(2) > lane.entries.len() {
             let slots = &self.slots;
             lane.entries
                 .retain(|entry| slots[entry.slot as usize].generation == entry.generation);
@@ -304,8 +306,7 @@ impl PendingQueue {
             return;
         };
         lane.dead = lane.dead.saturating_add(1);
-        if lane.dead >= LANE_COMPACT_DEAD_MIN && lane.dead.saturating_mul(2) > lane.entries.len()
-        {
+        if lane.dead >= LANE_COMPACT_DEAD_MIN && lane.dead.saturating_mul(2) > lane.entries.len() {
             let slots = &self.slots;
             lane.entries
                 .retain(|entry| slots[entry.slot as usize].generation == entry.generation);
@@ -405,7 +406,13 @@ mod tests {
         }
         let mut taken = Vec::new();
         queue.scan(
-            |tx| if tx.id % 3 == 0 { Visit::Take } else { Visit::Keep },
+            |tx| {
+                if tx.id % 3 == 0 {
+                    Visit::Take
+                } else {
+                    Visit::Keep
+                }
+            },
             |tx| taken.push(tx.id),
         );
         assert_eq!(taken.len(), 67);
@@ -445,7 +452,10 @@ mod tests {
         }
         assert_eq!(queue.lanes.len(), 100);
         assert_eq!(queue.age(0), 100);
-        assert!(queue.lanes.is_empty(), "no lane is left holding only dead entries");
+        assert!(
+            queue.lanes.is_empty(),
+            "no lane is left holding only dead entries"
+        );
         assert_eq!(ids(&mut queue), (0..100).collect::<Vec<_>>());
     }
 
