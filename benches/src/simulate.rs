@@ -4,18 +4,26 @@
 //! 1. **Costs** ([`measure_costs`]): every transaction executes once, serially and in
 //!    submission order, on an in-memory bank at the run's genesis, through the same
 //!    [`Bank::process`] lifecycle as every other path; each one's wall time is its cost.
-//! 2. **Schedule** ([`simulate`]): the pipeline's [`Scheduler`] (same configuration, same
-//!    sequential batches) packs the transactions for `N` threads. Time is simulated: a thread
-//!    runs its batches in order, a batch takes the sum of its transactions' costs, and a batch
-//!    completes (releasing its locks) at its simulated end. The makespan speedup is the serial
-//!    sum of costs over the simulated makespan.
+//! 2. **Schedule** ([`simulate`]): the pipeline's [`Scheduler`], configured as the pipeline
+//!    would be on `N` threads ([`SchedulerConfig::pipeline`]), packs the transactions. Time is
+//!    simulated: a thread runs its batches in order, a batch takes the sum of its
+//!    transactions' costs, and a batch completes (releasing its locks) at its simulated end.
+//!    The scheduler thread is a serial server ([`SchedulerCost::Measured`]): each `push`,
+//!    `schedule` and `complete` call costs its measured wall time, a batch leaves when the
+//!    pass that made it ends, and a completion waits for the thread to be free. The makespan
+//!    speedup is the serial sum of costs over the simulated makespan; the policy's speedup is
+//!    the same with deciding free.
 //! 3. **Bound** ([`critical_path_ns`]): with unlimited threads a transaction can start only
 //!    when every earlier transaction it conflicts with has finished, so the longest such
 //!    chain bounds any schedule. The speedup bound at `N` threads is
 //!    `total / max(critical path, total / N)`.
 //!
-//! What it leaves out, by design: scheduler and commit overhead (measured separately in the
-//! CPU budget) and memory-bandwidth contention between real cores.
+//! 4. **Projection** ([`project_tps`]): end-to-end TPS for an `N`-core machine, a roofline
+//!    over the run's CPU budget and the simulated speedup.
+//!
+//! What it leaves out, by design: the banking threads' own cost per batch (channel messages,
+//! wake-ups), commit overhead (in the projection, not the schedule) and memory-bandwidth
+//! contention between real cores.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
