@@ -19,8 +19,9 @@
 //! state as a serial one.
 //!
 //! Key decision: banking threads execute a batch's transactions one after another, storing
-//! each one's writes before the next runs ([`BatchMode::Sequential`](crate::scheduler::BatchMode::Sequential)), so the scheduler may
-//! queue conflicting transactions behind each other on one thread. A hot account then fills
+//! each one's writes before the next runs
+//! ([`BatchMode::Sequential`](crate::scheduler::BatchMode::Sequential)), so the scheduler
+//! may queue conflicting transactions behind each other on one thread. A hot account then fills
 //! whole batches on one thread instead of trickling out one transaction per batch.
 
 use std::collections::{HashMap, VecDeque};

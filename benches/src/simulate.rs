@@ -49,6 +49,14 @@ pub struct CostedTx {
     pub cost_ns: u64,
 }
 
+impl CostedTx {
+    /// The transaction as the scheduler takes it, with id `id` and no priority (the
+    /// simulation keeps submission order, as equal fees do).
+    fn pending(&self, id: usize) -> PendingTx {
+        PendingTx::new(id as u64, 0, self.writes.clone(), &self.reads)
+    }
+}
+
 /// The simulated speedup at one thread count.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SimulatedThreads {
@@ -130,8 +138,6 @@ pub struct Schedule {
     pub scheduler_ns: u64,
     /// Batches sent.
     pub batches: u64,
-    /// Scheduling passes run.
-    pub passes: u64,
     /// Times a pass examined a transaction and left it waiting.
     pub passed_over: u64,
 }
@@ -182,7 +188,6 @@ pub fn simulate_schedule(
     let mut free_at = vec![0u64; threads];
     let mut next = 0usize;
     let mut makespan = 0u64;
-    let mut batches = 0u64;
     loop {
         // Admit as the pipeline does: while there is room. The lock lists are built outside
         // the timed call, as sigverify workers build them in the pipeline.
@@ -192,7 +197,7 @@ pub fn simulate_schedule(
             .enumerate()
             .skip(next)
             .take(room)
-            .map(|(id, tx)| PendingTx::new(id as u64, 0, tx.writes.clone(), &tx.reads))
+            .map(|(id, tx)| tx.pending(id))
             .collect();
         next = next.saturating_add(admitted.len());
         thread
@@ -211,7 +216,6 @@ pub fn simulate_schedule(
             *free = end;
             makespan = makespan.max(end);
             ends.insert((end, batch.id), ());
-            batches = batches.saturating_add(1);
         }
         let Some((&(first_end, _), ())) = ends.first_key_value() else {
             // Nothing in flight and this pass scheduled nothing: done, or stuck.
@@ -220,8 +224,7 @@ pub fn simulate_schedule(
                 return Ok(Schedule {
                     makespan_ns: makespan.max(thread.clock),
                     scheduler_ns: thread.busy_ns,
-                    batches,
-                    passes: metrics.passes,
+                    batches: metrics.batches,
                     passed_over: metrics.passed_over,
                 });
             }
@@ -306,7 +309,7 @@ pub fn decisions_per_second(
         let lists: Vec<PendingTx> = txs
             .iter()
             .enumerate()
-            .map(|(id, tx)| PendingTx::new(id as u64, 0, tx.writes.clone(), &tx.reads))
+            .map(|(id, tx)| tx.pending(id))
             .collect();
         let mut lists = lists.into_iter();
         let started = Instant::now();

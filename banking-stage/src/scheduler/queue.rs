@@ -64,6 +64,51 @@ struct Lane {
     dead: usize,
 }
 
+impl Lane {
+    /// Drops the dead entries among the first `walked`, keeping the order.
+    fn compact_front(&mut self, slots: &[Slot], walked: usize) {
+        let walked = walked.min(self.entries.len());
+        let live: Vec<Entry> = self
+            .entries
+            .drain(..walked)
+            .filter(|entry| is_live(slots, entry))
+            .collect();
+        self.dead = self.dead.saturating_sub(walked.saturating_sub(live.len()));
+        for entry in live.into_iter().rev() {
+            self.entries.push_front(entry);
+        }
+    }
+
+    /// Compacts a lane that is mostly dead as a whole: each entry dies once, so compaction
+    /// costs O(1) per entry over time.
+    fn compact_if_mostly_dead(&mut self, slots: &[Slot]) {
+        if self.dead >= LANE_COMPACT_DEAD_MIN && self.dead.saturating_mul(2) > self.entries.len() {
+            self.entries.retain(|entry| is_live(slots, entry));
+            self.dead = 0;
+        }
+    }
+
+    /// Drops the dead entries at the front.
+    fn pop_dead_front(&mut self, slots: &[Slot]) {
+        while self
+            .entries
+            .front()
+            .is_some_and(|entry| !is_live(slots, entry))
+        {
+            self.entries.pop_front();
+            self.dead = self.dead.saturating_sub(1);
+        }
+    }
+}
+
+/// Whether `entry` is its slot's current entry (a taken or moved transaction leaves a dead
+/// one behind).
+fn is_live(slots: &[Slot], entry: &Entry) -> bool {
+    slots
+        .get(entry.slot as usize)
+        .is_some_and(|slot| slot.generation == entry.generation)
+}
+
 /// Which lane a transaction is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LaneId {
@@ -230,11 +275,10 @@ impl PendingQueue {
         let mut stop = false;
         while let Some(&entry) = lane.entries.get(position) {
             position = position.saturating_add(1);
-            let slot = &self.slots[entry.slot as usize];
-            let Some(tx) = slot
+            let Some(tx) = self.slots[entry.slot as usize]
                 .tx
                 .as_ref()
-                .filter(|_| slot.generation == entry.generation)
+                .filter(|_| is_live(&self.slots, &entry))
             else {
                 dead_walked = dead_walked.saturating_add(1);
                 continue;
@@ -256,44 +300,12 @@ impl PendingQueue {
         // Entries taken behind a waiting one stay as dead entries that the next scan would
         // walk again: drop those this scan walked once they outnumber the live.
         if dead_walked >= LANE_COMPACT_DEAD_MIN && dead_walked.saturating_mul(2) > position {
-            self.compact_front(lane, position);
+            lane.compact_front(&self.slots, position);
         }
-        // And a lane mostly dead as a whole (this scan took most of it) is compacted: each
-        // entry dies once, so compaction costs O(1) per entry over time.
-        if lane.dead >= LANE_COMPACT_DEAD_MIN && lane.dead.saturating_mul(2) > lane.entries.len() {
-            let slots = &self.slots;
-            lane.entries
-                .retain(|entry| slots[entry.slot as usize].generation == entry.generation);
-            lane.dead = 0;
-        }
-        let slots = &self.slots;
-        while lane
-            .entries
-            .front()
-            .is_some_and(|entry| slots[entry.slot as usize].generation != entry.generation)
-        {
-            lane.entries.pop_front();
-            lane.dead = lane.dead.saturating_sub(1);
-        }
+        // And a lane mostly dead as a whole (this scan took most of it) is compacted.
+        lane.compact_if_mostly_dead(&self.slots);
+        lane.pop_dead_front(&self.slots);
         stop
-    }
-
-    /// Drops the dead entries among the first `walked` of a lane, keeping the order.
-    fn compact_front(&self, lane: &mut Lane, walked: usize) {
-        let walked = walked.min(lane.entries.len());
-        let live: Vec<Entry> = lane
-            .entries
-            .drain(..walked)
-            .filter(|entry| self.is_live(entry))
-            .collect();
-        lane.dead = lane.dead.saturating_sub(walked.saturating_sub(live.len()));
-        for entry in live.into_iter().rev() {
-            lane.entries.push_front(entry);
-        }
-    }
-
-    fn is_live(&self, entry: &Entry) -> bool {
-        self.slots[entry.slot as usize].generation == entry.generation
     }
 
     /// Marks the slot's current entry in rank lane `rank` dead (aging moved it), and keeps
@@ -306,12 +318,7 @@ impl PendingQueue {
             return;
         };
         lane.dead = lane.dead.saturating_add(1);
-        if lane.dead >= LANE_COMPACT_DEAD_MIN && lane.dead.saturating_mul(2) > lane.entries.len() {
-            let slots = &self.slots;
-            lane.entries
-                .retain(|entry| slots[entry.slot as usize].generation == entry.generation);
-            lane.dead = 0;
-        }
+        lane.compact_if_mostly_dead(&self.slots);
         if lane.dead < lane.entries.len() {
             self.lanes.insert(rank, lane);
         }
