@@ -4,6 +4,9 @@
 //! - [`pipeline`]: bounded ingress → sigverify workers (each parses, sanitizes and
 //!   batch-verifies its own chunks; chunks leave in arrival order) → scheduler thread (owns the [`Bank`](braid_ledger::Bank): admission, dispatch,
 //!   recording, slot commits) → banking threads (execute each batch in order) → events.
+//! - [`block_executor`]: the same scheduler and banking threads executing a block whose
+//!   order is fixed (replay, `braid ledger verify`, a replica judging a proposal), equal to
+//!   serial replay bit for bit.
 //! - [`budget`]: CPU time per stage, as typed counters ([`budget::CpuBudget`]).
 //! - [`scheduler`]: the lock table and priority queue that pack conflict-free batches; a
 //!   plain data structure with no threads, so it is tested and benchmarked on its own.
@@ -11,6 +14,7 @@
 //! This crate knows no HTTP, no programs and no files: the bank and ledger are
 //! `braid-ledger`'s, the programs arrive in the executor, and serving is `braid-rpc`'s.
 
+pub mod block_executor;
 pub mod budget;
 pub mod pipeline;
 pub mod scheduler;

@@ -90,6 +90,9 @@ pub enum PipelineError {
     /// A pipeline thread panicked.
     #[error("pipeline thread {0} panicked")]
     Panicked(String),
+    /// The block executor that replays the ledger at start could not start.
+    #[error(transparent)]
+    BlockExecutor(#[from] crate::block_executor::BlockExecutorError),
 }
 
 impl PipelineError {
@@ -437,8 +440,14 @@ impl Pipeline {
         config: PipelineConfig,
     ) -> Result<Self, PipelineError> {
         let (mut bank, pending) = Bank::open(dir, genesis, executor)?;
-        for block in &pending {
-            bank.replay_block(block)?;
+        if !pending.is_empty() {
+            let threads = config
+                .sigverify_threads
+                .clamp(1, crate::scheduler::THREADS_MAX);
+            let engine = crate::block_executor::BlockExecutor::new(threads)?;
+            for block in &pending {
+                engine.replay_block(&mut bank, block)?;
+            }
         }
         Self::start_with_bank(bank, config)
     }

@@ -250,6 +250,13 @@ pub enum BankError {
     /// The ledger directory has no genesis and none was supplied.
     #[error("{0} holds no genesis.bin: create the ledger first")]
     NoGenesis(PathBuf),
+    /// A thread executing a block panicked outside any program (a program's panic fails
+    /// its instruction instead); the open slot was discarded.
+    #[error("a thread executing slot {slot} panicked")]
+    ExecutionPanicked {
+        /// The slot being executed.
+        slot: u64,
+    },
 }
 
 impl BankError {
@@ -912,12 +919,7 @@ impl Bank {
         for (blockhash, message_hash) in &admitted {
             self.status_cache.remove(blockhash, message_hash);
         }
-        self.transaction_count = self
-            .transaction_count
-            .saturating_sub(u64::try_from(self.entries.len()).unwrap_or(u64::MAX));
-        self.entries.clear();
-        self.signatures.clear();
-        self.db.discard(slot)?;
+        self.discard_open_slot()?;
         Ok(Speculation {
             block: block?,
             refused,
@@ -949,6 +951,47 @@ impl Bank {
             block_time,
             entries: self.entries.clone(),
         })
+    }
+
+    /// Empties the open slot: its writes, its block and the transaction count it added. The
+    /// caller forgets the slot's admissions ([`Bank::forget`]), which only it can name.
+    /// What a block executor does with a block it judged invalid, so the bank is as before.
+    pub fn discard_open_slot(&mut self) -> Result<(), BankError> {
+        self.transaction_count = self
+            .transaction_count
+            .saturating_sub(u64::try_from(self.entries.len()).unwrap_or(u64::MAX));
+        self.entries.clear();
+        self.signatures.clear();
+        self.db.discard(self.slot)?;
+        Ok(())
+    }
+
+    /// The open slot's last recorded entry.
+    pub fn last_entry(&self) -> Option<&Entry> {
+        self.entries.last()
+    }
+
+    /// The block the open slot would commit now (its state hash and bank hash included),
+    /// without sealing it: what a proposer proposes and a replica compares with a proposal.
+    pub fn open_block_at(&self, block_time: Option<i64>) -> Result<Block, BankError> {
+        self.open_block(block_time)
+    }
+
+    /// Seals and commits the open slot, which holds `block`'s transactions executed and
+    /// checked, and checks the bank hash the ledger records. The block's time is kept.
+    pub fn commit_replayed(&mut self, block: &Block) -> Result<SlotCommit, BankError> {
+        let committed = self
+            .seal_slot_at(block.block_time.or_else(unix_seconds_now))?
+            .commit()?;
+        let commit = self.finish_slot(committed);
+        if commit.bank_hash != block.bank_hash {
+            return Err(BankError::BankHashMismatch {
+                slot: block.slot,
+                computed: commit.bank_hash,
+                recorded: block.bank_hash,
+            });
+        }
+        Ok(commit)
     }
 
     /// Replays one ledger block serially, in block order, and checks that every outcome and
@@ -997,47 +1040,42 @@ impl Bank {
                     return Err(diverged(position, format!("rejected: {error}")));
                 }
             };
-            let status = if executed.status.is_ok() {
-                EntryStatus::Ok
-            } else {
-                EntryStatus::Failed
-            };
-            // History is checked too wherever both sides have it: the same logs and
-            // balances, or the executor is not deterministic.
-            let meta_differs = match (
-                &entry.meta,
-                self.entries.last().and_then(|e| e.meta.as_ref()),
-            ) {
-                (Some(recorded), Some(replayed)) => recorded != replayed,
-                _ => false,
-            };
-            if status != entry.status
-                || executed.fee != entry.fee
-                || executed.compute_units_consumed != entry.compute_units
-                || meta_differs
-            {
-                return Err(diverged(
-                    position,
-                    format!(
-                        "outcome {:?} differs from the recorded {:?}",
-                        executed.status, entry.status
-                    ),
-                ));
-            }
+            check_replayed(entry, &executed, self.entries.last())
+                .map_err(|reason| diverged(position, reason))?;
         }
-        let committed = self
-            .seal_slot_at(block.block_time.or_else(unix_seconds_now))?
-            .commit()?;
-        let commit = self.finish_slot(committed);
-        if commit.bank_hash != block.bank_hash {
-            return Err(BankError::BankHashMismatch {
-                slot: block.slot,
-                computed: commit.bank_hash,
-                recorded: block.bank_hash,
-            });
-        }
-        Ok(commit)
+        self.commit_replayed(block)
     }
+}
+
+/// Whether a replayed transaction's outcome, `executed`, recorded as `replayed` (the bank's
+/// entry for it), is what the ledger's `entry` records: the status, fee and compute units,
+/// and the history wherever both sides have it (the same logs and balances, or the executor
+/// is not deterministic). `Err` says what differs, as [`BankError::ReplayDiverged`] words it.
+pub fn check_replayed(
+    entry: &Entry,
+    executed: &ExecutedTransaction,
+    replayed: Option<&Entry>,
+) -> Result<(), String> {
+    let status = if executed.status.is_ok() {
+        EntryStatus::Ok
+    } else {
+        EntryStatus::Failed
+    };
+    let meta_differs = match (&entry.meta, replayed.and_then(|e| e.meta.as_ref())) {
+        (Some(recorded), Some(replayed)) => recorded != replayed,
+        _ => false,
+    };
+    if status != entry.status
+        || executed.fee != entry.fee
+        || executed.compute_units_consumed != entry.compute_units
+        || meta_differs
+    {
+        return Err(format!(
+            "outcome {:?} differs from the recorded {:?}",
+            executed.status, entry.status
+        ));
+    }
+    Ok(())
 }
 
 /// The history a bank records for an executed transaction, if its executor reports

@@ -501,8 +501,15 @@ fn start_validator(
     use braid_banking_stage::pipeline::{Event, Failure, Shared, SubmitError};
     let validators = braid_consensus::genesis::validator_set_of(&setup.genesis)?;
     let (mut bank, pending) = braid_ledger::Bank::open(dir, genesis, executor)?;
-    for block in &pending {
-        bank.replay_block(block)?;
+    if !pending.is_empty() {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(braid_banking_stage::scheduler::THREADS_MAX);
+        let engine = braid_banking_stage::block_executor::BlockExecutor::new(threads)
+            .map_err(braid_banking_stage::pipeline::PipelineError::from)?;
+        for block in &pending {
+            engine.replay_block(&mut bank, block)?;
+        }
     }
     let shared = Shared::for_bank(&bank);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -1,0 +1,497 @@
+//! The block executor: one engine that executes a block's transactions on the open slot
+//! with the lock-table scheduler, banking threads and batched signature checks.
+//!
+//! This module is its *verify* mode: the block's order is fixed (a ledger block replayed at
+//! start or by `braid ledger verify`, a proposal a replica judges). Transactions that do
+//! not conflict run in parallel; those that conflict run in block order, because the
+//! scheduler in [`SchedulerConfig::verify`] hands a transaction out only after every
+//! conflicting one pushed before it has completed. Every transaction's result then depends
+//! only on those before it that it conflicts with, so the result is serial replay's, bit for
+//! bit: the same writes, entries, state hash and bank hash, and for a block that diverges,
+//! the same first divergent entry and reason (`tests/block_executor.rs` checks both against
+//! [`Bank::replay_block`] on random blocks with hot accounts).
+//!
+//! A block goes through three stages, each on at most [`BlockExecutor::threads`] threads:
+//! 1. *prepare*: parse, resolve v0 lookups at the open slot, verify signatures in batches
+//!    (`verify_batch_par`), and compute each lock list; all in parallel;
+//! 2. *admit*: recent blockhash and not seen before, in block order, on the calling thread;
+//! 3. *execute*: the scheduler packs the admitted prefix onto banking threads; results are
+//!    recorded in block order and checked against what the block records, if it records
+//!    outcomes.
+//!
+//! The calling thread stands in for the pipeline's scheduler thread and mostly waits. A block
+//! that diverges leaves the bank as it found it (open slot empty, admissions forgotten).
+
+use std::sync::Arc;
+
+use braid_accounts_db::AccountsDb;
+use braid_ledger::bank::{
+    AccountsView, Bank, BankError, ProgramAccounts, SlotCommit, check_replayed,
+};
+use braid_ledger::blockstore::{Block, Entry};
+use braid_primitives::{Hash, Pubkey};
+use braid_runtime::TransactionError;
+use braid_runtime::executor::{Executor, ProcessedTransaction};
+use braid_runtime::sanitized::SanitizedTransaction;
+use crossbeam_channel::{Receiver, Sender};
+use rayon::prelude::*;
+
+use crate::scheduler::{PendingTx, Scheduler, SchedulerConfig, SchedulerError, THREADS_MAX};
+
+/// Whether the block executor checks signatures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signatures {
+    /// Verify every signature, in batches.
+    Verify,
+    /// Every signature was verified already (a block this node built from transactions it
+    /// verified on entry): do not spend the time again.
+    AlreadyVerified,
+}
+
+/// Why a block is not what it claims, at its first divergent entry: what serial replay
+/// would report there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// The entry's position in the block.
+    pub entry: usize,
+    /// What went wrong with it.
+    pub reason: Diverged,
+}
+
+/// What went wrong with a block's entry.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Diverged {
+    /// The wire bytes are not a valid transaction.
+    #[error("does not parse: {0}")]
+    Parse(String),
+    /// A v0 transaction's lookups do not resolve at the slot.
+    #[error("lookups: {0}")]
+    Lookups(String),
+    /// A signature does not verify.
+    #[error("signature: {0}")]
+    Signature(TransactionError),
+    /// Its blockhash is not recent or it was processed before.
+    #[error("not admitted: {0}")]
+    NotAdmitted(TransactionError),
+    /// It could not pay its fee (rejected untouched), so no block may hold it.
+    #[error("rejected: {0}")]
+    Rejected(TransactionError),
+    /// It executed differently from what the block records ([`check_replayed`]).
+    #[error("{0}")]
+    Outcome(String),
+}
+
+/// Why a [`BlockExecutor`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BlockExecutorError {
+    /// The thread count is outside `1..=`[`THREADS_MAX`].
+    #[error("block executor threads must be 1 to {THREADS_MAX}, not {0}")]
+    Threads(usize),
+    /// The thread pool could not start.
+    #[error("cannot start the block executor's threads: {0}")]
+    Pool(String),
+}
+
+/// A transaction ready to execute: parsed, resolved and checked, with its lock list.
+struct Prepared {
+    tx: SanitizedTransaction,
+    locks: Vec<Pubkey>,
+    write_len: usize,
+}
+
+/// A batch for one banking thread: the block positions to execute, in order.
+struct Work {
+    batch_id: u64,
+    positions: Vec<usize>,
+}
+
+/// A banking thread's answer: each position's result, or the thread's panic.
+struct Done {
+    batch_id: u64,
+    results: Vec<(
+        usize,
+        Result<ProcessedTransaction, braid_accounts_db::Error>,
+    )>,
+    panicked: bool,
+}
+
+/// The block engine's verify mode. See the module documentation.
+pub struct BlockExecutor {
+    threads: usize,
+    pool: rayon::ThreadPool,
+}
+
+impl BlockExecutor {
+    /// An executor that uses at most `threads` threads for all of a block's work: signature
+    /// checks, execution and the state-hash fold (plus the calling thread, which waits).
+    pub fn new(threads: usize) -> Result<Self, BlockExecutorError> {
+        if !(1..=THREADS_MAX).contains(&threads) {
+            return Err(BlockExecutorError::Threads(threads));
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|index| format!("braid-block-{index}"))
+            .build()
+            .map_err(|error| BlockExecutorError::Pool(error.to_string()))?;
+        Ok(Self { threads, pool })
+    }
+
+    /// The threads it uses.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Replays a ledger block on `bank`'s open slot, checks every outcome against the
+    /// block's entries, commits it and checks its bank hash: [`Bank::replay_block`], in
+    /// parallel, with the same result and the same errors. On a divergence the open slot is
+    /// left empty.
+    pub fn replay_block(&self, bank: &mut Bank, block: &Block) -> Result<SlotCommit, BankError> {
+        self.pool.install(|| {
+            let wires: Vec<&[u8]> = block
+                .entries
+                .iter()
+                .map(|entry| entry.transaction.as_slice())
+                .collect();
+            if block.slot != bank.slot() {
+                return Err(BankError::ReplayDiverged {
+                    slot: block.slot,
+                    entry: 0,
+                    reason: format!(
+                        "block is for slot {}, the bank is at slot {}",
+                        block.slot,
+                        bank.slot()
+                    ),
+                });
+            }
+            if let Err(divergence) =
+                self.execute_on_pool(bank, &wires, Some(&block.entries), Signatures::Verify)?
+            {
+                return Err(BankError::ReplayDiverged {
+                    slot: block.slot,
+                    entry: divergence.entry,
+                    reason: divergence.reason.to_string(),
+                });
+            }
+            bank.commit_replayed(block)
+        })
+    }
+
+    /// Executes `wires` in this order on `bank`'s open slot, which must be empty, and
+    /// records them there, unsealed. With `recorded`, each outcome must be what its entry
+    /// records. `Ok(Err(_))` is the block's fault, at its first divergent entry; the open
+    /// slot is then left empty. `Err` is this node's own failure (storage, a panic).
+    pub fn execute_fixed<W: AsRef<[u8]> + Sync>(
+        &self,
+        bank: &mut Bank,
+        wires: &[W],
+        recorded: Option<&[Entry]>,
+        signatures: Signatures,
+    ) -> Result<Result<(), Divergence>, BankError> {
+        self.pool
+            .install(|| self.execute_on_pool(bank, wires, recorded, signatures))
+    }
+
+    fn execute_on_pool<W: AsRef<[u8]> + Sync>(
+        &self,
+        bank: &mut Bank,
+        wires: &[W],
+        recorded: Option<&[Entry]>,
+        signatures: Signatures,
+    ) -> Result<Result<(), Divergence>, BankError> {
+        let slot = bank.slot();
+        if bank.open_slot_len() != 0 {
+            return Err(BankError::OpenSlotNotEmpty {
+                slot,
+                transactions: bank.open_slot_len(),
+            });
+        }
+        let prepared = prepare(bank, wires, signatures);
+        // Serial replay stops at the first entry that fails; everything before it runs.
+        let mut cutoff = prepared
+            .iter()
+            .position(Result::is_err)
+            .unwrap_or(prepared.len());
+        let mut admitted = 0usize;
+        let mut refusal = None;
+        for (position, prepared) in prepared.iter().enumerate().take(cutoff) {
+            let Ok(prepared) = prepared else { break };
+            if let Err(error) = bank.admit(&prepared.tx) {
+                refusal = Some(Divergence {
+                    entry: position,
+                    reason: Diverged::NotAdmitted(error),
+                });
+                cutoff = position;
+                break;
+            }
+            admitted = position.saturating_add(1);
+        }
+        let ready: Vec<&Prepared> = prepared[..cutoff].iter().flatten().collect();
+        let executed = match self.execute(bank, slot, &ready) {
+            Ok(executed) => executed,
+            Err(error) => {
+                undo(bank, &ready[..admitted])?;
+                return Err(error);
+            }
+        };
+        // Recorded in block order, whatever order they completed in.
+        for (position, (result, prepared)) in executed.into_iter().zip(&ready).enumerate() {
+            let divergence = |reason| Divergence {
+                entry: position,
+                reason,
+            };
+            let executed = match result {
+                Ok(executed) => executed,
+                Err(error) => {
+                    undo(bank, &ready[..admitted])?;
+                    return Ok(Err(divergence(Diverged::Rejected(error))));
+                }
+            };
+            bank.record(wires[position].as_ref().to_vec(), &prepared.tx, &executed);
+            if let Some(entries) = recorded {
+                let checked = match entries.get(position) {
+                    Some(entry) => check_replayed(entry, &executed, bank.last_entry()),
+                    None => Err("the block records no outcome for it".to_owned()),
+                };
+                if let Err(reason) = checked {
+                    undo(bank, &ready[..admitted])?;
+                    return Ok(Err(divergence(Diverged::Outcome(reason))));
+                }
+            }
+        }
+        let first_failure = refusal.or_else(|| {
+            prepared.iter().enumerate().find_map(|(entry, prepared)| {
+                let reason = prepared.as_ref().err()?.clone();
+                Some(Divergence { entry, reason })
+            })
+        });
+        if let Some(divergence) = first_failure {
+            undo(bank, &ready[..admitted])?;
+            return Ok(Err(divergence));
+        }
+        Ok(Ok(()))
+    }
+
+    /// Executes `ready` (admitted, in block order) on the open slot: inline on one thread,
+    /// else through the scheduler. Returns each transaction's result in block order.
+    fn execute(
+        &self,
+        bank: &Bank,
+        slot: u64,
+        ready: &[&Prepared],
+    ) -> Result<Vec<ProcessedTransaction>, BankError> {
+        let (db, executor) = (bank.accounts_db(), bank.executor());
+        if self.threads == 1 || ready.len() <= 1 {
+            return ready
+                .iter()
+                .map(|prepared| {
+                    Bank::execute(db, executor, slot, &prepared.tx).map_err(BankError::from)
+                })
+                .collect();
+        }
+        let programs = ProgramAccounts::read(db, executor)?;
+        let source = Source {
+            db,
+            programs: &programs,
+            executor,
+            slot,
+        };
+        std::thread::scope(|scope| {
+            let (done_sender, done) = crossbeam_channel::unbounded();
+            let mut work = Vec::with_capacity(self.threads);
+            for _ in 0..self.threads {
+                let (sender, receiver) = crossbeam_channel::unbounded::<Work>();
+                work.push(sender);
+                let done_sender = done_sender.clone();
+                let source = &source;
+                scope.spawn(move || banking_thread(&receiver, &done_sender, source, ready));
+            }
+            drop(done_sender);
+            let results = schedule(self.threads, ready, &work, &done);
+            drop(work);
+            results.map_err(|()| BankError::ExecutionPanicked { slot })
+        })?
+        .into_iter()
+        .map(|result| result.map_err(BankError::from))
+        .collect()
+    }
+}
+
+/// What a banking thread executes against.
+struct Source<'a> {
+    db: &'a Arc<AccountsDb>,
+    programs: &'a ProgramAccounts,
+    executor: &'a Executor,
+    slot: u64,
+}
+
+/// Parses, resolves and verifies every wire in parallel; each result in block order.
+fn prepare<W: AsRef<[u8]> + Sync>(
+    bank: &Bank,
+    wires: &[W],
+    signatures: Signatures,
+) -> Vec<Result<Prepared, Diverged>> {
+    let (db, executor, slot) = (bank.accounts_db(), bank.executor(), bank.slot());
+    let mut parsed: Vec<Result<SanitizedTransaction, Diverged>> = wires
+        .par_iter()
+        .map(|wire| {
+            let mut tx = SanitizedTransaction::try_from_bytes(wire.as_ref())
+                .map_err(|error| Diverged::Parse(error.to_string()))?;
+            tx.resolve(&AccountsView(db), slot)
+                .map_err(|error| Diverged::Lookups(error.to_string()))?;
+            Ok(tx)
+        })
+        .collect();
+    if signatures == Signatures::Verify {
+        let (positions, txs): (Vec<usize>, Vec<&SanitizedTransaction>) = parsed
+            .iter()
+            .enumerate()
+            .filter_map(|(position, tx)| tx.as_ref().ok().map(|tx| (position, tx)))
+            .unzip();
+        let verdicts = braid_runtime::sigverify::verify_batch_par(&txs);
+        for (position, verdict) in positions.into_iter().zip(verdicts) {
+            if let Err(error) = verdict {
+                parsed[position] = Err(Diverged::Signature(error));
+            }
+        }
+    }
+    parsed
+        .into_par_iter()
+        .map(|tx| {
+            let tx = tx?;
+            let (locks, write_len) = executor.lock_list(&tx);
+            Ok(Prepared {
+                tx,
+                locks,
+                write_len,
+            })
+        })
+        .collect()
+}
+
+/// Forgets the admissions of `admitted` and empties the open slot.
+fn undo(bank: &mut Bank, admitted: &[&Prepared]) -> Result<(), BankError> {
+    for prepared in admitted {
+        bank.forget(&prepared.tx);
+    }
+    bank.discard_open_slot()
+}
+
+/// Runs the scheduler over `ready` in block order until every transaction has completed.
+/// `Err` if a banking thread panicked or went away.
+#[allow(clippy::type_complexity)]
+fn schedule(
+    threads: usize,
+    ready: &[&Prepared],
+    work: &[Sender<Work>],
+    done: &Receiver<Done>,
+) -> Result<Vec<Result<ProcessedTransaction, braid_accounts_db::Error>>, ()> {
+    let config = SchedulerConfig::verify(threads);
+    let mut scheduler = Scheduler::new(config).map_err(|_| ())?;
+    let mut results: Vec<Option<Result<ProcessedTransaction, braid_accounts_db::Error>>> =
+        std::iter::repeat_with(|| None).take(ready.len()).collect();
+    let (mut pushed, mut remaining) = (0usize, ready.len());
+    while remaining > 0 {
+        while pushed < ready.len() && scheduler.pending_len() < config.pending_max {
+            let prepared = ready[pushed];
+            let pending = PendingTx {
+                id: pushed as u64,
+                priority: 0,
+                accounts: prepared.locks.clone(),
+                write_len: prepared.write_len,
+            };
+            match scheduler.push(pending) {
+                Ok(()) => pushed = pushed.saturating_add(1),
+                // Sanitizing caps a transaction's accounts at the scheduler's limit.
+                Err(SchedulerError::TooManyAccounts { .. }) => {
+                    return Err(());
+                }
+                Err(_) => break,
+            }
+        }
+        for batch in scheduler.schedule() {
+            let positions = batch
+                .txs
+                .iter()
+                .map(|&id| usize::try_from(id).unwrap_or(usize::MAX))
+                .collect();
+            work[batch.thread]
+                .send(Work {
+                    batch_id: batch.id,
+                    positions,
+                })
+                .map_err(|_| ())?;
+        }
+        let answer = done.recv().map_err(|_| ())?;
+        if answer.panicked {
+            return Err(());
+        }
+        scheduler.complete(answer.batch_id).map_err(|_| ())?;
+        for (position, result) in answer.results {
+            if let Some(slot) = results.get_mut(position) {
+                *slot = Some(result);
+                remaining = remaining.saturating_sub(1);
+            }
+        }
+    }
+    results.into_iter().map(|result| result.ok_or(())).collect()
+}
+
+/// Executes batches in order, storing each transaction's writes before the next runs.
+fn banking_thread(
+    work: &Receiver<Work>,
+    done: &Sender<Done>,
+    source: &Source<'_>,
+    ready: &[&Prepared],
+) {
+    while let Ok(batch) = work.recv() {
+        let mut results = Vec::with_capacity(batch.positions.len());
+        let mut walls = braid_ledger::bank::ExecuteWalls::default();
+        // A panic would otherwise leave the batch unanswered and the caller waiting.
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            for &position in &batch.positions {
+                let processed = Bank::execute_cached(
+                    source.db,
+                    source.programs,
+                    source.executor,
+                    source.slot,
+                    &ready[position].tx,
+                    &mut walls,
+                );
+                results.push((position, processed));
+            }
+        }))
+        .is_err();
+        let answer = Done {
+            batch_id: batch.batch_id,
+            results,
+            panicked,
+        };
+        if done.send(answer).is_err() {
+            return;
+        }
+    }
+}
+
+/// Replays a whole ledger directory against a fresh in-memory state with `engine` and
+/// checks every bank hash, applying the ledger's own rules: [`braid_ledger::verify_ledger`]
+/// on the block executor. `progress` hears each block's slot and the blocks done and in
+/// all. Returns the last slot and its bank hash (slot 0 and the genesis hash if empty).
+pub fn verify_ledger(
+    dir: &std::path::Path,
+    executor: Arc<Executor>,
+    engine: &BlockExecutor,
+    progress: &mut dyn FnMut(u64, usize, usize),
+) -> Result<(u64, Hash), BankError> {
+    let genesis =
+        braid_ledger::Genesis::read(dir)?.ok_or_else(|| BankError::NoGenesis(dir.to_owned()))?;
+    let executor = braid_ledger::bank::executor_for(&genesis, executor);
+    let blocks = braid_ledger::blockstore::read_blocks(dir)?;
+    let mut bank = Bank::in_memory(&genesis, executor)?;
+    let mut last = (0, bank.parent_bank_hash());
+    for (done, block) in blocks.iter().enumerate() {
+        let commit = engine.replay_block(&mut bank, block)?;
+        last = (commit.slot, commit.bank_hash);
+        progress(commit.slot, done.saturating_add(1), blocks.len());
+    }
+    Ok(last)
+}

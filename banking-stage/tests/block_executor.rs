@@ -1,0 +1,297 @@
+//! The block executor's verify mode equals serial replay, bit for bit: on random blocks
+//! with hot accounts it commits the same bank hashes, and on a damaged block it reports the
+//! same first divergence, leaving the bank as it found it.
+
+// Test arithmetic runs on small, known values; an overflow would be a failing test anyway.
+#![allow(clippy::arithmetic_side_effects)]
+
+use braid_banking_stage::block_executor::{BlockExecutor, BlockExecutorError};
+use braid_ledger::bank::{Bank, BankError, Outcome};
+use braid_ledger::blockstore::{Block, EntryStatus};
+use braid_ledger::genesis::Genesis;
+use braid_program_system::instruction as system;
+use braid_runtime::keypair::Keypair;
+use braid_runtime::sanitized::SanitizedTransaction;
+use braid_runtime::{Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Transaction};
+use proptest::prelude::*;
+
+mod common;
+use common::executor;
+
+/// Small enough that a hot payer runs out part way (amounts grow with the nonce below), so
+/// which transfers fail depends on the order they run in.
+const FUNDS: u64 = 2_000_000;
+const USERS: usize = 6;
+const DESTINATIONS: usize = 4;
+/// Transfer amounts step by this per transaction, so no two messages are alike whatever
+/// the shrinker makes of the amounts: small amounts stay below it, and the amount above
+/// every balance is a multiple of it.
+const NONCE_STEP: u64 = 8_192;
+const TOO_MUCH: u64 = (u64::MAX / 4 / NONCE_STEP) * NONCE_STEP;
+const _: () = assert!(TOO_MUCH > 1_000 * FUNDS);
+
+fn users() -> Vec<Keypair> {
+    (0..USERS)
+        .map(|n| Keypair::from_seed(&[n as u8 + 0x31; 32]))
+        .collect()
+}
+
+fn destination(to: usize) -> Pubkey {
+    Pubkey::new_from_array([0xE0 ^ to as u8; 32])
+}
+
+fn genesis(users: &[Keypair]) -> Genesis {
+    let mut accounts: Vec<(Pubkey, Account)> = users
+        .iter()
+        .map(|user| (user.pubkey(), Account::new(FUNDS, 0, &SYSTEM_PROGRAM_ID)))
+        .collect();
+    accounts.push(common::system_program());
+    let destinations: Vec<Pubkey> = (0..DESTINATIONS).map(destination).collect();
+    accounts.push(common::lookup_table(&destinations));
+    Genesis::new(400, accounts).unwrap()
+}
+
+/// One transaction of a random block: who pays, where it goes (a user, so payers conflict
+/// with each other, or a plain destination), how much (above the balance it fails and still
+/// pays its fee), and whether it is v0 with its destination loaded from the table.
+#[derive(Clone, Debug)]
+struct Spec {
+    from: usize,
+    to_user: bool,
+    to: usize,
+    lamports: u64,
+    v0: bool,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    // Payer 0 is hot: about half of all transactions.
+    (
+        prop_oneof![Just(0usize), 0..USERS],
+        any::<bool>(),
+        0..USERS.max(DESTINATIONS),
+        prop_oneof![1u64..NONCE_STEP, Just(TOO_MUCH)],
+        prop::bool::weighted(0.2),
+    )
+        .prop_map(|(from, to_user, to, lamports, v0)| Spec {
+            from,
+            to_user,
+            to,
+            lamports,
+            v0,
+        })
+}
+
+fn wire(users: &[Keypair], spec: &Spec, nonce: u64, blockhash: Hash) -> Vec<u8> {
+    let payer = &users[spec.from];
+    let (to, v0) = if spec.to_user {
+        (users[spec.to % USERS].pubkey(), false)
+    } else {
+        (destination(spec.to % DESTINATIONS), spec.v0)
+    };
+    // The nonce keeps every message distinct.
+    let instruction = system::transfer(&payer.pubkey(), &to, spec.lamports + nonce * NONCE_STEP);
+    if v0 {
+        let destinations: Vec<Pubkey> = (0..DESTINATIONS).map(destination).collect();
+        let message = braid_runtime::Message::new_v0(
+            &[instruction],
+            &payer.pubkey(),
+            &blockhash,
+            &[(common::LOOKUP_TABLE, destinations)],
+        );
+        let mut tx = Transaction::new_unsigned(message);
+        tx.sign(&[payer], blockhash);
+        tx.to_bytes()
+    } else {
+        Transaction::new_signed_with_payer(
+            &[instruction],
+            Some(&payer.pubkey()),
+            &[payer],
+            blockhash,
+        )
+        .to_bytes()
+    }
+}
+
+/// Ledger blocks made by executing `slots` serially, one slot each.
+fn produce(genesis: &Genesis, users: &[Keypair], slots: &[Vec<Spec>]) -> Vec<Block> {
+    let mut bank = Bank::in_memory(genesis, executor()).unwrap();
+    let mut blocks = Vec::new();
+    let mut nonce = 0;
+    for specs in slots {
+        let blockhash = bank.latest_blockhash();
+        for spec in specs {
+            nonce += 1;
+            let wire = wire(users, spec, nonce, blockhash);
+            let tx = SanitizedTransaction::try_from_bytes(&wire).unwrap();
+            match bank.process(&wire, &tx).unwrap() {
+                // A payer left unable to pay its fee is refused and left out.
+                Outcome::Recorded(_) | Outcome::Rejected(_) => {}
+                other => panic!("a fresh transfer was not admitted: {other:?}"),
+            }
+        }
+        let block = bank.open_block_at(Some(1_700_000_000)).unwrap();
+        let commit = bank.commit_slot().unwrap();
+        assert_eq!(commit.bank_hash, block.bank_hash);
+        blocks.push(block);
+    }
+    blocks
+}
+
+/// Replays `blocks` serially, or with `engine`: each slot's bank hash, or the first error
+/// (as text, which is what both promise to agree on), and the open slot's length after it.
+fn replay(
+    genesis: &Genesis,
+    blocks: &[Block],
+    engine: Option<&BlockExecutor>,
+) -> (Vec<Hash>, Option<String>, Bank) {
+    let mut bank = Bank::in_memory(genesis, executor()).unwrap();
+    let mut hashes = Vec::new();
+    for block in blocks {
+        let result = match engine {
+            Some(engine) => engine.replay_block(&mut bank, block),
+            None => bank.replay_block(block),
+        };
+        match result {
+            Ok(commit) => hashes.push(commit.bank_hash),
+            Err(error) => return (hashes, Some(error.to_string()), bank),
+        }
+    }
+    (hashes, None, bank)
+}
+
+/// Ways to damage a block, each something serial replay catches at one entry.
+#[derive(Clone, Debug)]
+enum Damage {
+    /// A recorded fee one lamport off.
+    Fee,
+    /// A recorded status flipped.
+    Status,
+    /// An entry copied to the end: not admitted there (already processed).
+    Duplicate,
+    /// A signature byte flipped.
+    Signature,
+    /// Wire bytes cut short.
+    Truncate,
+}
+
+fn damage(block: &mut Block, how: &Damage, at: usize) {
+    let position = at % block.entries.len();
+    let entry = &mut block.entries[position];
+    match how {
+        Damage::Fee => entry.fee += 1,
+        Damage::Status => {
+            entry.status = match entry.status {
+                EntryStatus::Ok => EntryStatus::Failed,
+                EntryStatus::Failed => EntryStatus::Ok,
+            }
+        }
+        Damage::Duplicate => {
+            let copy = entry.clone();
+            block.entries.push(copy);
+        }
+        Damage::Signature => entry.transaction[1] ^= 0x40,
+        Damage::Truncate => {
+            let half = entry.transaction.len() / 2;
+            entry.transaction.truncate(half);
+        }
+    }
+}
+
+fn engines() -> Vec<BlockExecutor> {
+    [1, 2, 4]
+        .into_iter()
+        .map(|threads| BlockExecutor::new(threads).unwrap())
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn verify_mode_commits_what_serial_replay_commits(
+        slots in prop::collection::vec(prop::collection::vec(spec(), 1..48), 1..4),
+    ) {
+        let users = users();
+        let genesis = genesis(&users);
+        let blocks = produce(&genesis, &users, &slots);
+        let (serial, error, _) = replay(&genesis, &blocks, None);
+        prop_assert_eq!(error, None);
+        let recorded: Vec<Hash> = blocks.iter().map(|block| block.bank_hash).collect();
+        prop_assert_eq!(&serial, &recorded);
+        for engine in engines() {
+            let (parallel, error, _) = replay(&genesis, &blocks, Some(&engine));
+            prop_assert_eq!(error, None, "threads {}", engine.threads());
+            prop_assert_eq!(&parallel, &serial, "threads {}", engine.threads());
+        }
+    }
+
+    #[test]
+    fn verify_mode_reports_serial_replays_first_divergence_and_undoes_the_block(
+        slots in prop::collection::vec(prop::collection::vec(spec(), 1..32), 1..3),
+        how in prop_oneof![
+            Just(Damage::Fee),
+            Just(Damage::Status),
+            Just(Damage::Duplicate),
+            Just(Damage::Signature),
+            Just(Damage::Truncate),
+        ],
+        at in any::<usize>(),
+    ) {
+        let users = users();
+        let genesis = genesis(&users);
+        let blocks = produce(&genesis, &users, &slots);
+        let mut damaged = blocks.clone();
+        let last = damaged.len() - 1;
+        prop_assume!(!damaged[last].entries.is_empty());
+        damage(&mut damaged[last], &how, at);
+        let (serial_hashes, serial_error, _) = replay(&genesis, &damaged, None);
+        prop_assert!(serial_error.is_some(), "serial replay accepted {:?}", how);
+        for engine in engines() {
+            let (hashes, error, mut bank) = replay(&genesis, &damaged, Some(&engine));
+            prop_assert_eq!(&hashes, &serial_hashes);
+            prop_assert_eq!(&error, &serial_error, "threads {}", engine.threads());
+            // The bank is as before the damaged block: the intact one commits on it.
+            prop_assert_eq!(bank.open_slot_len(), 0);
+            let commit = engine.replay_block(&mut bank, &blocks[last]).unwrap();
+            prop_assert_eq!(commit.bank_hash, blocks[last].bank_hash);
+        }
+    }
+}
+
+#[test]
+fn a_block_for_another_slot_is_refused_as_serial_replay_refuses_it() {
+    let users = users();
+    let genesis = genesis(&users);
+    let specs = vec![Spec {
+        from: 1,
+        to_user: false,
+        to: 0,
+        lamports: 10,
+        v0: false,
+    }];
+    let blocks = produce(&genesis, &users, &[specs.clone(), specs]);
+    let engine = BlockExecutor::new(2).unwrap();
+    let mut bank = Bank::in_memory(&genesis, executor()).unwrap();
+    let error = engine.replay_block(&mut bank, &blocks[1]).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            BankError::ReplayDiverged { slot: 2, entry: 0, reason }
+                if reason == "block is for slot 2, the bank is at slot 1"
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_thread_count_outside_the_schedulers_range_is_refused() {
+    assert!(matches!(
+        BlockExecutor::new(0),
+        Err(BlockExecutorError::Threads(0))
+    ));
+    let too_many = braid_banking_stage::scheduler::THREADS_MAX + 1;
+    assert!(matches!(
+        BlockExecutor::new(too_many),
+        Err(BlockExecutorError::Threads(n)) if n == too_many
+    ));
+}
