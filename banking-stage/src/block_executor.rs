@@ -26,11 +26,12 @@ use std::sync::Arc;
 
 use braid_accounts_db::AccountsDb;
 use braid_ledger::bank::{
-    AccountsView, Bank, BankError, ProgramAccounts, SlotCommit, check_replayed,
+    AccountsView, Bank, BankError, ProgramAccounts, Refusal, SlotCommit, check_replayed,
 };
 use braid_ledger::blockstore::{Block, Entry};
 use braid_primitives::{Hash, Pubkey};
 use braid_runtime::TransactionError;
+use braid_runtime::compute_budget::ComputeBudget;
 use braid_runtime::executor::{Executor, ProcessedTransaction};
 use braid_runtime::sanitized::SanitizedTransaction;
 use crossbeam_channel::{Receiver, Sender};
@@ -147,11 +148,20 @@ impl BlockExecutor {
     /// left empty.
     pub fn replay_block(&self, bank: &mut Bank, block: &Block) -> Result<SlotCommit, BankError> {
         self.pool.install(|| {
-            let wires: Vec<&[u8]> = block
-                .entries
-                .iter()
-                .map(|entry| entry.transaction.as_slice())
-                .collect();
+            let parsed = parse(&wires_of(block), Signatures::Verify);
+            self.replay_parsed(bank, block, parsed)
+        })
+    }
+
+    /// [`BlockExecutor::replay_block`] on a block already [`parse`]d.
+    fn replay_parsed(
+        &self,
+        bank: &mut Bank,
+        block: &Block,
+        parsed: Vec<Parsed>,
+    ) -> Result<SlotCommit, BankError> {
+        {
+            let wires = wires_of(block);
             if block.slot != bank.slot() {
                 return Err(BankError::ReplayDiverged {
                     slot: block.slot,
@@ -164,7 +174,7 @@ impl BlockExecutor {
                 });
             }
             if let Err(divergence) =
-                self.execute_on_pool(bank, &wires, Some(&block.entries), Signatures::Verify)?
+                self.execute_parsed(bank, &wires, Some(&block.entries), parsed)?
             {
                 return Err(BankError::ReplayDiverged {
                     slot: block.slot,
@@ -173,7 +183,7 @@ impl BlockExecutor {
                 });
             }
             bank.commit_replayed(block)
-        })
+        }
     }
 
     /// Executes `wires` in this order on `bank`'s open slot, which must be empty, and
@@ -198,6 +208,17 @@ impl BlockExecutor {
         recorded: Option<&[Entry]>,
         signatures: Signatures,
     ) -> Result<Result<(), Divergence>, BankError> {
+        self.execute_parsed(bank, wires, recorded, parse(wires, signatures))
+    }
+
+    /// [`BlockExecutor::execute_fixed`] on a block already [`parse`]d.
+    fn execute_parsed<W: AsRef<[u8]> + Sync>(
+        &self,
+        bank: &mut Bank,
+        wires: &[W],
+        recorded: Option<&[Entry]>,
+        parsed: Vec<Parsed>,
+    ) -> Result<Result<(), Divergence>, BankError> {
         let slot = bank.slot();
         if bank.open_slot_len() != 0 {
             return Err(BankError::OpenSlotNotEmpty {
@@ -205,7 +226,7 @@ impl BlockExecutor {
                 transactions: bank.open_slot_len(),
             });
         }
-        let prepared = prepare(bank, wires, signatures);
+        let prepared = prepare(bank, parsed);
         // Serial replay stops at the first entry that fails; everything before it runs.
         let mut cutoff = prepared
             .iter()
@@ -226,8 +247,8 @@ impl BlockExecutor {
             admitted = position.saturating_add(1);
         }
         let ready: Vec<&Prepared> = prepared[..cutoff].iter().flatten().collect();
-        let executed = match self.execute(bank, slot, &ready) {
-            Ok(executed) => executed,
+        let executed = match self.execute(bank, slot, &ready, None) {
+            Ok((executed, _)) => executed,
             Err(error) => {
                 undo(bank, &ready[..admitted])?;
                 return Err(error);
@@ -271,22 +292,32 @@ impl BlockExecutor {
         Ok(Ok(()))
     }
 
-    /// Executes `ready` (admitted, in block order) on the open slot: inline on one thread,
-    /// else through the scheduler. Returns each transaction's result in block order.
+    /// Executes `ready` (admitted, in the order given) on the open slot, keeping that order
+    /// between conflicting transactions (`priorities: None`) or letting higher priorities go
+    /// first (`Some`, one per transaction): inline on one thread, else through the
+    /// scheduler. Returns each transaction's result, indexed as `ready`, and the order they
+    /// completed in, which is a serial order of the slot.
     fn execute(
         &self,
         bank: &Bank,
         slot: u64,
         ready: &[&Prepared],
-    ) -> Result<Vec<ProcessedTransaction>, BankError> {
+        priorities: Option<&[u64]>,
+    ) -> Result<(Vec<ProcessedTransaction>, Vec<usize>), BankError> {
         let (db, executor) = (bank.accounts_db(), bank.executor());
         if self.threads == 1 || ready.len() <= 1 {
-            return ready
-                .iter()
-                .map(|prepared| {
-                    Bank::execute(db, executor, slot, &prepared.tx).map_err(BankError::from)
-                })
-                .collect();
+            let mut order: Vec<usize> = (0..ready.len()).collect();
+            if let Some(priorities) = priorities {
+                // Stable: equal priorities keep arrival order, as the scheduler's lanes do.
+                order.sort_by_key(|&index| std::cmp::Reverse(priorities[index]));
+            }
+            let mut results: Vec<Option<ProcessedTransaction>> =
+                std::iter::repeat_with(|| None).take(ready.len()).collect();
+            for &index in &order {
+                results[index] = Some(Bank::execute(db, executor, slot, &ready[index].tx)?);
+            }
+            let results = results.into_iter().flatten().collect();
+            return Ok((results, order));
         }
         let programs = ProgramAccounts::read(db, executor)?;
         let source = Source {
@@ -295,7 +326,11 @@ impl BlockExecutor {
             executor,
             slot,
         };
-        std::thread::scope(|scope| {
+        let config = match priorities {
+            None => SchedulerConfig::verify(self.threads),
+            Some(_) => SchedulerConfig::pipeline(self.threads),
+        };
+        let (results, order) = std::thread::scope(|scope| {
             let (done_sender, done) = crossbeam_channel::unbounded();
             let mut work = Vec::with_capacity(self.threads);
             for _ in 0..self.threads {
@@ -306,13 +341,103 @@ impl BlockExecutor {
                 scope.spawn(move || banking_thread(&receiver, &done_sender, source, ready));
             }
             drop(done_sender);
-            let results = schedule(self.threads, ready, &work, &done);
+            let results = schedule(config, ready, priorities, &work, &done);
             drop(work);
             results.map_err(|()| BankError::ExecutionPanicked { slot })
-        })?
-        .into_iter()
-        .map(|result| result.map_err(BankError::from))
-        .collect()
+        })?;
+        let results = results
+            .into_iter()
+            .map(|result| result.map_err(BankError::from))
+            .collect::<Result<_, _>>()?;
+        Ok((results, order))
+    }
+
+    /// The block engine's produce mode: executes `txs` (signatures verified) on `bank`'s
+    /// open slot, which must be empty, and records them there, unsealed, in the order they
+    /// completed. Higher priority fees go first; conflicting transactions of one priority
+    /// keep the given order. Returns what was left out and why: a transaction not admitted
+    /// (stale blockhash, already processed, lookups that do not resolve) or rejected
+    /// untouched (it cannot pay its fee). `Err` is this node's own failure; the open slot
+    /// is then left empty.
+    pub fn produce(
+        &self,
+        bank: &mut Bank,
+        txs: &[(&[u8], &SanitizedTransaction)],
+    ) -> Result<Vec<(usize, Refusal)>, BankError> {
+        self.pool.install(|| self.produce_on_pool(bank, txs))
+    }
+
+    fn produce_on_pool(
+        &self,
+        bank: &mut Bank,
+        txs: &[(&[u8], &SanitizedTransaction)],
+    ) -> Result<Vec<(usize, Refusal)>, BankError> {
+        let slot = bank.slot();
+        if bank.open_slot_len() != 0 {
+            return Err(BankError::OpenSlotNotEmpty {
+                slot,
+                transactions: bank.open_slot_len(),
+            });
+        }
+        let (db, executor) = (bank.accounts_db(), bank.executor());
+        let prepared: Vec<Result<(Prepared, u64), TransactionError>> = txs
+            .par_iter()
+            .map(|(_, tx)| {
+                let mut tx = (*tx).clone();
+                tx.resolve(&AccountsView(db), slot)?;
+                let priority = ComputeBudget::from_message(tx.message())
+                    .map_or(0, |budget| budget.compute_unit_price);
+                let (locks, write_len) = executor.lock_list(&tx);
+                Ok((
+                    Prepared {
+                        tx,
+                        locks,
+                        write_len,
+                    },
+                    priority,
+                ))
+            })
+            .collect();
+        let mut refused = Vec::new();
+        let (mut ready, mut positions, mut priorities) = (Vec::new(), Vec::new(), Vec::new());
+        for (position, prepared) in prepared.iter().enumerate() {
+            let admitted = match prepared {
+                Ok((prepared, priority)) => bank.admit(&prepared.tx).map(|()| (prepared, priority)),
+                Err(error) => Err(error.clone()),
+            };
+            match admitted {
+                Ok((prepared, priority)) => {
+                    ready.push(prepared);
+                    positions.push(position);
+                    priorities.push(*priority);
+                }
+                Err(error) => refused.push((position, Refusal::NotAdmitted(error))),
+            }
+        }
+        let (executed, order) = match self.execute(bank, slot, &ready, Some(&priorities)) {
+            Ok(done) => done,
+            Err(error) => {
+                undo(bank, &ready)?;
+                return Err(error);
+            }
+        };
+        let mut executed: Vec<Option<ProcessedTransaction>> =
+            executed.into_iter().map(Some).collect();
+        for index in order {
+            let prepared = ready[index];
+            match executed[index].take() {
+                Some(Ok(result)) => {
+                    bank.record(txs[positions[index]].0.to_vec(), &prepared.tx, &result)
+                }
+                Some(Err(error)) => {
+                    bank.forget(&prepared.tx);
+                    refused.push((positions[index], Refusal::Rejected(error)));
+                }
+                None => {}
+            }
+        }
+        refused.sort_by_key(|(position, _)| *position);
+        Ok(refused)
     }
 }
 
@@ -324,40 +449,48 @@ struct Source<'a> {
     slot: u64,
 }
 
-/// Parses, resolves and verifies every wire in parallel; each result in block order.
-fn prepare<W: AsRef<[u8]> + Sync>(
-    bank: &Bank,
-    wires: &[W],
-    signatures: Signatures,
-) -> Vec<Result<Prepared, Diverged>> {
-    let (db, executor, slot) = (bank.accounts_db(), bank.executor(), bank.slot());
-    let mut parsed: Vec<Result<SanitizedTransaction, Diverged>> = wires
+/// A transaction parsed, with its signatures' verdict (`Ok` when not checked).
+type Parsed = Result<(SanitizedTransaction, Result<(), TransactionError>), Diverged>;
+
+/// The state-free half of preparing a block: parses every wire and verifies the
+/// signatures in batches, in parallel. It needs nothing from the bank, so a ledger's next
+/// block is parsed while this one executes.
+fn parse<W: AsRef<[u8]> + Sync>(wires: &[W], signatures: Signatures) -> Vec<Parsed> {
+    let parsed: Vec<Result<SanitizedTransaction, Diverged>> = wires
         .par_iter()
         .map(|wire| {
-            let mut tx = SanitizedTransaction::try_from_bytes(wire.as_ref())
-                .map_err(|error| Diverged::Parse(error.to_string()))?;
-            tx.resolve(&AccountsView(db), slot)
-                .map_err(|error| Diverged::Lookups(error.to_string()))?;
-            Ok(tx)
+            SanitizedTransaction::try_from_bytes(wire.as_ref())
+                .map_err(|error| Diverged::Parse(error.to_string()))
         })
         .collect();
+    let mut verdicts = Vec::new();
     if signatures == Signatures::Verify {
-        let (positions, txs): (Vec<usize>, Vec<&SanitizedTransaction>) = parsed
-            .iter()
-            .enumerate()
-            .filter_map(|(position, tx)| tx.as_ref().ok().map(|tx| (position, tx)))
-            .unzip();
-        let verdicts = braid_runtime::sigverify::verify_batch_par(&txs);
-        for (position, verdict) in positions.into_iter().zip(verdicts) {
-            if let Err(error) = verdict {
-                parsed[position] = Err(Diverged::Signature(error));
-            }
-        }
+        let txs: Vec<&SanitizedTransaction> = parsed.iter().flatten().collect();
+        verdicts = braid_runtime::sigverify::verify_batch_par(&txs);
     }
+    let mut verdicts = verdicts.into_iter();
     parsed
-        .into_par_iter()
+        .into_iter()
         .map(|tx| {
             let tx = tx?;
+            Ok((tx, verdicts.next().unwrap_or(Ok(()))))
+        })
+        .collect()
+}
+
+/// The half of preparing a block that reads state: resolves v0 lookups at the open slot
+/// and computes each lock list, in parallel. A transaction fails as serial replay checks
+/// it: parse, then lookups, then signatures (signatures cover the message alone, so
+/// checking them before resolving gives the same verdict).
+fn prepare(bank: &Bank, parsed: Vec<Parsed>) -> Vec<Result<Prepared, Diverged>> {
+    let (db, executor, slot) = (bank.accounts_db(), bank.executor(), bank.slot());
+    parsed
+        .into_par_iter()
+        .map(|parsed| {
+            let (mut tx, verdict) = parsed?;
+            tx.resolve(&AccountsView(db), slot)
+                .map_err(|error| Diverged::Lookups(error.to_string()))?;
+            verdict.map_err(Diverged::Signature)?;
             let (locks, write_len) = executor.lock_list(&tx);
             Ok(Prepared {
                 tx,
@@ -376,33 +509,38 @@ fn undo(bank: &mut Bank, admitted: &[&Prepared]) -> Result<(), BankError> {
     bank.discard_open_slot()
 }
 
-/// Runs the scheduler over `ready` in block order until every transaction has completed.
-/// `Err` if a banking thread panicked or went away.
-#[allow(clippy::type_complexity)]
+/// A transaction's result as a banking thread reports it.
+type Executed = Result<ProcessedTransaction, braid_accounts_db::Error>;
+
+/// Runs the scheduler over `ready` (pushed in order, with `priorities` or all equal) until
+/// every transaction has completed. Returns the results indexed as `ready` and the order
+/// they completed in. `Err` if a banking thread panicked or went away.
 fn schedule(
-    threads: usize,
+    config: SchedulerConfig,
     ready: &[&Prepared],
+    priorities: Option<&[u64]>,
     work: &[Sender<Work>],
     done: &Receiver<Done>,
-) -> Result<Vec<Result<ProcessedTransaction, braid_accounts_db::Error>>, ()> {
-    let config = SchedulerConfig::verify(threads);
+) -> Result<(Vec<Executed>, Vec<usize>), ()> {
     let mut scheduler = Scheduler::new(config).map_err(|_| ())?;
-    let mut results: Vec<Option<Result<ProcessedTransaction, braid_accounts_db::Error>>> =
+    let mut results: Vec<Option<Executed>> =
         std::iter::repeat_with(|| None).take(ready.len()).collect();
-    let (mut pushed, mut remaining) = (0usize, ready.len());
-    while remaining > 0 {
+    let mut order = Vec::with_capacity(ready.len());
+    let mut pushed = 0usize;
+    while order.len() < ready.len() {
         while pushed < ready.len() && scheduler.pending_len() < config.pending_max {
             let prepared = ready[pushed];
             let pending = PendingTx {
                 id: pushed as u64,
-                priority: 0,
+                priority: priorities.map_or(0, |priorities| priorities[pushed]),
                 accounts: prepared.locks.clone(),
                 write_len: prepared.write_len,
             };
             match scheduler.push(pending) {
                 Ok(()) => pushed = pushed.saturating_add(1),
-                // Sanitizing caps a transaction's accounts at the scheduler's limit.
-                Err(SchedulerError::TooManyAccounts { .. }) => {
+                // Sanitizing caps a transaction's accounts at the scheduler's limit, and
+                // the queue has room: neither can happen.
+                Err(SchedulerError::TooManyAccounts { .. } | SchedulerError::Full { .. }) => {
                     return Err(());
                 }
                 Err(_) => break,
@@ -427,13 +565,18 @@ fn schedule(
         }
         scheduler.complete(answer.batch_id).map_err(|_| ())?;
         for (position, result) in answer.results {
-            if let Some(slot) = results.get_mut(position) {
-                *slot = Some(result);
-                remaining = remaining.saturating_sub(1);
+            let slot = results.get_mut(position).ok_or(())?;
+            if slot.replace(result).is_some() {
+                return Err(());
             }
+            order.push(position);
         }
     }
-    results.into_iter().map(|result| result.ok_or(())).collect()
+    let results = results
+        .into_iter()
+        .map(|result| result.ok_or(()))
+        .collect::<Result<_, _>>()?;
+    Ok((results, order))
 }
 
 /// Executes batches in order, storing each transaction's writes before the next runs.
@@ -472,26 +615,48 @@ fn banking_thread(
     }
 }
 
+/// A ledger block's wire bytes, in block order.
+fn wires_of(block: &Block) -> Vec<&[u8]> {
+    block
+        .entries
+        .iter()
+        .map(|entry| entry.transaction.as_slice())
+        .collect()
+}
+
 /// Replays a whole ledger directory against a fresh in-memory state with `engine` and
 /// checks every bank hash, applying the ledger's own rules: [`braid_ledger::verify_ledger`]
-/// on the block executor. `progress` hears each block's slot and the blocks done and in
-/// all. Returns the last slot and its bank hash (slot 0 and the genesis hash if empty).
+/// on the block executor, on at most its threads. Each block is parsed and its signatures
+/// verified while the block before it executes. `progress` hears each block's slot and the
+/// blocks done and in all. Returns the last slot and its bank hash (slot 0 and the genesis
+/// hash if empty).
 pub fn verify_ledger(
     dir: &std::path::Path,
     executor: Arc<Executor>,
     engine: &BlockExecutor,
-    progress: &mut dyn FnMut(u64, usize, usize),
+    progress: &mut (dyn FnMut(u64, usize, usize) + Send),
 ) -> Result<(u64, Hash), BankError> {
     let genesis =
         braid_ledger::Genesis::read(dir)?.ok_or_else(|| BankError::NoGenesis(dir.to_owned()))?;
     let executor = braid_ledger::bank::executor_for(&genesis, executor);
     let blocks = braid_ledger::blockstore::read_blocks(dir)?;
-    let mut bank = Bank::in_memory(&genesis, executor)?;
-    let mut last = (0, bank.parent_bank_hash());
-    for (done, block) in blocks.iter().enumerate() {
-        let commit = engine.replay_block(&mut bank, block)?;
-        last = (commit.slot, commit.bank_hash);
-        progress(commit.slot, done.saturating_add(1), blocks.len());
-    }
-    Ok(last)
+    engine.pool.install(|| {
+        let mut bank = Bank::in_memory(&genesis, executor)?;
+        let mut last = (0, bank.parent_bank_hash());
+        let parse_block = |block: &Block| parse(&wires_of(block), Signatures::Verify);
+        let mut parsed = blocks.first().map(parse_block);
+        for (index, block) in blocks.iter().enumerate() {
+            let this = parsed.take().unwrap_or_default();
+            let following = blocks.get(index.saturating_add(1));
+            let (commit, next) = rayon::join(
+                || engine.replay_parsed(&mut bank, block, this),
+                || following.map(parse_block),
+            );
+            let commit = commit?;
+            parsed = next;
+            last = (commit.slot, commit.bank_hash);
+            progress(commit.slot, index.saturating_add(1), blocks.len());
+        }
+        Ok(last)
+    })
 }

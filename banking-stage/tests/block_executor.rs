@@ -5,14 +5,16 @@
 // Test arithmetic runs on small, known values; an overflow would be a failing test anyway.
 #![allow(clippy::arithmetic_side_effects)]
 
-use braid_banking_stage::block_executor::{BlockExecutor, BlockExecutorError};
-use braid_ledger::bank::{Bank, BankError, Outcome};
+use braid_banking_stage::block_executor::{
+    BlockExecutor, BlockExecutorError, Diverged, Divergence, Signatures,
+};
+use braid_ledger::bank::{Bank, BankError, Outcome, Refusal};
 use braid_ledger::blockstore::{Block, EntryStatus};
 use braid_ledger::genesis::Genesis;
 use braid_program_system::instruction as system;
 use braid_runtime::keypair::Keypair;
 use braid_runtime::sanitized::SanitizedTransaction;
-use braid_runtime::{Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Transaction};
+use braid_runtime::{Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Transaction, TransactionError};
 use proptest::prelude::*;
 
 mod common;
@@ -294,4 +296,166 @@ fn a_thread_count_outside_the_schedulers_range_is_refused() {
         BlockExecutor::new(too_many),
         Err(BlockExecutorError::Threads(n)) if n == too_many
     ));
+}
+
+/// The wires of `specs` signed over `blockhash`, numbered from `first_nonce`.
+fn wires(users: &[Keypair], specs: &[Spec], first_nonce: u64, blockhash: Hash) -> Vec<Vec<u8>> {
+    specs
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| wire(users, spec, first_nonce + i as u64, blockhash))
+        .collect()
+}
+
+fn hot_specs(count: usize) -> Vec<Spec> {
+    (0..count)
+        .map(|i| Spec {
+            from: i % 3,
+            to_user: i % 2 == 0,
+            to: i % 5,
+            lamports: 1 + i as u64,
+            v0: i % 4 == 1,
+        })
+        .collect()
+}
+
+#[test]
+fn a_candidate_set_aside_commits_later_without_executing_again() {
+    let users = users();
+    let genesis = genesis(&users);
+    let engine = BlockExecutor::new(2).unwrap();
+    let mut bank = Bank::in_memory(&genesis, executor()).unwrap();
+    let blockhash = bank.latest_blockhash();
+    // Two candidates for slot 1 that share a transaction, as two rounds' blocks may.
+    let first = wires(&users, &hot_specs(40), 0, blockhash);
+    let mut second = wires(&users, &hot_specs(30), 1_000, blockhash);
+    second.push(first[0].clone());
+    let outcome = engine
+        .execute_fixed(&mut bank, &first, None, Signatures::Verify)
+        .unwrap();
+    assert_eq!(outcome, Ok(()));
+    let first_block = bank.open_block_at(Some(7)).unwrap();
+    let parked = bank.take_open_slot().unwrap();
+    assert_eq!((parked.slot(), parked.len()), (1, 40));
+    assert_eq!(bank.open_slot_len(), 0);
+    let outcome = engine
+        .execute_fixed(&mut bank, &second, None, Signatures::Verify)
+        .unwrap();
+    assert_eq!(outcome, Ok(()), "the shared transaction is admitted again");
+    let second_block = bank.open_block_at(Some(7)).unwrap();
+    assert_ne!(second_block.bank_hash, first_block.bank_hash);
+    assert_eq!(bank.recorded_total(), 71);
+    // The first is decided: the second's execution goes, the first's comes back.
+    bank.take_open_slot().unwrap();
+    bank.restore_open_slot(parked).unwrap();
+    let commit = bank.commit_replayed(&first_block).unwrap();
+    assert_eq!(commit.bank_hash, first_block.bank_hash);
+    assert_eq!(bank.recorded_total(), 71, "nothing executed again");
+    // It committed exactly what a fresh serial replay of the block commits.
+    let mut serial = Bank::in_memory(&genesis, executor()).unwrap();
+    assert_eq!(
+        serial.replay_block(&first_block).unwrap().bank_hash,
+        first_block.bank_hash
+    );
+    // Its transactions are processed now: the shared one cannot come again.
+    let again = engine
+        .execute_fixed(&mut bank, &first[..1], None, Signatures::Verify)
+        .unwrap();
+    assert!(
+        matches!(
+            again,
+            Err(Divergence {
+                entry: 0,
+                reason: Diverged::NotAdmitted(TransactionError::AlreadyProcessed)
+            })
+        ),
+        "{again:?}"
+    );
+}
+
+#[test]
+fn produce_mode_leaves_out_what_cannot_land_and_its_block_verifies() {
+    let users = users();
+    let genesis = genesis(&users);
+    let unfunded = Keypair::from_seed(&[0x77; 32]);
+    for threads in [1, 2] {
+        let engine = BlockExecutor::new(threads).unwrap();
+        let mut bank = Bank::in_memory(&genesis, executor()).unwrap();
+        let blockhash = bank.latest_blockhash();
+        let mut wires = wires(&users, &hot_specs(50), 0, blockhash);
+        let duplicate = wires[3].clone();
+        wires.insert(10, duplicate);
+        wires.insert(
+            20,
+            Transaction::new_signed_with_payer(
+                &[system::transfer(&unfunded.pubkey(), &destination(0), 1)],
+                Some(&unfunded.pubkey()),
+                &[&unfunded],
+                blockhash,
+            )
+            .to_bytes(),
+        );
+        let txs: Vec<SanitizedTransaction> = wires
+            .iter()
+            .map(|wire| SanitizedTransaction::try_from_bytes(wire).unwrap())
+            .collect();
+        let pairs: Vec<(&[u8], &SanitizedTransaction)> =
+            wires.iter().map(Vec::as_slice).zip(txs.iter()).collect();
+        let refused = engine.produce(&mut bank, &pairs).unwrap();
+        assert_eq!(
+            refused,
+            vec![
+                (10, Refusal::NotAdmitted(TransactionError::AlreadyProcessed)),
+                (20, Refusal::Rejected(TransactionError::AccountNotFound)),
+            ],
+            "threads {threads}"
+        );
+        assert_eq!(bank.open_slot_len(), 50);
+        let block = bank.open_block_at(Some(9)).unwrap();
+        let commit = bank.commit_replayed(&block).unwrap();
+        // A replica's verify mode and serial replay reach the same bank hash.
+        for replica in [Some(&engine), None] {
+            let (hashes, error, _) = replay(&genesis, std::slice::from_ref(&block), replica);
+            assert_eq!(error, None);
+            assert_eq!(hashes, vec![commit.bank_hash]);
+        }
+    }
+}
+
+#[test]
+fn produce_mode_runs_a_higher_priority_fee_first() {
+    let users = users();
+    let genesis = genesis(&users);
+    let engine = BlockExecutor::new(2).unwrap();
+    let mut bank = Bank::in_memory(&genesis, executor()).unwrap();
+    let blockhash = bank.latest_blockhash();
+    // Both spend most of payer 1's funds: only the first to run can.
+    let spend = |price: u64, lamports: u64| {
+        let payer = &users[1];
+        Transaction::new_signed_with_payer(
+            &[
+                braid_runtime::compute_budget::set_compute_unit_price(price),
+                system::transfer(&payer.pubkey(), &destination(1), lamports),
+            ],
+            Some(&payer.pubkey()),
+            &[payer],
+            blockhash,
+        )
+        .to_bytes()
+    };
+    let wires = [spend(0, FUNDS - 100_000), spend(1_000, FUNDS - 100_001)];
+    let txs: Vec<SanitizedTransaction> = wires
+        .iter()
+        .map(|wire| SanitizedTransaction::try_from_bytes(wire).unwrap())
+        .collect();
+    let pairs: Vec<(&[u8], &SanitizedTransaction)> =
+        wires.iter().map(Vec::as_slice).zip(txs.iter()).collect();
+    assert_eq!(engine.produce(&mut bank, &pairs).unwrap(), vec![]);
+    let block = bank.open_block_at(None).unwrap();
+    assert_eq!(
+        block.entries[0].transaction, wires[1],
+        "the higher fee ran first"
+    );
+    assert_eq!(block.entries[0].status, EntryStatus::Ok);
+    assert_eq!(block.entries[1].status, EntryStatus::Failed);
 }

@@ -1,16 +1,25 @@
 //! The application side of Malachite: one validator's bank, the blocks it has built or
 //! received, and its answer to every request the engine makes.
 //!
-//! A height is a slot. The round's proposer takes transactions from its pool, runs them on
-//! its bank without committing ([`Bank::speculate`]) and proposes the resulting block with
-//! its bank hash. Every validator replays a proposal the same way and calls it valid only if
-//! its own bank hash and state hash match; a mismatch is a logged [`Rejection`] and the
-//! validator prevotes nil. A block is committed only when Malachite decides it, by replaying
-//! it for real ([`Bank::replay_block`]) — so `finalized` means decided and durable.
+//! A height is a slot. The round's proposer takes transactions from its pool and executes
+//! them on its bank's open slot with the block executor's produce mode
+//! ([`BlockExecutor::produce`]), and proposes the resulting block with its bank hash. Every
+//! validator executes a proposal with the verify mode ([`BlockExecutor::execute_fixed`]:
+//! the block's order, signatures checked in batches, non-conflicting transactions in
+//! parallel) and calls it valid only if its own bank hash and state hash match; a mismatch
+//! is a logged [`Rejection`] and the validator prevotes nil.
+//!
+//! Execute once: a valid candidate's execution stays in the open slot, unsealed (the
+//! accounts database keeps an open slot's writes apart from committed state, and a
+//! validator's RPC reads committed state only). When another block for the same height must
+//! be built or judged, the active candidate's execution is taken out of the bank
+//! ([`Bank::take_open_slot`]) and kept with the candidate. A decision commits the decided
+//! candidate's execution, put back first if it was set aside, with no second execution —
+//! so `finalized` means decided and durable.
 //!
 //! Invariants:
 //! - every engine request gets a reply (a dropped reply stalls consensus);
-//! - the bank's open slot is empty between requests: speculation always undoes itself;
+//! - the bank's open slot holds the execution of the active candidate, or nothing;
 //! - a block this node judged invalid is never committed: if the network decides one, this
 //!   node has diverged and stops ([`ConsensusError::Diverged`]).
 
@@ -19,7 +28,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use braid_ledger::bank::{Bank, SlotCommit};
+use braid_banking_stage::block_executor::{BlockExecutor, Diverged, Signatures};
+use braid_ledger::bank::{Bank, OpenSlot, Refusal, SlotCommit};
 use braid_primitives::{Hash, Signature as TxSignature};
 use braid_runtime::sanitized::SanitizedTransaction;
 use bytes::Bytes;
@@ -161,8 +171,10 @@ impl Eq for Finalized {}
 /// A block this node built or judged valid at its current height.
 struct Candidate {
     encoded: Vec<u8>,
-    /// The ledger block this node's own replay produced, to commit if decided.
+    /// The ledger block this node's own execution produced, to commit if decided.
     ledger: braid_ledger::blockstore::Block,
+    /// Its execution, when another candidate's holds the bank's open slot.
+    parked: Option<OpenSlot>,
     /// The signed part it arrived in, its block left out (that is `encoded`), to gossip
     /// again unchanged if the engine asks (none for this node's own blocks, which it signs
     /// afresh, and for synced ones).
@@ -183,6 +195,13 @@ pub struct App {
     pooled: HashSet<TxSignature>,
     /// Valid blocks at the current height, by id.
     candidates: BTreeMap<BlockId, Candidate>,
+    /// The candidate whose execution the bank's open slot holds.
+    active: Option<BlockId>,
+    /// Executes blocks: produce mode for this node's own, verify mode for others'.
+    engine: BlockExecutor,
+    /// The bank's recorded transactions when this height began, to count executions per
+    /// decided transaction.
+    recorded_before_height: u64,
     /// Blocks judged invalid at the current height: only their ids are kept.
     rejected: BTreeSet<BlockId>,
     /// What this node proposed or accepted, per (height, round): replies to `StartedRound`.
@@ -198,10 +217,23 @@ pub struct App {
     slot_interval: Duration,
     /// When this node last committed a slot (or started).
     last_commit: Instant,
-    /// Proposals this node judged invalid, shared with its [`crate::Validator`].
-    rejections: Arc<AtomicU64>,
+    /// What this node counts, shared with its [`crate::Validator`].
+    counters: Arc<AppCounters>,
     /// The blocks this node built or accepted, on disk until decided.
     store: ProposalStore,
+}
+
+/// What an [`App`] counts, read through its [`crate::Validator`].
+#[derive(Debug, Default)]
+pub struct AppCounters {
+    /// Proposals judged invalid (each is logged with its [`Rejection`]).
+    pub rejections: AtomicU64,
+    /// Transactions in blocks decided in their height's first round.
+    pub first_round_transactions: AtomicU64,
+    /// Transactions this node's bank executed and recorded at heights whose block was
+    /// decided in the first round, building, judging and committing blocks: equal to
+    /// `first_round_transactions` when every transaction is executed exactly once.
+    pub first_round_executions: AtomicU64,
 }
 
 /// Where an [`App`] keeps what must survive a restart besides the bank.
@@ -221,7 +253,7 @@ impl App {
         validators: ValidatorSet,
         settings: AppSettings,
         finalized: crossbeam_channel::Sender<Finalized>,
-        rejections: Arc<AtomicU64>,
+        counters: Arc<AppCounters>,
         storage: AppStorage,
     ) -> Result<Self, ConsensusError> {
         let AppStorage {
@@ -234,6 +266,12 @@ impl App {
         } = settings;
         let address = Address(key.public_key().0);
         let height = Height(bank.slot());
+        let recorded_before_height = bank.recorded_total();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(braid_banking_stage::scheduler::THREADS_MAX);
+        let engine = BlockExecutor::new(threads)
+            .map_err(|error| ConsensusError::Engine(error.to_string()))?;
         let mut app = Self {
             bank,
             key,
@@ -245,6 +283,9 @@ impl App {
             pool: VecDeque::new(),
             pooled: HashSet::new(),
             candidates: BTreeMap::new(),
+            active: None,
+            engine,
+            recorded_before_height,
             rejected: BTreeSet::new(),
             proposed: BTreeMap::new(),
             built: BTreeMap::new(),
@@ -254,7 +295,7 @@ impl App {
             next_stream: 0,
             slot_interval,
             last_commit: Instant::now(),
-            rejections,
+            counters,
             store,
         };
         app.restore()?;
@@ -482,15 +523,16 @@ impl App {
             .map(|(wire, tx)| (wire.as_slice(), tx))
             .collect();
         let block_time = unix_seconds();
-        let speculation = self.bank.speculate(&pairs, Some(block_time))?;
+        self.park_active()?;
+        let (engine, bank) = (&self.engine, &mut self.bank);
+        let refused = tokio::task::block_in_place(|| engine.produce(bank, &pairs))?;
         // What the bank refused now it will refuse in this slot's every round.
-        let refused: Vec<TxSignature> = speculation
-            .refused
+        let refused: Vec<TxSignature> = refused
             .iter()
             .map(|(index, _)| *wires[*index].1.signature())
             .collect();
         self.forget(&refused);
-        let ledger = speculation.block;
+        let ledger = self.bank.open_block_at(Some(block_time))?;
         let mut block = ProposedBlock {
             slot: height.0,
             parent_bank_hash: ledger.parent_bank_hash.to_bytes(),
@@ -526,9 +568,11 @@ impl App {
             Candidate {
                 encoded,
                 ledger,
+                parked: None,
                 part: None,
             },
         );
+        self.active = Some(id);
         self.built.insert((height, round), id);
         self.remember(ProposedValue {
             height,
@@ -734,14 +778,16 @@ impl App {
                         Candidate {
                             encoded: bytes.to_vec(),
                             ledger,
+                            parked: None,
                             part,
                         },
                     );
+                    self.active = Some(id);
                     Validity::Valid
                 }
                 Err(rejection) => {
                     tracing::warn!(%height, %round, %proposer, %rejection, "proposal rejected");
-                    self.rejections.fetch_add(1, Ordering::Relaxed);
+                    self.counters.rejections.fetch_add(1, Ordering::Relaxed);
                     self.rejected.insert(id);
                     Validity::Invalid
                 }
@@ -779,39 +825,54 @@ impl App {
                 local,
             }));
         }
-        let mut txs = Vec::with_capacity(block.transactions.len());
-        for (index, wire) in block.transactions.iter().enumerate() {
-            match parse_verified(wire) {
-                Ok(tx) => txs.push(tx),
-                Err(reason) => return Ok(Err(Rejection::MalformedTransaction { index, reason })),
-            }
-        }
-        let pairs: Vec<(&[u8], &SanitizedTransaction)> = block
-            .transactions
-            .iter()
-            .map(Vec::as_slice)
-            .zip(txs.iter())
-            .collect();
-        let speculation = self.bank.speculate(&pairs, Some(block.block_time))?;
-        if let Some((index, reason)) = speculation.refused.first() {
-            return Ok(Err(Rejection::RefusedTransaction {
-                index: *index,
-                reason: reason.clone(),
+        self.park_active()?;
+        let (engine, bank) = (&self.engine, &mut self.bank);
+        let verdict = tokio::task::block_in_place(|| {
+            engine.execute_fixed(bank, &block.transactions, None, Signatures::Verify)
+        })?;
+        if let Err(divergence) = verdict {
+            let index = divergence.entry;
+            return Ok(Err(match divergence.reason {
+                Diverged::NotAdmitted(error) => Rejection::RefusedTransaction {
+                    index,
+                    reason: Refusal::NotAdmitted(error),
+                },
+                Diverged::Rejected(error) => Rejection::RefusedTransaction {
+                    index,
+                    reason: Refusal::Rejected(error),
+                },
+                other => Rejection::MalformedTransaction {
+                    index,
+                    reason: other.to_string(),
+                },
             }));
         }
-        let mut computed = speculation.block.bank_hash.to_bytes();
+        let ledger = self.bank.open_block_at(Some(block.block_time))?;
+        let mut computed = ledger.bank_hash.to_bytes();
         if self.fault == Fault::FlipBankHash {
             computed[0] ^= 1;
         }
-        if computed != block.bank_hash
-            || speculation.block.state_hash.to_bytes() != block.state_hash
-        {
+        if computed != block.bank_hash || ledger.state_hash.to_bytes() != block.state_hash {
+            // Invalid: its execution goes.
+            self.bank.take_open_slot()?;
             return Ok(Err(Rejection::BankHashMismatch {
                 proposed: block.bank_hash(),
                 computed: Hash::new_from_array(computed),
             }));
         }
-        Ok(Ok(speculation.block))
+        Ok(Ok(ledger))
+    }
+
+    /// Sets the active candidate's execution aside, with the candidate, so the open slot is
+    /// empty for another block at this height.
+    fn park_active(&mut self) -> Result<(), ConsensusError> {
+        if let Some(id) = self.active.take() {
+            let open = self.bank.take_open_slot()?;
+            if let Some(candidate) = self.candidates.get_mut(&id) {
+                candidate.parked = Some(open);
+            }
+        }
+        Ok(())
     }
 
     /// Commits the decided block and moves to the next height.
@@ -834,14 +895,40 @@ impl App {
                 }
             });
         };
-        let ledger = candidate.ledger;
-        // Every signature in it was verified when this node built or judged it.
-        let commit: SlotCommit = self.bank.commit_verified_block(&ledger)?;
+        let Candidate {
+            encoded,
+            ledger,
+            parked,
+            ..
+        } = candidate;
+        // Its execution is in the open slot, or was set aside; it is not executed again.
+        if self.active != Some(id) {
+            self.park_active()?;
+            let parked = parked.ok_or(ConsensusError::UnknownDecision {
+                height: height.0,
+                block: id,
+            })?;
+            self.bank.restore_open_slot(parked)?;
+        }
+        self.active = None;
+        let commit: SlotCommit = self.bank.commit_replayed(&ledger)?;
+        let recorded = self.bank.recorded_total();
+        if certificate.round == Round::new(0) {
+            let counters = &self.counters;
+            counters.first_round_transactions.fetch_add(
+                u64::try_from(commit.signatures.len()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+            counters.first_round_executions.fetch_add(
+                recorded.saturating_sub(self.recorded_before_height),
+                Ordering::Relaxed,
+            );
+        }
+        self.recorded_before_height = recorded;
         let record = ledger;
         self.forget(&commit.signatures);
         tracing::info!(slot = commit.slot, bank_hash = %commit.bank_hash, block = %id, transactions = commit.signatures.len(), "finalized");
-        self.history
-            .append(height, &certificate, &candidate.encoded)?;
+        self.history.append(height, &certificate, &encoded)?;
         // Everything proposed at this height or below is moot now.
         self.candidates.clear();
         self.rejected.clear();

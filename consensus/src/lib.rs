@@ -27,7 +27,7 @@ pub mod proposals;
 pub mod signing;
 pub mod validator;
 
-pub use app::{Fault, Finalized, Rejection, SubmitError};
+pub use app::{AppCounters, Fault, Finalized, Rejection, SubmitError};
 pub use context::{Address, BraidContext, Height, ValidatorSet};
 pub use error::ConsensusError;
 pub use signing::{PrivateKey, PublicKey};

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::app::{App, AppSettings, AppStorage, Fault, Finalized, SubmitError};
+use crate::app::{App, AppCounters, AppSettings, AppStorage, Fault, Finalized, SubmitError};
 use crate::block::BLOCK_BYTES_MAX;
 use crate::codec::BorshCodec;
 use crate::context::{Address, BraidContext, ValidatorSet};
@@ -196,7 +196,7 @@ pub struct Validator {
     finalized: crossbeam_channel::Receiver<Finalized>,
     engine: EngineHandle,
     app: JoinHandle<ConsensusError>,
-    rejections: Arc<AtomicU64>,
+    counters: Arc<AppCounters>,
 }
 
 impl Validator {
@@ -238,7 +238,7 @@ impl Validator {
             key: key.clone(),
         };
         let (finalized_tx, finalized) = crossbeam_channel::unbounded();
-        let rejections = Arc::new(AtomicU64::new(0));
+        let counters = Arc::new(AppCounters::default());
         let storage = AppStorage {
             proposals: ProposalStore::open(&config.home.join("proposals"))?,
             history: DecidedHistory::open(&config.home)?,
@@ -252,7 +252,7 @@ impl Validator {
                 slot_interval: config.slot_interval,
             },
             finalized_tx,
-            Arc::clone(&rejections),
+            Arc::clone(&counters),
             storage,
         )?;
         let (channels, engine) = malachitebft_app_channel::start_engine(
@@ -273,7 +273,7 @@ impl Validator {
             finalized,
             engine,
             app,
-            rejections,
+            counters,
         })
     }
 
@@ -296,7 +296,13 @@ impl Validator {
     /// How many proposals this validator has judged invalid (each is logged with its
     /// [`crate::Rejection`]).
     pub fn rejected_proposals(&self) -> u64 {
-        self.rejections.load(Ordering::Relaxed)
+        self.counters.rejections.load(Ordering::Relaxed)
+    }
+
+    /// What the application counts: rejections, and transactions executed against
+    /// transactions decided.
+    pub fn counters(&self) -> &AppCounters {
+        &self.counters
     }
 
     /// Whether the application has stopped, and why, without waiting.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use braid_accounts_db::AccountsDb;
@@ -260,6 +261,20 @@ fn four_validators_finalize_the_same_blocks_and_balances() {
     assert_agree(&seen, &[0, 1, 2, 3]);
     let included: usize = seen[0].values().map(|f| f.commit.signatures.len()).sum();
     assert_eq!(included, txs.len(), "every transfer lands exactly once");
+    // Each validator executed each transaction of a block decided in its first round
+    // exactly once: building or judging it, never again to commit it.
+    let mut first_round = 0;
+    for validator in &net.validators {
+        let counters = validator.counters();
+        let decided = counters.first_round_transactions.load(Ordering::Relaxed);
+        let executed = counters.first_round_executions.load(Ordering::Relaxed);
+        assert_eq!(executed, decided, "executions per decided transaction");
+        first_round += decided;
+    }
+    assert!(
+        first_round > 0,
+        "no block with transactions was decided in its first round"
+    );
     for (i, payer) in payers.iter().enumerate() {
         let to = Pubkey::new_from_array([0xA0 + i as u8; 32]);
         let sent = 1_000 * (i as u64 + 1);

@@ -202,9 +202,9 @@ pub enum BankError {
         /// What the ledger holds.
         recorded: Hash,
     },
-    /// A block was speculated on an open slot that already holds transactions.
+    /// A block was to be executed on an open slot that already holds transactions.
     #[error(
-        "slot {slot} already holds {transactions} transactions: a block is speculated on an empty slot"
+        "slot {slot} already holds {transactions} transactions: a block executes on an empty slot"
     )]
     OpenSlotNotEmpty {
         /// The open slot.
@@ -323,22 +323,13 @@ pub enum Outcome {
     Recorded(ExecutedTransaction),
 }
 
-/// Why [`Bank::speculate`] left a transaction out of its block.
+/// Why a block producer left a transaction out of its block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     /// Refused at admission: stale blockhash, or a message already seen.
     NotAdmitted(TransactionError),
     /// Admitted, then rejected by the executor without paying a fee.
     Rejected(TransactionError),
-}
-
-/// What [`Bank::speculate`] found: the block the slot would commit, and what it left out.
-#[derive(Debug, Clone)]
-pub struct Speculation {
-    /// The block as the ledger would record it, bank hash included.
-    pub block: Block,
-    /// Transactions left out, by their position in the input.
-    pub refused: Vec<(usize, Refusal)>,
 }
 
 /// The bank hash of a slot.
@@ -369,6 +360,8 @@ pub struct Bank {
     entries: Vec<Entry>,
     signatures: Vec<Signature>,
     transaction_count: u64,
+    /// Transactions recorded since the bank was made, whether or not their slot commits.
+    recorded: u64,
     /// Held for as long as the bank has the ledger directory open (none in memory). Last,
     /// so it is released after everything else; whoever shares the accounts database beyond
     /// the bank should hold it too ([`Bank::lock`]).
@@ -381,6 +374,35 @@ struct Chain {
     ledger: Option<Ledger>,
     parent_bank_hash: Hash,
     state: LtHash,
+}
+
+/// An executed slot taken out of the bank before sealing ([`Bank::take_open_slot`]): the
+/// writes (new values only; the values before them are read again when it is put back), the
+/// block so far, and the admissions, kept in memory.
+#[derive(Debug)]
+pub struct OpenSlot {
+    slot: u64,
+    writes: Vec<(Pubkey, Account)>,
+    entries: Vec<Entry>,
+    signatures: Vec<Signature>,
+    admitted: Vec<(Hash, Hash)>,
+}
+
+impl OpenSlot {
+    /// The slot it was executed at.
+    pub fn slot(&self) -> u64 {
+        self.slot
+    }
+
+    /// Transactions it holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it holds no transactions.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
 }
 
 /// A sealed slot on its way to disk: [`PendingCommit::commit`] folds the state hash,
@@ -504,17 +526,41 @@ impl Bank {
         }
         let genesis_hash = genesis.hash();
         let (mut committed_slot, mut recorded) = db.last_committed();
+        let mut genesis_state = None;
         if fresh {
-            let mut state = LtHash::identity();
-            for (key, account) in &genesis.accounts {
-                state.mix_in(&LtHash::of_account(key, account));
-            }
+            // A large genesis (the load generator's funds every account) takes a while to
+            // hash; the sum is order-independent, so it folds on all cores.
+            let state = genesis
+                .accounts
+                .par_chunks(FOLD_CHUNK_KEYS)
+                .map(|accounts| {
+                    let mut state = LtHash::identity();
+                    for (key, account) in accounts {
+                        state.mix_in(&LtHash::of_account(key, account));
+                    }
+                    state
+                })
+                .reduce(LtHash::identity, |mut left, right| {
+                    left.mix_in(&right);
+                    left
+                });
             db.store(0, &genesis.accounts)?;
             db.commit(0, state.checksum())?;
             (committed_slot, recorded) = (0, state.checksum());
+            genesis_state = Some(state);
         }
-        let mut state = LtHash::identity();
-        db.for_each_committed(|key, account| state.mix_in(&LtHash::of_account(key, account)))?;
+        // What reached the disk is read back and hashed again; an in-memory database holds
+        // what was hashed a moment ago.
+        let state = match genesis_state {
+            Some(state) if ledger.is_none() => state,
+            _ => {
+                let mut state = LtHash::identity();
+                db.for_each_committed(|key, account| {
+                    state.mix_in(&LtHash::of_account(key, account));
+                })?;
+                state
+            }
+        };
         if state.checksum() != recorded {
             return Err(BankError::StateHashMismatch {
                 slot: committed_slot,
@@ -543,6 +589,7 @@ impl Bank {
             entries: Vec::new(),
             signatures: Vec::new(),
             transaction_count: 0,
+            recorded: 0,
         })
     }
 
@@ -807,6 +854,15 @@ impl Bank {
             meta: entry_meta(executed),
         });
         self.transaction_count = self.transaction_count.saturating_add(1);
+        self.recorded = self.recorded.saturating_add(1);
+    }
+
+    /// Transactions executed and recorded into a slot since this bank was made, counting
+    /// each execution: one recorded into a slot that was discarded and then executed again
+    /// counts twice, and one put back by [`Bank::restore_open_slot`] does not count again.
+    /// How a test shows that a block is executed once.
+    pub fn recorded_total(&self) -> u64 {
+        self.recorded
     }
 
     /// Ends the open slot and commits it before returning: [`Bank::seal_slot`],
@@ -872,60 +928,6 @@ impl Bank {
         self.chain = Some(chain);
         commit
     }
-    /// Executes `transactions` in order on the open slot, as [`Bank::process`] would, works
-    /// out the block the slot would then commit (state hash and bank hash included), and
-    /// undoes it all: the accounts, the status cache and the open block are as before. What
-    /// a consensus proposer builds and a replica checks before either knows whether the
-    /// block will be decided; [`Bank::replay_block`] on the returned block then commits it.
-    /// The open slot must be empty and no commit in flight. A transaction that is not
-    /// admitted, or rejected unpaid, is left out of the block and listed in `refused`.
-    pub fn speculate(
-        &mut self,
-        transactions: &[(&[u8], &SanitizedTransaction)],
-        block_time: Option<i64>,
-    ) -> Result<Speculation, BankError> {
-        let slot = self.slot;
-        if self.chain.is_none() {
-            return Err(BankError::CommitInFlight { slot });
-        }
-        if !self.entries.is_empty() {
-            return Err(BankError::OpenSlotNotEmpty {
-                slot,
-                transactions: self.entries.len(),
-            });
-        }
-        let mut admitted = Vec::new();
-        let mut refused = Vec::new();
-        let mut result = Ok(());
-        for (position, (wire, tx)) in transactions.iter().enumerate() {
-            match self.process(wire, tx) {
-                Ok(Outcome::Recorded(_)) => {
-                    admitted.push((tx.message().recent_blockhash, *tx.message_hash()));
-                }
-                Ok(Outcome::NotAdmitted(error)) => {
-                    refused.push((position, Refusal::NotAdmitted(error)));
-                }
-                Ok(Outcome::Rejected(error)) => {
-                    refused.push((position, Refusal::Rejected(error)));
-                }
-                Err(error) => {
-                    result = Err(error);
-                    break;
-                }
-            }
-        }
-        let block = result.and_then(|()| self.open_block(block_time));
-        // Undo, whatever happened above.
-        for (blockhash, message_hash) in &admitted {
-            self.status_cache.remove(blockhash, message_hash);
-        }
-        self.discard_open_slot()?;
-        Ok(Speculation {
-            block: block?,
-            refused,
-        })
-    }
-
     /// The block the open slot would commit now, without sealing it.
     fn open_block(&self, block_time: Option<i64>) -> Result<Block, BankError> {
         let chain = self
@@ -966,6 +968,82 @@ impl Bank {
         Ok(())
     }
 
+    /// Takes the open slot's executed, unsealed work out of the bank (its writes, its block
+    /// and its admissions), leaving the open slot empty, so another block can be tried at
+    /// the same slot; [`Bank::restore_open_slot`] puts it back with no execution. What a
+    /// validator keeps of a valid candidate block while it judges another for the same
+    /// height.
+    pub fn take_open_slot(&mut self) -> Result<OpenSlot, BankError> {
+        let writes = self
+            .db
+            .open_writes()
+            .into_iter()
+            .map(|(key, write)| (key, write.account().clone()))
+            .collect();
+        // Every recorded transaction parsed when it was admitted; the admissions are found
+        // again from the wire bytes rather than kept for every slot on the hot path.
+        let admitted: Vec<(Hash, Hash)> = self
+            .entries
+            .iter()
+            .filter_map(|entry| SanitizedTransaction::try_from_bytes(&entry.transaction).ok())
+            .map(|tx| (tx.message().recent_blockhash, *tx.message_hash()))
+            .collect();
+        for (blockhash, message_hash) in &admitted {
+            self.status_cache.remove(blockhash, message_hash);
+        }
+        let open = OpenSlot {
+            slot: self.slot,
+            writes,
+            entries: std::mem::take(&mut self.entries),
+            signatures: std::mem::take(&mut self.signatures),
+            admitted,
+        };
+        self.transaction_count = self
+            .transaction_count
+            .saturating_sub(u64::try_from(open.entries.len()).unwrap_or(u64::MAX));
+        self.db.discard(self.slot)?;
+        Ok(open)
+    }
+
+    /// Puts back work taken by [`Bank::take_open_slot`]. The open slot must be empty and
+    /// still the slot it was taken from.
+    pub fn restore_open_slot(&mut self, open: OpenSlot) -> Result<(), BankError> {
+        if open.slot != self.slot {
+            return Err(BankError::ReplayDiverged {
+                slot: open.slot,
+                entry: 0,
+                reason: format!(
+                    "taken at slot {}, the bank is at slot {}",
+                    open.slot, self.slot
+                ),
+            });
+        }
+        if !self.entries.is_empty() {
+            return Err(BankError::OpenSlotNotEmpty {
+                slot: self.slot,
+                transactions: self.entries.len(),
+            });
+        }
+        for (blockhash, message_hash) in &open.admitted {
+            // Nothing else was admitted at this slot since it was taken out, or the caller
+            // discarded it; a refusal here would be this bank's own bug.
+            self.status_cache
+                .insert(*blockhash, *message_hash)
+                .map_err(|error| BankError::ReplayDiverged {
+                    slot: open.slot,
+                    entry: 0,
+                    reason: format!("restoring an admission: {error}"),
+                })?;
+        }
+        self.db.store_owned(self.slot, open.writes)?;
+        self.transaction_count = self
+            .transaction_count
+            .saturating_add(u64::try_from(open.entries.len()).unwrap_or(u64::MAX));
+        self.entries = open.entries;
+        self.signatures = open.signatures;
+        Ok(())
+    }
+
     /// The open slot's last recorded entry.
     pub fn last_entry(&self) -> Option<&Entry> {
         self.entries.last()
@@ -996,18 +1074,9 @@ impl Bank {
 
     /// Replays one ledger block serially, in block order, and checks that every outcome and
     /// the bank hash match what the ledger records. The block must be for the open slot.
+    /// The reference for the block executor's verify mode, which must give the same result
+    /// and the same errors.
     pub fn replay_block(&mut self, block: &Block) -> Result<SlotCommit, BankError> {
-        self.replay(block, true)
-    }
-
-    /// [`Bank::replay_block`] for a block whose every signature the caller has verified
-    /// already (a block this bank speculated, [`Bank::speculate`]): the same checks and
-    /// commit, without verifying the signatures a second time.
-    pub fn commit_verified_block(&mut self, block: &Block) -> Result<SlotCommit, BankError> {
-        self.replay(block, false)
-    }
-
-    fn replay(&mut self, block: &Block, verify_signatures: bool) -> Result<SlotCommit, BankError> {
         let diverged = |entry: usize, reason: String| BankError::ReplayDiverged {
             slot: block.slot,
             entry,
@@ -1027,10 +1096,8 @@ impl Bank {
                 .map_err(|error| diverged(position, format!("does not parse: {error}")))?;
             tx.resolve(&AccountsView(&self.db), self.slot)
                 .map_err(|error| diverged(position, format!("lookups: {error}")))?;
-            if verify_signatures {
-                braid_runtime::sigverify::verify_transaction(&tx)
-                    .map_err(|error| diverged(position, format!("signature: {error}")))?;
-            }
+            braid_runtime::sigverify::verify_transaction(&tx)
+                .map_err(|error| diverged(position, format!("signature: {error}")))?;
             let executed = match self.process(&entry.transaction, &tx)? {
                 Outcome::Recorded(executed) => executed,
                 Outcome::NotAdmitted(error) => {
@@ -1115,7 +1182,9 @@ pub fn executor_for(genesis: &Genesis, executor: Arc<Executor>) -> Arc<Executor>
 
 /// Replays a whole ledger directory against a fresh in-memory state and checks every bank
 /// hash, applying the ledger's own rules (see [`executor_for`]). Returns the last slot and
-/// its bank hash (slot 0 and the genesis hash if empty).
+/// its bank hash (slot 0 and the genesis hash if empty). Serial, one signature at a time:
+/// the reference the block executor (`braid_banking_stage::block_executor`, which nodes and
+/// `braid ledger verify` use) is tested against.
 pub fn verify_ledger(dir: &Path, executor: Arc<Executor>) -> Result<(u64, Hash), BankError> {
     let genesis = Genesis::read(dir)?.ok_or_else(|| BankError::NoGenesis(dir.to_owned()))?;
     let executor = executor_for(&genesis, executor);

@@ -19,8 +19,8 @@ pub mod genesis;
 
 pub use bank::{
     AccountsView, Bank, BankError, COMPACTION_INTERVAL, CommitCost, CommittedSlot, ExecuteWalls,
-    LOCK_FILE_NAME, LedgerLock, Outcome, PendingCommit, ProgramAccounts, Refusal, SlotCommit,
-    Speculation, accounts_options, verify_ledger,
+    LOCK_FILE_NAME, LedgerLock, OpenSlot, Outcome, PendingCommit, ProgramAccounts, Refusal,
+    SlotCommit, accounts_options, verify_ledger,
 };
 pub use blockstore::{Block, Entry, EntryStatus, Ledger, LedgerError};
 pub use genesis::{Genesis, GenesisError};
