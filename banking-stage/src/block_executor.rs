@@ -23,6 +23,7 @@
 //! that diverges leaves the bank as it found it (open slot empty, admissions forgotten).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use braid_accounts_db::AccountsDb;
 use braid_ledger::bank::{
@@ -32,6 +33,7 @@ use braid_ledger::blockstore::{Block, Entry};
 use braid_primitives::{Hash, Pubkey};
 use braid_runtime::TransactionError;
 use braid_runtime::compute_budget::ComputeBudget;
+use braid_runtime::cost_model::{BlockLimit, CostTracker, TransactionCost};
 use braid_runtime::executor::{Executor, ProcessedTransaction};
 use braid_runtime::sanitized::SanitizedTransaction;
 use crossbeam_channel::{Receiver, Sender};
@@ -47,6 +49,15 @@ pub enum Signatures {
     /// Every signature was verified already (a block this node built from transactions it
     /// verified on entry): do not spend the time again.
     AlreadyVerified,
+}
+
+/// Whether a block must fit the block limits ([`braid_runtime::cost_model`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limits {
+    /// A proposal: a block over a limit is refused.
+    Enforce,
+    /// A block already in the ledger, committed under the rules it was made with.
+    Ignore,
 }
 
 /// Why a block is not what it claims, at its first divergent entry: what serial replay
@@ -80,6 +91,9 @@ pub enum Diverged {
     /// It executed differently from what the block records ([`check_replayed`]).
     #[error("{0}")]
     Outcome(String),
+    /// With it the block passes a limit.
+    #[error("over the block limits: {0}")]
+    OverLimit(BlockLimit),
 }
 
 /// Why a [`BlockExecutor`] could not be built.
@@ -149,18 +163,21 @@ impl BlockExecutor {
     pub fn replay_block(&self, bank: &mut Bank, block: &Block) -> Result<SlotCommit, BankError> {
         self.pool.install(|| {
             let parsed = parse(&wires_of(block), Signatures::Verify);
-            self.replay_parsed(bank, block, parsed)
+            self.replay_parsed(bank, block, parsed, &mut ReplayTimes::default())
         })
     }
 
     /// [`BlockExecutor::replay_block`] on a block already [`parse`]d.
+    /// Adds the wall time of executing and of committing to `times`.
     fn replay_parsed(
         &self,
         bank: &mut Bank,
         block: &Block,
         parsed: Vec<Parsed>,
+        times: &mut ReplayTimes,
     ) -> Result<SlotCommit, BankError> {
         {
+            let started = Instant::now();
             let wires = wires_of(block);
             if block.slot != bank.slot() {
                 return Err(BankError::ReplayDiverged {
@@ -174,7 +191,7 @@ impl BlockExecutor {
                 });
             }
             if let Err(divergence) =
-                self.execute_parsed(bank, &wires, Some(&block.entries), parsed)?
+                self.execute_parsed(bank, &wires, Some(&block.entries), parsed, Limits::Ignore)?
             {
                 return Err(BankError::ReplayDiverged {
                     slot: block.slot,
@@ -182,7 +199,13 @@ impl BlockExecutor {
                     reason: divergence.reason.to_string(),
                 });
             }
-            bank.commit_replayed(block)
+            let committing = Instant::now();
+            let commit = bank.commit_replayed(block);
+            times.execute_ns = times
+                .execute_ns
+                .saturating_add(nanos(committing.saturating_duration_since(started)));
+            times.commit_ns = times.commit_ns.saturating_add(nanos(committing.elapsed()));
+            commit
         }
     }
 
@@ -196,19 +219,11 @@ impl BlockExecutor {
         wires: &[W],
         recorded: Option<&[Entry]>,
         signatures: Signatures,
+        limits: Limits,
     ) -> Result<Result<(), Divergence>, BankError> {
-        self.pool
-            .install(|| self.execute_on_pool(bank, wires, recorded, signatures))
-    }
-
-    fn execute_on_pool<W: AsRef<[u8]> + Sync>(
-        &self,
-        bank: &mut Bank,
-        wires: &[W],
-        recorded: Option<&[Entry]>,
-        signatures: Signatures,
-    ) -> Result<Result<(), Divergence>, BankError> {
-        self.execute_parsed(bank, wires, recorded, parse(wires, signatures))
+        self.pool.install(|| {
+            self.execute_parsed(bank, wires, recorded, parse(wires, signatures), limits)
+        })
     }
 
     /// [`BlockExecutor::execute_fixed`] on a block already [`parse`]d.
@@ -218,6 +233,7 @@ impl BlockExecutor {
         wires: &[W],
         recorded: Option<&[Entry]>,
         parsed: Vec<Parsed>,
+        limits: Limits,
     ) -> Result<Result<(), Divergence>, BankError> {
         let slot = bank.slot();
         if bank.open_slot_len() != 0 {
@@ -247,14 +263,15 @@ impl BlockExecutor {
             admitted = position.saturating_add(1);
         }
         let ready: Vec<&Prepared> = prepared[..cutoff].iter().flatten().collect();
-        let executed = match self.execute(bank, slot, &ready, None) {
-            Ok((executed, _)) => executed,
+        let executed = match self.execute(bank, slot, &ready) {
+            Ok(executed) => executed,
             Err(error) => {
                 undo(bank, &ready[..admitted])?;
                 return Err(error);
             }
         };
         // Recorded in block order, whatever order they completed in.
+        let mut tracker = CostTracker::new();
         for (position, (result, prepared)) in executed.into_iter().zip(&ready).enumerate() {
             let divergence = |reason| Divergence {
                 entry: position,
@@ -267,6 +284,18 @@ impl BlockExecutor {
                     return Ok(Err(divergence(Diverged::Rejected(error))));
                 }
             };
+            if limits == Limits::Enforce {
+                let cost = TransactionCost::new(
+                    &prepared.tx,
+                    prepared.write_len,
+                    executed.compute_units_consumed,
+                );
+                let writable = &prepared.locks[..prepared.write_len];
+                if let Err(limit) = tracker.try_add(&cost, writable) {
+                    undo(bank, &ready[..admitted])?;
+                    return Ok(Err(divergence(Diverged::OverLimit(limit))));
+                }
+            }
             bank.record(wires[position].as_ref().to_vec(), &prepared.tx, &executed);
             if let Some(entries) = recorded {
                 let checked = match entries.get(position) {
@@ -292,32 +321,23 @@ impl BlockExecutor {
         Ok(Ok(()))
     }
 
-    /// Executes `ready` (admitted, in the order given) on the open slot, keeping that order
-    /// between conflicting transactions (`priorities: None`) or letting higher priorities go
-    /// first (`Some`, one per transaction): inline on one thread, else through the
-    /// scheduler. Returns each transaction's result, indexed as `ready`, and the order they
-    /// completed in, which is a serial order of the slot.
+    /// Executes `ready` (admitted, in block order) on the open slot, keeping that order
+    /// between conflicting transactions: inline on one thread, else through the scheduler.
+    /// Returns each transaction's result in block order.
     fn execute(
         &self,
         bank: &Bank,
         slot: u64,
         ready: &[&Prepared],
-        priorities: Option<&[u64]>,
-    ) -> Result<(Vec<ProcessedTransaction>, Vec<usize>), BankError> {
+    ) -> Result<Vec<ProcessedTransaction>, BankError> {
         let (db, executor) = (bank.accounts_db(), bank.executor());
         if self.threads == 1 || ready.len() <= 1 {
-            let mut order: Vec<usize> = (0..ready.len()).collect();
-            if let Some(priorities) = priorities {
-                // Stable: equal priorities keep arrival order, as the scheduler's lanes do.
-                order.sort_by_key(|&index| std::cmp::Reverse(priorities[index]));
-            }
-            let mut results: Vec<Option<ProcessedTransaction>> =
-                std::iter::repeat_with(|| None).take(ready.len()).collect();
-            for &index in &order {
-                results[index] = Some(Bank::execute(db, executor, slot, &ready[index].tx)?);
-            }
-            let results = results.into_iter().flatten().collect();
-            return Ok((results, order));
+            return ready
+                .iter()
+                .map(|prepared| {
+                    Bank::execute(db, executor, slot, &prepared.tx).map_err(BankError::from)
+                })
+                .collect();
         }
         let programs = ProgramAccounts::read(db, executor)?;
         let source = Source {
@@ -326,30 +346,38 @@ impl BlockExecutor {
             executor,
             slot,
         };
-        let config = match priorities {
-            None => SchedulerConfig::verify(self.threads),
-            Some(_) => SchedulerConfig::pipeline(self.threads),
-        };
-        let (results, order) = std::thread::scope(|scope| {
+        let results = self.with_banking_threads(&source, ready, |work, done| {
+            schedule(SchedulerConfig::verify(self.threads), ready, work, done)
+        });
+        results
+            .map_err(|()| BankError::ExecutionPanicked { slot })?
+            .into_iter()
+            .map(|result| result.map_err(BankError::from))
+            .collect()
+    }
+
+    /// Runs `drive` (the scheduling loop) on this thread with [`BlockExecutor::threads`]
+    /// banking threads executing `ready` for it, until it returns; the threads then stop.
+    fn with_banking_threads<R>(
+        &self,
+        source: &Source<'_>,
+        ready: &[&Prepared],
+        drive: impl FnOnce(&[Sender<Work>], &Receiver<Done>) -> R,
+    ) -> R {
+        std::thread::scope(|scope| {
             let (done_sender, done) = crossbeam_channel::unbounded();
             let mut work = Vec::with_capacity(self.threads);
             for _ in 0..self.threads {
                 let (sender, receiver) = crossbeam_channel::unbounded::<Work>();
                 work.push(sender);
                 let done_sender = done_sender.clone();
-                let source = &source;
                 scope.spawn(move || banking_thread(&receiver, &done_sender, source, ready));
             }
             drop(done_sender);
-            let results = schedule(config, ready, priorities, &work, &done);
+            let result = drive(&work, &done);
             drop(work);
-            results.map_err(|()| BankError::ExecutionPanicked { slot })
-        })?;
-        let results = results
-            .into_iter()
-            .map(|result| result.map_err(BankError::from))
-            .collect::<Result<_, _>>()?;
-        Ok((results, order))
+            result
+        })
     }
 
     /// The block engine's produce mode: executes `txs` (signatures verified) on `bank`'s
@@ -379,12 +407,12 @@ impl BlockExecutor {
                 transactions: bank.open_slot_len(),
             });
         }
-        let (db, executor) = (bank.accounts_db(), bank.executor());
+        let (db, executor) = (Arc::clone(bank.accounts_db()), Arc::clone(bank.executor()));
         let prepared: Vec<Result<(Prepared, u64), TransactionError>> = txs
             .par_iter()
             .map(|(_, tx)| {
                 let mut tx = (*tx).clone();
-                tx.resolve(&AccountsView(db), slot)?;
+                tx.resolve(&AccountsView(&db), slot)?;
                 let priority = ComputeBudget::from_message(tx.message())
                     .map_or(0, |budget| budget.compute_unit_price);
                 let (locks, write_len) = executor.lock_list(&tx);
@@ -398,46 +426,181 @@ impl BlockExecutor {
                 ))
             })
             .collect();
-        let mut refused = Vec::new();
-        let (mut ready, mut positions, mut priorities) = (Vec::new(), Vec::new(), Vec::new());
-        for (position, prepared) in prepared.iter().enumerate() {
-            let admitted = match prepared {
-                Ok((prepared, priority)) => bank.admit(&prepared.tx).map(|()| (prepared, priority)),
-                Err(error) => Err(error.clone()),
-            };
-            match admitted {
-                Ok((prepared, priority)) => {
-                    ready.push(prepared);
-                    positions.push(position);
-                    priorities.push(*priority);
-                }
-                Err(error) => refused.push((position, Refusal::NotAdmitted(error))),
-            }
-        }
-        let (executed, order) = match self.execute(bank, slot, &ready, Some(&priorities)) {
-            Ok(done) => done,
-            Err(error) => {
-                undo(bank, &ready)?;
-                return Err(error);
-            }
+        let mut produce = Produce {
+            refused: Vec::new(),
+            candidates: Vec::with_capacity(prepared.len()),
+            positions: Vec::with_capacity(prepared.len()),
+            priorities: Vec::with_capacity(prepared.len()),
+            admitted: Vec::new(),
+            tracker: CostTracker::new(),
         };
-        let mut executed: Vec<Option<ProcessedTransaction>> =
-            executed.into_iter().map(Some).collect();
-        for index in order {
-            let prepared = ready[index];
-            match executed[index].take() {
-                Some(Ok(result)) => {
-                    bank.record(txs[positions[index]].0.to_vec(), &prepared.tx, &result)
+        for (position, prepared) in prepared.iter().enumerate() {
+            match prepared {
+                Ok((prepared, priority)) => {
+                    produce.candidates.push(prepared);
+                    produce.positions.push(position);
+                    produce.priorities.push(*priority);
                 }
-                Some(Err(error)) => {
-                    bank.forget(&prepared.tx);
-                    refused.push((positions[index], Refusal::Rejected(error)));
-                }
-                None => {}
+                Err(error) => produce
+                    .refused
+                    .push((position, Refusal::NotAdmitted(error.clone()))),
             }
         }
+        // Highest fee first; a stable sort keeps arrival order among equals.
+        let mut order: Vec<usize> = (0..produce.candidates.len()).collect();
+        order.sort_by_key(|&index| std::cmp::Reverse(produce.priorities[index]));
+        produce.candidates = order
+            .iter()
+            .map(|&index| produce.candidates[index])
+            .collect();
+        produce.positions = order
+            .iter()
+            .map(|&index| produce.positions[index])
+            .collect();
+        produce.priorities = order
+            .iter()
+            .map(|&index| produce.priorities[index])
+            .collect();
+
+        let programs = ProgramAccounts::read(&db, &executor)?;
+        let source = Source {
+            db: &db,
+            programs: &programs,
+            executor: &executor,
+            slot,
+        };
+        let candidates = produce.candidates.clone();
+        let outcome = self.with_banking_threads(&source, &candidates, |work, done| {
+            produce.run(bank, txs, self.threads, work, done)
+        });
+        if let Err(error) = outcome {
+            for &index in &produce.admitted {
+                bank.forget(&produce.candidates[index].tx);
+            }
+            bank.discard_open_slot()?;
+            return Err(error.unwrap_or(BankError::ExecutionPanicked { slot }));
+        }
+        let mut refused = produce.refused;
         refused.sort_by_key(|(position, _)| *position);
         Ok(refused)
+    }
+}
+
+/// The produce mode's state: candidates in the order they are offered (highest priority
+/// first), and what the block holds so far.
+struct Produce<'a> {
+    refused: Vec<(usize, Refusal)>,
+    candidates: Vec<&'a Prepared>,
+    /// Each candidate's position in the caller's list.
+    positions: Vec<usize>,
+    priorities: Vec<u64>,
+    /// Candidates admitted into the slot, to forget if the slot is discarded.
+    admitted: Vec<usize>,
+    /// What the block holds: the real cost of those done, and the estimate of those in
+    /// flight.
+    tracker: CostTracker,
+}
+
+impl Produce<'_> {
+    /// Offers the candidates to the scheduler a window at a time, each only if its
+    /// estimated cost still fits the block, and records each as it completes, replacing
+    /// its estimate with its real cost. `Err(None)`: a banking thread failed.
+    fn run(
+        &mut self,
+        bank: &mut Bank,
+        txs: &[(&[u8], &SanitizedTransaction)],
+        threads: usize,
+        work: &[Sender<Work>],
+        done: &Receiver<Done>,
+    ) -> Result<(), Option<BankError>> {
+        let config = SchedulerConfig::pipeline(threads);
+        let mut scheduler = Scheduler::new(config).map_err(|_| None)?;
+        // Enough to keep every thread's batches full; small enough that what is reserved
+        // at the estimate, not the real cost, leaves little of the block unused.
+        let window = threads
+            .saturating_mul(config.thread_batches_max)
+            .saturating_mul(config.batch_target)
+            .saturating_mul(2);
+        let mut estimates: Vec<Option<TransactionCost>> = vec![None; self.candidates.len()];
+        let (mut next, mut outstanding) = (0usize, 0usize);
+        loop {
+            while outstanding < window && next < self.candidates.len() {
+                let index = next;
+                next = next.saturating_add(1);
+                let prepared = self.candidates[index];
+                let writable = &prepared.locks[..prepared.write_len];
+                let estimate = TransactionCost::estimate(&prepared.tx, prepared.write_len);
+                if let Err(limit) = self.tracker.try_add(&estimate, writable) {
+                    self.refused
+                        .push((self.positions[index], Refusal::OverLimit(limit)));
+                    continue;
+                }
+                if let Err(error) = bank.admit(&prepared.tx) {
+                    self.tracker.remove(&estimate, writable);
+                    self.refused
+                        .push((self.positions[index], Refusal::NotAdmitted(error)));
+                    continue;
+                }
+                self.admitted.push(index);
+                scheduler
+                    .push(PendingTx {
+                        id: index as u64,
+                        priority: self.priorities[index],
+                        accounts: prepared.locks.clone(),
+                        write_len: prepared.write_len,
+                    })
+                    .map_err(|_| None)?;
+                estimates[index] = Some(estimate);
+                outstanding = outstanding.saturating_add(1);
+            }
+            for batch in scheduler.schedule() {
+                let positions = batch
+                    .txs
+                    .iter()
+                    .map(|&id| usize::try_from(id).unwrap_or(usize::MAX))
+                    .collect();
+                work[batch.thread]
+                    .send(Work {
+                        batch_id: batch.id,
+                        positions,
+                    })
+                    .map_err(|_| None)?;
+            }
+            if outstanding == 0 {
+                return Ok(());
+            }
+            let answer = done.recv().map_err(|_| None)?;
+            if answer.panicked {
+                return Err(None);
+            }
+            scheduler.complete(answer.batch_id).map_err(|_| None)?;
+            for (index, result) in answer.results {
+                outstanding = outstanding.saturating_sub(1);
+                let prepared = self.candidates.get(index).ok_or(None)?;
+                let writable = &prepared.locks[..prepared.write_len];
+                if let Some(estimate) = estimates.get_mut(index).and_then(Option::take) {
+                    self.tracker.remove(&estimate, writable);
+                }
+                match result.map_err(|error| Some(BankError::from(error)))? {
+                    Ok(executed) => {
+                        // It consumed at most its limit, so it fits where its estimate did.
+                        let cost = TransactionCost::new(
+                            &prepared.tx,
+                            prepared.write_len,
+                            executed.compute_units_consumed,
+                        );
+                        self.tracker.add(&cost, writable);
+                        let wire = txs[self.positions[index]].0;
+                        bank.record(wire.to_vec(), &prepared.tx, &executed);
+                    }
+                    Err(error) => {
+                        bank.forget(&prepared.tx);
+                        self.refused
+                            .push((self.positions[index], Refusal::Rejected(error)));
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -512,27 +675,25 @@ fn undo(bank: &mut Bank, admitted: &[&Prepared]) -> Result<(), BankError> {
 /// A transaction's result as a banking thread reports it.
 type Executed = Result<ProcessedTransaction, braid_accounts_db::Error>;
 
-/// Runs the scheduler over `ready` (pushed in order, with `priorities` or all equal) until
-/// every transaction has completed. Returns the results indexed as `ready` and the order
-/// they completed in. `Err` if a banking thread panicked or went away.
+/// Runs the scheduler over `ready`, pushed in block order, until every transaction has
+/// completed. Returns the results in block order. `Err` if a banking thread panicked or
+/// went away.
 fn schedule(
     config: SchedulerConfig,
     ready: &[&Prepared],
-    priorities: Option<&[u64]>,
     work: &[Sender<Work>],
     done: &Receiver<Done>,
-) -> Result<(Vec<Executed>, Vec<usize>), ()> {
+) -> Result<Vec<Executed>, ()> {
     let mut scheduler = Scheduler::new(config).map_err(|_| ())?;
     let mut results: Vec<Option<Executed>> =
         std::iter::repeat_with(|| None).take(ready.len()).collect();
-    let mut order = Vec::with_capacity(ready.len());
-    let mut pushed = 0usize;
-    while order.len() < ready.len() {
+    let (mut pushed, mut completed) = (0usize, 0usize);
+    while completed < ready.len() {
         while pushed < ready.len() && scheduler.pending_len() < config.pending_max {
             let prepared = ready[pushed];
             let pending = PendingTx {
                 id: pushed as u64,
-                priority: priorities.map_or(0, |priorities| priorities[pushed]),
+                priority: 0,
                 accounts: prepared.locks.clone(),
                 write_len: prepared.write_len,
             };
@@ -569,14 +730,10 @@ fn schedule(
             if slot.replace(result).is_some() {
                 return Err(());
             }
-            order.push(position);
+            completed = completed.saturating_add(1);
         }
     }
-    let results = results
-        .into_iter()
-        .map(|result| result.ok_or(()))
-        .collect::<Result<_, _>>()?;
-    Ok((results, order))
+    results.into_iter().map(|result| result.ok_or(())).collect()
 }
 
 /// Executes batches in order, storing each transaction's writes before the next runs.
@@ -624,39 +781,104 @@ fn wires_of(block: &Block) -> Vec<&[u8]> {
         .collect()
 }
 
+/// Wall time spent in each stage of replaying blocks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplayTimes {
+    /// Parsing and verifying signatures.
+    pub parse_ns: u64,
+    /// Resolving, admitting, executing, recording and checking.
+    pub execute_ns: u64,
+    /// Sealing and committing: the state-hash fold and the accounts.
+    pub commit_ns: u64,
+}
+
+/// What [`verify_ledger`] checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerifiedLedger {
+    /// The last slot (0 if the ledger holds no block).
+    pub slot: u64,
+    /// Its bank hash (the genesis hash if the ledger holds no block).
+    pub bank_hash: Hash,
+    /// Blocks replayed.
+    pub blocks: usize,
+    /// Transactions replayed.
+    pub transactions: u64,
+    /// Signatures verified.
+    pub signatures: u64,
+    /// Compute units the transactions consumed, as the blocks record them.
+    pub compute_units: u64,
+    /// Where the time went. With one thread the stages run one after another, so these are
+    /// the cost of each on one core; with more, parsing overlaps execution.
+    pub times: ReplayTimes,
+}
+
+fn nanos(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// Replays a whole ledger directory against a fresh in-memory state with `engine` and
 /// checks every bank hash, applying the ledger's own rules: [`braid_ledger::verify_ledger`]
 /// on the block executor, on at most its threads. Each block is parsed and its signatures
 /// verified while the block before it executes. `progress` hears each block's slot and the
-/// blocks done and in all. Returns the last slot and its bank hash (slot 0 and the genesis
-/// hash if empty).
+/// blocks done and in all.
 pub fn verify_ledger(
     dir: &std::path::Path,
     executor: Arc<Executor>,
     engine: &BlockExecutor,
     progress: &mut (dyn FnMut(u64, usize, usize) + Send),
-) -> Result<(u64, Hash), BankError> {
+) -> Result<VerifiedLedger, BankError> {
     let genesis =
         braid_ledger::Genesis::read(dir)?.ok_or_else(|| BankError::NoGenesis(dir.to_owned()))?;
     let executor = braid_ledger::bank::executor_for(&genesis, executor);
     let blocks = braid_ledger::blockstore::read_blocks(dir)?;
     engine.pool.install(|| {
         let mut bank = Bank::in_memory(&genesis, executor)?;
-        let mut last = (0, bank.parent_bank_hash());
-        let parse_block = |block: &Block| parse(&wires_of(block), Signatures::Verify);
+        let mut verified = VerifiedLedger {
+            slot: 0,
+            bank_hash: bank.parent_bank_hash(),
+            blocks: blocks.len(),
+            transactions: 0,
+            signatures: 0,
+            compute_units: 0,
+            times: ReplayTimes::default(),
+        };
+        let parse_block = |block: &Block| {
+            let started = Instant::now();
+            let parsed = parse(&wires_of(block), Signatures::Verify);
+            (parsed, nanos(started.elapsed()))
+        };
         let mut parsed = blocks.first().map(parse_block);
         for (index, block) in blocks.iter().enumerate() {
-            let this = parsed.take().unwrap_or_default();
+            let (this, parse_ns) = parsed.take().unwrap_or_default();
+            verified.times.parse_ns = verified.times.parse_ns.saturating_add(parse_ns);
+            verified.signatures = this
+                .iter()
+                .flatten()
+                .fold(verified.signatures, |sum, (tx, _)| {
+                    sum.saturating_add(tx.signatures().len() as u64)
+                });
             let following = blocks.get(index.saturating_add(1));
+            let mut times = verified.times;
             let (commit, next) = rayon::join(
-                || engine.replay_parsed(&mut bank, block, this),
+                || engine.replay_parsed(&mut bank, block, this, &mut times),
                 || following.map(parse_block),
             );
             let commit = commit?;
+            verified.times = times;
             parsed = next;
-            last = (commit.slot, commit.bank_hash);
+            verified.slot = commit.slot;
+            verified.bank_hash = commit.bank_hash;
+            verified.transactions = verified
+                .transactions
+                .saturating_add(block.entries.len() as u64);
+            verified.compute_units = block
+                .entries
+                .iter()
+                .fold(verified.compute_units, |sum, entry| {
+                    sum.saturating_add(entry.compute_units)
+                });
             progress(commit.slot, index.saturating_add(1), blocks.len());
         }
-        Ok(last)
+        Ok(verified)
     })
 }

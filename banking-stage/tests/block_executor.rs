@@ -6,12 +6,15 @@
 #![allow(clippy::arithmetic_side_effects)]
 
 use braid_banking_stage::block_executor::{
-    BlockExecutor, BlockExecutorError, Diverged, Divergence, Signatures,
+    BlockExecutor, BlockExecutorError, Diverged, Divergence, Limits, Signatures,
 };
 use braid_ledger::bank::{Bank, BankError, Outcome, Refusal};
 use braid_ledger::blockstore::{Block, EntryStatus};
 use braid_ledger::genesis::Genesis;
 use braid_program_system::instruction as system;
+use braid_runtime::cost_model::{
+    BLOCK_ACCOUNT_DATA_ALLOCATED_BYTES_MAX, BlockLimit, CostTracker, TransactionCost,
+};
 use braid_runtime::keypair::Keypair;
 use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::{Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Transaction, TransactionError};
@@ -331,7 +334,7 @@ fn a_candidate_set_aside_commits_later_without_executing_again() {
     let mut second = wires(&users, &hot_specs(30), 1_000, blockhash);
     second.push(first[0].clone());
     let outcome = engine
-        .execute_fixed(&mut bank, &first, None, Signatures::Verify)
+        .execute_fixed(&mut bank, &first, None, Signatures::Verify, Limits::Enforce)
         .unwrap();
     assert_eq!(outcome, Ok(()));
     let first_block = bank.open_block_at(Some(7)).unwrap();
@@ -339,7 +342,13 @@ fn a_candidate_set_aside_commits_later_without_executing_again() {
     assert_eq!((parked.slot(), parked.len()), (1, 40));
     assert_eq!(bank.open_slot_len(), 0);
     let outcome = engine
-        .execute_fixed(&mut bank, &second, None, Signatures::Verify)
+        .execute_fixed(
+            &mut bank,
+            &second,
+            None,
+            Signatures::Verify,
+            Limits::Enforce,
+        )
         .unwrap();
     assert_eq!(outcome, Ok(()), "the shared transaction is admitted again");
     let second_block = bank.open_block_at(Some(7)).unwrap();
@@ -359,7 +368,13 @@ fn a_candidate_set_aside_commits_later_without_executing_again() {
     );
     // Its transactions are processed now: the shared one cannot come again.
     let again = engine
-        .execute_fixed(&mut bank, &first[..1], None, Signatures::Verify)
+        .execute_fixed(
+            &mut bank,
+            &first[..1],
+            None,
+            Signatures::Verify,
+            Limits::Enforce,
+        )
         .unwrap();
     assert!(
         matches!(
@@ -458,4 +473,204 @@ fn produce_mode_runs_a_higher_priority_fee_first() {
     );
     assert_eq!(block.entries[0].status, EntryStatus::Ok);
     assert_eq!(block.entries[1].status, EntryStatus::Failed);
+}
+
+fn signed(
+    payer: &Keypair,
+    signers: &[&Keypair],
+    instructions: &[braid_runtime::Instruction],
+    blockhash: Hash,
+) -> Vec<u8> {
+    Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), signers, blockhash)
+        .to_bytes()
+}
+
+#[test]
+fn the_cost_model_reads_what_system_instructions_allocate() {
+    let payer = Keypair::from_seed(&[0x51; 32]);
+    let new = Keypair::from_seed(&[0x52; 32]);
+    let owner = Pubkey::new_from_array([0x53; 32]);
+    let seeded = Pubkey::new_from_array([0x54; 32]);
+    let instructions = [
+        system::create_account(&payer.pubkey(), &new.pubkey(), 1, 1_000, &owner),
+        system::create_account_with_seed(
+            &payer.pubkey(),
+            &seeded,
+            &payer.pubkey(),
+            "a seed",
+            1,
+            20_000,
+            &owner,
+        ),
+        system::allocate(&new.pubkey(), 300_000),
+        system::allocate_with_seed(&seeded, &payer.pubkey(), "seed", 4_000_000, &owner),
+        // Moves lamports, allocates nothing.
+        system::transfer(&payer.pubkey(), &new.pubkey(), 5),
+    ];
+    let wire = signed(&payer, &[&payer, &new], &instructions, Hash::default());
+    let tx = SanitizedTransaction::try_from_bytes(&wire).unwrap();
+    assert_eq!(
+        braid_runtime::cost_model::allocated_bytes(&tx),
+        1_000 + 20_000 + 300_000 + 4_000_000
+    );
+    // Two signatures, three written accounts (payer, new, seeded), five instructions at
+    // the default 200,000 compute units each.
+    let estimate = TransactionCost::estimate(&tx, 3);
+    assert_eq!(estimate.signature_units, 36_000);
+    assert_eq!(estimate.write_lock_units, 3_000);
+    assert_eq!(estimate.compute_units, 1_000_000);
+    assert_eq!(estimate.block_units(), 1_039_000);
+    assert_eq!(estimate.account_units(), 1_003_000);
+}
+
+#[test]
+fn a_cost_tracker_refuses_what_passes_a_limit_and_takes_reservations_back() {
+    let payer = Keypair::from_seed(&[0x61; 32]);
+    let writable = [payer.pubkey(), destination(0)];
+    // A transfer's execution: 150 compute units and two write locks, 2,150 units for the
+    // block and for each account it writes (its signature left out, so the account limit,
+    // half the block's, is reached first).
+    let cost = TransactionCost {
+        signature_units: 0,
+        write_lock_units: 2_000,
+        compute_units: 150,
+        allocated_bytes: 0,
+    };
+    let mut tracker = CostTracker::new();
+    let per_account = braid_runtime::cost_model::ACCOUNT_COST_UNITS_MAX / 2_150;
+    for _ in 0..per_account {
+        tracker.try_add(&cost, &writable).unwrap();
+    }
+    assert_eq!(
+        tracker.try_add(&cost, &writable),
+        Err(BlockLimit::AccountCost(payer.pubkey()))
+    );
+    assert_eq!(tracker.block_units(), per_account * 2_150);
+    tracker.remove(&cost, &writable);
+    tracker.try_add(&cost, &writable).unwrap();
+}
+
+/// A genesis with a rich payer and the system program, for blocks that allocate.
+fn rich_genesis(payer: &Keypair) -> Genesis {
+    Genesis::new(
+        400,
+        vec![
+            (
+                payer.pubkey(),
+                Account::new(u64::MAX / 2, 0, &SYSTEM_PROGRAM_ID),
+            ),
+            common::system_program(),
+        ],
+    )
+    .unwrap()
+}
+
+/// Transactions that each create a 10 MiB account: the tenth passes the block's
+/// allocation limit.
+fn big_creates(payer: &Keypair, count: u8, blockhash: Hash) -> Vec<Vec<u8>> {
+    let space = braid_runtime::primitives::ACCOUNT_DATA_BYTES_MAX as u64;
+    (0..count)
+        .map(|n| {
+            let new = Keypair::from_seed(&[0x90 + n; 32]);
+            signed(
+                payer,
+                &[payer, &new],
+                &[system::create_account(
+                    &payer.pubkey(),
+                    &new.pubkey(),
+                    1,
+                    space,
+                    &SYSTEM_PROGRAM_ID,
+                )],
+                blockhash,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_block_over_a_limit_is_refused_at_the_entry_that_passes_it() {
+    let payer = Keypair::from_seed(&[0x71; 32]);
+    let genesis = rich_genesis(&payer);
+    let space = braid_runtime::primitives::ACCOUNT_DATA_BYTES_MAX as u64;
+    let fit = BLOCK_ACCOUNT_DATA_ALLOCATED_BYTES_MAX / space;
+    assert_eq!(fit, 9);
+    let engine = BlockExecutor::new(2).unwrap();
+    let mut bank = Bank::in_memory(&genesis, executor()).unwrap();
+    let wires = big_creates(&payer, 10, bank.latest_blockhash());
+    let verdict = engine
+        .execute_fixed(&mut bank, &wires, None, Signatures::Verify, Limits::Enforce)
+        .unwrap();
+    assert_eq!(
+        verdict,
+        Err(Divergence {
+            entry: 9,
+            reason: Diverged::OverLimit(BlockLimit::AllocatedData)
+        })
+    );
+    assert_eq!(
+        bank.open_slot_len(),
+        0,
+        "the refused block left nothing behind"
+    );
+    // Nine fit.
+    let verdict = engine
+        .execute_fixed(
+            &mut bank,
+            &wires[..9],
+            None,
+            Signatures::Verify,
+            Limits::Enforce,
+        )
+        .unwrap();
+    assert_eq!(verdict, Ok(()));
+}
+
+#[test]
+fn produce_mode_fills_a_block_to_its_limits_and_leaves_the_rest_for_the_next() {
+    let payer = Keypair::from_seed(&[0x81; 32]);
+    let genesis = rich_genesis(&payer);
+    for threads in [1, 2] {
+        let engine = BlockExecutor::new(threads).unwrap();
+        let mut bank = Bank::in_memory(&genesis, executor()).unwrap();
+        let wires = big_creates(&payer, 11, bank.latest_blockhash());
+        let txs: Vec<SanitizedTransaction> = wires
+            .iter()
+            .map(|wire| SanitizedTransaction::try_from_bytes(wire).unwrap())
+            .collect();
+        let pairs: Vec<(&[u8], &SanitizedTransaction)> =
+            wires.iter().map(Vec::as_slice).zip(txs.iter()).collect();
+        let refused = engine.produce(&mut bank, &pairs).unwrap();
+        assert_eq!(
+            refused,
+            vec![
+                (9, Refusal::OverLimit(BlockLimit::AllocatedData)),
+                (10, Refusal::OverLimit(BlockLimit::AllocatedData)),
+            ],
+            "threads {threads}"
+        );
+        assert_eq!(bank.open_slot_len(), 9);
+        // What a replica makes of the block: within the limits.
+        let block = bank.open_block_at(None).unwrap();
+        let mut replica = Bank::in_memory(&genesis, executor()).unwrap();
+        let wires: Vec<&[u8]> = block
+            .entries
+            .iter()
+            .map(|e| e.transaction.as_slice())
+            .collect();
+        let verdict = engine
+            .execute_fixed(
+                &mut replica,
+                &wires,
+                Some(&block.entries),
+                Signatures::Verify,
+                Limits::Enforce,
+            )
+            .unwrap();
+        assert_eq!(verdict, Ok(()));
+        assert_eq!(
+            replica.open_block_at(None).unwrap().bank_hash,
+            block.bank_hash
+        );
+    }
 }

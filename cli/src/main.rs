@@ -611,7 +611,7 @@ fn verify_ledger(ledger: &Path, threads: Option<u16>) -> Result<Output, String> 
             eprintln!("verified {done} of {total} blocks (slot {slot})");
         }
     };
-    let (slot, bank_hash) = braid_banking_stage::block_executor::verify_ledger(
+    let verified = braid_banking_stage::block_executor::verify_ledger(
         ledger,
         executor,
         &engine,
@@ -619,16 +619,26 @@ fn verify_ledger(ledger: &Path, threads: Option<u16>) -> Result<Output, String> 
     )
     .map_err(|e| format!("ledger {} failed verification: {e}", ledger.display()))?;
     let seconds = started.elapsed().as_secs_f64();
+    let ms = |ns: u64| ns as f64 / 1e6;
+    let times = verified.times;
     Ok(Output {
         text: format!(
-            "ledger verified: last slot {slot}, bank hash {bank_hash} ({seconds:.2} s on {threads} threads)"
+            "ledger verified: last slot {}, bank hash {} ({} transactions in {} blocks, {seconds:.2} s on {threads} threads)",
+            verified.slot, verified.bank_hash, verified.transactions, verified.blocks
         ),
         json: json!({
             "ok": true,
-            "slot": slot,
-            "bank_hash": bank_hash.to_string(),
+            "slot": verified.slot,
+            "bank_hash": verified.bank_hash.to_string(),
             "threads": threads,
             "seconds": seconds,
+            "blocks": verified.blocks,
+            "transactions": verified.transactions,
+            "signatures": verified.signatures,
+            "compute_units": verified.compute_units,
+            "parse_ms": ms(times.parse_ns),
+            "execute_ms": ms(times.execute_ns),
+            "commit_ms": ms(times.commit_ns),
         }),
     })
 }

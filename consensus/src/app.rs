@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use braid_banking_stage::block_executor::{BlockExecutor, Diverged, Signatures};
+use braid_banking_stage::block_executor::{BlockExecutor, Diverged, Limits, Signatures};
 use braid_ledger::bank::{Bank, OpenSlot, Refusal, SlotCommit};
 use braid_primitives::{Hash, Signature as TxSignature};
 use braid_runtime::sanitized::SanitizedTransaction;
@@ -41,7 +41,7 @@ use malachitebft_app::types::{LocallyProposedValue, ProposedValue};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use tokio::sync::mpsc;
 
-use crate::block::{BLOCK_BYTES_MAX, BLOCK_TRANSACTIONS_MAX, ProposedBlock, id_of_encoded};
+use crate::block::{BLOCK_BYTES_MAX, ProposedBlock, id_of_encoded};
 use crate::context::{
     Address, BlockId, BlockValue, BraidContext, Height, ProposalPart, ValidatorSet, proposer_of,
 };
@@ -70,6 +70,9 @@ pub enum Fault {
     /// Every bank hash this validator computes for a proposal has one bit flipped, as if its
     /// executor had diverged from everyone else's.
     FlipBankHash,
+    /// This validator builds its blocks from its whole pool, in pool order, without the
+    /// block limits (`braid_runtime::cost_model`): a proposer that ignores them.
+    IgnoreBlockLimits,
 }
 
 /// How an [`App`] paces and behaves.
@@ -118,6 +121,15 @@ pub enum Rejection {
         index: usize,
         /// Why.
         reason: braid_ledger::bank::Refusal,
+    },
+    /// With this transaction the block passes a block limit
+    /// (`braid_runtime::cost_model`).
+    #[error("transaction {index} takes the block over its limits: {limit}")]
+    OverLimit {
+        /// Its position in the block.
+        index: usize,
+        /// The limit.
+        limit: braid_runtime::cost_model::BlockLimit,
     },
     /// Replaying it gives another bank hash.
     #[error("bank hash mismatch: the proposer says {proposed}, this node computes {computed}")]
@@ -228,6 +240,8 @@ pub struct App {
 pub struct AppCounters {
     /// Proposals judged invalid (each is logged with its [`Rejection`]).
     pub rejections: AtomicU64,
+    /// Of those, proposals over the block limits ([`Rejection::OverLimit`]).
+    pub over_limit_rejections: AtomicU64,
     /// Transactions in blocks decided in their height's first round.
     pub first_round_transactions: AtomicU64,
     /// Transactions this node's bank executed and recorded at heights whose block was
@@ -512,7 +526,7 @@ impl App {
         let mut wires = Vec::new();
         for (_, wire, tx) in &self.pool {
             let next = bytes.saturating_add(wire.len()).saturating_add(4);
-            if wires.len() == BLOCK_TRANSACTIONS_MAX || next > BLOCK_BYTES_MAX {
+            if next > BLOCK_BYTES_MAX {
                 break;
             }
             bytes = next;
@@ -525,10 +539,31 @@ impl App {
         let block_time = unix_seconds();
         self.park_active()?;
         let (engine, bank) = (&self.engine, &mut self.bank);
-        let refused = tokio::task::block_in_place(|| engine.produce(bank, &pairs))?;
-        // What the bank refused now it will refuse in this slot's every round.
+        let refused = if self.fault == Fault::IgnoreBlockLimits {
+            let wires: Vec<&[u8]> = pairs.iter().map(|(wire, _)| *wire).collect();
+            let verdict = tokio::task::block_in_place(|| {
+                engine.execute_fixed(
+                    bank,
+                    &wires,
+                    None,
+                    Signatures::AlreadyVerified,
+                    Limits::Ignore,
+                )
+            })?;
+            if verdict.is_err() {
+                // Not what this fault is about: build as everyone does.
+                tokio::task::block_in_place(|| engine.produce(bank, &pairs))?
+            } else {
+                Vec::new()
+            }
+        } else {
+            tokio::task::block_in_place(|| engine.produce(bank, &pairs))?
+        };
+        // What the bank refused now it will refuse in this slot's every round; what did not
+        // fit this block waits for the next.
         let refused: Vec<TxSignature> = refused
             .iter()
+            .filter(|(_, refusal)| !matches!(refusal, Refusal::OverLimit(_)))
             .map(|(index, _)| *wires[*index].1.signature())
             .collect();
         self.forget(&refused);
@@ -788,6 +823,11 @@ impl App {
                 Err(rejection) => {
                     tracing::warn!(%height, %round, %proposer, %rejection, "proposal rejected");
                     self.counters.rejections.fetch_add(1, Ordering::Relaxed);
+                    if matches!(rejection, Rejection::OverLimit { .. }) {
+                        self.counters
+                            .over_limit_rejections
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
                     self.rejected.insert(id);
                     Validity::Invalid
                 }
@@ -828,7 +868,13 @@ impl App {
         self.park_active()?;
         let (engine, bank) = (&self.engine, &mut self.bank);
         let verdict = tokio::task::block_in_place(|| {
-            engine.execute_fixed(bank, &block.transactions, None, Signatures::Verify)
+            engine.execute_fixed(
+                bank,
+                &block.transactions,
+                None,
+                Signatures::Verify,
+                Limits::Enforce,
+            )
         })?;
         if let Err(divergence) = verdict {
             let index = divergence.entry;
@@ -841,6 +887,7 @@ impl App {
                     index,
                     reason: Refusal::Rejected(error),
                 },
+                Diverged::OverLimit(limit) => Rejection::OverLimit { index, limit },
                 other => Rejection::MalformedTransaction {
                     index,
                     reason: other.to_string(),

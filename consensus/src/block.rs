@@ -10,10 +10,17 @@ use crate::context::{BlockId, Height};
 
 /// Prefix of the bytes a block id hashes.
 pub const BLOCK_DOMAIN: &[u8] = b"braid-consensus-block-v1";
-/// Most transactions a proposer puts in one block.
-pub const BLOCK_TRANSACTIONS_MAX: usize = 2_048;
-/// Most bytes an encoded block may have: well under the network's 4 MiB gossip limit.
+/// Most bytes an encoded block may have: well under the network's 4 MiB gossip limit, as
+/// a block travels in one proposal part. What a block may cost is bounded by
+/// `braid_runtime::cost_model`; for the smallest transactions (transfers, about 215 bytes)
+/// this byte limit binds first, at about 9,700 a block.
 pub const BLOCK_BYTES_MAX: usize = 2 * 1024 * 1024;
+/// Bytes no transaction is shorter than with its Borsh length: one signature (64), the
+/// header (3), one key (32) and the blockhash (32), with their counts.
+pub const TRANSACTION_BYTES_MIN: usize = 128;
+/// Most transactions a block can hold: what [`BLOCK_BYTES_MAX`] allows, checked when a
+/// block is decoded.
+pub const BLOCK_TRANSACTIONS_MAX: usize = BLOCK_BYTES_MAX / TRANSACTION_BYTES_MIN;
 
 /// A proposed block.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]

@@ -356,6 +356,93 @@ fn a_validator_whose_bank_hashes_diverge_is_outvoted_and_commits_nothing() {
 }
 
 #[test]
+fn a_block_over_the_block_limits_is_refused_by_every_replica() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let payers = payers();
+    let genesis = genesis(&payers);
+    let runtime = runtime();
+    // The validator with the lowest address proposes height 1's first round, and builds
+    // its blocks without the limits.
+    let keys = keys(VALIDATORS);
+    let faulty = (0..VALIDATORS)
+        .min_by_key(|&i| keys[i].public_key())
+        .unwrap();
+    let honest: Vec<usize> = (0..VALIDATORS).filter(|&i| i != faulty).collect();
+    let mut faults = [Fault::None; VALIDATORS];
+    faults[faulty] = Fault::IgnoreBlockLimits;
+    let order: Vec<usize> = honest.iter().copied().chain([faulty]).collect();
+    let net = runtime.block_on(start(
+        dir.path(),
+        &genesis,
+        &faults,
+        &order,
+        Duration::from_millis(1_500),
+    ));
+    // Ten accounts of 10 MiB each: 105 MB, over the 100 MB a block may allocate. Only the
+    // faulty validator has them, so only its blocks hold them.
+    let space = braid_runtime::primitives::ACCOUNT_DATA_BYTES_MAX as u64;
+    let created: Vec<Keypair> = (0..10u8)
+        .map(|n| Keypair::from_seed(&[0xC0 + n; 32]))
+        .collect();
+    for (n, new) in created.iter().enumerate() {
+        let payer = &payers[n % payers.len()];
+        let wire = Transaction::new_signed_with_payer(
+            &[braid_program_system::instruction::create_account(
+                &payer.pubkey(),
+                &new.pubkey(),
+                1,
+                space,
+                &SYSTEM_PROGRAM_ID,
+            )],
+            Some(&payer.pubkey()),
+            &[payer, new],
+            net.blockhash,
+        )
+        .to_bytes();
+        net.validators[faulty].submit(wire).unwrap();
+    }
+    // The honest three refuse its block for its limits, and keep finalizing without it.
+    let seen = collect(&net, &honest, 6, Duration::from_secs(90));
+    assert_agree(&seen, &honest);
+    let over_limit: u64 = honest
+        .iter()
+        .map(|&i| {
+            net.validators[i]
+                .counters()
+                .over_limit_rejections
+                .load(Ordering::Relaxed)
+        })
+        .sum();
+    assert!(
+        over_limit >= 1,
+        "no replica refused the block for its limits"
+    );
+    for &i in &honest {
+        let rejections = net.validators[i].rejected_proposals();
+        let over = net.validators[i]
+            .counters()
+            .over_limit_rejections
+            .load(Ordering::Relaxed);
+        assert_eq!(
+            rejections, over,
+            "validator {i} refused a block for another reason"
+        );
+        for new in &created {
+            assert_eq!(balance(&net.dbs[i], &new.pubkey()), None);
+        }
+        assert!(seen[i].values().all(|f| f.commit.signatures.is_empty()));
+    }
+    runtime.block_on(async {
+        for validator in net.validators {
+            let _ = validator.stop().await;
+        }
+    });
+}
+
+#[test]
 fn a_stopped_validator_restarts_catches_up_and_agrees() {
     let _serial = SERIAL
         .lock()

@@ -330,6 +330,8 @@ pub enum Refusal {
     NotAdmitted(TransactionError),
     /// Admitted, then rejected by the executor without paying a fee.
     Rejected(TransactionError),
+    /// Its cost does not fit what is left of the block; it may fit the next.
+    OverLimit(braid_runtime::cost_model::BlockLimit),
 }
 
 /// The bank hash of a slot.

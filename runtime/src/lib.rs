@@ -25,6 +25,7 @@ pub mod address_lookup_table;
 pub mod balances;
 pub mod blockhash_queue;
 pub mod compute_budget;
+pub mod cost_model;
 pub mod custom_error;
 pub mod error;
 pub mod executor;
