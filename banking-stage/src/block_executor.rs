@@ -42,13 +42,16 @@ use rayon::prelude::*;
 use crate::scheduler::{PendingTx, Scheduler, SchedulerConfig, SchedulerError, THREADS_MAX};
 
 /// Whether the block executor checks signatures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signatures {
+#[derive(Clone, Copy)]
+pub enum Signatures<'a> {
     /// Verify every signature, in batches.
     Verify,
     /// Every signature was verified already (a block this node built from transactions it
     /// verified on entry): do not spend the time again.
     AlreadyVerified,
+    /// Verify, in batches, every transaction whose exact wire bytes this predicate does not
+    /// know as verified (a replica's pool holds what it verified on entry).
+    VerifyUnless(&'a (dyn Fn(&[u8]) -> bool + Sync)),
 }
 
 /// Whether a block must fit the block limits ([`braid_runtime::cost_model`]).
@@ -218,7 +221,7 @@ impl BlockExecutor {
         bank: &mut Bank,
         wires: &[W],
         recorded: Option<&[Entry]>,
-        signatures: Signatures,
+        signatures: Signatures<'_>,
         limits: Limits,
     ) -> Result<Result<(), Divergence>, BankError> {
         self.pool.install(|| {
@@ -618,25 +621,38 @@ type Parsed = Result<(SanitizedTransaction, Result<(), TransactionError>), Diver
 /// The state-free half of preparing a block: parses every wire and verifies the
 /// signatures in batches, in parallel. It needs nothing from the bank, so a ledger's next
 /// block is parsed while this one executes.
-fn parse<W: AsRef<[u8]> + Sync>(wires: &[W], signatures: Signatures) -> Vec<Parsed> {
-    let parsed: Vec<Result<SanitizedTransaction, Diverged>> = wires
+fn parse<W: AsRef<[u8]> + Sync>(wires: &[W], signatures: Signatures<'_>) -> Vec<Parsed> {
+    let parsed: Vec<Result<(SanitizedTransaction, bool), Diverged>> = wires
         .par_iter()
         .map(|wire| {
-            SanitizedTransaction::try_from_bytes(wire.as_ref())
-                .map_err(|error| Diverged::Parse(error.to_string()))
+            let wire = wire.as_ref();
+            let tx = SanitizedTransaction::try_from_bytes(wire)
+                .map_err(|error| Diverged::Parse(error.to_string()))?;
+            let check = match signatures {
+                Signatures::Verify => true,
+                Signatures::AlreadyVerified => false,
+                Signatures::VerifyUnless(known) => !known(wire),
+            };
+            Ok((tx, check))
         })
         .collect();
-    let mut verdicts = Vec::new();
-    if signatures == Signatures::Verify {
-        let txs: Vec<&SanitizedTransaction> = parsed.iter().flatten().collect();
-        verdicts = braid_runtime::sigverify::verify_batch_par(&txs);
-    }
-    let mut verdicts = verdicts.into_iter();
+    let to_check: Vec<&SanitizedTransaction> = parsed
+        .iter()
+        .flatten()
+        .filter(|(_, check)| *check)
+        .map(|(tx, _)| tx)
+        .collect();
+    let mut verdicts = braid_runtime::sigverify::verify_batch_par(&to_check).into_iter();
     parsed
         .into_iter()
-        .map(|tx| {
-            let tx = tx?;
-            Ok((tx, verdicts.next().unwrap_or(Ok(()))))
+        .map(|parsed| {
+            let (tx, check) = parsed?;
+            let verdict = if check {
+                verdicts.next().unwrap_or(Ok(()))
+            } else {
+                Ok(())
+            };
+            Ok((tx, verdict))
         })
         .collect()
 }

@@ -165,7 +165,7 @@ impl Default for PipelineConfig {
 }
 
 /// Why a submission was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SubmitError {
     /// The node is full: retry later.
     #[error("node is busy: ingress queue full")]
@@ -176,6 +176,10 @@ pub enum SubmitError {
     /// The pipeline stopped on its own ([`Shared::health`] says why).
     #[error("the node stopped taking transactions")]
     Failed,
+    /// The transaction can never land, and was not taken: it is malformed, a signature
+    /// does not verify, or its fee payer cannot pay (a validator's pool checks on entry).
+    #[error("transaction refused: {0}")]
+    Refused(TransactionError),
 }
 
 /// What the pipeline reports, in order.

@@ -178,7 +178,7 @@ pub(crate) fn run(
         let _ = submitted_tx.send(Submitted::At(signature, Instant::now()));
         match pipeline.submit(wire) {
             Ok(()) => submitted = submitted.saturating_add(1),
-            Err(SubmitError::Busy) => {
+            Err(SubmitError::Busy | SubmitError::Refused(_)) => {
                 dropped = dropped.saturating_add(1);
                 let _ = submitted_tx.send(Submitted::Dropped(signature));
             }

@@ -23,7 +23,7 @@
 //! - a block this node judged invalid is never committed: if the network decides one, this
 //!   node has diverged and stops ([`ConsensusError::Diverged`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -47,11 +47,10 @@ use crate::context::{
 };
 use crate::error::ConsensusError;
 use crate::history::DecidedHistory;
+use crate::pool::SharedPool;
 use crate::proposals::{ProposalStore, SavedProposal};
 use crate::signing::{PrivateKey, part_sign_bytes, verify};
 
-/// Most transactions a validator's pool holds; more are refused ([`SubmitError::PoolFull`]).
-pub const POOL_TRANSACTIONS_MAX: usize = 16_384;
 /// Bytes a block's encoding spends beyond its transactions' own, at most (the fixed fields
 /// take 116).
 const BLOCK_HEADER_SLACK_BYTES: usize = 1_024;
@@ -141,17 +140,6 @@ pub enum Rejection {
     },
 }
 
-/// Why a transaction was not taken into the pool.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SubmitError {
-    /// The pool is full.
-    #[error("the transaction pool is full ({POOL_TRANSACTIONS_MAX} transactions)")]
-    PoolFull,
-    /// The validator has stopped.
-    #[error("the validator has stopped")]
-    Stopped,
-}
-
 /// A slot this validator committed after consensus decided it.
 #[derive(Debug, Clone)]
 pub struct Finalized {
@@ -202,9 +190,8 @@ pub struct App {
     fault: Fault,
     height: Height,
     round: Round,
-    /// Verified transactions waiting for a block, oldest first, with their first signature.
-    pool: VecDeque<(TxSignature, Vec<u8>, SanitizedTransaction)>,
-    pooled: HashSet<TxSignature>,
+    /// Verified transactions waiting for a block, shared with whoever submits them.
+    pool: Arc<SharedPool>,
     /// Valid blocks at the current height, by id.
     candidates: BTreeMap<BlockId, Candidate>,
     /// The candidate whose execution the bank's open slot holds.
@@ -250,6 +237,16 @@ pub struct AppCounters {
     pub first_round_executions: AtomicU64,
 }
 
+/// What an [`App`] shares with its [`crate::Validator`] and whoever submits to it.
+pub struct AppLinks {
+    /// Where each committed slot is reported.
+    pub finalized: crossbeam_channel::Sender<Finalized>,
+    /// What it counts.
+    pub counters: Arc<AppCounters>,
+    /// The pool transactions are submitted to.
+    pub pool: Arc<SharedPool>,
+}
+
 /// Where an [`App`] keeps what must survive a restart besides the bank.
 pub struct AppStorage {
     /// The blocks it built or accepted, until decided.
@@ -260,20 +257,24 @@ pub struct AppStorage {
 
 impl App {
     /// The application for the validator with `key`, on `bank` (its open slot empty and no
-    /// commit in flight), reporting each committed slot on `finalized`.
+    /// commit in flight), reporting each committed slot through `links`.
     pub fn new(
         bank: Bank,
         key: PrivateKey,
         validators: ValidatorSet,
         settings: AppSettings,
-        finalized: crossbeam_channel::Sender<Finalized>,
-        counters: Arc<AppCounters>,
+        links: AppLinks,
         storage: AppStorage,
     ) -> Result<Self, ConsensusError> {
         let AppStorage {
             proposals: store,
             history,
         } = storage;
+        let AppLinks {
+            finalized,
+            counters,
+            pool,
+        } = links;
         let AppSettings {
             fault,
             slot_interval,
@@ -294,8 +295,7 @@ impl App {
             fault,
             height,
             round: Round::Nil,
-            pool: VecDeque::new(),
-            pooled: HashSet::new(),
+            pool,
             candidates: BTreeMap::new(),
             active: None,
             engine,
@@ -344,52 +344,20 @@ impl App {
         Ok(())
     }
 
-    /// Adds a transaction's wire bytes to the pool, unless it is already there.
-    /// Verified first, so a malformed copy carrying a real transaction's signature cannot
-    /// take its place.
-    pub fn submit(&mut self, wire: Vec<u8>) -> Result<(), SubmitError> {
-        let Ok(tx) = parse_verified(&wire) else {
-            // It could never be in a block: nothing to pool.
-            return Ok(());
-        };
-        if self.pooled.contains(tx.signature()) {
-            return Ok(());
-        }
-        if self.pool.len() >= POOL_TRANSACTIONS_MAX {
-            return Err(SubmitError::PoolFull);
-        }
-        self.pooled.insert(*tx.signature());
-        self.pool.push_back((*tx.signature(), wire, tx));
-        Ok(())
-    }
-
     /// Serves the engine until it stops, taking transactions from `transactions` between
     /// requests. Returns why it stopped.
-    pub async fn run(
-        mut self,
-        mut channels: Channels<BraidContext>,
-        mut transactions: mpsc::Receiver<Vec<u8>>,
-    ) -> ConsensusError {
-        loop {
-            tokio::select! {
-                message = channels.consensus.recv() => {
-                    let Some(message) = message else {
-                        return ConsensusError::EngineStopped;
-                    };
-                    if let Err(error) = self.handle(message, &channels.network).await {
-                        tracing::error!(%error, "consensus stopped");
-                        return error;
-                    }
-                }
-                wire = transactions.recv() => {
-                    if let Some(wire) = wire
-                        && let Err(error) = self.submit(wire)
-                    {
-                        tracing::warn!(%error, "transaction dropped");
-                    }
-                }
+    pub async fn run(mut self, mut channels: Channels<BraidContext>) -> ConsensusError {
+        let error = loop {
+            let Some(message) = channels.consensus.recv().await else {
+                break ConsensusError::EngineStopped;
+            };
+            if let Err(error) = self.handle(message, &channels.network).await {
+                tracing::error!(%error, "consensus stopped");
+                break error;
             }
-        }
+        };
+        self.pool.stop();
+        error
     }
 
     async fn handle(
@@ -524,13 +492,13 @@ impl App {
         // Borsh spends a 4-byte length per transaction; the header is far below the slack.
         let mut bytes = BLOCK_HEADER_SLACK_BYTES;
         let mut wires = Vec::new();
-        for (_, wire, tx) in &self.pool {
+        for (wire, tx) in self.pool.lock().ordered() {
             let next = bytes.saturating_add(wire.len()).saturating_add(4);
             if next > BLOCK_BYTES_MAX {
                 break;
             }
             bytes = next;
-            wires.push((wire.clone(), tx.clone()));
+            wires.push((wire.to_vec(), tx.clone()));
         }
         let pairs: Vec<(&[u8], &SanitizedTransaction)> = wires
             .iter()
@@ -867,12 +835,17 @@ impl App {
         }
         self.park_active()?;
         let (engine, bank) = (&self.engine, &mut self.bank);
+        let pool = Arc::clone(&self.pool);
         let verdict = tokio::task::block_in_place(|| {
+            // Transactions this node verified when they entered its pool are not verified
+            // again.
+            let pooled = pool.lock();
+            let known = |wire: &[u8]| pooled.holds(wire);
             engine.execute_fixed(
                 bank,
                 &block.transactions,
                 None,
-                Signatures::Verify,
+                Signatures::VerifyUnless(&known),
                 Limits::Enforce,
             )
         })?;
@@ -974,6 +947,7 @@ impl App {
         self.recorded_before_height = recorded;
         let record = ledger;
         self.forget(&commit.signatures);
+        self.evict_unlandable();
         tracing::info!(slot = commit.slot, bank_hash = %commit.bank_hash, block = %id, transactions = commit.signatures.len(), "finalized");
         self.history.append(height, &certificate, &encoded)?;
         // Everything proposed at this height or below is moot now.
@@ -1007,23 +981,24 @@ impl App {
 
     /// Takes the transactions with these signatures out of the pool.
     fn forget(&mut self, signatures: &[TxSignature]) {
-        let gone: HashSet<TxSignature> = signatures
-            .iter()
-            .filter(|signature| self.pooled.remove(signature))
-            .copied()
-            .collect();
-        if !gone.is_empty() {
-            self.pool
-                .retain(|(signature, _, _)| !gone.contains(signature));
+        let mut pool = self.pool.lock();
+        for signature in signatures {
+            pool.remove(signature);
         }
     }
-}
 
-/// The transaction `wire` encodes, its signatures verified.
-fn parse_verified(wire: &[u8]) -> Result<SanitizedTransaction, String> {
-    let tx = SanitizedTransaction::try_from_bytes(wire).map_err(|error| error.to_string())?;
-    braid_runtime::sigverify::verify_transaction(&tx).map_err(|error| error.to_string())?;
-    Ok(tx)
+    /// Drops from the pool what can no longer land: a blockhash too old, a fee payer that
+    /// can no longer pay.
+    fn evict_unlandable(&mut self) {
+        let (bank, shared) = (&self.bank, &self.pool);
+        let evicted = shared.lock().retain_landable(
+            |blockhash| bank.is_blockhash_valid(blockhash),
+            |payer| shared.balance(payer),
+        );
+        if evicted > 0 {
+            tracing::debug!(evicted, "pool: dropped what can no longer land");
+        }
+    }
 }
 
 fn unix_seconds() -> i64 {

@@ -23,12 +23,14 @@ pub mod context;
 pub mod error;
 pub mod genesis;
 pub mod history;
+pub mod pool;
 pub mod proposals;
 pub mod signing;
 pub mod validator;
 
-pub use app::{AppCounters, Fault, Finalized, Rejection, SubmitError};
+pub use app::{AppCounters, Fault, Finalized, Rejection};
 pub use context::{Address, BraidContext, Height, ValidatorSet};
 pub use error::ConsensusError;
+pub use pool::{POOL_PER_PAYER_MAX, POOL_TRANSACTIONS_MAX, SubmitError};
 pub use signing::{PrivateKey, PublicKey};
 pub use validator::{Submitter, Validator, ValidatorConfig};

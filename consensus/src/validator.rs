@@ -16,15 +16,15 @@ use malachitebft_app::events::{RxEvent, TxEvent};
 use malachitebft_app::node::{EngineHandle, Node, NodeConfig, NodeHandle};
 use malachitebft_app::types::Keypair;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::app::{App, AppCounters, AppSettings, AppStorage, Fault, Finalized, SubmitError};
+use crate::app::{App, AppCounters, AppLinks, AppSettings, AppStorage, Fault, Finalized};
 use crate::block::BLOCK_BYTES_MAX;
 use crate::codec::BorshCodec;
 use crate::context::{Address, BraidContext, ValidatorSet};
 use crate::error::ConsensusError;
 use crate::history::DecidedHistory;
+use crate::pool::{SharedPool, SubmitError};
 use crate::proposals::ProposalStore;
 use crate::signing::{PrivateKey, PublicKey, SigningProvider};
 
@@ -32,8 +32,6 @@ use crate::signing::{PrivateKey, PublicKey, SigningProvider};
 pub const GOSSIP_BYTES_MAX: usize = 4 * 1024 * 1024;
 /// Largest sync response: one decided block and its certificate.
 pub const SYNC_RESPONSE_BYTES_MAX: usize = 8 * 1024 * 1024;
-/// Transactions queued for the application between two engine requests.
-pub const SUBMIT_QUEUE_TRANSACTIONS: usize = 4_096;
 
 const _: () = assert!(BLOCK_BYTES_MAX + 64 * 1024 <= GOSSIP_BYTES_MAX);
 const _: () = assert!(GOSSIP_BYTES_MAX <= SYNC_RESPONSE_BYTES_MAX);
@@ -177,22 +175,20 @@ impl Node for EngineNode {
 }
 
 /// Submits transactions to a [`Validator`]'s pool from any thread.
-#[derive(Debug, Clone)]
-pub struct Submitter(mpsc::Sender<Vec<u8>>);
+#[derive(Clone)]
+pub struct Submitter(Arc<SharedPool>);
 
 impl Submitter {
-    /// Hands a transaction over, without waiting.
+    /// Verifies a transaction on this thread and takes it into the pool, or says why not
+    /// ([`crate::pool`] gives the rules).
     pub fn submit(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
-        self.0.try_send(wire).map_err(|error| match error {
-            mpsc::error::TrySendError::Full(_) => SubmitError::PoolFull,
-            mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
-        })
+        self.0.submit(wire)
     }
 }
 
 /// A running validator.
 pub struct Validator {
-    transactions: mpsc::Sender<Vec<u8>>,
+    pool: Arc<SharedPool>,
     finalized: crossbeam_channel::Receiver<Finalized>,
     engine: EngineHandle,
     app: JoinHandle<ConsensusError>,
@@ -239,6 +235,7 @@ impl Validator {
         };
         let (finalized_tx, finalized) = crossbeam_channel::unbounded();
         let counters = Arc::new(AppCounters::default());
+        let pool = SharedPool::new(Arc::clone(bank.accounts_db()));
         let storage = AppStorage {
             proposals: ProposalStore::open(&config.home.join("proposals"))?,
             history: DecidedHistory::open(&config.home)?,
@@ -251,8 +248,11 @@ impl Validator {
                 fault: config.fault,
                 slot_interval: config.slot_interval,
             },
-            finalized_tx,
-            Arc::clone(&counters),
+            AppLinks {
+                finalized: finalized_tx,
+                counters: Arc::clone(&counters),
+                pool: Arc::clone(&pool),
+            },
             storage,
         )?;
         let (channels, engine) = malachitebft_app_channel::start_engine(
@@ -266,10 +266,9 @@ impl Validator {
         )
         .await
         .map_err(|error| ConsensusError::Engine(format!("{error:#}")))?;
-        let (transactions, receiver) = mpsc::channel(SUBMIT_QUEUE_TRANSACTIONS);
-        let app = tokio::spawn(app.run(channels, receiver));
+        let app = tokio::spawn(app.run(channels));
         Ok(Self {
-            transactions,
+            pool,
             finalized,
             engine,
             app,
@@ -285,7 +284,7 @@ impl Validator {
 
     /// A handle that submits to this validator from any thread.
     pub fn submitter(&self) -> Submitter {
-        Submitter(self.transactions.clone())
+        Submitter(Arc::clone(&self.pool))
     }
 
     /// Slots as this validator commits them.

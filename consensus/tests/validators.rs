@@ -12,14 +12,14 @@ use std::time::{Duration, Instant};
 use braid_accounts_db::AccountsDb;
 use braid_consensus::app::Finalized;
 use braid_consensus::context::Validator as ValidatorInfo;
-use braid_consensus::{Fault, PrivateKey, Validator, ValidatorConfig, ValidatorSet};
+use braid_consensus::{Fault, PrivateKey, SubmitError, Validator, ValidatorConfig, ValidatorSet};
 use braid_ledger::bank::Bank;
 use braid_ledger::genesis::Genesis;
 use braid_program_system::instruction as system;
 use braid_runtime::executor::{Executor, ExecutorConfig};
 use braid_runtime::keypair::Keypair;
 use braid_runtime::program::{ProgramRegistry, program_account};
-use braid_runtime::{Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Transaction};
+use braid_runtime::{Account, Hash, Pubkey, SYSTEM_PROGRAM_ID, Transaction, TransactionError};
 
 const FUNDS: u64 = 1_000_000_000;
 const VALIDATORS: usize = 4;
@@ -245,6 +245,9 @@ fn four_validators_finalize_the_same_blocks_and_balances() {
         &[0, 1, 2, 3],
         Duration::from_millis(50),
     ));
+    // The first height, which the network needs to find its feet (its first proposal is
+    // often gossiped before every peer listens), passes before anything is sent.
+    collect(&net, &[0, 1, 2, 3], 1, Duration::from_secs(60));
     // Every validator gets every transaction, as a client that sends to all would; the
     // proposer of each round includes what it has.
     let txs: Vec<Vec<u8>> = payers
@@ -257,6 +260,22 @@ fn four_validators_finalize_the_same_blocks_and_balances() {
             validator.submit(tx.clone()).unwrap();
         }
     }
+    // What could never land is refused to the caller, not dropped later.
+    let unfunded = Keypair::from_seed(&[0x5A; 32]);
+    assert_eq!(
+        net.validators[0].submit(transfer(&unfunded, 0xA9, 1, net.blockhash)),
+        Err(SubmitError::CannotPay {
+            payer: unfunded.pubkey(),
+            balance: 0,
+            fee: 5_000,
+        })
+    );
+    let mut forged = txs[0].clone();
+    forged[1] ^= 1;
+    assert_eq!(
+        net.validators[0].submit(forged),
+        Err(SubmitError::Invalid(TransactionError::SignatureFailure))
+    );
     let seen = collect(&net, &[0, 1, 2, 3], 6, Duration::from_secs(60));
     assert_agree(&seen, &[0, 1, 2, 3]);
     let included: usize = seen[0].values().map(|f| f.commit.signatures.len()).sum();

@@ -688,6 +688,11 @@ impl Bank {
         self.entries.len()
     }
 
+    /// Whether `blockhash` is recent enough for a transaction to be admitted now.
+    pub fn is_blockhash_valid(&self, blockhash: &Hash) -> bool {
+        self.blockhashes.is_valid(blockhash)
+    }
+
     /// Admits a verified transaction into the open slot: its blockhash must be recent and its
     /// message new. Admission records the message, so a copy arriving later is refused even
     /// before the first has executed; [`Bank::forget`] undoes it for a rejected transaction.

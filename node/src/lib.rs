@@ -588,8 +588,14 @@ fn start_validator(
                 let _ = forwarder.try_send(wire.clone());
             }
             submitter.submit(wire).map_err(|error| match error {
-                braid_consensus::SubmitError::PoolFull => SubmitError::Busy,
+                // A payer with its share of the pool waits as a full pool does.
+                braid_consensus::SubmitError::PoolFull
+                | braid_consensus::SubmitError::PayerFull(_) => SubmitError::Busy,
                 braid_consensus::SubmitError::Stopped => SubmitError::Stopped,
+                braid_consensus::SubmitError::Invalid(error) => SubmitError::Refused(error),
+                braid_consensus::SubmitError::CannotPay { .. } => {
+                    SubmitError::Refused(braid_runtime::TransactionError::InsufficientFundsForFee)
+                }
             })
         }),
     };

@@ -1391,6 +1391,7 @@ fn submit(state: &RpcState, wire: Vec<u8>, forward: bool) -> Result<(), RpcError
                 "node is busy: its ingress queue is full, retry shortly",
             ),
             SubmitError::Stopped => RpcError::new(codes::NODE_BUSY, "node is shutting down"),
+            SubmitError::Refused(error) => rejected(&error),
             SubmitError::Failed => {
                 let reason = state
                     .ingress
