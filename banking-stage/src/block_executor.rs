@@ -27,17 +27,21 @@ use std::time::Instant;
 
 use braid_accounts_db::AccountsDb;
 use braid_ledger::bank::{
-    AccountsView, Bank, BankError, ProgramAccounts, Refusal, SlotCommit, check_replayed,
+    AccountsView, Bank, BankError, ProgramAccounts, SlotCommit, check_replayed,
 };
 use braid_ledger::blockstore::{Block, Entry};
-use braid_primitives::{Hash, Pubkey};
+use braid_primitives::Pubkey;
 use braid_runtime::TransactionError;
-use braid_runtime::compute_budget::ComputeBudget;
 use braid_runtime::cost_model::{BlockLimit, CostTracker, TransactionCost};
 use braid_runtime::executor::{Executor, ProcessedTransaction};
 use braid_runtime::sanitized::SanitizedTransaction;
 use crossbeam_channel::{Receiver, Sender};
 use rayon::prelude::*;
+
+mod ledger;
+mod produce;
+
+pub use ledger::{ReplayTimes, VerifiedLedger, verify_ledger};
 
 use crate::scheduler::{PendingTx, Scheduler, SchedulerConfig, SchedulerError, THREADS_MAX};
 
@@ -382,229 +386,6 @@ impl BlockExecutor {
             result
         })
     }
-
-    /// The block engine's produce mode: executes `txs` (signatures verified) on `bank`'s
-    /// open slot, which must be empty, and records them there, unsealed, in the order they
-    /// completed. Higher priority fees go first; conflicting transactions of one priority
-    /// keep the given order. Returns what was left out and why: a transaction not admitted
-    /// (stale blockhash, already processed, lookups that do not resolve) or rejected
-    /// untouched (it cannot pay its fee). `Err` is this node's own failure; the open slot
-    /// is then left empty.
-    pub fn produce(
-        &self,
-        bank: &mut Bank,
-        txs: &[(&[u8], &SanitizedTransaction)],
-    ) -> Result<Vec<(usize, Refusal)>, BankError> {
-        self.pool.install(|| self.produce_on_pool(bank, txs))
-    }
-
-    fn produce_on_pool(
-        &self,
-        bank: &mut Bank,
-        txs: &[(&[u8], &SanitizedTransaction)],
-    ) -> Result<Vec<(usize, Refusal)>, BankError> {
-        let slot = bank.slot();
-        if bank.open_slot_len() != 0 {
-            return Err(BankError::OpenSlotNotEmpty {
-                slot,
-                transactions: bank.open_slot_len(),
-            });
-        }
-        let (db, executor) = (Arc::clone(bank.accounts_db()), Arc::clone(bank.executor()));
-        let prepared: Vec<Result<(Prepared, u64), TransactionError>> = txs
-            .par_iter()
-            .map(|(_, tx)| {
-                let mut tx = (*tx).clone();
-                tx.resolve(&AccountsView(&db), slot)?;
-                let priority = ComputeBudget::from_message(tx.message())
-                    .map_or(0, |budget| budget.compute_unit_price);
-                let (locks, write_len) = executor.lock_list(&tx);
-                Ok((
-                    Prepared {
-                        tx,
-                        locks,
-                        write_len,
-                    },
-                    priority,
-                ))
-            })
-            .collect();
-        let mut produce = Produce {
-            refused: Vec::new(),
-            candidates: Vec::with_capacity(prepared.len()),
-            positions: Vec::with_capacity(prepared.len()),
-            priorities: Vec::with_capacity(prepared.len()),
-            admitted: Vec::new(),
-            tracker: CostTracker::new(),
-        };
-        for (position, prepared) in prepared.iter().enumerate() {
-            match prepared {
-                Ok((prepared, priority)) => {
-                    produce.candidates.push(prepared);
-                    produce.positions.push(position);
-                    produce.priorities.push(*priority);
-                }
-                Err(error) => produce
-                    .refused
-                    .push((position, Refusal::NotAdmitted(error.clone()))),
-            }
-        }
-        // Highest fee first; a stable sort keeps arrival order among equals.
-        let mut order: Vec<usize> = (0..produce.candidates.len()).collect();
-        order.sort_by_key(|&index| std::cmp::Reverse(produce.priorities[index]));
-        produce.candidates = order
-            .iter()
-            .map(|&index| produce.candidates[index])
-            .collect();
-        produce.positions = order
-            .iter()
-            .map(|&index| produce.positions[index])
-            .collect();
-        produce.priorities = order
-            .iter()
-            .map(|&index| produce.priorities[index])
-            .collect();
-
-        let programs = ProgramAccounts::read(&db, &executor)?;
-        let source = Source {
-            db: &db,
-            programs: &programs,
-            executor: &executor,
-            slot,
-        };
-        let candidates = produce.candidates.clone();
-        let outcome = self.with_banking_threads(&source, &candidates, |work, done| {
-            produce.run(bank, txs, self.threads, work, done)
-        });
-        if let Err(error) = outcome {
-            for &index in &produce.admitted {
-                bank.forget(&produce.candidates[index].tx);
-            }
-            bank.discard_open_slot()?;
-            return Err(error.unwrap_or(BankError::ExecutionPanicked { slot }));
-        }
-        let mut refused = produce.refused;
-        refused.sort_by_key(|(position, _)| *position);
-        Ok(refused)
-    }
-}
-
-/// The produce mode's state: candidates in the order they are offered (highest priority
-/// first), and what the block holds so far.
-struct Produce<'a> {
-    refused: Vec<(usize, Refusal)>,
-    candidates: Vec<&'a Prepared>,
-    /// Each candidate's position in the caller's list.
-    positions: Vec<usize>,
-    priorities: Vec<u64>,
-    /// Candidates admitted into the slot, to forget if the slot is discarded.
-    admitted: Vec<usize>,
-    /// What the block holds: the real cost of those done, and the estimate of those in
-    /// flight.
-    tracker: CostTracker,
-}
-
-impl Produce<'_> {
-    /// Offers the candidates to the scheduler a window at a time, each only if its
-    /// estimated cost still fits the block, and records each as it completes, replacing
-    /// its estimate with its real cost. `Err(None)`: a banking thread failed.
-    fn run(
-        &mut self,
-        bank: &mut Bank,
-        txs: &[(&[u8], &SanitizedTransaction)],
-        threads: usize,
-        work: &[Sender<Work>],
-        done: &Receiver<Done>,
-    ) -> Result<(), Option<BankError>> {
-        let config = SchedulerConfig::pipeline(threads);
-        let mut scheduler = Scheduler::new(config).map_err(|_| None)?;
-        // Enough to keep every thread's batches full; small enough that what is reserved
-        // at the estimate, not the real cost, leaves little of the block unused.
-        let window = threads
-            .saturating_mul(config.thread_batches_max)
-            .saturating_mul(config.batch_target)
-            .saturating_mul(2);
-        let mut estimates: Vec<Option<TransactionCost>> = vec![None; self.candidates.len()];
-        let (mut next, mut outstanding) = (0usize, 0usize);
-        loop {
-            while outstanding < window && next < self.candidates.len() {
-                let index = next;
-                next = next.saturating_add(1);
-                let prepared = self.candidates[index];
-                let writable = &prepared.locks[..prepared.write_len];
-                let estimate = TransactionCost::estimate(&prepared.tx, prepared.write_len);
-                if let Err(limit) = self.tracker.try_add(&estimate, writable) {
-                    self.refused
-                        .push((self.positions[index], Refusal::OverLimit(limit)));
-                    continue;
-                }
-                if let Err(error) = bank.admit(&prepared.tx) {
-                    self.tracker.remove(&estimate, writable);
-                    self.refused
-                        .push((self.positions[index], Refusal::NotAdmitted(error)));
-                    continue;
-                }
-                self.admitted.push(index);
-                scheduler
-                    .push(PendingTx {
-                        id: index as u64,
-                        priority: self.priorities[index],
-                        accounts: prepared.locks.clone(),
-                        write_len: prepared.write_len,
-                    })
-                    .map_err(|_| None)?;
-                estimates[index] = Some(estimate);
-                outstanding = outstanding.saturating_add(1);
-            }
-            for batch in scheduler.schedule() {
-                let positions = batch
-                    .txs
-                    .iter()
-                    .map(|&id| usize::try_from(id).unwrap_or(usize::MAX))
-                    .collect();
-                work[batch.thread]
-                    .send(Work {
-                        batch_id: batch.id,
-                        positions,
-                    })
-                    .map_err(|_| None)?;
-            }
-            if outstanding == 0 {
-                return Ok(());
-            }
-            let answer = done.recv().map_err(|_| None)?;
-            if answer.panicked {
-                return Err(None);
-            }
-            scheduler.complete(answer.batch_id).map_err(|_| None)?;
-            for (index, result) in answer.results {
-                outstanding = outstanding.saturating_sub(1);
-                let prepared = self.candidates.get(index).ok_or(None)?;
-                let writable = &prepared.locks[..prepared.write_len];
-                if let Some(estimate) = estimates.get_mut(index).and_then(Option::take) {
-                    self.tracker.remove(&estimate, writable);
-                }
-                match result.map_err(|error| Some(BankError::from(error)))? {
-                    Ok(executed) => {
-                        // It consumed at most its limit, so it fits where its estimate did.
-                        let cost = TransactionCost::new(
-                            &prepared.tx,
-                            prepared.write_len,
-                            executed.compute_units_consumed,
-                        );
-                        self.tracker.add(&cost, writable);
-                        let wire = txs[self.positions[index]].0;
-                        bank.record(wire.to_vec(), &prepared.tx, &executed);
-                    }
-                    Err(error) => {
-                        bank.forget(&prepared.tx);
-                        self.refused
-                            .push((self.positions[index], Refusal::Rejected(error)));
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// What a banking thread executes against.
@@ -797,104 +578,6 @@ fn wires_of(block: &Block) -> Vec<&[u8]> {
         .collect()
 }
 
-/// Wall time spent in each stage of replaying blocks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ReplayTimes {
-    /// Parsing and verifying signatures.
-    pub parse_ns: u64,
-    /// Resolving, admitting, executing, recording and checking.
-    pub execute_ns: u64,
-    /// Sealing and committing: the state-hash fold and the accounts.
-    pub commit_ns: u64,
-}
-
-/// What [`verify_ledger`] checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct VerifiedLedger {
-    /// The last slot (0 if the ledger holds no block).
-    pub slot: u64,
-    /// Its bank hash (the genesis hash if the ledger holds no block).
-    pub bank_hash: Hash,
-    /// Blocks replayed.
-    pub blocks: usize,
-    /// Transactions replayed.
-    pub transactions: u64,
-    /// Signatures verified.
-    pub signatures: u64,
-    /// Compute units the transactions consumed, as the blocks record them.
-    pub compute_units: u64,
-    /// Where the time went. With one thread the stages run one after another, so these are
-    /// the cost of each on one core; with more, parsing overlaps execution.
-    pub times: ReplayTimes,
-}
-
 fn nanos(duration: std::time::Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// Replays a whole ledger directory against a fresh in-memory state with `engine` and
-/// checks every bank hash, applying the ledger's own rules: [`braid_ledger::verify_ledger`]
-/// on the block executor, on at most its threads. Each block is parsed and its signatures
-/// verified while the block before it executes. `progress` hears each block's slot and the
-/// blocks done and in all.
-pub fn verify_ledger(
-    dir: &std::path::Path,
-    executor: Arc<Executor>,
-    engine: &BlockExecutor,
-    progress: &mut (dyn FnMut(u64, usize, usize) + Send),
-) -> Result<VerifiedLedger, BankError> {
-    let genesis =
-        braid_ledger::Genesis::read(dir)?.ok_or_else(|| BankError::NoGenesis(dir.to_owned()))?;
-    let executor = braid_ledger::bank::executor_for(&genesis, executor);
-    let blocks = braid_ledger::blockstore::read_blocks(dir)?;
-    engine.pool.install(|| {
-        let mut bank = Bank::in_memory(&genesis, executor)?;
-        let mut verified = VerifiedLedger {
-            slot: 0,
-            bank_hash: bank.parent_bank_hash(),
-            blocks: blocks.len(),
-            transactions: 0,
-            signatures: 0,
-            compute_units: 0,
-            times: ReplayTimes::default(),
-        };
-        let parse_block = |block: &Block| {
-            let started = Instant::now();
-            let parsed = parse(&wires_of(block), Signatures::Verify);
-            (parsed, nanos(started.elapsed()))
-        };
-        let mut parsed = blocks.first().map(parse_block);
-        for (index, block) in blocks.iter().enumerate() {
-            let (this, parse_ns) = parsed.take().unwrap_or_default();
-            verified.times.parse_ns = verified.times.parse_ns.saturating_add(parse_ns);
-            verified.signatures = this
-                .iter()
-                .flatten()
-                .fold(verified.signatures, |sum, (tx, _)| {
-                    sum.saturating_add(tx.signatures().len() as u64)
-                });
-            let following = blocks.get(index.saturating_add(1));
-            let mut times = verified.times;
-            let (commit, next) = rayon::join(
-                || engine.replay_parsed(&mut bank, block, this, &mut times),
-                || following.map(parse_block),
-            );
-            let commit = commit?;
-            verified.times = times;
-            parsed = next;
-            verified.slot = commit.slot;
-            verified.bank_hash = commit.bank_hash;
-            verified.transactions = verified
-                .transactions
-                .saturating_add(block.entries.len() as u64);
-            verified.compute_units = block
-                .entries
-                .iter()
-                .fold(verified.compute_units, |sum, entry| {
-                    sum.saturating_add(entry.compute_units)
-                });
-            progress(commit.slot, index.saturating_add(1), blocks.len());
-        }
-        Ok(verified)
-    })
 }

@@ -583,10 +583,9 @@ fn start_validator(
     let ingress = Ingress::Consensus {
         shared,
         submit: Box::new(move |wire, forward| {
-            if forward && let Some(forwarder) = &forwarder {
-                // Full: the other validators miss it, and it lands when this one leads.
-                let _ = forwarder.try_send(wire.clone());
-            }
+            // Forwarded only once this validator's pool took it: what cannot land (a bad
+            // signature, a payer that cannot pay) goes no further.
+            let copy = (forward && forwarder.is_some()).then(|| wire.clone());
             submitter.submit(wire).map_err(|error| match error {
                 // A payer with its share of the pool waits as a full pool does.
                 braid_consensus::SubmitError::PoolFull
@@ -596,7 +595,12 @@ fn start_validator(
                 braid_consensus::SubmitError::CannotPay { .. } => {
                     SubmitError::Refused(braid_runtime::TransactionError::InsufficientFundsForFee)
                 }
-            })
+            })?;
+            if let (Some(copy), Some(forwarder)) = (copy, &forwarder) {
+                // Full: the other validators miss it, and it lands when this one leads.
+                let _ = forwarder.try_send(copy);
+            }
+            Ok(())
         }),
     };
     Ok((

@@ -1335,12 +1335,18 @@ fn simulate_transaction(params: &Params, state: &RpcState) -> Result<Value, RpcE
 
 fn send_transaction(params: &Params, state: &RpcState) -> Result<Value, RpcError> {
     let (wire, tx, config) = decode_transaction(params)?;
-    braid_runtime::sigverify::verify_transaction(&tx).map_err(|error| {
-        RpcError::new(
-            codes::SIGNATURE_VERIFICATION_FAILURE,
-            format!("transaction signature verification failure: {error}"),
-        )
-    })?;
+    // With preflight, signatures are checked here, as Solana's preflight does. Without, they
+    // are checked once, where the transaction enters: the pipeline's batched sigverify
+    // stage (which drops a bad one, as Solana's does) or a validator's pool (which refuses
+    // it with the reason).
+    if !config.skip_preflight {
+        braid_runtime::sigverify::verify_transaction(&tx).map_err(|error| {
+            RpcError::new(
+                codes::SIGNATURE_VERIFICATION_FAILURE,
+                format!("transaction signature verification failure: {error}"),
+            )
+        })?;
+    }
     let signature = *tx.signature();
     {
         let tracker = state.tracker();
