@@ -29,6 +29,8 @@ pub(crate) mod setup;
 mod token;
 mod transfer;
 
+use std::collections::HashMap;
+
 use braid_ledger::genesis::Genesis;
 use braid_runtime::keypair::Keypair;
 use braid_runtime::{Instruction, Pubkey};
@@ -37,7 +39,7 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
 use crate::{BenchConfig, BenchError};
-pub(crate) use setup::Setup;
+pub(crate) use setup::{RemoteStart, RentFn, Setup};
 
 /// The most pools a run may ask for: setup writes accounts per user per pool (lending).
 pub const POOLS_MAX: usize = 4_096;
@@ -217,10 +219,12 @@ pub(crate) trait Generator: Send + Sync {
     fn transaction(&self, draw: &mut Draw<'_>) -> (Vec<Instruction>, usize);
 }
 
-/// The starting state and the generator of a run.
-pub(crate) struct Plan {
-    /// The measured ledger's genesis: everything the setup harness holds.
-    pub genesis: Genesis,
+/// The starting state and the generator of a run: `S` is a [`Genesis`] in process, the
+/// setup transactions ([`RemoteStart`]) for a running node.
+pub(crate) struct Plan<S = Genesis> {
+    /// The starting state: the measured ledger's genesis (everything the setup harness
+    /// holds), or the transactions that build it on a node.
+    pub start: S,
     /// The generated users: payers and only signers.
     pub users: Vec<Keypair>,
     pubkeys: Vec<Pubkey>,
@@ -229,7 +233,7 @@ pub(crate) struct Plan {
     generator: Box<dyn Generator>,
 }
 
-impl Plan {
+impl<S> Plan<S> {
     /// The instructions of transaction `index` and the index of its payer.
     pub fn transaction(&self, index: usize) -> (Vec<Instruction>, usize) {
         let mut draw = Draw::new(self.seed, index, &self.pubkeys, self.hot_ratio);
@@ -237,17 +241,44 @@ impl Plan {
     }
 }
 
-/// Derives the users and builds the workload's starting state.
-pub(crate) fn plan(config: &BenchConfig) -> Result<Plan, BenchError> {
-    let users: Vec<Keypair> = (0..config.accounts)
+/// The users of a run: derived from the seed.
+pub(crate) fn users(config: &BenchConfig) -> Vec<Keypair> {
+    (0..config.accounts)
         .into_par_iter()
         .map(|i| setup::keypair(config.seed, b"user", i))
-        .collect();
+        .collect()
+}
+
+/// Derives the users and builds the workload's starting state.
+pub(crate) fn plan(config: &BenchConfig) -> Result<Plan, BenchError> {
+    let users = users(config);
     let pubkeys: Vec<Pubkey> = users.iter().map(Keypair::pubkey).collect();
     let mut setup = Setup::new(config, &pubkeys)?;
     let generator = generator(config.workload, &mut setup, config)?;
     Ok(Plan {
-        genesis: setup.finish()?,
+        start: setup.finish()?,
+        users,
+        pubkeys,
+        seed: config.seed,
+        hot_ratio: config.hot_ratio,
+        generator,
+    })
+}
+
+/// The same plan for a running node: the same instructions, collected as setup
+/// transactions (see [`Setup::remote`] for `rent`, `balances` and `tag`).
+pub(crate) fn plan_remote(
+    config: &BenchConfig,
+    users: Vec<Keypair>,
+    rent: RentFn,
+    balances: HashMap<Pubkey, u64>,
+    tag: &str,
+) -> Result<Plan<RemoteStart>, BenchError> {
+    let pubkeys: Vec<Pubkey> = users.iter().map(Keypair::pubkey).collect();
+    let mut setup = Setup::remote(config, &pubkeys, rent, balances, tag)?;
+    let generator = generator(config.workload, &mut setup, config)?;
+    Ok(Plan {
+        start: setup.finish_remote()?,
         users,
         pubkeys,
         seed: config.seed,
