@@ -1173,6 +1173,38 @@ mod tests {
     }
 
     #[test]
+    fn remote_bench_flags_conflict_only_when_given() {
+        let parse = |extra: &[&str]| {
+            let mut args = vec![
+                "braid",
+                "bench",
+                "--rpc-url",
+                "http://127.0.0.1:8899",
+                "--rpc-url",
+                "http://127.0.0.1:8901",
+                "--faucet",
+                "faucet.json",
+            ];
+            args.extend_from_slice(extra);
+            Cli::try_parse_from(args)
+        };
+        // --threads and --bad-signatures have defaults: they conflict only when given.
+        let Command::Bench(args) = parse(&["--txs", "5"]).unwrap().command else {
+            panic!("parsed another command")
+        };
+        assert_eq!(args.rpc_url.len(), 2);
+        assert_eq!(args.threads, BenchConfig::default().threads);
+        for extra in [
+            &["--threads", "2"][..],
+            &["--bad-signatures", "0.5"],
+            &["--serial"],
+        ] {
+            let error = parse(extra).err().expect("a conflict");
+            assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+        }
+    }
+
+    #[test]
     fn arguments_parse() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
