@@ -19,6 +19,9 @@
 //! conflicting transactions in submission order, so `--serial` (one thread, submission
 //! order, no scheduler) and any thread count reach the same state hash.
 //!
+//! Against a running node or network ([`remote`], `braid bench --rpc-url`) the same setup
+//! and transactions go over JSON-RPC instead, and each transaction is timed to `finalized`.
+//!
 //! [`Harness`]: braid_runtime::harness::Harness
 
 pub mod open_loop;

@@ -3,8 +3,9 @@
 //! A workload has two halves, both deterministic in the seed:
 //!
 //! - **Setup** builds its starting state in the in-process [`Harness`] through a [`Setup`],
-//!   which batches the real setup instructions into as few transactions as fit a packet.
-//!   The result is a [`Generator`] holding only addresses.
+//!   which batches the real setup instructions into as few transactions as fit a packet
+//!   (or, against a running node, collects the same transactions for the funder to sign:
+//!   [`Setup::remote`]). The result is a [`Generator`] holding only addresses.
 //! - **Generation**: [`Generator::transaction`] turns one [`Draw`] (the transaction's index
 //!   and a random stream seeded by it) into instructions and the index of the paying user.
 //!   Transactions are generated in parallel and in any order, so a generator never depends
