@@ -6,7 +6,7 @@
 //! 1. **Setup** (not measured): the funder (derived from the seed, as in process) is paid
 //!    from the faucet keypair by a signed System transfer, then sends the workload's setup
 //!    transactions — the same instructions the in-process setup executes into its genesis
-//!    ([`Setup::remote`](crate::workload::Setup::remote)), really signed — level by level:
+//!    (`Setup::remote` in `workload/setup.rs`), really signed — level by level:
 //!    a level is sent once every lower level is finalized (`getSignatureStatuses`), and a
 //!    setup transaction that fails or is not finalized in time stops the run with an error
 //!    naming it. Users of an earlier run with the same seed are only topped up; created
