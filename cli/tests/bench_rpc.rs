@@ -124,3 +124,56 @@ fn a_remote_bench_refuses_in_process_flags() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_client_batches_calls_and_answers_each_in_order() {
+    use braid_rpc::client::ClientError;
+    use braid_rpc::types::codes;
+    use serde_json::json;
+
+    let ledger = tempfile::tempdir().unwrap();
+    let node = Node::start(ledger.path(), &[]);
+    let client = &node.client;
+    let replies = client
+        .call_batch(&[
+            ("getMinimumBalanceForRentExemption", json!([165])),
+            ("noSuchMethod", json!([])),
+            ("getTransactionCount", json!([])),
+        ])
+        .unwrap();
+    assert_eq!(replies.len(), 3);
+    assert_eq!(
+        replies[0].as_ref().unwrap(),
+        &json!(braid_runtime::rent::minimum_balance(165))
+    );
+    assert!(
+        matches!(&replies[1], Err(ClientError::Rpc { code, .. }) if *code == codes::METHOD_NOT_FOUND),
+        "{:?}",
+        replies[1]
+    );
+    assert!(replies[2].as_ref().unwrap().is_u64());
+    // Past the node's batch limit the batch is refused as a whole.
+    let calls: Vec<(&str, Value)> = (0..=braid_rpc::server::BATCH_REQUESTS_MAX)
+        .map(|_| ("getSlot", json!([])))
+        .collect();
+    assert!(client.call_batch(&calls).is_err());
+    // A transaction that does not parse is refused on its own.
+    let replies = client.send_wire_batch(&[vec![1, 2, 3]]).unwrap();
+    assert!(
+        matches!(&replies[0], Err(ClientError::Rpc { code, .. }) if *code == codes::INVALID_PARAMS),
+        "{replies:?}"
+    );
+    // Balances come in order, in as many getMultipleAccounts calls as it takes.
+    let faucet = braid_runtime::keypair::read_keypair_file(ledger.path().join("faucet.json"))
+        .unwrap()
+        .pubkey();
+    let mut keys: Vec<_> = (0..150)
+        .map(|_| braid_runtime::keypair::Keypair::new().pubkey())
+        .collect();
+    keys[120] = faucet;
+    let balances = client.get_balances(&keys).unwrap();
+    assert_eq!(balances.len(), 150);
+    assert_eq!(balances[120], client.get_balance(&faucet).unwrap());
+    assert!(balances[120] > 0);
+    assert_eq!(balances.iter().filter(|&&lamports| lamports > 0).count(), 1);
+}
