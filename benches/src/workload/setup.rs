@@ -91,7 +91,8 @@ impl Asset {
 /// Lamports an account of this many data bytes needs on the node being set up.
 pub(crate) type RentFn = Box<dyn FnMut(u64) -> Result<u64, BenchError>>;
 
-/// A setup transaction for a running node: its instructions, signed by the funder alone.
+/// A setup transaction for a running node: its instructions, paid and signed by the funder
+/// (and by any account it creates that must sign for itself).
 #[derive(Debug, Clone)]
 pub(crate) struct SetupTransaction {
     /// Its number in setup order, from 1 (what an error names).
@@ -151,7 +152,8 @@ impl Remote {
     }
 }
 
-/// The harness being set up, its funder, and the batch of instructions not yet sent.
+/// The starting state being built (its backend), its funder, and the batch of instructions
+/// not yet sent.
 pub(crate) struct Setup {
     backend: Backend,
     funder: Pubkey,
