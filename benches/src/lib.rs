@@ -19,9 +19,13 @@
 //! conflicting transactions in submission order, so `--serial` (one thread, submission
 //! order, no scheduler) and any thread count reach the same state hash.
 //!
+//! Against a running node or network ([`remote`], `braid bench --rpc-url`) the same setup
+//! and transactions go over JSON-RPC instead, and each transaction is timed to `finalized`.
+//!
 //! [`Harness`]: braid_runtime::harness::Harness
 
 pub mod open_loop;
+pub mod remote;
 pub mod simulate;
 pub mod sweep;
 mod workload;
@@ -138,6 +142,59 @@ pub enum BenchError {
     /// The sweep's plot could not be drawn or written.
     #[error("cannot write the plot {0}")]
     Plot(String),
+    /// A running node could not be asked or told something (remote runs).
+    #[error("{what}: {source}")]
+    Remote {
+        /// What the load generator was doing.
+        what: String,
+        /// Why it failed.
+        source: Box<braid_rpc::client::ClientError>,
+    },
+    /// A node refused a setup transaction (remote runs).
+    #[error("{tx} was refused: {source}")]
+    SetupRejected {
+        /// The transaction.
+        tx: Box<SetupTransactionId>,
+        /// The node's answer.
+        source: Box<braid_rpc::client::ClientError>,
+    },
+    /// A setup transaction executed and failed (remote runs).
+    #[error("{tx} failed: {error}")]
+    SetupFailed {
+        /// The transaction.
+        tx: Box<SetupTransactionId>,
+        /// Why it failed.
+        error: braid_runtime::TransactionError,
+    },
+    /// A setup transaction was not finalized in time (remote runs).
+    #[error("{tx} was not finalized: nothing was for {seconds} s")]
+    SetupTimeout {
+        /// The transaction.
+        tx: Box<SetupTransactionId>,
+        /// How long nothing was finalized.
+        seconds: u64,
+    },
+}
+
+/// Which setup transaction of a remote run an error is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupTransactionId {
+    /// Its number in setup order (0: the faucet's transfer to the funder).
+    pub number: u64,
+    /// The programs it calls, or what it is.
+    pub what: String,
+    /// Its signature.
+    pub signature: braid_runtime::Signature,
+}
+
+impl std::fmt::Display for SetupTransactionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "setup transaction {} ({}) {}",
+            self.number, self.what, self.signature
+        )
+    }
 }
 
 /// Time spent in each stage, summed over threads, in seconds.
@@ -200,11 +257,19 @@ pub struct BenchReport {
     pub simulated: Vec<simulate::SimulatedThreads>,
     /// What an open-loop run offered, its 99.9th percentile latency and its memory.
     pub open_loop: Option<open_loop::OpenLoopStats>,
+    /// A run against a running node (`--rpc-url`): its own counts, flattened into the
+    /// JSON (absent from in-process reports).
+    #[serde(flatten)]
+    pub remote: Option<remote::RemoteStats>,
 }
 
 impl BenchReport {
-    /// The report as readable lines (what `braid bench` prints without `--output json`).
+    /// The report as readable lines (what `braid bench` prints without `--output json`); a
+    /// remote run's is one line.
     pub fn to_text(&self) -> String {
+        if let Some(remote) = &self.remote {
+            return self.remote_text(remote);
+        }
         let failed: Vec<String> = self
             .failed_by_reason
             .iter()
@@ -518,7 +583,7 @@ pub fn prepare(config: &BenchConfig, progress: Progress<'_>) -> Result<Prepared,
     progress("setup", 0, 1);
     let plan = workload::plan(config)?;
     progress("setup", 1, 1);
-    let blockhash = plan.genesis.hash();
+    let blockhash = plan.start.hash();
     let signed = std::sync::atomic::AtomicU64::new(0);
     let total = config.txs as u64;
     let transactions = sign_all(config, &plan, blockhash, &|n| {
@@ -529,7 +594,7 @@ pub fn prepare(config: &BenchConfig, progress: Progress<'_>) -> Result<Prepared,
         progress("sign", done, total);
     });
     Ok(Prepared {
-        genesis: plan.genesis,
+        genesis: plan.start,
         transactions,
         slot_txs,
     })
@@ -861,6 +926,7 @@ pub(crate) fn report(
         ceiling_share: None,
         simulated: Vec::new(),
         open_loop: None,
+        remote: None,
     }
 }
 

@@ -143,7 +143,7 @@ pub(crate) fn run(
         sigverify: config.sigverify,
         ..PipelineConfig::default()
     };
-    let pipeline = Pipeline::start(dir, Some(&plan.genesis), executor, pipeline_config)?;
+    let pipeline = Pipeline::start(dir, Some(&plan.start), executor, pipeline_config)?;
     let (submitted_tx, submitted_rx) = unbounded::<Submitted>();
     let events = pipeline.events().clone();
     let collector = std::thread::Builder::new()

@@ -298,6 +298,30 @@ struct BenchArgs {
     /// for each of these pool counts [default when given bare: 1,4,16,64,1000].
     #[arg(long, requires = "sweep", value_delimiter = ',', num_args = 0..)]
     sweep_pools: Option<Vec<usize>>,
+    /// Load a running node or network instead of an in-process pipeline: set up the
+    /// workload over JSON-RPC, then send batches of `sendTransaction` to this URL (repeat
+    /// for several: round-robin) and time each transaction to `finalized`. Needs --faucet.
+    #[arg(
+        long = "rpc-url",
+        value_name = "URL",
+        requires = "faucet",
+        conflicts_with_all = [
+            "threads",
+            "serial",
+            "no_sigverify",
+            "bad_signatures",
+            "simulate_threads",
+            "sweep",
+            "plot",
+            "sweep_pools",
+            "ledger",
+        ]
+    )]
+    rpc_url: Vec<String>,
+    /// With --rpc-url: the network's faucet keypair file, which pays for the setup (a
+    /// node's is LEDGER/faucet.json, a localnet's DIR/faucet.json).
+    #[arg(long, value_name = "KEYPAIR_FILE", requires = "rpc_url")]
+    faucet: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -1062,6 +1086,29 @@ fn bench_sweep(
     Ok(Output { text, json })
 }
 
+/// `braid bench --rpc-url URL … --faucet FILE`: the load against a running node. Progress
+/// goes to stderr whatever the output format: a remote setup can take a while.
+fn bench_remote(args: &BenchArgs, config: &BenchConfig) -> Result<Output, String> {
+    let path = args
+        .faucet
+        .as_ref()
+        .ok_or("--rpc-url needs --faucet KEYPAIR_FILE")?;
+    let faucet = read_keypair_file(path)
+        .map_err(|e| format!("cannot use faucet keypair {}: {e}", path.display()))?;
+    let target = braid_benches::remote::RemoteTarget {
+        urls: args.rpc_url.clone(),
+        faucet,
+    };
+    let bars = progress::PhaseProgress::new(true);
+    let progress = |phase: &str, done: u64, total: u64| bars.update(phase, done, total);
+    let report = braid_benches::remote::run(config, &target, &progress)
+        .map_err(|e| format!("bench failed: {e}"))?;
+    bars.finish();
+    let json = serde_json::to_value(&report).map_err(|e| format!("bench report: {e}"))?;
+    let text = report.to_text();
+    Ok(Output { text, json })
+}
+
 fn bench(args: &BenchArgs, format: OutputFormat) -> Result<Output, String> {
     let config = braid_benches::BenchConfig {
         workload: args.workload,
@@ -1086,6 +1133,9 @@ fn bench(args: &BenchArgs, format: OutputFormat) -> Result<Output, String> {
         },
         ..braid_benches::BenchConfig::default()
     };
+    if !args.rpc_url.is_empty() {
+        return bench_remote(args, &config);
+    }
     let show_progress = format == OutputFormat::Display;
     let bars = progress::PhaseProgress::new(show_progress);
     let progress = |phase: &str, done: u64, total: u64| bars.update(phase, done, total);
@@ -1130,6 +1180,38 @@ mod tests {
             )
         );
         assert_eq!(args.hot_ratio.to_bits(), library.hot_ratio.to_bits());
+    }
+
+    #[test]
+    fn remote_bench_flags_conflict_only_when_given() {
+        let parse = |extra: &[&str]| {
+            let mut args = vec![
+                "braid",
+                "bench",
+                "--rpc-url",
+                "http://127.0.0.1:8899",
+                "--rpc-url",
+                "http://127.0.0.1:8901",
+                "--faucet",
+                "faucet.json",
+            ];
+            args.extend_from_slice(extra);
+            Cli::try_parse_from(args)
+        };
+        // --threads and --bad-signatures have defaults: they conflict only when given.
+        let Command::Bench(args) = parse(&["--txs", "5"]).unwrap().command else {
+            panic!("parsed another command")
+        };
+        assert_eq!(args.rpc_url.len(), 2);
+        assert_eq!(args.threads, BenchConfig::default().threads);
+        for extra in [
+            &["--threads", "2"][..],
+            &["--bad-signatures", "0.5"],
+            &["--serial"],
+        ] {
+            let error = parse(extra).err().expect("a conflict");
+            assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+        }
     }
 
     #[test]

@@ -163,6 +163,15 @@ impl RpcClient {
         let body =
             json!({"jsonrpc": JSONRPC_VERSION, "id": id, "method": method, "params": params})
                 .to_string();
+        let reply = self.post(body)?;
+        Self::outcome(&reply).map_err(|error| match error {
+            ClientError::InvalidResponse { reason, .. } => self.invalid(reason),
+            other => other,
+        })
+    }
+
+    /// Posts `body` and parses the reply as JSON.
+    fn post(&self, body: String) -> Result<Value, ClientError> {
         let unreachable = |error: ureq::Error| ClientError::Unreachable {
             url: self.url.clone(),
             reason: error.to_string(),
@@ -187,9 +196,19 @@ impl RpcClient {
             }
             Err(error) => return Err(self.invalid(format!("not JSON: {error}"))),
         };
+        Ok(reply)
+    }
+
+    /// One reply object's `result`, or its error (an [`ClientError::InvalidResponse`] here
+    /// names no URL; callers put theirs in).
+    fn outcome(reply: &Value) -> Result<Value, ClientError> {
+        let invalid = |reason: String| ClientError::InvalidResponse {
+            url: String::new(),
+            reason,
+        };
         if let Some(error) = reply.get("error") {
             let error: RpcErrorObject = serde_json::from_value(error.clone())
-                .map_err(|e| self.invalid(format!("malformed error object: {e}")))?;
+                .map_err(|e| invalid(format!("malformed error object: {e}")))?;
             return Err(ClientError::Rpc {
                 code: error.code,
                 message: error.message,
@@ -199,7 +218,133 @@ impl RpcClient {
         reply
             .get("result")
             .cloned()
-            .ok_or_else(|| self.invalid("reply has neither result nor error"))
+            .ok_or_else(|| invalid("reply has neither result nor error".into()))
+    }
+
+    /// Calls every `(method, params)` of `calls` in one JSON-RPC batch (one HTTP request)
+    /// and returns each call's `result` or error, in the order of `calls`. The request as a
+    /// whole fails only when no usable batch reply comes back (the node refused the batch,
+    /// e.g. for its size, or could not be reached). A server caps both the calls per batch
+    /// and the body's bytes (Braid's [`crate::RpcLimits`]); stay within them.
+    pub fn call_batch(
+        &self,
+        calls: &[(&str, Value)],
+    ) -> Result<Vec<Result<Value, ClientError>>, ClientError> {
+        let count = calls.len() as u64;
+        let first = self.next_id.fetch_add(count, Ordering::Relaxed);
+        let body: Vec<Value> = calls
+            .iter()
+            .zip(first..)
+            .map(|((method, params), id)| {
+                json!({"jsonrpc": JSONRPC_VERSION, "id": id, "method": method, "params": params})
+            })
+            .collect();
+        let reply = self.post(Value::Array(body).to_string())?;
+        let Value::Array(replies) = reply else {
+            // A batch refused as a whole comes back as one error object.
+            return Err(match Self::outcome(&reply) {
+                Err(error) => error,
+                Ok(_) => self.invalid("a batch was answered with a single result"),
+            });
+        };
+        let mut results: Vec<Option<Result<Value, ClientError>>> =
+            (0..calls.len()).map(|_| None).collect();
+        for reply in replies {
+            let slot = reply
+                .get("id")
+                .and_then(Value::as_u64)
+                .and_then(|id| id.checked_sub(first))
+                .and_then(|offset| usize::try_from(offset).ok())
+                .and_then(|offset| results.get_mut(offset));
+            if let Some(slot) = slot {
+                *slot = Some(Self::outcome(&reply).map_err(|error| match error {
+                    ClientError::InvalidResponse { reason, .. } => self.invalid(reason),
+                    other => other,
+                }));
+            }
+        }
+        Ok(results
+            .into_iter()
+            .map(|result| {
+                result.unwrap_or_else(|| Err(self.invalid("no reply for a batched call")))
+            })
+            .collect())
+    }
+
+    /// Sends `wires` (signed wire transactions) as one JSON-RPC batch of `sendTransaction`
+    /// calls, base64 and without preflight, as a load generator does; each entry is the
+    /// signature the node took, or why it refused that transaction (a full ingress queue
+    /// answers [`codes::NODE_BUSY`](crate::types::codes::NODE_BUSY)).
+    pub fn send_wire_batch(
+        &self,
+        wires: &[Vec<u8>],
+    ) -> Result<Vec<Result<Signature, ClientError>>, ClientError> {
+        let calls: Vec<(&str, Value)> = wires
+            .iter()
+            .map(|wire| {
+                (
+                    "sendTransaction",
+                    json!([BASE64.encode(wire), {"encoding": "base64", "skipPreflight": true}]),
+                )
+            })
+            .collect();
+        Ok(self
+            .call_batch(&calls)?
+            .into_iter()
+            .map(|result| {
+                let text: String = serde_json::from_value(result?)
+                    .map_err(|error| self.invalid(format!("sendTransaction: {error}")))?;
+                text.parse()
+                    .map_err(|error| self.invalid(format!("signature: {error}")))
+            })
+            .collect())
+    }
+
+    /// The most bytes one call of [`RpcClient::send_wire_batch`] adds to the request body
+    /// for a transaction of `wire_bytes` bytes (its comma included), so a caller can keep a
+    /// batch within a server's body limit; the brackets around the batch add 2.
+    pub fn send_wire_call_bytes_max(wire_bytes: usize) -> usize {
+        // {"jsonrpc":"2.0","id":<u64>,"method":"sendTransaction","params":["<base64>",
+        // {"encoding":"base64","skipPreflight":true}]},
+        const OVERHEAD: usize = 140;
+        wire_bytes
+            .div_ceil(3)
+            .saturating_mul(4)
+            .saturating_add(OVERHEAD)
+    }
+
+    /// `getMinimumBalanceForRentExemption`: lamports an account of `space` data bytes needs
+    /// to be rent-exempt.
+    pub fn get_minimum_balance_for_rent_exemption(&self, space: u64) -> Result<u64, ClientError> {
+        self.call("getMinimumBalanceForRentExemption", json!([space]))
+    }
+
+    /// Lamports of each of `keys` (0 for an account that does not exist), in order, in one
+    /// `getMultipleAccounts` call per [`MULTIPLE_ACCOUNTS_MAX`](crate::methods::MULTIPLE_ACCOUNTS_MAX)
+    /// keys, without their data.
+    pub fn get_balances(&self, keys: &[Pubkey]) -> Result<Vec<u64>, ClientError> {
+        let mut balances = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(crate::methods::MULTIPLE_ACCOUNTS_MAX) {
+            let texts: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+            let reply: RpcResponse<Vec<Option<RpcAccount>>> = self.call(
+                "getMultipleAccounts",
+                json!([texts, {"encoding": "base64", "dataSlice": {"offset": 0, "length": 0}}]),
+            )?;
+            if reply.value.len() != chunk.len() {
+                return Err(self.invalid(format!(
+                    "getMultipleAccounts answered {} accounts for {} keys",
+                    reply.value.len(),
+                    chunk.len()
+                )));
+            }
+            balances.extend(
+                reply
+                    .value
+                    .into_iter()
+                    .map(|account| account.map_or(0, |account| account.lamports)),
+            );
+        }
+        Ok(balances)
     }
 
     /// Calls `method` and parses its result as `T`.

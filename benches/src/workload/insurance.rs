@@ -64,7 +64,8 @@ impl Policies {
         let mut pools = Vec::with_capacity(config.pools);
         for _ in 0..config.pools {
             let oracle_feed = feed(setup, PRICE)?;
-            let (pool, create_pool) = setup.account(insurance::POOL_BYTES, &insurance::ID)?;
+            let (pool, create_pool) =
+                setup.signing_account(insurance::POOL_BYTES, &insurance::ID)?;
             let (authority, _) = insurance::pool_authority(&pool);
             let vault = setup.token_account(&mint, &authority, 0)?;
             let keys = PoolKeys {

@@ -3,8 +3,9 @@
 //! A workload has two halves, both deterministic in the seed:
 //!
 //! - **Setup** builds its starting state in the in-process [`Harness`] through a [`Setup`],
-//!   which batches the real setup instructions into as few transactions as fit a packet.
-//!   The result is a [`Generator`] holding only addresses.
+//!   which batches the real setup instructions into as few transactions as fit a packet
+//!   (or, against a running node, collects the same transactions for the funder to sign:
+//!   [`Setup::remote`]). The result is a [`Generator`] holding only addresses.
 //! - **Generation**: [`Generator::transaction`] turns one [`Draw`] (the transaction's index
 //!   and a random stream seeded by it) into instructions and the index of the paying user.
 //!   Transactions are generated in parallel and in any order, so a generator never depends
@@ -29,6 +30,8 @@ pub(crate) mod setup;
 mod token;
 mod transfer;
 
+use std::collections::HashMap;
+
 use braid_ledger::genesis::Genesis;
 use braid_runtime::keypair::Keypair;
 use braid_runtime::{Instruction, Pubkey};
@@ -37,7 +40,7 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
 use crate::{BenchConfig, BenchError};
-pub(crate) use setup::Setup;
+pub(crate) use setup::{RemoteStart, RentFn, Setup};
 
 /// The most pools a run may ask for: setup writes accounts per user per pool (lending).
 pub const POOLS_MAX: usize = 4_096;
@@ -217,10 +220,12 @@ pub(crate) trait Generator: Send + Sync {
     fn transaction(&self, draw: &mut Draw<'_>) -> (Vec<Instruction>, usize);
 }
 
-/// The starting state and the generator of a run.
-pub(crate) struct Plan {
-    /// The measured ledger's genesis: everything the setup harness holds.
-    pub genesis: Genesis,
+/// The starting state and the generator of a run: `S` is a [`Genesis`] in process, the
+/// setup transactions ([`RemoteStart`]) for a running node.
+pub(crate) struct Plan<S = Genesis> {
+    /// The starting state: the measured ledger's genesis (everything the setup harness
+    /// holds), or the transactions that build it on a node.
+    pub start: S,
     /// The generated users: payers and only signers.
     pub users: Vec<Keypair>,
     pubkeys: Vec<Pubkey>,
@@ -229,7 +234,7 @@ pub(crate) struct Plan {
     generator: Box<dyn Generator>,
 }
 
-impl Plan {
+impl<S> Plan<S> {
     /// The instructions of transaction `index` and the index of its payer.
     pub fn transaction(&self, index: usize) -> (Vec<Instruction>, usize) {
         let mut draw = Draw::new(self.seed, index, &self.pubkeys, self.hot_ratio);
@@ -237,17 +242,44 @@ impl Plan {
     }
 }
 
-/// Derives the users and builds the workload's starting state.
-pub(crate) fn plan(config: &BenchConfig) -> Result<Plan, BenchError> {
-    let users: Vec<Keypair> = (0..config.accounts)
+/// The users of a run: derived from the seed.
+pub(crate) fn users(config: &BenchConfig) -> Vec<Keypair> {
+    (0..config.accounts)
         .into_par_iter()
         .map(|i| setup::keypair(config.seed, b"user", i))
-        .collect();
+        .collect()
+}
+
+/// Derives the users and builds the workload's starting state.
+pub(crate) fn plan(config: &BenchConfig) -> Result<Plan, BenchError> {
+    let users = users(config);
     let pubkeys: Vec<Pubkey> = users.iter().map(Keypair::pubkey).collect();
     let mut setup = Setup::new(config, &pubkeys)?;
     let generator = generator(config.workload, &mut setup, config)?;
     Ok(Plan {
-        genesis: setup.finish()?,
+        start: setup.finish()?,
+        users,
+        pubkeys,
+        seed: config.seed,
+        hot_ratio: config.hot_ratio,
+        generator,
+    })
+}
+
+/// The same plan for a running node: the same instructions, collected as setup
+/// transactions (see [`Setup::remote`] for `rent`, `balances` and `tag`).
+pub(crate) fn plan_remote(
+    config: &BenchConfig,
+    users: Vec<Keypair>,
+    rent: RentFn,
+    balances: HashMap<Pubkey, u64>,
+    tag: &str,
+) -> Result<Plan<RemoteStart>, BenchError> {
+    let pubkeys: Vec<Pubkey> = users.iter().map(Keypair::pubkey).collect();
+    let mut setup = Setup::remote(config, &pubkeys, rent, balances, tag)?;
+    let generator = generator(config.workload, &mut setup, config)?;
+    Ok(Plan {
+        start: setup.finish_remote()?,
         users,
         pubkeys,
         seed: config.seed,
@@ -269,4 +301,107 @@ fn generator(
         Workload::Insurance => Box::new(insurance::Policies::setup(setup, config)?),
         Workload::Mix => Box::new(mix::Mix::setup(setup, config)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use braid_runtime::harness::Harness;
+    use braid_runtime::{Message, Transaction};
+
+    use super::*;
+    use crate::workload::setup::pseudo_signed;
+
+    /// A remote plan of `workload` on few users and pools, rent as the runtime defines it.
+    fn remote_plan(workload: Workload) -> Plan<RemoteStart> {
+        let config = BenchConfig {
+            workload,
+            accounts: 6,
+            pools: 2,
+            txs: 64,
+            ..BenchConfig::default()
+        };
+        let rent: RentFn = Box::new(|space| Ok(braid_runtime::rent::minimum_balance(space)));
+        plan_remote(&config, users(&config), rent, HashMap::new(), "t-").unwrap()
+    }
+
+    /// A harness with every program and the funder holding what the plan says it pays.
+    fn harness_for(plan: &Plan<RemoteStart>) -> (Harness, Pubkey) {
+        let mut harness = Harness::new();
+        harness.set_sigverify(false).set_log_messages(false);
+        harness.add_programs(&braid_builtins::registry());
+        let funder = setup::keypair(42, b"funder", 0).pubkey();
+        harness
+            .airdrop(
+                &funder,
+                plan.start.lamports.saturating_add(1_000_000_000_000),
+            )
+            .unwrap();
+        (harness, funder)
+    }
+
+    fn send(harness: &mut Harness, payer: &Pubkey, instructions: &[Instruction]) -> bool {
+        let tx: Transaction = pseudo_signed(Message::new_with_blockhash(
+            instructions,
+            Some(payer),
+            &harness.latest_blockhash(),
+        ));
+        harness.send_transaction(tx).is_ok()
+    }
+
+    #[test]
+    fn remote_setup_levels_let_a_node_run_each_level_in_any_order() {
+        for workload in [
+            Workload::Transfer,
+            Workload::Token,
+            Workload::Amm,
+            Workload::Lending,
+            Workload::Insurance,
+            Workload::Mix,
+        ] {
+            let plan = remote_plan(workload);
+            let (mut harness, funder) = harness_for(&plan);
+            let mut levels: BTreeMap<u32, Vec<&setup::SetupTransaction>> = BTreeMap::new();
+            for tx in &plan.start.transactions {
+                levels.entry(tx.level).or_default().push(tx);
+            }
+            // Within a level, the worst order: last first.
+            for level in levels.values() {
+                for tx in level.iter().rev() {
+                    assert!(
+                        send(&mut harness, &funder, &tx.instructions),
+                        "{workload}: setup transaction {} at level {}",
+                        tx.number,
+                        tx.level
+                    );
+                }
+            }
+            // The state it built carries the workload's transactions.
+            for index in 0..32 {
+                let (instructions, payer) = plan.transaction(index);
+                let payer = plan.users[payer].pubkey();
+                assert!(
+                    send(&mut harness, &payer, &instructions),
+                    "{workload}: transaction {index}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ignoring_the_levels_breaks_a_setup_that_needs_them() {
+        // The check above can fail: AMM setup run last-first without levels does.
+        let plan = remote_plan(Workload::Amm);
+        assert!(plan.start.transactions.iter().any(|tx| tx.level > 1));
+        let (mut harness, funder) = harness_for(&plan);
+        let failed = plan
+            .start
+            .transactions
+            .iter()
+            .rev()
+            .filter(|tx| !send(&mut harness, &funder, &tx.instructions))
+            .count();
+        assert!(failed > 0);
+    }
 }

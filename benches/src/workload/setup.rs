@@ -5,12 +5,23 @@
 //! transaction: accounts are made with `CreateAccountWithSeed` on the funder's key (no
 //! keypair per account to derive or sign with), the funder is the authority of the test
 //! mints (users' balances are minted in place), and the funder seeds pools and reserves.
-//! The harness runs without signature verification, so setup transactions carry
-//! pseudo-signatures.
 //!
 //! Instructions are pushed in *groups* that must run together and in order (create an
 //! account, then initialize it); groups are packed into as few packet-sized transactions as
-//! fit. A transaction that fails aborts the setup with [`BenchError::Setup`].
+//! fit. Where the transactions go is the [`Setup`]'s backend, and the workloads never know:
+//!
+//! - **Genesis** ([`Setup::new`]): executed at once in the in-process harness, which runs
+//!   without signature verification (setup transactions carry pseudo-signatures); its
+//!   accounts become the measured ledger's genesis. A transaction that fails aborts the
+//!   setup with [`BenchError::Setup`].
+//! - **Remote** ([`Setup::remote`]): collected as [`SetupTransaction`]s for a running node,
+//!   where the funder really signs them (`crate::remote`). Airdrops become System
+//!   transfers from the funder, created accounts hold the node's rent-exempt minimum, and
+//!   each transaction gets a *level*: one more than the highest level of the transactions
+//!   that created an account it names, so a node may run a level's transactions in any
+//!   order once every lower level is finalized.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use braid_ledger::genesis::Genesis;
 use braid_program_system::instruction as system;
@@ -29,6 +40,9 @@ const CREATED_ACCOUNT_LAMPORTS: u64 = 1_000_000;
 const FUNDER_LAMPORTS: u64 = 1_000_000_000_000_000_000;
 /// Slot length written into the genesis, in milliseconds.
 const GENESIS_SLOT_MS: u64 = 400;
+/// Longest seed tag of a remote setup: a created account's seed is the tag and a counter
+/// in hex, within the 32 characters a seed may have.
+pub(crate) const SEED_TAG_CHARS_MAX: usize = 16;
 
 /// The keypair for `purpose` number `index` of a run: derived from the seed, so every run
 /// with the same seed has the same users.
@@ -74,9 +88,74 @@ impl Asset {
     }
 }
 
-/// The harness being set up, its funder, and the batch of instructions not yet sent.
+/// Lamports an account of this many data bytes needs on the node being set up.
+pub(crate) type RentFn = Box<dyn FnMut(u64) -> Result<u64, BenchError>>;
+
+/// A setup transaction for a running node: its instructions, paid and signed by the funder
+/// (and by any account it creates that must sign for itself).
+#[derive(Debug, Clone)]
+pub(crate) struct SetupTransaction {
+    /// Its number in setup order, from 1 (what an error names).
+    pub number: u64,
+    /// It may run once every transaction of a lower level is finalized.
+    pub level: u32,
+    /// Its instructions; the funder pays and signs.
+    pub instructions: Vec<Instruction>,
+    /// Who else signs: accounts that must sign their own initialization
+    /// ([`Setup::signing_account`]).
+    pub signers: Vec<Keypair>,
+}
+
+/// A remote setup's transactions and what they cost the funder.
+pub(crate) struct RemoteStart {
+    /// Every setup transaction, in setup order.
+    pub transactions: Vec<SetupTransaction>,
+    /// Lamports the funder pays: created accounts, transfers and one signature's fee per
+    /// transaction (what programs charge it through cross-program calls, such as an
+    /// insurance position's rent, is not counted).
+    pub lamports: u64,
+}
+
+/// Where setup transactions go.
+enum Backend {
+    /// Executed at once in an in-process harness, which becomes the genesis.
+    Genesis(Box<Harness>),
+    /// Collected for a running node.
+    Remote(Box<Remote>),
+}
+
+/// The remote backend's state.
+struct Remote {
+    rent: RentFn,
+    /// Rent-exempt minimum by data size, as the node answered.
+    rent_by_space: BTreeMap<u64, u64>,
+    /// Lamports accounts already hold on the node: airdrops top them up.
+    balances: HashMap<Pubkey, u64>,
+    /// Prefix of every created account's seed, so one funder can set up a node again.
+    tag: String,
+    transactions: Vec<SetupTransaction>,
+    /// Addresses handed out by [`Setup::account`] whose creation has not been sent yet.
+    uncreated: HashSet<Pubkey>,
+    /// Created addresses and the level of the transaction creating them.
+    created_at: HashMap<Pubkey, u32>,
+    /// Keypairs of created accounts that sign their initialization.
+    signers: HashMap<Pubkey, Keypair>,
+    lamports: u64,
+}
+
+impl Remote {
+    fn add_lamports(&mut self, lamports: u64) -> Result<(), BenchError> {
+        self.lamports = self.lamports.checked_add(lamports).ok_or_else(|| {
+            BenchError::Setup("the setup needs more than u64::MAX lamports".into())
+        })?;
+        Ok(())
+    }
+}
+
+/// The starting state being built (its backend), its funder, and the batch of instructions
+/// not yet sent.
 pub(crate) struct Setup {
-    harness: Harness,
+    backend: Backend,
     funder: Pubkey,
     seed: u64,
     users: Vec<Pubkey>,
@@ -99,9 +178,65 @@ impl Setup {
         harness.add_programs(&braid_builtins::registry());
         let funder = keypair(config.seed, b"funder", 0).pubkey();
         let blockhash = harness.latest_blockhash();
-        let mut setup = Self {
-            harness,
-            funder,
+        let mut setup = Self::with_backend(
+            config,
+            users,
+            Backend::Genesis(Box::new(harness)),
+            blockhash,
+        );
+        setup.airdrop(&funder, FUNDER_LAMPORTS)?;
+        setup.fund_users()?;
+        Ok(setup)
+    }
+
+    /// A setup collecting transactions for a running node ([`Setup::finish_remote`]):
+    /// `rent` asks the node what an account of a size needs, `balances` is what accounts
+    /// already hold there (users of an earlier run with this seed are only topped up), and
+    /// `tag` (at most [`SEED_TAG_CHARS_MAX`] characters) starts every created account's
+    /// seed, so a run with another tag creates fresh accounts. The funder is funded by the
+    /// caller.
+    pub fn remote(
+        config: &BenchConfig,
+        users: &[Pubkey],
+        rent: RentFn,
+        balances: HashMap<Pubkey, u64>,
+        tag: &str,
+    ) -> Result<Self, BenchError> {
+        if tag.len() > SEED_TAG_CHARS_MAX {
+            return Err(BenchError::Setup(format!(
+                "seed tag {tag:?} is longer than {SEED_TAG_CHARS_MAX} characters"
+            )));
+        }
+        let remote = Remote {
+            rent,
+            rent_by_space: BTreeMap::new(),
+            balances,
+            tag: tag.to_owned(),
+            transactions: Vec::new(),
+            uncreated: HashSet::new(),
+            created_at: HashMap::new(),
+            signers: HashMap::new(),
+            lamports: 0,
+        };
+        let mut setup = Self::with_backend(
+            config,
+            users,
+            Backend::Remote(Box::new(remote)),
+            Hash::default(),
+        );
+        setup.fund_users()?;
+        Ok(setup)
+    }
+
+    fn with_backend(
+        config: &BenchConfig,
+        users: &[Pubkey],
+        backend: Backend,
+        blockhash: Hash,
+    ) -> Self {
+        Self {
+            backend,
+            funder: keypair(config.seed, b"funder", 0).pubkey(),
             seed: config.seed,
             users: users.to_vec(),
             created: 0,
@@ -111,12 +246,14 @@ impl Setup {
             sent: 0,
             mints: [None; 2],
             holdings: [None, None],
-        };
-        setup.airdrop(&funder, FUNDER_LAMPORTS)?;
-        for user in users {
-            setup.airdrop(user, ACCOUNT_FUNDS_LAMPORTS)?;
         }
-        Ok(setup)
+    }
+
+    fn fund_users(&mut self) -> Result<(), BenchError> {
+        for user in self.users.clone() {
+            self.airdrop(&user, ACCOUNT_FUNDS_LAMPORTS)?;
+        }
+        Ok(())
     }
 
     /// The run's seed.
@@ -134,11 +271,24 @@ impl Setup {
         self.funder
     }
 
-    /// Credits `lamports` to the system account `key`.
+    /// Credits `lamports` to the system account `key` (on a node: tops it up to `lamports`
+    /// with a transfer from the funder).
     pub fn airdrop(&mut self, key: &Pubkey, lamports: u64) -> Result<(), BenchError> {
-        self.harness
-            .airdrop(key, lamports)
-            .map_err(|e| BenchError::Setup(format!("airdrop: {e}")))
+        match &mut self.backend {
+            Backend::Genesis(harness) => harness
+                .airdrop(key, lamports)
+                .map_err(|e| BenchError::Setup(format!("airdrop: {e}"))),
+            Backend::Remote(remote) => {
+                let held = remote.balances.get(key).copied().unwrap_or(0);
+                let missing = lamports.saturating_sub(held);
+                if missing == 0 {
+                    return Ok(());
+                }
+                remote.add_lamports(missing)?;
+                let funder = self.funder;
+                self.push(vec![system::transfer(&funder, key, missing)])
+            }
+        }
     }
 
     /// A fresh address owned by `owner` and the instruction that creates it with `space`
@@ -148,20 +298,72 @@ impl Setup {
         space: usize,
         owner: &Pubkey,
     ) -> Result<(Pubkey, Instruction), BenchError> {
-        let seed = format!("{:x}", self.created);
+        let lamports = self.created_lamports(space)?;
+        let seed = match &self.backend {
+            Backend::Genesis(_) => format!("{:x}", self.created),
+            Backend::Remote(remote) => format!("{}{:x}", remote.tag, self.created),
+        };
         self.created = self.created.saturating_add(1);
         let address = braid_runtime::pda::create_with_seed(&self.funder, &seed, owner)
             .map_err(|e| BenchError::Setup(format!("account address: {e:?}")))?;
+        if let Backend::Remote(remote) = &mut self.backend {
+            remote.uncreated.insert(address);
+        }
         let create = system::create_account_with_seed(
             &self.funder,
             &address,
             &self.funder,
             &seed,
-            CREATED_ACCOUNT_LAMPORTS,
+            lamports,
             space as u64,
             owner,
         );
         Ok((address, create))
+    }
+
+    /// Like [`Setup::account`], for an account that must also sign its initialization (an
+    /// insurance pool). In the harness, which verifies no signatures, this is
+    /// [`Setup::account`]; on a node the account is a keypair derived from the seed and the
+    /// run's tag, which signs the transaction that creates it.
+    pub fn signing_account(
+        &mut self,
+        space: usize,
+        owner: &Pubkey,
+    ) -> Result<(Pubkey, Instruction), BenchError> {
+        if matches!(self.backend, Backend::Genesis(_)) {
+            return self.account(space, owner);
+        }
+        let lamports = self.created_lamports(space)?;
+        let Backend::Remote(remote) = &mut self.backend else {
+            return Err(BenchError::Setup("the setup's backend changed".into()));
+        };
+        let purpose = format!("signing account {}", remote.tag);
+        let signer = keypair(self.seed, purpose.as_bytes(), self.created as usize);
+        self.created = self.created.saturating_add(1);
+        let address = signer.pubkey();
+        remote.uncreated.insert(address);
+        remote.signers.insert(address, signer);
+        let create = system::create_account(&self.funder, &address, lamports, space as u64, owner);
+        Ok((address, create))
+    }
+
+    /// Lamports a created account of `space` bytes holds: [`CREATED_ACCOUNT_LAMPORTS`] in
+    /// the harness, the node's rent-exempt minimum on a node (counted as the funder's cost).
+    fn created_lamports(&mut self, space: usize) -> Result<u64, BenchError> {
+        let Backend::Remote(remote) = &mut self.backend else {
+            return Ok(CREATED_ACCOUNT_LAMPORTS);
+        };
+        let space = space as u64;
+        let lamports = match remote.rent_by_space.get(&space) {
+            Some(&lamports) => lamports,
+            None => {
+                let lamports = (remote.rent)(space)?.max(1);
+                remote.rent_by_space.insert(space, lamports);
+                lamports
+            }
+        };
+        remote.add_lamports(lamports)?;
+        Ok(lamports)
     }
 
     /// A new mint of [`MINT_DECIMALS`] with `authority`, no freeze authority.
@@ -276,21 +478,53 @@ impl Setup {
         }
         let batch = std::mem::take(&mut self.batch);
         self.batch_bytes = 0;
-        let tx = self.transaction(&batch);
         self.sent = self.sent.saturating_add(1);
-        self.harness
-            .send_transaction(tx)
-            .map(|_| ())
-            .map_err(|failed| {
-                let programs: Vec<String> =
-                    batch.iter().map(|ix| ix.program_id.to_string()).collect();
-                BenchError::Setup(format!(
-                    "setup transaction {} ({}) failed: {}",
-                    self.sent,
-                    programs.join(", "),
-                    failed.err
-                ))
-            })
+        match &mut self.backend {
+            Backend::Genesis(harness) => {
+                let tx = pseudo_signed(Message::new_with_blockhash(
+                    &batch,
+                    Some(&self.funder),
+                    &self.blockhash,
+                ));
+                harness.send_transaction(tx).map(|_| ()).map_err(|failed| {
+                    BenchError::Setup(format!(
+                        "setup transaction {} ({}) failed: {}",
+                        self.sent,
+                        programs(&batch),
+                        failed.err
+                    ))
+                })
+            }
+            Backend::Remote(remote) => {
+                remote.add_lamports(braid_runtime::fee::LAMPORTS_PER_SIGNATURE)?;
+                let keys = || {
+                    batch
+                        .iter()
+                        .flat_map(|ix| ix.accounts.iter().map(|m| m.pubkey))
+                };
+                let level = keys()
+                    .filter_map(|key| remote.created_at.get(&key))
+                    .map(|level| level.saturating_add(1))
+                    .max()
+                    .unwrap_or(0);
+                let mut signers: Vec<Keypair> = Vec::new();
+                for key in keys() {
+                    if remote.uncreated.remove(&key) {
+                        remote.created_at.insert(key, level);
+                    }
+                    if let Some(signer) = remote.signers.remove(&key) {
+                        signers.push(signer);
+                    }
+                }
+                remote.transactions.push(SetupTransaction {
+                    number: self.sent,
+                    level,
+                    instructions: batch,
+                    signers,
+                });
+                Ok(())
+            }
+        }
     }
 
     fn transaction(&self, instructions: &[Instruction]) -> Transaction {
@@ -304,8 +538,12 @@ impl Setup {
     /// Sends what is queued and exports every account as the genesis.
     pub fn finish(mut self) -> Result<Genesis, BenchError> {
         self.flush()?;
-        let accounts = self
-            .harness
+        let Backend::Genesis(harness) = &self.backend else {
+            return Err(BenchError::Setup(
+                "a setup for a running node has no genesis".into(),
+            ));
+        };
+        let accounts = harness
             .accounts()
             .iter()
             .map(|(key, account)| (*key, account.clone()))
@@ -313,4 +551,27 @@ impl Setup {
         Genesis::new(GENESIS_SLOT_MS, accounts)
             .map_err(|e| BenchError::Setup(format!("genesis: {e:?}")))
     }
+
+    /// Queues what is left and returns the transactions for a running node.
+    pub fn finish_remote(mut self) -> Result<RemoteStart, BenchError> {
+        self.flush()?;
+        let Backend::Remote(remote) = self.backend else {
+            return Err(BenchError::Setup(
+                "a genesis setup has no transactions to send".into(),
+            ));
+        };
+        Ok(RemoteStart {
+            transactions: remote.transactions,
+            lamports: remote.lamports,
+        })
+    }
+}
+
+/// The programs `instructions` call, comma-separated (what a setup error names).
+pub(crate) fn programs(instructions: &[Instruction]) -> String {
+    let programs: Vec<String> = instructions
+        .iter()
+        .map(|ix| ix.program_id.to_string())
+        .collect();
+    programs.join(", ")
 }
