@@ -2,11 +2,15 @@
 //! priority fee first.
 //!
 //! What enters is checked on the caller's thread, so a caller hears why a transaction was
-//! refused ([`SubmitError`]) instead of it being dropped later: it parses, its signatures
-//! verify, its fee payer can pay its fee against committed state, its fee payer holds fewer
-//! than [`POOL_PER_PAYER_MAX`] transactions here, and there is room. A full pool takes a
-//! transaction only by evicting one that pays a lower priority fee; otherwise the caller
-//! hears [`SubmitError::PoolFull`] (`Busy`).
+//! refused ([`SubmitError`]) instead of it being dropped later: it parses, its fee payer can
+//! pay its fee against committed state, its fee payer holds fewer than
+//! [`POOL_PER_PAYER_MAX`] transactions here, and there is room, which the transaction then
+//! holds while its signatures are verified. Signatures are verified once, in batches, by
+//! the pool's verifier threads ([`SharedPool`]); a transaction whose signature fails is
+//! dropped there and counted, as Solana's sigverify stage drops it. A full pool takes a
+//! transaction only by evicting one that pays a lower priority fee (its signatures then
+//! verified on the caller's thread first, so an unverified transaction never evicts);
+//! otherwise the caller hears [`SubmitError::PoolFull`] (`Busy`).
 //!
 //! After every commit the pool drops what can no longer land, whoever leads: what the
 //! block included, what has a blockhash too old, and what a fee payer can no longer pay
@@ -15,7 +19,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use braid_accounts_db::AccountsDb;
@@ -27,7 +31,7 @@ use braid_runtime::fee::FeeDetails;
 use braid_runtime::sanitized::SanitizedTransaction;
 
 /// Most transactions a validator's pool holds.
-pub const POOL_TRANSACTIONS_MAX: usize = 16_384;
+pub const POOL_TRANSACTIONS_MAX: usize = 65_536;
 /// Most transactions one fee payer may have in the pool: a payer cannot fill it alone.
 pub const POOL_PER_PAYER_MAX: usize = 256;
 
@@ -77,7 +81,10 @@ type OrderKey = (Reverse<u64>, u64, Signature);
 pub struct Pool {
     by_signature: HashMap<Signature, Pooled>,
     order: BTreeSet<OrderKey>,
+    /// Per fee payer, its transactions held and reserved.
     per_payer: HashMap<Pubkey, usize>,
+    /// Room held by transactions whose signatures are being verified.
+    reserved: usize,
     next_arrival: u64,
 }
 
@@ -130,7 +137,7 @@ impl Pool {
         if self.per_payer.get(&payer).copied().unwrap_or(0) >= POOL_PER_PAYER_MAX {
             return Err(SubmitError::PayerFull(payer));
         }
-        if self.by_signature.len() >= POOL_TRANSACTIONS_MAX {
+        if self.by_signature.len().saturating_add(self.reserved) >= POOL_TRANSACTIONS_MAX {
             // The last in order pays the least (and is the newest among equals).
             let lowest = self.order.last().copied().ok_or(SubmitError::PoolFull)?;
             if lowest.0.0 >= priority {
@@ -148,19 +155,78 @@ impl Pool {
         Ok(())
     }
 
+    /// Holds room for a transaction from `payer` while its signatures are verified, if a
+    /// payer may have one more and the pool has room: [`Pool::fill`] or [`Pool::release`]
+    /// it afterwards.
+    pub fn reserve(&mut self, payer: &Pubkey) -> Result<(), SubmitError> {
+        if self.per_payer.get(payer).copied().unwrap_or(0) >= POOL_PER_PAYER_MAX {
+            return Err(SubmitError::PayerFull(*payer));
+        }
+        if self.by_signature.len().saturating_add(self.reserved) >= POOL_TRANSACTIONS_MAX {
+            return Err(SubmitError::PoolFull);
+        }
+        self.reserved = self.reserved.saturating_add(1);
+        let count = self.per_payer.entry(*payer).or_insert(0);
+        *count = count.saturating_add(1);
+        Ok(())
+    }
+
+    /// Gives back room [`Pool::reserve`] held for a transaction from `payer`.
+    pub fn release(&mut self, payer: &Pubkey) {
+        self.reserved = self.reserved.saturating_sub(1);
+        self.uncount(payer);
+    }
+
+    /// Puts a verified transaction into the room reserved for it.
+    pub fn fill(&mut self, wire: Vec<u8>, tx: SanitizedTransaction) {
+        let payer = *tx.fee_payer();
+        let signature = *tx.signature();
+        let Ok((fee, priority)) = price(&tx) else {
+            // Priced when it was reserved; it cannot fail now.
+            self.release(&payer);
+            return;
+        };
+        if self.by_signature.contains_key(&signature) {
+            // A copy arrived while this one was verified.
+            self.release(&payer);
+            return;
+        }
+        self.reserved = self.reserved.saturating_sub(1);
+        let key = (Reverse(priority), self.next_arrival, signature);
+        self.next_arrival = self.next_arrival.saturating_add(1);
+        self.order.insert(key);
+        self.by_signature
+            .insert(signature, Pooled { wire, tx, fee, key });
+    }
+
+    /// Whether a transaction paying `priority` would evict the cheapest held.
+    pub fn outbids(&self, priority: u64) -> bool {
+        self.order
+            .last()
+            .is_some_and(|lowest| lowest.0.0 < priority)
+    }
+
+    /// Whether it holds the transaction with `signature`.
+    pub fn contains(&self, signature: &Signature) -> bool {
+        self.by_signature.contains_key(signature)
+    }
+
+    fn uncount(&mut self, payer: &Pubkey) {
+        if let Some(count) = self.per_payer.get_mut(payer) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.per_payer.remove(payer);
+            }
+        }
+    }
+
     /// Removes the transaction with `signature`, if held.
     pub fn remove(&mut self, signature: &Signature) {
         let Some(pooled) = self.by_signature.remove(signature) else {
             return;
         };
         self.order.remove(&pooled.key);
-        let payer = *pooled.tx.fee_payer();
-        if let Some(count) = self.per_payer.get_mut(&payer) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                self.per_payer.remove(&payer);
-            }
-        }
+        self.uncount(pooled.tx.fee_payer());
     }
 
     /// Keeps only what may still land: `valid_blockhash` says whether a transaction's
@@ -209,54 +275,149 @@ impl Pool {
     }
 }
 
-/// The pool as a validator's callers and its application share it, with the committed
-/// state fee payers' balances are read from.
-pub struct SharedPool {
+/// Transactions waiting for their signatures to be verified, at most: callers beyond it
+/// hear `Busy`.
+pub const VERIFY_QUEUE_TRANSACTIONS: usize = 8_192;
+/// Transactions one verifier thread checks in one batch equation, at most.
+const VERIFY_BATCH_TRANSACTIONS: usize = braid_runtime::sigverify::BATCH_TRANSACTIONS_MAX;
+
+/// What the verifier threads share with callers.
+struct Inner {
     pool: Mutex<Pool>,
     db: Arc<AccountsDb>,
     stopped: AtomicBool,
+    bad_signatures: AtomicU64,
 }
 
-impl SharedPool {
-    /// An empty pool over `db`.
-    pub fn new(db: Arc<AccountsDb>) -> Arc<Self> {
-        Arc::new(Self {
-            pool: Mutex::new(Pool::new()),
-            db,
-            stopped: AtomicBool::new(false),
-        })
-    }
-
-    /// Parses and verifies `wire` on this thread and takes it into the pool if it may
-    /// enter (see the module documentation).
-    pub fn submit(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
-        if self.stopped.load(Ordering::Acquire) {
-            return Err(SubmitError::Stopped);
-        }
-        let tx = SanitizedTransaction::try_from_bytes(&wire)
-            .map_err(|error| SubmitError::Invalid(TransactionError::Sanitize(error)))?;
-        braid_runtime::sigverify::verify_transaction(&tx).map_err(SubmitError::Invalid)?;
-        self.lock()
-            .insert(wire, tx, |payer| committed_lamports(&self.db, payer))
-    }
-
-    /// The pool, for the application.
-    pub fn lock(&self) -> MutexGuard<'_, Pool> {
-        // A panic while holding it leaves a consistent pool: every method finishes its
-        // bookkeeping before it could panic.
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, Pool> {
+        // Every method finishes its bookkeeping before anything in it could panic, so a
+        // pool whose holder panicked is still consistent.
         self.pool
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// A transaction holding room in the pool, on its way to the verifiers.
+type Unverified = (Vec<u8>, SanitizedTransaction);
+
+/// The pool as a validator's callers and its application share it, with the committed
+/// state fee payers' balances are read from, and the verifier threads that check
+/// signatures in batches. The threads stop when the last handle is dropped.
+pub struct SharedPool {
+    inner: Arc<Inner>,
+    verify: crossbeam_channel::Sender<Unverified>,
+}
+
+impl SharedPool {
+    /// An empty pool over `db`, with `verifiers` threads checking signatures.
+    pub fn new(db: Arc<AccountsDb>, verifiers: usize) -> std::io::Result<Arc<Self>> {
+        let inner = Arc::new(Inner {
+            pool: Mutex::new(Pool::new()),
+            db,
+            stopped: AtomicBool::new(false),
+            bad_signatures: AtomicU64::new(0),
+        });
+        let (verify, queue) = crossbeam_channel::bounded(VERIFY_QUEUE_TRANSACTIONS);
+        for index in 0..verifiers.max(1) {
+            let (inner, queue) = (Arc::clone(&inner), queue.clone());
+            std::thread::Builder::new()
+                .name(format!("braid-pool-verify-{index}"))
+                .spawn(move || verify_loop(&inner, &queue))?;
+        }
+        Ok(Arc::new(Self { inner, verify }))
+    }
+
+    /// Checks `wire` on this thread (it parses, its fee payer can pay, there is room) and
+    /// hands it to the verifiers, holding its room; see the module documentation.
+    pub fn submit(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
+        let inner = &*self.inner;
+        if inner.stopped.load(Ordering::Acquire) {
+            return Err(SubmitError::Stopped);
+        }
+        let tx = SanitizedTransaction::try_from_bytes(&wire)
+            .map_err(|error| SubmitError::Invalid(TransactionError::Sanitize(error)))?;
+        let (fee, priority) = price(&tx)?;
+        let payer = *tx.fee_payer();
+        let balance = committed_lamports(&inner.db, &payer);
+        if balance < fee {
+            return Err(SubmitError::CannotPay {
+                payer,
+                balance,
+                fee,
+            });
+        }
+        let mut pool = inner.lock();
+        if pool.contains(tx.signature()) {
+            return Ok(());
+        }
+        match pool.reserve(&payer) {
+            Ok(()) => {}
+            Err(SubmitError::PoolFull) if pool.outbids(priority) => {
+                // Only a verified transaction may evict one.
+                drop(pool);
+                braid_runtime::sigverify::verify_transaction(&tx).map_err(SubmitError::Invalid)?;
+                return inner
+                    .lock()
+                    .insert(wire, tx, |payer| committed_lamports(&inner.db, payer));
+            }
+            Err(error) => return Err(error),
+        }
+        drop(pool);
+        self.verify.try_send((wire, tx)).map_err(|error| {
+            inner.lock().release(&payer);
+            match error {
+                crossbeam_channel::TrySendError::Full(_) => SubmitError::PoolFull,
+                crossbeam_channel::TrySendError::Disconnected(_) => SubmitError::Stopped,
+            }
+        })
+    }
+
+    /// The pool, for the application.
+    pub fn lock(&self) -> MutexGuard<'_, Pool> {
+        self.inner.lock()
+    }
 
     /// A fee payer's committed balance.
     pub fn balance(&self, payer: &Pubkey) -> u64 {
-        committed_lamports(&self.db, payer)
+        committed_lamports(&self.inner.db, payer)
+    }
+
+    /// Transactions dropped because a signature did not verify.
+    pub fn bad_signatures(&self) -> u64 {
+        self.inner.bad_signatures.load(Ordering::Relaxed)
     }
 
     /// Refuses every later submission: the validator has stopped.
     pub fn stop(&self) {
-        self.stopped.store(true, Ordering::Release);
+        self.inner.stopped.store(true, Ordering::Release);
+    }
+}
+
+/// A verifier thread: takes what is queued (up to a batch), verifies it in one batch
+/// equation and fills the room each good transaction holds; a bad one gives its room back.
+fn verify_loop(inner: &Inner, queue: &crossbeam_channel::Receiver<Unverified>) {
+    let mut sizer = braid_runtime::sigverify::BatchSizer::new();
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < VERIFY_BATCH_TRANSACTIONS {
+            match queue.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let txs: Vec<&SanitizedTransaction> = batch.iter().map(|(_, tx)| tx).collect();
+        let verdicts = sizer.verify(&txs);
+        let mut pool = inner.lock();
+        for ((wire, tx), verdict) in batch.into_iter().zip(verdicts) {
+            if verdict.is_ok() {
+                pool.fill(wire, tx);
+            } else {
+                pool.release(tx.fee_payer());
+                inner.bad_signatures.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 }
 

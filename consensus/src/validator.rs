@@ -29,9 +29,9 @@ use crate::proposals::ProposalStore;
 use crate::signing::{PrivateKey, PublicKey, SigningProvider};
 
 /// Largest gossip message: a proposal part carries a whole block.
-pub const GOSSIP_BYTES_MAX: usize = 4 * 1024 * 1024;
+pub const GOSSIP_BYTES_MAX: usize = 8 * 1024 * 1024;
 /// Largest sync response: one decided block and its certificate.
-pub const SYNC_RESPONSE_BYTES_MAX: usize = 8 * 1024 * 1024;
+pub const SYNC_RESPONSE_BYTES_MAX: usize = 12 * 1024 * 1024;
 
 const _: () = assert!(BLOCK_BYTES_MAX + 64 * 1024 <= GOSSIP_BYTES_MAX);
 const _: () = assert!(GOSSIP_BYTES_MAX <= SYNC_RESPONSE_BYTES_MAX);
@@ -179,7 +179,7 @@ impl Node for EngineNode {
 pub struct Submitter(Arc<SharedPool>);
 
 impl Submitter {
-    /// Verifies a transaction on this thread and takes it into the pool, or says why not
+    /// Checks a transaction and hands it to the pool's verifiers, or says why not
     /// ([`crate::pool`] gives the rules).
     pub fn submit(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
         self.0.submit(wire)
@@ -235,7 +235,10 @@ impl Validator {
         };
         let (finalized_tx, finalized) = crossbeam_channel::unbounded();
         let counters = Arc::new(AppCounters::default());
-        let pool = SharedPool::new(Arc::clone(bank.accounts_db()));
+        let verifiers = std::thread::available_parallelism().map_or(1, usize::from);
+        let pool = SharedPool::new(Arc::clone(bank.accounts_db()), verifiers).map_err(|error| {
+            ConsensusError::Engine(format!("cannot start the pool's verifiers: {error}"))
+        })?;
         let storage = AppStorage {
             proposals: ProposalStore::open(&config.home.join("proposals"))?,
             history: DecidedHistory::open(&config.home)?,
@@ -285,6 +288,12 @@ impl Validator {
     /// A handle that submits to this validator from any thread.
     pub fn submitter(&self) -> Submitter {
         Submitter(Arc::clone(&self.pool))
+    }
+
+    /// Transactions submitted to this validator and dropped because a signature did not
+    /// verify.
+    pub fn bad_signatures(&self) -> u64 {
+        self.pool.bad_signatures()
     }
 
     /// Slots as this validator commits them.

@@ -133,3 +133,48 @@ fn what_can_no_longer_land_is_dropped_and_the_rest_is_held_byte_for_byte() {
     assert!(!pool.holds(&kept));
     assert!(!pool.holds(&[]));
 }
+
+#[test]
+fn room_is_held_while_signatures_are_verified_and_given_back_for_a_bad_one() {
+    let mut pool = Pool::new();
+    let busy = payer(8);
+    for _ in 0..POOL_PER_PAYER_MAX {
+        pool.reserve(&busy.pubkey()).unwrap();
+    }
+    // Reserved room counts against the payer's share.
+    assert_eq!(
+        pool.reserve(&busy.pubkey()),
+        Err(SubmitError::PayerFull(busy.pubkey()))
+    );
+    assert!(pool.is_empty());
+    // One verified fills its room; one that failed gives it back.
+    let (wire, tx) = transfer(&busy, 3, 0);
+    let signature = *tx.signature();
+    pool.fill(wire, tx);
+    assert!(pool.contains(&signature));
+    assert_eq!(pool.len(), 1);
+    pool.release(&busy.pubkey());
+    pool.reserve(&busy.pubkey()).unwrap();
+    // A copy verified twice is held once, and the second's room goes back.
+    let (wire, tx) = transfer(&busy, 3, 0);
+    pool.fill(wire, tx);
+    assert_eq!(pool.len(), 1);
+    pool.reserve(&busy.pubkey()).unwrap();
+    assert!(pool.outbids(4));
+    assert!(!pool.outbids(3));
+}
+
+#[test]
+fn reserved_room_counts_toward_a_full_pool() {
+    let mut pool = Pool::new();
+    let per_payer = POOL_PER_PAYER_MAX as u32;
+    for n in 0..POOL_TRANSACTIONS_MAX as u32 {
+        pool.reserve(&payer(n / per_payer + 500).pubkey()).unwrap();
+    }
+    assert_eq!(
+        pool.reserve(&payer(9_000).pubkey()),
+        Err(SubmitError::PoolFull)
+    );
+    let (wire, tx) = transfer(&payer(9_001), 9, 0);
+    assert_eq!(pool.insert(wire, tx, |_| RICH), Err(SubmitError::PoolFull));
+}

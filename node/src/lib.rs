@@ -597,8 +597,7 @@ fn start_validator(
                 }
             })?;
             if let (Some(copy), Some(forwarder)) = (copy, &forwarder) {
-                // Full: the other validators miss it, and it lands when this one leads.
-                let _ = forwarder.try_send(copy);
+                forwarder.forward(&copy);
             }
             Ok(())
         }),
@@ -614,37 +613,77 @@ fn start_validator(
     ))
 }
 
-/// Transactions queued for forwarding to the other validators.
-const FORWARD_QUEUED_MAX: usize = 4_096;
+/// Transactions queued for forwarding to one other validator; more are not forwarded to it
+/// (it gets them when this one leads).
+const FORWARD_QUEUED_MAX: usize = 16_384;
 
-/// A thread that hands each transaction it is given to every validator in `peers` (their
-/// JSON-RPC URLs), marked not to be forwarded again. `None` without peers. It ends when the
-/// returned sender is dropped.
-fn start_forwarder(
-    peers: &[String],
-) -> Result<Option<crossbeam_channel::Sender<Vec<u8>>>, NodeError> {
+/// Hands each transaction it is given to every validator in `peers` (their JSON-RPC URLs),
+/// marked not to be forwarded again: one thread and one bounded queue per peer, so a slow
+/// or dead peer delays only its own, and what queued while a request was out goes in one
+/// JSON-RPC batch within the server's limits. `None` without peers. The threads end when
+/// the returned forwarder is dropped.
+fn start_forwarder(peers: &[String]) -> Result<Option<Forwarder>, NodeError> {
     if peers.is_empty() {
         return Ok(None);
     }
-    let clients: Vec<braid_rpc::client::RpcClient> = peers
-        .iter()
-        .map(|url| braid_rpc::client::RpcClient::new(url.clone()))
-        .collect();
-    let (sender, receiver) = crossbeam_channel::bounded::<Vec<u8>>(FORWARD_QUEUED_MAX);
-    std::thread::Builder::new()
-        .name("braid-forwarder".into())
-        .spawn(move || {
-            for wire in receiver.iter() {
-                for client in &clients {
-                    // A validator that is down or refuses it changes nothing here.
-                    if let Err(error) = client.forward_transaction(&wire) {
-                        tracing::debug!(url = client.url(), %error, "forwarding a transaction");
-                    }
-                }
+    let mut queues = Vec::with_capacity(peers.len());
+    for (index, url) in peers.iter().enumerate() {
+        let client = braid_rpc::client::RpcClient::new(url.clone());
+        let (sender, receiver) = crossbeam_channel::bounded::<Vec<u8>>(FORWARD_QUEUED_MAX);
+        std::thread::Builder::new()
+            .name(format!("braid-forward-{index}"))
+            .spawn(move || forward_loop(&client, &receiver))
+            .map_err(NodeError::Spawn)?;
+        queues.push(sender);
+    }
+    Ok(Some(Forwarder(queues)))
+}
+
+/// The per-peer queues of [`start_forwarder`].
+struct Forwarder(Vec<crossbeam_channel::Sender<Vec<u8>>>);
+
+impl Forwarder {
+    /// Queues `wire` for every peer whose queue has room.
+    fn forward(&self, wire: &[u8]) {
+        for queue in &self.0 {
+            let _ = queue.try_send(wire.to_vec());
+        }
+    }
+}
+
+/// Most calls, and request bytes, in one forwarded batch: the RPC server's limits.
+const FORWARD_BATCH_CALLS_MAX: usize = braid_rpc::server::BATCH_REQUESTS_MAX as usize;
+const FORWARD_BATCH_BYTES_MAX: usize = braid_rpc::REQUEST_BODY_BYTES_MAX as usize;
+
+/// One peer's forwarding thread: waits for a transaction, takes what else is queued within
+/// a batch's limits, and sends them in one request.
+fn forward_loop(
+    client: &braid_rpc::client::RpcClient,
+    queue: &crossbeam_channel::Receiver<Vec<u8>>,
+) {
+    let mut next = None;
+    loop {
+        let Some(first) = next.take().or_else(|| queue.recv().ok()) else {
+            return;
+        };
+        let mut bytes =
+            braid_rpc::client::RpcClient::send_wire_call_bytes_max(first.len()).saturating_add(2);
+        let mut batch = vec![first];
+        while batch.len() < FORWARD_BATCH_CALLS_MAX {
+            let Ok(wire) = queue.try_recv() else { break };
+            let call = braid_rpc::client::RpcClient::send_wire_call_bytes_max(wire.len());
+            if bytes.saturating_add(call) > FORWARD_BATCH_BYTES_MAX {
+                next = Some(wire);
+                break;
             }
-        })
-        .map_err(NodeError::Spawn)?;
-    Ok(Some(sender))
+            bytes = bytes.saturating_add(call);
+            batch.push(wire);
+        }
+        // A validator that is down or refuses some changes nothing here.
+        if let Err(error) = client.forward_batch(&batch) {
+            tracing::debug!(url = client.url(), %error, transactions = batch.len(), "forwarding");
+        }
+    }
 }
 
 /// Writes `keypair` to `path` so that a crash leaves either no file or the whole one:

@@ -300,13 +300,31 @@ impl RpcClient {
             .collect())
     }
 
+    /// [`RpcClient::send_wire_batch`] for transactions this node forwards to another
+    /// validator: marked (`maxRetries: 0`) so that one does not forward them again.
+    pub fn forward_batch(
+        &self,
+        wires: &[Vec<u8>],
+    ) -> Result<Vec<Result<Value, ClientError>>, ClientError> {
+        let calls: Vec<(&str, Value)> = wires
+            .iter()
+            .map(|wire| {
+                (
+                    "sendTransaction",
+                    json!([BASE64.encode(wire), {"encoding": "base64", "skipPreflight": true, "maxRetries": 0}]),
+                )
+            })
+            .collect();
+        self.call_batch(&calls)
+    }
+
     /// The most bytes one call of [`RpcClient::send_wire_batch`] adds to the request body
     /// for a transaction of `wire_bytes` bytes (its comma included), so a caller can keep a
     /// batch within a server's body limit; the brackets around the batch add 2.
     pub fn send_wire_call_bytes_max(wire_bytes: usize) -> usize {
         // {"jsonrpc":"2.0","id":<u64>,"method":"sendTransaction","params":["<base64>",
-        // {"encoding":"base64","skipPreflight":true}]},
-        const OVERHEAD: usize = 140;
+        // {"encoding":"base64","skipPreflight":true,"maxRetries":0}]},
+        const OVERHEAD: usize = 160;
         wire_bytes
             .div_ceil(3)
             .saturating_mul(4)
