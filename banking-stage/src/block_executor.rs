@@ -53,9 +53,10 @@ pub enum Signatures<'a> {
     /// Every signature was verified already (a block this node built from transactions it
     /// verified on entry): do not spend the time again.
     AlreadyVerified,
-    /// Verify, in batches, every transaction whose exact wire bytes this predicate does not
-    /// know as verified (a replica's pool holds what it verified on entry).
-    VerifyUnless(&'a (dyn Fn(&[u8]) -> bool + Sync)),
+    /// Verify, in batches, every transaction not marked `true` here (one mark per
+    /// transaction, in block order; a replica marks the exact bytes its pool verified on
+    /// entry). A missing mark means verify.
+    VerifyUnmarked(&'a [bool]),
 }
 
 /// Whether a block must fit the block limits ([`braid_runtime::cost_model`]).
@@ -405,14 +406,16 @@ type Parsed = Result<(SanitizedTransaction, Result<(), TransactionError>), Diver
 fn parse<W: AsRef<[u8]> + Sync>(wires: &[W], signatures: Signatures<'_>) -> Vec<Parsed> {
     let parsed: Vec<Result<(SanitizedTransaction, bool), Diverged>> = wires
         .par_iter()
-        .map(|wire| {
-            let wire = wire.as_ref();
-            let tx = SanitizedTransaction::try_from_bytes(wire)
+        .enumerate()
+        .map(|(position, wire)| {
+            let tx = SanitizedTransaction::try_from_bytes(wire.as_ref())
                 .map_err(|error| Diverged::Parse(error.to_string()))?;
             let check = match signatures {
                 Signatures::Verify => true,
                 Signatures::AlreadyVerified => false,
-                Signatures::VerifyUnless(known) => !known(wire),
+                Signatures::VerifyUnmarked(verified) => {
+                    !verified.get(position).copied().unwrap_or(false)
+                }
             };
             Ok((tx, check))
         })

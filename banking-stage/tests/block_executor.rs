@@ -674,3 +674,41 @@ fn produce_mode_fills_a_block_to_its_limits_and_leaves_the_rest_for_the_next() {
         );
     }
 }
+
+#[test]
+fn only_unmarked_transactions_have_their_signatures_verified() {
+    let users = users();
+    let genesis = genesis(&users);
+    let engine = BlockExecutor::new(2).unwrap();
+    let mut bank = Bank::in_memory(&genesis, executor()).unwrap();
+    let mut wires = wires(&users, &hot_specs(4), 0, bank.latest_blockhash());
+    // A forged signature: its message is intact, so only verification can tell.
+    wires[2][1] ^= 0x40;
+    let verdict = engine
+        .execute_fixed(
+            &mut bank,
+            &wires,
+            None,
+            Signatures::VerifyUnmarked(&[true, true, false, true]),
+            Limits::Enforce,
+        )
+        .unwrap();
+    assert_eq!(
+        verdict,
+        Err(Divergence {
+            entry: 2,
+            reason: Diverged::Signature(TransactionError::SignatureFailure)
+        })
+    );
+    // Marked as verified (as a pool marks what it verified), it is taken on trust.
+    let verdict = engine
+        .execute_fixed(
+            &mut bank,
+            &wires,
+            None,
+            Signatures::VerifyUnmarked(&[true; 4]),
+            Limits::Enforce,
+        )
+        .unwrap();
+    assert_eq!(verdict, Ok(()));
+}

@@ -835,17 +835,22 @@ impl App {
         }
         self.park_active()?;
         let (engine, bank) = (&self.engine, &mut self.bank);
-        let pool = Arc::clone(&self.pool);
+        // Transactions this node verified when they entered its pool are not verified
+        // again. Marked before executing, so the pool is locked only for the lookups.
+        let verified: Vec<bool> = {
+            let pooled = self.pool.lock();
+            block
+                .transactions
+                .iter()
+                .map(|wire| pooled.holds(wire))
+                .collect()
+        };
         let verdict = tokio::task::block_in_place(|| {
-            // Transactions this node verified when they entered its pool are not verified
-            // again.
-            let pooled = pool.lock();
-            let known = |wire: &[u8]| pooled.holds(wire);
             engine.execute_fixed(
                 bank,
                 &block.transactions,
                 None,
-                Signatures::VerifyUnless(&known),
+                Signatures::VerifyUnmarked(&verified),
                 Limits::Enforce,
             )
         })?;
