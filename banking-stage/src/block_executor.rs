@@ -322,7 +322,14 @@ impl BlockExecutor {
                 Some(Divergence { entry, reason })
             })
         });
-        if let Some(divergence) = first_failure {
+        if let Some(mut divergence) = first_failure {
+            if let Diverged::Lookups(_) = divergence.reason {
+                // Lookups were resolved against the state before the block; serial replay
+                // resolves this entry after the ones before it, which may have created its
+                // table (whose addresses are still unusable: the verdict is the same, but
+                // not the reason). The open slot holds their writes now: ask it.
+                divergence.reason = lookups_after_prefix(bank, wires[divergence.entry].as_ref());
+            }
             undo(bank, &ready[..admitted])?;
             return Ok(Err(divergence));
         }
@@ -462,6 +469,20 @@ fn prepare(bank: &Bank, parsed: Vec<Parsed>) -> Vec<Result<Prepared, Diverged>> 
             })
         })
         .collect()
+}
+
+/// Why `wire`'s lookups do not resolve at the open slot, as it stands.
+fn lookups_after_prefix(bank: &Bank, wire: &[u8]) -> Diverged {
+    let reason = match SanitizedTransaction::try_from_bytes(wire) {
+        Ok(mut tx) => match tx.resolve(&AccountsView(bank.accounts_db()), bank.slot()) {
+            Err(error) => error.to_string(),
+            // Usable addresses at a slot do not depend on its transactions, so resolution
+            // that failed before the block fails after its prefix too.
+            Ok(()) => "resolved only after the transactions before it".to_owned(),
+        },
+        Err(error) => error.to_string(),
+    };
+    Diverged::Lookups(reason)
 }
 
 /// Forgets the admissions of `admitted` and empties the open slot.

@@ -23,7 +23,7 @@
 //! - a block this node judged invalid is never committed: if the network decides one, this
 //!   node has diverged and stops ([`ConsensusError::Diverged`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -336,6 +336,7 @@ impl App {
             )?;
             if saved.own
                 && let Some(value) = value
+                && value.validity == Validity::Valid
             {
                 self.built
                     .insert((saved.height, saved.round), value.value.0);
@@ -996,9 +997,16 @@ impl App {
     /// can no longer pay.
     fn evict_unlandable(&mut self) {
         let (bank, shared) = (&self.bank, &self.pool);
+        // Balances are read without the pool's lock, which submissions and the verifiers
+        // need; a payer that arrived meanwhile is kept until the next commit.
+        let payers = shared.lock().payers();
+        let balances: HashMap<_, _> = payers
+            .into_iter()
+            .map(|payer| (payer, shared.balance(&payer)))
+            .collect();
         let evicted = shared.lock().retain_landable(
             |blockhash| bank.is_blockhash_valid(blockhash),
-            |payer| shared.balance(payer),
+            |payer| balances.get(payer).copied().unwrap_or(u64::MAX),
         );
         if evicted > 0 {
             tracing::debug!(evicted, "pool: dropped what can no longer land");

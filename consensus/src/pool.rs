@@ -27,6 +27,7 @@ use braid_accounts_db::AccountsDb;
 use braid_primitives::{Pubkey, Signature};
 use braid_runtime::TransactionError;
 use braid_runtime::compute_budget::ComputeBudget;
+use braid_runtime::cost_model::{BlockLimit, TransactionCost};
 use braid_runtime::fee::FeeDetails;
 use braid_runtime::sanitized::SanitizedTransaction;
 
@@ -63,6 +64,10 @@ pub enum SubmitError {
     /// The validator has stopped.
     #[error("the validator has stopped")]
     Stopped,
+    /// No block could ever hold it: alone it passes a block limit (it asks to allocate
+    /// more account data than a block may, for instance).
+    #[error("no block can hold it: {0}")]
+    TooCostly(BlockLimit),
 }
 
 /// A pooled transaction.
@@ -155,9 +160,11 @@ impl Pool {
         Ok(())
     }
 
-    /// Holds room for a transaction from `payer` while its signatures are verified, if a
-    /// payer may have one more and the pool has room: [`Pool::fill`] or [`Pool::release`]
-    /// it afterwards.
+    /// Holds room for a transaction from `payer` while its signatures are verified, if the
+    /// payer's share is not used up and the pool has room: [`Pool::fill`] or
+    /// [`Pool::release`] it afterwards. Room held this way does not count against the
+    /// payer's share (an unverified transaction may name anyone as its fee payer), only
+    /// against the pool's.
     pub fn reserve(&mut self, payer: &Pubkey) -> Result<(), SubmitError> {
         if self.per_payer.get(payer).copied().unwrap_or(0) >= POOL_PER_PAYER_MAX {
             return Err(SubmitError::PayerFull(*payer));
@@ -166,37 +173,37 @@ impl Pool {
             return Err(SubmitError::PoolFull);
         }
         self.reserved = self.reserved.saturating_add(1);
-        let count = self.per_payer.entry(*payer).or_insert(0);
-        *count = count.saturating_add(1);
         Ok(())
     }
 
-    /// Gives back room [`Pool::reserve`] held for a transaction from `payer`.
-    pub fn release(&mut self, payer: &Pubkey) {
+    /// Gives back room [`Pool::reserve`] held.
+    pub fn release(&mut self) {
         self.reserved = self.reserved.saturating_sub(1);
-        self.uncount(payer);
     }
 
-    /// Puts a verified transaction into the room reserved for it.
-    pub fn fill(&mut self, wire: Vec<u8>, tx: SanitizedTransaction) {
+    /// Puts a verified transaction into the room reserved for it. `false`: not taken, as a
+    /// copy is already held or its fee payer's share filled up meanwhile.
+    pub fn fill(&mut self, wire: Vec<u8>, tx: SanitizedTransaction) -> bool {
+        self.release();
         let payer = *tx.fee_payer();
         let signature = *tx.signature();
         let Ok((fee, priority)) = price(&tx) else {
             // Priced when it was reserved; it cannot fail now.
-            self.release(&payer);
-            return;
+            return false;
         };
-        if self.by_signature.contains_key(&signature) {
-            // A copy arrived while this one was verified.
-            self.release(&payer);
-            return;
+        if self.by_signature.contains_key(&signature)
+            || self.per_payer.get(&payer).copied().unwrap_or(0) >= POOL_PER_PAYER_MAX
+        {
+            return false;
         }
-        self.reserved = self.reserved.saturating_sub(1);
         let key = (Reverse(priority), self.next_arrival, signature);
         self.next_arrival = self.next_arrival.saturating_add(1);
         self.order.insert(key);
+        let count = self.per_payer.entry(payer).or_insert(0);
+        *count = count.saturating_add(1);
         self.by_signature
             .insert(signature, Pooled { wire, tx, fee, key });
+        true
     }
 
     /// Whether a transaction paying `priority` would evict the cheapest held.
@@ -227,6 +234,11 @@ impl Pool {
         };
         self.order.remove(&pooled.key);
         self.uncount(pooled.tx.fee_payer());
+    }
+
+    /// The fee payers of what it holds.
+    pub fn payers(&self) -> Vec<Pubkey> {
+        self.per_payer.keys().copied().collect()
     }
 
     /// Keeps only what may still land: `valid_blockhash` says whether a transaction's
@@ -287,9 +299,18 @@ struct Inner {
     db: Arc<AccountsDb>,
     stopped: AtomicBool,
     bad_signatures: AtomicU64,
+    forward: std::sync::OnceLock<ForwardHook>,
 }
 
 impl Inner {
+    fn forward(&self, wires: &[Vec<u8>]) {
+        if let Some(forward) = self.forward.get() {
+            for wire in wires {
+                forward(wire);
+            }
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Pool> {
         // Every method finishes its bookkeeping before anything in it could panic, so a
         // pool whose holder panicked is still consistent.
@@ -299,8 +320,13 @@ impl Inner {
     }
 }
 
-/// A transaction holding room in the pool, on its way to the verifiers.
-type Unverified = (Vec<u8>, SanitizedTransaction);
+/// A transaction holding room in the pool, on its way to the verifiers, and whether it is
+/// to be forwarded once verified.
+type Unverified = (Vec<u8>, SanitizedTransaction, bool);
+
+/// What a validator does with a transaction its pool verified and took, when it was asked
+/// to forward it (to the other validators).
+pub type ForwardHook = Box<dyn Fn(&[u8]) + Send + Sync>;
 
 /// The pool as a validator's callers and its application share it, with the committed
 /// state fee payers' balances are read from, and the verifier threads that check
@@ -318,6 +344,7 @@ impl SharedPool {
             db,
             stopped: AtomicBool::new(false),
             bad_signatures: AtomicU64::new(0),
+            forward: std::sync::OnceLock::new(),
         });
         let (verify, queue) = crossbeam_channel::bounded(VERIFY_QUEUE_TRANSACTIONS);
         for index in 0..verifiers.max(1) {
@@ -332,6 +359,23 @@ impl SharedPool {
     /// Checks `wire` on this thread (it parses, its fee payer can pay, there is room) and
     /// hands it to the verifiers, holding its room; see the module documentation.
     pub fn submit(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
+        self.submit_with(wire, false)
+    }
+
+    /// [`SharedPool::submit`], and once its signatures verify and the pool takes it, hands
+    /// it to the hook set by [`SharedPool::set_forwarder`]: what cannot land goes no
+    /// further.
+    pub fn submit_and_forward(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
+        self.submit_with(wire, true)
+    }
+
+    /// Sets what [`SharedPool::submit_and_forward`] does with what the pool took; only the
+    /// first call counts.
+    pub fn set_forwarder(&self, forward: ForwardHook) {
+        let _ = self.inner.forward.set(forward);
+    }
+
+    fn submit_with(&self, wire: Vec<u8>, forward: bool) -> Result<(), SubmitError> {
         let inner = &*self.inner;
         if inner.stopped.load(Ordering::Acquire) {
             return Err(SubmitError::Stopped);
@@ -339,6 +383,14 @@ impl SharedPool {
         let tx = SanitizedTransaction::try_from_bytes(&wire)
             .map_err(|error| SubmitError::Invalid(TransactionError::Sanitize(error)))?;
         let (fee, priority) = price(&tx)?;
+        // Written accounts as the message declares them: at least what the executor will
+        // lock, so the estimate is never below a producer's.
+        let writable = (0..tx.account_keys().len())
+            .filter(|&index| tx.is_writable(index))
+            .count();
+        TransactionCost::estimate(&tx, writable)
+            .fits_an_empty_block()
+            .map_err(SubmitError::TooCostly)?;
         let payer = *tx.fee_payer();
         let balance = committed_lamports(&inner.db, &payer);
         if balance < fee {
@@ -358,15 +410,18 @@ impl SharedPool {
                 // Only a verified transaction may evict one.
                 drop(pool);
                 braid_runtime::sigverify::verify_transaction(&tx).map_err(SubmitError::Invalid)?;
-                return inner
+                let copy = forward.then(|| wire.clone());
+                inner
                     .lock()
-                    .insert(wire, tx, |payer| committed_lamports(&inner.db, payer));
+                    .insert(wire, tx, |payer| committed_lamports(&inner.db, payer))?;
+                inner.forward(copy.as_slice());
+                return Ok(());
             }
             Err(error) => return Err(error),
         }
         drop(pool);
-        self.verify.try_send((wire, tx)).map_err(|error| {
-            inner.lock().release(&payer);
+        self.verify.try_send((wire, tx, forward)).map_err(|error| {
+            inner.lock().release();
             match error {
                 crossbeam_channel::TrySendError::Full(_) => SubmitError::PoolFull,
                 crossbeam_channel::TrySendError::Disconnected(_) => SubmitError::Stopped,
@@ -407,17 +462,23 @@ fn verify_loop(inner: &Inner, queue: &crossbeam_channel::Receiver<Unverified>) {
                 Err(_) => break,
             }
         }
-        let txs: Vec<&SanitizedTransaction> = batch.iter().map(|(_, tx)| tx).collect();
+        let txs: Vec<&SanitizedTransaction> = batch.iter().map(|(_, tx, _)| tx).collect();
         let verdicts = sizer.verify(&txs);
+        let mut forwards = Vec::new();
         let mut pool = inner.lock();
-        for ((wire, tx), verdict) in batch.into_iter().zip(verdicts) {
+        for ((wire, tx, forward), verdict) in batch.into_iter().zip(verdicts) {
             if verdict.is_ok() {
-                pool.fill(wire, tx);
+                let copy = forward.then(|| wire.clone());
+                if pool.fill(wire, tx) {
+                    forwards.extend(copy);
+                }
             } else {
-                pool.release(tx.fee_payer());
+                pool.release();
                 inner.bad_signatures.fetch_add(1, Ordering::Relaxed);
             }
         }
+        drop(pool);
+        inner.forward(&forwards);
     }
 }
 

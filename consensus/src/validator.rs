@@ -184,6 +184,17 @@ impl Submitter {
     pub fn submit(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
         self.0.submit(wire)
     }
+
+    /// [`Submitter::submit`], and once the pool has verified and taken it, hands it to the
+    /// hook set with [`Submitter::set_forwarder`].
+    pub fn submit_and_forward(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
+        self.0.submit_and_forward(wire)
+    }
+
+    /// Sets where [`Submitter::submit_and_forward`] sends what the pool took.
+    pub fn set_forwarder(&self, forward: crate::pool::ForwardHook) {
+        self.0.set_forwarder(forward);
+    }
 }
 
 /// A running validator.

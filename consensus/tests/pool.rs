@@ -138,29 +138,34 @@ fn what_can_no_longer_land_is_dropped_and_the_rest_is_held_byte_for_byte() {
 fn room_is_held_while_signatures_are_verified_and_given_back_for_a_bad_one() {
     let mut pool = Pool::new();
     let busy = payer(8);
-    for _ in 0..POOL_PER_PAYER_MAX {
+    // Unverified room does not count against the payer named: anyone can name anyone.
+    for _ in 0..POOL_PER_PAYER_MAX + 1 {
         pool.reserve(&busy.pubkey()).unwrap();
     }
-    // Reserved room counts against the payer's share.
+    assert!(pool.is_empty());
+    // Verified ones fill the payer's share; the one over it is not taken.
+    for nonce in 0..POOL_PER_PAYER_MAX as u64 {
+        let (wire, tx) = transfer(&busy, 3, nonce);
+        assert!(pool.fill(wire, tx));
+    }
+    let (wire, tx) = transfer(&busy, 3, POOL_PER_PAYER_MAX as u64);
+    assert!(!pool.fill(wire, tx));
+    assert_eq!(pool.len(), POOL_PER_PAYER_MAX);
     assert_eq!(
         pool.reserve(&busy.pubkey()),
         Err(SubmitError::PayerFull(busy.pubkey()))
     );
-    assert!(pool.is_empty());
-    // One verified fills its room; one that failed gives it back.
-    let (wire, tx) = transfer(&busy, 3, 0);
-    let signature = *tx.signature();
-    pool.fill(wire, tx);
-    assert!(pool.contains(&signature));
-    assert_eq!(pool.len(), 1);
-    pool.release(&busy.pubkey());
-    pool.reserve(&busy.pubkey()).unwrap();
-    // A copy verified twice is held once, and the second's room goes back.
-    let (wire, tx) = transfer(&busy, 3, 0);
-    pool.fill(wire, tx);
-    assert_eq!(pool.len(), 1);
-    pool.reserve(&busy.pubkey()).unwrap();
-    assert!(pool.outbids(4));
+    // A copy verified twice is held once; a bad one gives its room back.
+    let other = payer(11);
+    pool.reserve(&other.pubkey()).unwrap();
+    pool.reserve(&other.pubkey()).unwrap();
+    pool.reserve(&other.pubkey()).unwrap();
+    let (wire, tx) = transfer(&other, 4, 0);
+    assert!(pool.fill(wire.clone(), tx.clone()));
+    assert!(!pool.fill(wire, tx));
+    pool.release();
+    assert_eq!(pool.len(), POOL_PER_PAYER_MAX + 1);
+    assert!(pool.outbids(5));
     assert!(!pool.outbids(3));
 }
 
@@ -177,4 +182,29 @@ fn reserved_room_counts_toward_a_full_pool() {
     );
     let (wire, tx) = transfer(&payer(9_001), 9, 0);
     assert_eq!(pool.insert(wire, tx, |_| RICH), Err(SubmitError::PoolFull));
+}
+
+#[test]
+fn a_transaction_no_block_can_hold_is_refused_at_entry() {
+    let pool = braid_consensus::pool::SharedPool::new(
+        std::sync::Arc::new(braid_accounts_db::AccountsDb::in_memory()),
+        1,
+    )
+    .unwrap();
+    let payer = payer(10);
+    // 200 MB asked for: twice what one block may allocate.
+    let wire = Transaction::new_signed_with_payer(
+        &[system::allocate(&payer.pubkey(), 200_000_000)],
+        Some(&payer.pubkey()),
+        &[&payer],
+        BLOCKHASH,
+    )
+    .to_bytes();
+    assert_eq!(
+        pool.submit(wire),
+        Err(SubmitError::TooCostly(
+            braid_runtime::cost_model::BlockLimit::AllocatedData
+        ))
+    );
+    assert!(pool.lock().is_empty());
 }

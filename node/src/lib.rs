@@ -579,14 +579,20 @@ fn start_validator(
         })
         .map_err(NodeError::Spawn)?;
     let submitter = validator.submitter();
-    let forwarder = start_forwarder(&setup.peer_rpc)?;
+    if let Some(forwarder) = start_forwarder(&setup.peer_rpc)? {
+        submitter.set_forwarder(Box::new(move |wire| forwarder.forward(wire)));
+    }
     let ingress = Ingress::Consensus {
         shared,
         submit: Box::new(move |wire, forward| {
-            // Forwarded only once this validator's pool took it: what cannot land (a bad
-            // signature, a payer that cannot pay) goes no further.
-            let copy = (forward && forwarder.is_some()).then(|| wire.clone());
-            submitter.submit(wire).map_err(|error| match error {
+            // Forwarded only once this validator's pool verified and took it: what cannot
+            // land (a bad signature, a payer that cannot pay) goes no further.
+            let submitted = if forward {
+                submitter.submit_and_forward(wire)
+            } else {
+                submitter.submit(wire)
+            };
+            submitted.map_err(|error| match error {
                 // A payer with its share of the pool waits as a full pool does.
                 braid_consensus::SubmitError::PoolFull
                 | braid_consensus::SubmitError::PayerFull(_) => SubmitError::Busy,
@@ -595,11 +601,10 @@ fn start_validator(
                 braid_consensus::SubmitError::CannotPay { .. } => {
                     SubmitError::Refused(braid_runtime::TransactionError::InsufficientFundsForFee)
                 }
-            })?;
-            if let (Some(copy), Some(forwarder)) = (copy, &forwarder) {
-                forwarder.forward(&copy);
-            }
-            Ok(())
+                braid_consensus::SubmitError::TooCostly(_) => SubmitError::Refused(
+                    braid_runtime::TransactionError::WouldExceedMaxBlockCostLimit,
+                ),
+            })
         }),
     };
     Ok((

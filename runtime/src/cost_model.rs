@@ -93,6 +93,20 @@ impl TransactionCost {
         Self::new(tx, writable, limit)
     }
 
+    /// Whether it fits an empty block: if not, no block can ever hold it.
+    pub fn fits_an_empty_block(&self) -> Result<(), BlockLimit> {
+        if self.block_units() > BLOCK_COST_UNITS_MAX {
+            return Err(BlockLimit::BlockCost);
+        }
+        if self.allocated_bytes > BLOCK_ACCOUNT_DATA_ALLOCATED_BYTES_MAX {
+            return Err(BlockLimit::AllocatedData);
+        }
+        if self.account_units() > ACCOUNT_COST_UNITS_MAX {
+            return Err(BlockLimit::AccountCost(Pubkey::default()));
+        }
+        Ok(())
+    }
+
     /// What it costs the block.
     pub fn block_units(&self) -> u64 {
         self.signature_units

@@ -197,6 +197,9 @@ pub enum TransactionError {
     /// Instruction `.0` failed with `.1`; the fee was charged, nothing else changed.
     #[error("error processing instruction {0}: {1}")]
     InstructionError(u8, InstructionError),
+    /// No block could hold it: alone it passes a block limit (`cost_model`).
+    #[error("transaction would exceed max block cost limit")]
+    WouldExceedMaxBlockCostLimit,
 }
 
 impl TransactionError {
