@@ -162,9 +162,10 @@ impl Pool {
 
     /// Holds room for a transaction from `payer` while its signatures are verified, if the
     /// payer's share is not used up and the pool has room: [`Pool::fill`] or
-    /// [`Pool::release`] it afterwards. Room held this way does not count against the
-    /// payer's share (an unverified transaction may name anyone as its fee payer), only
-    /// against the pool's.
+    /// [`Pool::release`] it afterwards. The room counts against the payer's share at once,
+    /// so a payer over its share hears so now, never finds its transaction dropped later.
+    /// (Junk naming someone else's payer holds that share only until the verifiers reach
+    /// it, which is the time a verify queue takes to drain.)
     pub fn reserve(&mut self, payer: &Pubkey) -> Result<(), SubmitError> {
         if self.per_payer.get(payer).copied().unwrap_or(0) >= POOL_PER_PAYER_MAX {
             return Err(SubmitError::PayerFull(*payer));
@@ -173,34 +174,35 @@ impl Pool {
             return Err(SubmitError::PoolFull);
         }
         self.reserved = self.reserved.saturating_add(1);
+        let count = self.per_payer.entry(*payer).or_insert(0);
+        *count = count.saturating_add(1);
         Ok(())
     }
 
-    /// Gives back room [`Pool::reserve`] held.
-    pub fn release(&mut self) {
+    /// Gives back room [`Pool::reserve`] held for a transaction from `payer`.
+    pub fn release(&mut self, payer: &Pubkey) {
         self.reserved = self.reserved.saturating_sub(1);
+        self.uncount(payer);
     }
 
-    /// Puts a verified transaction into the room reserved for it. `false`: not taken, as a
-    /// copy is already held or its fee payer's share filled up meanwhile.
+    /// Puts a verified transaction into the room reserved for it. `false`: a copy is
+    /// already held, and the room goes back.
     pub fn fill(&mut self, wire: Vec<u8>, tx: SanitizedTransaction) -> bool {
-        self.release();
         let payer = *tx.fee_payer();
         let signature = *tx.signature();
         let Ok((fee, priority)) = price(&tx) else {
             // Priced when it was reserved; it cannot fail now.
+            self.release(&payer);
             return false;
         };
-        if self.by_signature.contains_key(&signature)
-            || self.per_payer.get(&payer).copied().unwrap_or(0) >= POOL_PER_PAYER_MAX
-        {
+        if self.by_signature.contains_key(&signature) {
+            self.release(&payer);
             return false;
         }
+        self.reserved = self.reserved.saturating_sub(1);
         let key = (Reverse(priority), self.next_arrival, signature);
         self.next_arrival = self.next_arrival.saturating_add(1);
         self.order.insert(key);
-        let count = self.per_payer.entry(payer).or_insert(0);
-        *count = count.saturating_add(1);
         self.by_signature
             .insert(signature, Pooled { wire, tx, fee, key });
         true
@@ -421,7 +423,7 @@ impl SharedPool {
         }
         drop(pool);
         self.verify.try_send((wire, tx, forward)).map_err(|error| {
-            inner.lock().release();
+            inner.lock().release(&payer);
             match error {
                 crossbeam_channel::TrySendError::Full(_) => SubmitError::PoolFull,
                 crossbeam_channel::TrySendError::Disconnected(_) => SubmitError::Stopped,
@@ -473,7 +475,7 @@ fn verify_loop(inner: &Inner, queue: &crossbeam_channel::Receiver<Unverified>) {
                     forwards.extend(copy);
                 }
             } else {
-                pool.release();
+                pool.release(tx.fee_payer());
                 inner.bad_signatures.fetch_add(1, Ordering::Relaxed);
             }
         }

@@ -138,34 +138,30 @@ fn what_can_no_longer_land_is_dropped_and_the_rest_is_held_byte_for_byte() {
 fn room_is_held_while_signatures_are_verified_and_given_back_for_a_bad_one() {
     let mut pool = Pool::new();
     let busy = payer(8);
-    // Unverified room does not count against the payer named: anyone can name anyone.
-    for _ in 0..POOL_PER_PAYER_MAX + 1 {
+    for _ in 0..POOL_PER_PAYER_MAX {
         pool.reserve(&busy.pubkey()).unwrap();
     }
-    assert!(pool.is_empty());
-    // Verified ones fill the payer's share; the one over it is not taken.
-    for nonce in 0..POOL_PER_PAYER_MAX as u64 {
-        let (wire, tx) = transfer(&busy, 3, nonce);
-        assert!(pool.fill(wire, tx));
-    }
-    let (wire, tx) = transfer(&busy, 3, POOL_PER_PAYER_MAX as u64);
-    assert!(!pool.fill(wire, tx));
-    assert_eq!(pool.len(), POOL_PER_PAYER_MAX);
+    // Reserved room counts against the payer's share at once: it hears so now, and no
+    // verified transaction of its is ever dropped for want of room.
     assert_eq!(
         pool.reserve(&busy.pubkey()),
         Err(SubmitError::PayerFull(busy.pubkey()))
     );
-    // A copy verified twice is held once; a bad one gives its room back.
-    let other = payer(11);
-    pool.reserve(&other.pubkey()).unwrap();
-    pool.reserve(&other.pubkey()).unwrap();
-    pool.reserve(&other.pubkey()).unwrap();
-    let (wire, tx) = transfer(&other, 4, 0);
-    assert!(pool.fill(wire.clone(), tx.clone()));
+    assert!(pool.is_empty());
+    for nonce in 0..POOL_PER_PAYER_MAX as u64 - 1 {
+        let (wire, tx) = transfer(&busy, 3, nonce);
+        assert!(pool.fill(wire, tx));
+    }
+    // A bad one gives its room back.
+    pool.release(&busy.pubkey());
+    assert_eq!(pool.len(), POOL_PER_PAYER_MAX - 1);
+    pool.reserve(&busy.pubkey()).unwrap();
+    // A copy verified twice is held once, and the second's room goes back.
+    let (wire, tx) = transfer(&busy, 3, 0);
     assert!(!pool.fill(wire, tx));
-    pool.release();
-    assert_eq!(pool.len(), POOL_PER_PAYER_MAX + 1);
-    assert!(pool.outbids(5));
+    pool.reserve(&busy.pubkey()).unwrap();
+    assert_eq!(pool.len(), POOL_PER_PAYER_MAX - 1);
+    assert!(pool.outbids(4));
     assert!(!pool.outbids(3));
 }
 
