@@ -712,3 +712,68 @@ fn only_unmarked_transactions_have_their_signatures_verified() {
         .unwrap();
     assert_eq!(verdict, Ok(()));
 }
+
+#[test]
+fn a_lookup_into_a_table_made_in_the_same_block_diverges_as_serial_replay_words_it() {
+    use braid_program_address_lookup_table as alt;
+    let users = users();
+    let mut genesis = genesis(&users);
+    genesis.accounts.push((
+        braid_runtime::address_lookup_table::ID,
+        braid_runtime::program::program_account(&alt::AddressLookupTableProgram),
+    ));
+    genesis.accounts.sort_by_key(|(key, _)| *key);
+    let authority = &users[0];
+    let mut producer = Bank::in_memory(&genesis, executor()).unwrap();
+    let blockhash = producer.latest_blockhash();
+    // Entry 0 makes a table, entry 1 fills it: neither's addresses are usable before slot 2.
+    let (create, table) = alt::create_lookup_table(&authority.pubkey(), &authority.pubkey(), 0);
+    let extend = alt::extend_lookup_table(
+        &table,
+        &authority.pubkey(),
+        Some(&authority.pubkey()),
+        vec![destination(1)],
+    );
+    for instruction in [create, extend] {
+        let wire = signed(authority, &[authority], &[instruction], blockhash);
+        let tx = SanitizedTransaction::try_from_bytes(&wire).unwrap();
+        assert!(matches!(
+            producer.process(&wire, &tx).unwrap(),
+            Outcome::Recorded(executed) if executed.status.is_ok()
+        ));
+    }
+    let mut block = producer.open_block_at(None).unwrap();
+    // Entry 2 loads its destination from the new table, which a producer would refuse; a
+    // forged block carries it anyway.
+    let payer = &users[1];
+    let message = braid_runtime::Message::new_v0(
+        &[system::transfer(&payer.pubkey(), &destination(1), 5)],
+        &payer.pubkey(),
+        &blockhash,
+        &[(table, vec![destination(1)])],
+    );
+    let mut tx = Transaction::new_unsigned(message);
+    tx.sign(&[payer], blockhash);
+    let mut forged = block.entries[0].clone();
+    forged.transaction = tx.to_bytes();
+    block.entries.push(forged);
+
+    let serial = Bank::in_memory(&genesis, executor())
+        .unwrap()
+        .replay_block(&block)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        serial.starts_with("replay of slot 1, entry 2: lookups: "),
+        "{serial}"
+    );
+    for engine in engines() {
+        let mut bank = Bank::in_memory(&genesis, executor()).unwrap();
+        let parallel = engine
+            .replay_block(&mut bank, &block)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(parallel, serial, "threads {}", engine.threads());
+        assert_eq!(bank.open_slot_len(), 0);
+    }
+}
