@@ -528,25 +528,8 @@ fn schedule(
                 Err(_) => break,
             }
         }
-        for batch in scheduler.schedule() {
-            let positions = batch
-                .txs
-                .iter()
-                .map(|&id| usize::try_from(id).unwrap_or(usize::MAX))
-                .collect();
-            work[batch.thread]
-                .send(Work {
-                    batch_id: batch.id,
-                    positions,
-                })
-                .map_err(|_| ())?;
-        }
-        let answer = done.recv().map_err(|_| ())?;
-        if answer.panicked {
-            return Err(());
-        }
-        scheduler.complete(answer.batch_id).map_err(|_| ())?;
-        for (position, result) in answer.results {
+        dispatch(&mut scheduler, work)?;
+        for (position, result) in next_done(&mut scheduler, done)? {
             let slot = results.get_mut(position).ok_or(())?;
             if slot.replace(result).is_some() {
                 return Err(());
@@ -555,6 +538,39 @@ fn schedule(
         }
     }
     results.into_iter().map(|result| result.ok_or(())).collect()
+}
+
+/// Sends the batches the scheduler packs now to their banking threads. `Err` if a thread
+/// went away.
+fn dispatch(scheduler: &mut Scheduler, work: &[Sender<Work>]) -> Result<(), ()> {
+    for batch in scheduler.schedule() {
+        let positions = batch
+            .txs
+            .iter()
+            .map(|&id| usize::try_from(id).unwrap_or(usize::MAX))
+            .collect();
+        work[batch.thread]
+            .send(Work {
+                batch_id: batch.id,
+                positions,
+            })
+            .map_err(|_| ())?;
+    }
+    Ok(())
+}
+
+/// Waits for the next batch a banking thread finished, completes it in the scheduler and
+/// returns its results. `Err` if the thread panicked or went away.
+fn next_done(
+    scheduler: &mut Scheduler,
+    done: &Receiver<Done>,
+) -> Result<Vec<(usize, Executed)>, ()> {
+    let answer = done.recv().map_err(|_| ())?;
+    if answer.panicked {
+        return Err(());
+    }
+    scheduler.complete(answer.batch_id).map_err(|_| ())?;
+    Ok(answer.results)
 }
 
 /// Executes batches in order, storing each transaction's writes before the next runs.

@@ -301,6 +301,21 @@ fn a_thread_count_outside_the_schedulers_range_is_refused() {
     ));
 }
 
+/// `wires` through produce mode on `bank`: what it left out.
+fn produce_mode(
+    engine: &BlockExecutor,
+    bank: &mut Bank,
+    wires: &[Vec<u8>],
+) -> Vec<(usize, Refusal)> {
+    let txs: Vec<SanitizedTransaction> = wires
+        .iter()
+        .map(|wire| SanitizedTransaction::try_from_bytes(wire).unwrap())
+        .collect();
+    let pairs: Vec<(&[u8], &SanitizedTransaction)> =
+        wires.iter().map(Vec::as_slice).zip(txs.iter()).collect();
+    engine.produce(bank, &pairs).unwrap()
+}
+
 /// The wires of `specs` signed over `blockhash`, numbered from `first_nonce`.
 fn wires(users: &[Keypair], specs: &[Spec], first_nonce: u64, blockhash: Hash) -> Vec<Vec<u8>> {
     specs
@@ -410,13 +425,7 @@ fn produce_mode_leaves_out_what_cannot_land_and_its_block_verifies() {
             )
             .to_bytes(),
         );
-        let txs: Vec<SanitizedTransaction> = wires
-            .iter()
-            .map(|wire| SanitizedTransaction::try_from_bytes(wire).unwrap())
-            .collect();
-        let pairs: Vec<(&[u8], &SanitizedTransaction)> =
-            wires.iter().map(Vec::as_slice).zip(txs.iter()).collect();
-        let refused = engine.produce(&mut bank, &pairs).unwrap();
+        let refused = produce_mode(&engine, &mut bank, &wires);
         assert_eq!(
             refused,
             vec![
@@ -459,13 +468,7 @@ fn produce_mode_runs_a_higher_priority_fee_first() {
         .to_bytes()
     };
     let wires = [spend(0, FUNDS - 100_000), spend(1_000, FUNDS - 100_001)];
-    let txs: Vec<SanitizedTransaction> = wires
-        .iter()
-        .map(|wire| SanitizedTransaction::try_from_bytes(wire).unwrap())
-        .collect();
-    let pairs: Vec<(&[u8], &SanitizedTransaction)> =
-        wires.iter().map(Vec::as_slice).zip(txs.iter()).collect();
-    assert_eq!(engine.produce(&mut bank, &pairs).unwrap(), vec![]);
+    assert_eq!(produce_mode(&engine, &mut bank, &wires), vec![]);
     let block = bank.open_block_at(None).unwrap();
     assert_eq!(
         block.entries[0].transaction, wires[1],
@@ -634,13 +637,7 @@ fn produce_mode_fills_a_block_to_its_limits_and_leaves_the_rest_for_the_next() {
         let engine = BlockExecutor::new(threads).unwrap();
         let mut bank = Bank::in_memory(&genesis, executor()).unwrap();
         let wires = big_creates(&payer, 11, bank.latest_blockhash());
-        let txs: Vec<SanitizedTransaction> = wires
-            .iter()
-            .map(|wire| SanitizedTransaction::try_from_bytes(wire).unwrap())
-            .collect();
-        let pairs: Vec<(&[u8], &SanitizedTransaction)> =
-            wires.iter().map(Vec::as_slice).zip(txs.iter()).collect();
-        let refused = engine.produce(&mut bank, &pairs).unwrap();
+        let refused = produce_mode(&engine, &mut bank, &wires);
         assert_eq!(
             refused,
             vec![

@@ -276,15 +276,8 @@ impl Pool {
 
     /// Whether the pool holds exactly these bytes: verified when they entered.
     pub fn holds(&self, wire: &[u8]) -> bool {
-        // The first signature follows its one-byte count (a count below 128).
-        let Some(bytes) = wire.get(1..65) else {
-            return false;
-        };
-        let Ok(bytes) = <[u8; 64]>::try_from(bytes) else {
-            return false;
-        };
-        self.by_signature
-            .get(&Signature(bytes))
+        braid_runtime::transaction::first_signature(wire)
+            .and_then(|signature| self.by_signature.get(&signature))
             .is_some_and(|pooled| pooled.wire == wire)
     }
 }

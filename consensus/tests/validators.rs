@@ -170,6 +170,27 @@ async fn start(
     }
 }
 
+/// Starts [`VALIDATORS`] validators, the one that proposes height 1's first round (the lowest
+/// address) with `fault`. It starts last, and waits 1.5 s before proposing (the others wait
+/// for it four times as long), so every honest validator is listening and subscribed when
+/// its first block is gossiped. Returns the network, the faulty one and the honest ones.
+async fn start_with_faulty_proposer(
+    dir: &Path,
+    genesis: &Genesis,
+    fault: Fault,
+) -> (Net, usize, Vec<usize>) {
+    let keys = keys(VALIDATORS);
+    let faulty = (0..VALIDATORS)
+        .min_by_key(|&i| keys[i].public_key())
+        .unwrap();
+    let honest: Vec<usize> = (0..VALIDATORS).filter(|&i| i != faulty).collect();
+    let mut faults = [Fault::None; VALIDATORS];
+    faults[faulty] = fault;
+    let order: Vec<usize> = honest.iter().copied().chain([faulty]).collect();
+    let net = start(dir, genesis, &faults, &order, Duration::from_millis(1_500)).await;
+    (net, faulty, honest)
+}
+
 /// Collects the listed validators' finalized slots until each has `slots` of them, or the
 /// deadline passes (a failure).
 fn collect(
@@ -321,24 +342,10 @@ fn a_validator_whose_bank_hashes_diverge_is_outvoted_and_commits_nothing() {
     let payers = payers();
     let genesis = genesis(&payers);
     let runtime = runtime();
-    // The validator with the lowest address proposes height 1's first round.
-    let keys = keys(VALIDATORS);
-    let faulty = (0..VALIDATORS)
-        .min_by_key(|&i| keys[i].public_key())
-        .unwrap();
-    let honest: Vec<usize> = (0..VALIDATORS).filter(|&i| i != faulty).collect();
-    let mut faults = [Fault::None; VALIDATORS];
-    faults[faulty] = Fault::FlipBankHash;
-    // It starts last, and waits 1.5 s before proposing (the others wait for it four
-    // times as long), so every honest validator is listening and subscribed when its one
-    // block is gossiped.
-    let order: Vec<usize> = honest.iter().copied().chain([faulty]).collect();
-    let net = runtime.block_on(start(
+    let (net, faulty, honest) = runtime.block_on(start_with_faulty_proposer(
         dir.path(),
         &genesis,
-        &faults,
-        &order,
-        Duration::from_millis(1_500),
+        Fault::FlipBankHash,
     ));
     let tx = transfer(&payers[0], 0xB0, 5_000, net.blockhash);
     for validator in &net.validators {
@@ -386,22 +393,11 @@ fn a_block_over_the_block_limits_is_refused_by_every_replica() {
     let payers = payers();
     let genesis = genesis(&payers);
     let runtime = runtime();
-    // The validator with the lowest address proposes height 1's first round, and builds
-    // its blocks without the limits.
-    let keys = keys(VALIDATORS);
-    let faulty = (0..VALIDATORS)
-        .min_by_key(|&i| keys[i].public_key())
-        .unwrap();
-    let honest: Vec<usize> = (0..VALIDATORS).filter(|&i| i != faulty).collect();
-    let mut faults = [Fault::None; VALIDATORS];
-    faults[faulty] = Fault::IgnoreBlockLimits;
-    let order: Vec<usize> = honest.iter().copied().chain([faulty]).collect();
-    let net = runtime.block_on(start(
+    // The faulty proposer builds its blocks without the limits.
+    let (net, faulty, honest) = runtime.block_on(start_with_faulty_proposer(
         dir.path(),
         &genesis,
-        &faults,
-        &order,
-        Duration::from_millis(1_500),
+        Fault::IgnoreBlockLimits,
     ));
     // Ten accounts of 10 MiB each: 105 MB, over the 100 MB a block may allocate. Only the
     // faulty validator has them, so only its blocks hold them.

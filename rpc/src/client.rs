@@ -279,17 +279,8 @@ impl RpcClient {
         &self,
         wires: &[Vec<u8>],
     ) -> Result<Vec<Result<Signature, ClientError>>, ClientError> {
-        let calls: Vec<(&str, Value)> = wires
-            .iter()
-            .map(|wire| {
-                (
-                    "sendTransaction",
-                    json!([BASE64.encode(wire), {"encoding": "base64", "skipPreflight": true}]),
-                )
-            })
-            .collect();
         Ok(self
-            .call_batch(&calls)?
+            .send_batch(wires, false)?
             .into_iter()
             .map(|result| {
                 let text: String = serde_json::from_value(result?)
@@ -306,13 +297,24 @@ impl RpcClient {
         &self,
         wires: &[Vec<u8>],
     ) -> Result<Vec<Result<Value, ClientError>>, ClientError> {
+        self.send_batch(wires, true)
+    }
+
+    /// `wires` as one batch of `sendTransaction` calls (base64, no preflight), marked not to
+    /// be forwarded again when `forwarded`.
+    fn send_batch(
+        &self,
+        wires: &[Vec<u8>],
+        forwarded: bool,
+    ) -> Result<Vec<Result<Value, ClientError>>, ClientError> {
         let calls: Vec<(&str, Value)> = wires
             .iter()
             .map(|wire| {
-                (
-                    "sendTransaction",
-                    json!([BASE64.encode(wire), {"encoding": "base64", "skipPreflight": true, "maxRetries": 0}]),
-                )
+                let mut config = json!({"encoding": "base64", "skipPreflight": true});
+                if forwarded {
+                    config["maxRetries"] = json!(0);
+                }
+                ("sendTransaction", json!([BASE64.encode(wire), config]))
             })
             .collect();
         self.call_batch(&calls)

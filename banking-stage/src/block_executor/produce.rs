@@ -11,7 +11,7 @@ use braid_runtime::sanitized::SanitizedTransaction;
 use crossbeam_channel::{Receiver, Sender};
 use rayon::prelude::*;
 
-use super::{BlockExecutor, Done, Prepared, Source, Work};
+use super::{BlockExecutor, Done, Prepared, Source, Work, dispatch, next_done};
 use crate::scheduler::{PendingTx, Scheduler, SchedulerConfig};
 
 impl BlockExecutor {
@@ -188,28 +188,11 @@ impl Produce<'_> {
                 estimates[index] = Some(estimate);
                 outstanding = outstanding.saturating_add(1);
             }
-            for batch in scheduler.schedule() {
-                let positions = batch
-                    .txs
-                    .iter()
-                    .map(|&id| usize::try_from(id).unwrap_or(usize::MAX))
-                    .collect();
-                work[batch.thread]
-                    .send(Work {
-                        batch_id: batch.id,
-                        positions,
-                    })
-                    .map_err(|_| None)?;
-            }
+            dispatch(&mut scheduler, work).map_err(|()| None)?;
             if outstanding == 0 {
                 return Ok(());
             }
-            let answer = done.recv().map_err(|_| None)?;
-            if answer.panicked {
-                return Err(None);
-            }
-            scheduler.complete(answer.batch_id).map_err(|_| None)?;
-            for (index, result) in answer.results {
+            for (index, result) in next_done(&mut scheduler, done).map_err(|()| None)? {
                 outstanding = outstanding.saturating_sub(1);
                 let prepared = self.candidates.get(index).ok_or(None)?;
                 let writable = &prepared.locks[..prepared.write_len];
