@@ -27,7 +27,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -38,8 +38,9 @@ use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::{Hash, Pubkey, Signature, TransactionError};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
-use crate::budget::{CpuBudget, Stage, split_by_wall};
 use crate::scheduler::{PendingTx, Scheduler, SchedulerConfig};
+use braid_interfaces::budget::{Stage, split_by_wall};
+use braid_interfaces::{EngineFailure, ExecutionEvent, NodeState, SubmitError};
 use braid_ledger::{
     Bank, BankError, CommittedSlot, ExecuteWalls, Genesis, PendingCommit, ProgramAccounts,
     SlotCommit,
@@ -95,30 +96,18 @@ pub enum PipelineError {
     BlockExecutor(#[from] crate::block_executor::BlockExecutorError),
 }
 
+/// How a pipeline error reads to the node's readers once the pipeline stopped on it.
+fn failure_of(error: &PipelineError) -> EngineFailure {
+    EngineFailure {
+        reason: error.to_string(),
+        disk_full: error.is_disk_full(),
+    }
+}
+
 impl PipelineError {
     /// Whether the disk holding the ledger is full.
     pub fn is_disk_full(&self) -> bool {
         matches!(self, Self::Bank(error) if error.is_disk_full())
-    }
-}
-
-/// Why the pipeline stopped on its own: it takes no transactions after this.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}")]
-pub struct Failure {
-    /// What went wrong, as one line.
-    pub reason: String,
-    /// The disk is full: nothing is damaged, and the node can keep serving reads until an
-    /// operator frees space and restarts it.
-    pub disk_full: bool,
-}
-
-impl Failure {
-    fn from_error(error: &PipelineError) -> Self {
-        Self {
-            reason: error.to_string(),
-            disk_full: error.is_disk_full(),
-        }
     }
 }
 
@@ -160,201 +149,6 @@ impl Default for PipelineConfig {
             batch_target: None,
             detailed_events: false,
             empty_slots: false,
-        }
-    }
-}
-
-/// Why a submission was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SubmitError {
-    /// The node is full: retry later.
-    #[error("node is busy: ingress queue full")]
-    Busy,
-    /// The pipeline has stopped.
-    #[error("pipeline has stopped")]
-    Stopped,
-    /// The pipeline stopped on its own ([`Shared::health`] says why).
-    #[error("the node stopped taking transactions")]
-    Failed,
-    /// The transaction can never land, and was not taken: it is malformed, a signature
-    /// does not verify, or its fee payer cannot pay (a validator's pool checks on entry).
-    #[error("transaction refused: {0}")]
-    Refused(TransactionError),
-}
-
-/// What the pipeline reports, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// A transaction executed in `slot` (succeeded, or failed and paid its fee); it is
-    /// durable once that slot's [`Event::SlotCommitted`] arrives.
-    Processed {
-        /// Its first signature.
-        signature: Signature,
-        /// The slot it executed in.
-        slot: u64,
-        /// Its outcome.
-        status: Result<(), TransactionError>,
-        /// Its program logs (empty unless the executor records them).
-        logs: Vec<String>,
-        /// Every account it named (empty unless [`PipelineConfig::detailed_events`]).
-        account_keys: Vec<Pubkey>,
-    },
-    /// A transaction was refused and changed nothing.
-    Rejected {
-        /// Its first signature (default if it did not parse).
-        signature: Signature,
-        /// Why.
-        error: TransactionError,
-    },
-    /// A slot is committed: its transactions survive a crash.
-    SlotCommitted(SlotCommit),
-}
-
-/// Counters, readable while the pipeline runs.
-#[derive(Debug, Default)]
-pub struct PipelineCounters {
-    /// Transactions accepted by [`Pipeline::submit`].
-    pub received: AtomicU64,
-    /// Transactions that passed sanitize and sigverify.
-    pub verified: AtomicU64,
-    /// Transactions refused (any reason).
-    pub rejected: AtomicU64,
-    /// Transactions executed (succeeded or failed with a fee).
-    pub processed: AtomicU64,
-    /// Of those, failed.
-    pub failed: AtomicU64,
-    /// Slots committed.
-    pub slots: AtomicU64,
-    /// Nanoseconds the sigverify stage spent on chunks (parse and verification), summed
-    /// over its workers.
-    pub sigverify_ns: AtomicU64,
-    /// Nanoseconds banking threads spent executing.
-    pub execute_ns: AtomicU64,
-    /// Nanoseconds spent committing slots.
-    pub commit_ns: AtomicU64,
-}
-
-/// State shared with readers (RPC).
-pub struct Shared {
-    latest_blockhash: std::sync::Mutex<Hash>,
-    slot: AtomicU64,
-    /// The slot transactions now execute in (one or two past `slot` while a commit is in
-    /// flight).
-    open_slot: AtomicU64,
-    transaction_count: AtomicU64,
-    db: Arc<AccountsDb>,
-    counters: PipelineCounters,
-    budget: CpuBudget,
-    stopping: AtomicBool,
-    /// Why the pipeline stopped on its own, once it has.
-    failure: std::sync::Mutex<Option<Failure>>,
-    /// The ledger directory's lock, held as long as anything can still reach the accounts
-    /// database through this (its background compaction included). Last, so that it is
-    /// released after `db`.
-    _lock: Option<Arc<braid_ledger::LedgerLock>>,
-}
-
-impl Shared {
-    /// The state readers see of `bank`, before its next slot. The pipeline makes one when
-    /// it starts; a node whose slots consensus decides makes one too and reports each
-    /// commit with [`Shared::committed`].
-    pub fn for_bank(bank: &Bank) -> Arc<Self> {
-        Arc::new(Shared {
-            latest_blockhash: std::sync::Mutex::new(bank.latest_blockhash()),
-            slot: AtomicU64::new(bank.slot().saturating_sub(1)),
-            open_slot: AtomicU64::new(bank.slot()),
-            transaction_count: AtomicU64::new(bank.transaction_count()),
-            db: Arc::clone(bank.accounts_db()),
-            counters: PipelineCounters::default(),
-            budget: CpuBudget::default(),
-            stopping: AtomicBool::new(false),
-            failure: std::sync::Mutex::new(None),
-            _lock: bank.lock(),
-        })
-    }
-
-    /// Reports a slot committed by a driver other than the pipeline: readers see its slot,
-    /// its transactions and `latest_blockhash`, and transactions now run in the slot after.
-    pub fn committed(&self, commit: &SlotCommit, latest_blockhash: Hash) {
-        *self
-            .latest_blockhash
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner()) = latest_blockhash;
-        self.slot.store(commit.slot, Ordering::Release);
-        self.open_slot
-            .store(commit.slot.saturating_add(1), Ordering::Release);
-        self.transaction_count
-            .fetch_add(commit.signatures.len() as u64, Ordering::AcqRel);
-        self.counters.slots.fetch_add(1, Ordering::Relaxed);
-        self.counters
-            .processed
-            .fetch_add(commit.signatures.len() as u64, Ordering::Relaxed);
-    }
-
-    /// Records that a driver other than the pipeline stopped on its own: health reports it.
-    pub fn stopped(&self, why: Failure) {
-        self.fail(why);
-    }
-
-    /// The newest blockhash clients should sign over.
-    pub fn latest_blockhash(&self) -> Hash {
-        *self
-            .latest_blockhash
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-    }
-
-    /// The last committed slot.
-    pub fn slot(&self) -> u64 {
-        self.slot.load(Ordering::Acquire)
-    }
-
-    /// The slot transactions execute in now: what a simulation's clock should say.
-    pub fn open_slot(&self) -> u64 {
-        self.open_slot.load(Ordering::Acquire)
-    }
-
-    /// Records that the pipeline stopped on its own, unless a reason is already recorded.
-    fn fail(&self, why: Failure) {
-        let mut failure = self
-            .failure
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if failure.is_none() {
-            *failure = Some(why);
-        }
-    }
-
-    /// Transactions committed.
-    pub fn transaction_count(&self) -> u64 {
-        self.transaction_count.load(Ordering::Acquire)
-    }
-
-    /// The accounts database (reads see executed but not yet committed writes).
-    pub fn accounts_db(&self) -> &Arc<AccountsDb> {
-        &self.db
-    }
-
-    /// The counters.
-    pub fn counters(&self) -> &PipelineCounters {
-        &self.counters
-    }
-
-    /// CPU time spent in each stage so far.
-    pub fn budget(&self) -> &CpuBudget {
-        &self.budget
-    }
-
-    /// `Ok` while the pipeline runs (or was shut down in order); the reason once a fatal
-    /// error stopped it (a failed commit, a dead thread). It takes no transactions then.
-    pub fn health(&self) -> Result<(), Failure> {
-        match &*self
-            .failure
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-        {
-            Some(failure) => Err(failure.clone()),
-            None => Ok(()),
         }
     }
 }
@@ -428,8 +222,8 @@ enum BatchFailure {
 /// committing the open slot.
 pub struct Pipeline {
     ingress: Option<Sender<Vec<u8>>>,
-    events: Receiver<Event>,
-    shared: Arc<Shared>,
+    events: Receiver<ExecutionEvent>,
+    shared: Arc<NodeState>,
     threads: Vec<JoinHandle<()>>,
     scheduler_thread: Option<JoinHandle<Result<(), PipelineError>>>,
 }
@@ -464,13 +258,13 @@ impl Pipeline {
             ProgramAccounts::read(bank.accounts_db(), bank.executor())
                 .map_err(|error| PipelineError::Bank(BankError::AccountsDb(error)))?,
         );
-        let shared = Shared::for_bank(&bank);
+        let shared = NodeState::for_bank(&bank);
         let (ingress_tx, ingress_rx) = bounded::<Vec<u8>>(config.ingress_capacity.max(1));
         let workers = config.sigverify_threads.clamp(1, SIGVERIFY_THREADS_MAX);
         let (verified_tx, verified_rx) = bounded::<Vec<VerifiedBox>>(
             workers.saturating_mul(sigverify::QUEUED_CHUNKS_PER_WORKER),
         );
-        let (events_tx, events_rx) = bounded::<Event>(EVENTS_CAPACITY);
+        let (events_tx, events_rx) = bounded::<ExecutionEvent>(EVENTS_CAPACITY);
         let (done_tx, done_rx) = bounded::<Done>(threads_count.saturating_mul(8));
         let mut threads = Vec::new();
 
@@ -495,7 +289,7 @@ impl Pipeline {
                     if run.is_err() {
                         // The chunk it held is lost, so nothing after it can be delivered.
                         stage.stop();
-                        shared_sv.fail(Failure::from_error(&PipelineError::Panicked(name)));
+                        shared_sv.stopped(failure_of(&PipelineError::Panicked(name)));
                     }
                 }
             })?);
@@ -573,7 +367,7 @@ impl Pipeline {
                 if let Err(error) = &result {
                     // Logged once, here, where it happens; readers see it through health().
                     tracing::error!(target: "braid::pipeline", "pipeline stopped: {error}");
-                    shared.fail(Failure::from_error(error));
+                    shared.stopped(failure_of(error));
                 }
                 result
             })
@@ -601,7 +395,7 @@ impl Pipeline {
         match ingress.try_send(wire) {
             Ok(()) => {
                 self.shared
-                    .counters
+                    .counters()
                     .received
                     .fetch_add(1, Ordering::Relaxed);
                 Ok(())
@@ -619,26 +413,25 @@ impl Pipeline {
         }
         ingress.send(wire).map_err(|_| SubmitError::Stopped)?;
         self.shared
-            .counters
+            .counters()
             .received
             .fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
     /// The event stream.
-    pub fn events(&self) -> &Receiver<Event> {
+    pub fn events(&self) -> &Receiver<ExecutionEvent> {
         &self.events
     }
 
     /// State shared with readers.
-    pub fn shared(&self) -> &Arc<Shared> {
+    pub fn shared(&self) -> &Arc<NodeState> {
         &self.shared
     }
 
     /// Stops taking transactions, executes everything already submitted, commits the last
     /// slot, and joins the threads.
     pub fn shutdown(mut self) -> Result<(), PipelineError> {
-        self.shared.stopping.store(true, Ordering::Release);
         drop(self.ingress.take());
         let result = match self.scheduler_thread.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
@@ -683,7 +476,7 @@ fn banking_loop(
     work: &Receiver<Work>,
     done: &Sender<Done>,
     source: &BankingSource<'_>,
-    shared: &Shared,
+    shared: &NodeState,
     detailed_events: bool,
 ) {
     while let Ok(batch) = work.recv() {
@@ -725,10 +518,10 @@ fn banking_loop(
         .err();
         let (execute_cpu, store_cpu) =
             split_by_wall(timer.elapsed_ns(), walls.execute_ns, walls.store_ns);
-        shared.budget.add(Stage::Execute, execute_cpu);
-        shared.budget.add(Stage::Store, store_cpu);
+        shared.budget().add(Stage::Execute, execute_cpu);
+        shared.budget().add(Stage::Store, store_cpu);
         shared
-            .counters
+            .counters()
             .execute_ns
             .fetch_add(elapsed_ns(started), Ordering::Relaxed);
         if done
@@ -750,8 +543,8 @@ struct SchedulerLoop {
     verified: Receiver<Vec<VerifiedBox>>,
     done: Receiver<Done>,
     work: Vec<Sender<Work>>,
-    events: Sender<Event>,
-    shared: Arc<Shared>,
+    events: Sender<ExecutionEvent>,
+    shared: Arc<NodeState>,
     policy: SlotPolicy,
     /// End slots on time even when empty ([`PipelineConfig::empty_slots`]).
     empty_slots: bool,
@@ -772,7 +565,7 @@ struct SchedulerLoop {
 
 /// What happened in one slot, reported through `tracing` when it commits (target
 /// `braid::slot`). Sigverify rejections are counted where they happen and appear in the
-/// cumulative [`PipelineCounters`].
+/// cumulative [`EngineCounters`].
 #[derive(Debug, Default)]
 struct SlotMetrics {
     admitted: u64,
@@ -927,7 +720,7 @@ impl SchedulerLoop {
     fn complete(&mut self, done: Done) -> Result<(), PipelineError> {
         let timer = CpuTimer::start();
         let result = self.record(done);
-        self.shared.budget.add(Stage::Record, timer.elapsed_ns());
+        self.shared.budget().add(Stage::Record, timer.elapsed_ns());
         result
     }
 
@@ -952,14 +745,14 @@ impl SchedulerLoop {
                 Ok(executed) => {
                     self.bank
                         .record_signed(completed.wire, signature, &executed);
-                    let counters = &self.shared.counters;
+                    let counters = &self.shared.counters();
                     counters.processed.fetch_add(1, Ordering::Relaxed);
                     self.metrics.committed = self.metrics.committed.saturating_add(1);
                     if let Err(error) = &executed.status {
                         counters.failed.fetch_add(1, Ordering::Relaxed);
                         count(&mut self.metrics.failed, error);
                     }
-                    let _ = self.events.send(Event::Processed {
+                    let _ = self.events.send(ExecutionEvent::Processed {
                         signature,
                         slot,
                         status: executed.status,
@@ -971,11 +764,13 @@ impl SchedulerLoop {
                     self.bank
                         .forget_message(&completed.blockhash, &completed.message_hash);
                     self.shared
-                        .counters
+                        .counters()
                         .rejected
                         .fetch_add(1, Ordering::Relaxed);
                     count(&mut self.metrics.rejected, &error);
-                    let _ = self.events.send(Event::Rejected { signature, error });
+                    let _ = self
+                        .events
+                        .send(ExecutionEvent::Rejected { signature, error });
                 }
             }
         }
@@ -991,7 +786,7 @@ impl SchedulerLoop {
     fn admit_verified(&mut self) -> Result<bool, PipelineError> {
         let timer = CpuTimer::start();
         let open = self.admit_available();
-        self.shared.budget.add(Stage::Admit, timer.elapsed_ns());
+        self.shared.budget().add(Stage::Admit, timer.elapsed_ns());
         Ok(open)
     }
 
@@ -1016,7 +811,7 @@ impl SchedulerLoop {
     fn admit_backlog(&mut self) {
         let timer = CpuTimer::start();
         self.admit_backlog_untimed();
-        self.shared.budget.add(Stage::Admit, timer.elapsed_ns());
+        self.shared.budget().add(Stage::Admit, timer.elapsed_ns());
     }
 
     fn admit_backlog_untimed(&mut self) {
@@ -1031,12 +826,14 @@ impl SchedulerLoop {
     fn admit_one(&mut self, mut verified: VerifiedBox) {
         if let Err(error) = self.bank.admit(&verified.tx) {
             self.shared
-                .counters
+                .counters()
                 .rejected
                 .fetch_add(1, Ordering::Relaxed);
             count(&mut self.metrics.rejected, &error);
             let signature = *verified.tx.signature();
-            let _ = self.events.send(Event::Rejected { signature, error });
+            let _ = self
+                .events
+                .send(ExecutionEvent::Rejected { signature, error });
             return;
         }
         let id = self.next_id;
@@ -1053,11 +850,11 @@ impl SchedulerLoop {
             debug_assert!(false, "scheduler refused an admitted transaction: {error}");
             self.bank.forget(&verified.tx);
             self.shared
-                .counters
+                .counters()
                 .rejected
                 .fetch_add(1, Ordering::Relaxed);
             let signature = *verified.tx.signature();
-            let _ = self.events.send(Event::Rejected {
+            let _ = self.events.send(ExecutionEvent::Rejected {
                 signature,
                 error: TransactionError::Busy,
             });
@@ -1071,7 +868,9 @@ impl SchedulerLoop {
     fn dispatch(&mut self) {
         let timer = CpuTimer::start();
         self.dispatch_untimed();
-        self.shared.budget.add(Stage::Schedule, timer.elapsed_ns());
+        self.shared
+            .budget()
+            .add(Stage::Schedule, timer.elapsed_ns());
     }
 
     fn dispatch_untimed(&mut self) {
@@ -1110,20 +909,14 @@ impl SchedulerLoop {
     fn seal(&mut self) -> Result<(), PipelineError> {
         self.wait_for_commit()?;
         let pending = self.bank.seal_slot()?;
-        // Sealing made the previous slot's bank hash a recent blockhash.
-        *self
-            .shared
-            .latest_blockhash
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner()) = self.bank.latest_blockhash();
         let report = self.slot_report(pending.slot());
         self.commits
             .send(pending)
             .map_err(|_| PipelineError::Panicked("braid-committer".into()))?;
         self.in_flight = Some(report);
+        // Sealing made the previous slot's bank hash a recent blockhash.
         self.shared
-            .open_slot
-            .store(self.bank.slot(), Ordering::Release);
+            .sealed(self.bank.latest_blockhash(), self.bank.slot());
         self.admitted_in_slot = 0;
         self.slot_started = Instant::now();
         Ok(())
@@ -1133,30 +926,28 @@ impl SchedulerLoop {
     fn finish(&mut self, committed: Result<CommittedSlot, BankError>) -> Result<(), PipelineError> {
         let report = self.in_flight.take();
         let commit = self.bank.finish_slot(committed?);
-        let budget = &self.shared.budget;
+        let budget = &self.shared.budget();
         budget.add(Stage::HashFold, commit.cost.hash_fold_cpu_ns);
         budget.add(Stage::LedgerAppend, commit.cost.ledger_append_cpu_ns);
         budget.add(Stage::AccountsCommit, commit.cost.accounts_commit_cpu_ns);
-        let counters = &self.shared.counters;
+        let counters = &self.shared.counters();
         counters
             .commit_ns
             .fetch_add(commit.cost.commit_wall_ns, Ordering::Relaxed);
         counters.slots.fetch_add(1, Ordering::Relaxed);
-        self.shared.slot.store(commit.slot, Ordering::Release);
         // Committed transactions only: the bank's count already includes the next slot's.
         self.shared
-            .transaction_count
-            .fetch_add(commit.signatures.len() as u64, Ordering::AcqRel);
+            .durable(commit.slot, commit.signatures.len() as u64);
         if let Some(report) = report {
             report.trace(&commit);
         }
-        let _ = self.events.send(Event::SlotCommitted(commit));
+        let _ = self.events.send(ExecutionEvent::SlotCommitted(commit));
         Ok(())
     }
 
     /// The sealed slot's metrics, and a fresh count for the next slot.
     fn slot_report(&mut self, slot: u64) -> SlotReport {
-        let counters = &self.shared.counters;
+        let counters = &self.shared.counters();
         let execute_ns = counters.execute_ns.load(Ordering::Relaxed);
         let sigverify_ns = counters.sigverify_ns.load(Ordering::Relaxed);
         let verified = counters.verified.load(Ordering::Relaxed);

@@ -11,7 +11,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use braid_banking_stage::pipeline::{Event, Pipeline, PipelineConfig, SlotPolicy, SubmitError};
+use braid_banking_stage::pipeline::{Pipeline, PipelineConfig, SlotPolicy};
+use braid_interfaces::{ExecutionEvent, SubmitError};
 use braid_ledger::bank::{Bank, Outcome, verify_ledger};
 use braid_ledger::blockstore::read_blocks;
 use braid_ledger::genesis::Genesis;
@@ -100,7 +101,7 @@ fn run_pipeline(
     genesis: &Genesis,
     txs: &[Vec<u8>],
     config: PipelineConfig,
-) -> Vec<Event> {
+) -> Vec<ExecutionEvent> {
     let pipeline = Pipeline::start(dir, Some(genesis), executor(), config).unwrap();
     for tx in txs {
         pipeline.submit_blocking(tx.clone()).unwrap();
@@ -173,9 +174,9 @@ proptest! {
         let per_slot = 16;
         let config = PipelineConfig { threads, slot: SlotPolicy::Transactions(per_slot), sigverify: true, ..PipelineConfig::default() };
         let events = run_pipeline(dir.path(), &genesis, &txs, config);
-        let commits: Vec<_> = events.iter().filter_map(|e| match e { Event::SlotCommitted(c) => Some(c.clone()), _ => None }).collect();
-        let processed = events.iter().filter(|e| matches!(e, Event::Processed { .. })).count();
-        let rejected: Vec<_> = events.iter().filter_map(|e| match e { Event::Rejected { error, .. } => Some(error.clone()), _ => None }).collect();
+        let commits: Vec<_> = events.iter().filter_map(|e| match e { ExecutionEvent::SlotCommitted(c) => Some(c.clone()), _ => None }).collect();
+        let processed = events.iter().filter(|e| matches!(e, ExecutionEvent::Processed { .. })).count();
+        let rejected: Vec<_> = events.iter().filter_map(|e| match e { ExecutionEvent::Rejected { error, .. } => Some(error.clone()), _ => None }).collect();
         // Duplicate plans produce identical messages: those, and only those, are replays.
         prop_assert!(rejected.iter().all(|e| *e == TransactionError::AlreadyProcessed), "{rejected:?}");
         prop_assert_eq!(processed + rejected.len(), txs.len());
@@ -204,7 +205,7 @@ fn restart_resumes_state_and_replay_protection() {
     assert!(
         events
             .iter()
-            .any(|e| matches!(e, Event::SlotCommitted(c) if c.slot == 1))
+            .any(|e| matches!(e, ExecutionEvent::SlotCommitted(c) if c.slot == 1))
     );
 
     // Same ledger, no genesis needed: state continues and the old message is a replay.
@@ -225,17 +226,17 @@ fn restart_resumes_state_and_replay_protection() {
     pipeline.submit_blocking(second).unwrap();
     let events_rx = pipeline.events().clone();
     pipeline.shutdown().unwrap();
-    let events: Vec<Event> = events_rx.try_iter().collect();
+    let events: Vec<ExecutionEvent> = events_rx.try_iter().collect();
     assert!(events.iter().any(|e| matches!(
         e,
-        Event::Rejected {
+        ExecutionEvent::Rejected {
             error: TransactionError::AlreadyProcessed,
             ..
         }
     )));
     assert!(events.iter().any(|e| matches!(
         e,
-        Event::Processed {
+        ExecutionEvent::Processed {
             status: Ok(()),
             slot: 2,
             ..
@@ -275,7 +276,7 @@ fn bad_transactions_are_rejected_with_reasons() {
     let mut errors: Vec<String> = events
         .iter()
         .filter_map(|e| match e {
-            Event::Rejected { error, .. } => Some(format!("{error:?}")),
+            ExecutionEvent::Rejected { error, .. } => Some(format!("{error:?}")),
             _ => None,
         })
         .collect();
@@ -292,7 +293,7 @@ fn bad_transactions_are_rejected_with_reasons() {
     assert_eq!(
         events
             .iter()
-            .filter(|e| matches!(e, Event::Processed { status: Ok(()), .. }))
+            .filter(|e| matches!(e, ExecutionEvent::Processed { status: Ok(()), .. }))
             .count(),
         1
     );
@@ -328,7 +329,7 @@ fn many_sigverify_workers_keep_submission_order() {
     let rejected: Vec<(Signature, TransactionError)> = events
         .iter()
         .filter_map(|e| match e {
-            Event::Rejected { signature, error } => Some((*signature, error.clone())),
+            ExecutionEvent::Rejected { signature, error } => Some((*signature, error.clone())),
             _ => None,
         })
         .collect();
@@ -340,7 +341,7 @@ fn many_sigverify_workers_keep_submission_order() {
     let processed: Vec<Signature> = events
         .iter()
         .filter_map(|e| match e {
-            Event::Processed {
+            ExecutionEvent::Processed {
                 signature,
                 status: Ok(()),
                 ..
@@ -354,7 +355,7 @@ fn many_sigverify_workers_keep_submission_order() {
         .iter()
         .rev()
         .find_map(|e| match e {
-            Event::SlotCommitted(commit) => Some(commit.state_hash),
+            ExecutionEvent::SlotCommitted(commit) => Some(commit.state_hash),
             _ => None,
         })
         .unwrap();
@@ -381,9 +382,9 @@ fn zero_sigverify_threads_still_verify() {
     let outcomes: Vec<String> = events
         .iter()
         .filter_map(|e| match e {
-            Event::Processed { status, .. } => Some(format!("processed {status:?}")),
-            Event::Rejected { error, .. } => Some(format!("rejected {error:?}")),
-            Event::SlotCommitted(_) => None,
+            ExecutionEvent::Processed { status, .. } => Some(format!("processed {status:?}")),
+            ExecutionEvent::Rejected { error, .. } => Some(format!("rejected {error:?}")),
+            ExecutionEvent::SlotCommitted(_) => None,
         })
         .collect();
     assert_eq!(outcomes, ["rejected SignatureFailure", "processed Ok(())"]);
@@ -459,7 +460,7 @@ fn crash_child() {
             blockhash,
         ));
         for event in events.try_iter() {
-            if let Event::SlotCommitted(commit) = event {
+            if let ExecutionEvent::SlotCommitted(commit) = event {
                 let sigs: Vec<String> = commit.signatures.iter().map(ToString::to_string).collect();
                 println!("committed {} {}", commit.slot, sigs.join(" "));
             }
@@ -622,7 +623,7 @@ fn a_panicking_program_fails_its_transaction_and_the_pipeline_carries_on() {
     let statuses: Vec<(Signature, Result<(), TransactionError>)> = events
         .try_iter()
         .filter_map(|event| match event {
-            Event::Processed {
+            ExecutionEvent::Processed {
                 signature, status, ..
             } => Some((signature, status)),
             _ => None,

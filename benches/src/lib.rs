@@ -36,8 +36,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use braid_banking_stage::budget::CpuBudget;
-use braid_banking_stage::pipeline::{Event, Pipeline, PipelineConfig, SlotPolicy};
+use braid_banking_stage::pipeline::{Pipeline, PipelineConfig, SlotPolicy};
+use braid_interfaces::ExecutionEvent;
+use braid_interfaces::budget::CpuBudget;
 use braid_ledger::bank::{Bank, Outcome};
 use braid_ledger::genesis::Genesis;
 use braid_primitives::KeyHasherBuilder;
@@ -391,7 +392,7 @@ pub struct CpuBudgetReport {
 /// One stage's CPU per transaction.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StageCpu {
-    /// The stage's name (see `braid_banking_stage::budget::Stage`).
+    /// The stage's name (see `braid_interfaces::budget::Stage`).
     pub stage: &'static str,
     /// CPU microseconds per committed transaction.
     pub us_per_tx: f64,
@@ -861,7 +862,7 @@ type Commits = Vec<(braid_ledger::bank::SlotCommit, Duration)>;
 /// Consumes events until the pipeline stops; returns the tally, the commits with their
 /// times, and (submission index, commit time) of each committed transaction.
 fn collect(
-    events: crossbeam_channel::Receiver<Event>,
+    events: crossbeam_channel::Receiver<ExecutionEvent>,
     mut index_of: HashMap<Signature, usize, KeyHasherBuilder>,
     started: Instant,
 ) -> (Tally, Commits, Vec<(usize, Duration)>) {
@@ -870,9 +871,9 @@ fn collect(
     let mut latencies = Vec::with_capacity(index_of.len());
     for event in events.iter() {
         match event {
-            Event::Processed { status, .. } => tally.processed(&status),
-            Event::Rejected { error, .. } => tally.reject(error.reason()),
-            Event::SlotCommitted(commit) => {
+            ExecutionEvent::Processed { status, .. } => tally.processed(&status),
+            ExecutionEvent::Rejected { error, .. } => tally.reject(error.reason()),
+            ExecutionEvent::SlotCommitted(commit) => {
                 let at = started.elapsed();
                 for signature in &commit.signatures {
                     if let Some(index) = index_of.remove(signature) {

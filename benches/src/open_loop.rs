@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use braid_banking_stage::pipeline::{Event, Pipeline, PipelineConfig, SubmitError};
+use braid_banking_stage::pipeline::{Pipeline, PipelineConfig};
+use braid_interfaces::{ExecutionEvent, SubmitError};
 use braid_primitives::KeyHasherBuilder;
 use braid_runtime::executor::Executor;
 use braid_runtime::{Message, Signature, Transaction};
@@ -288,7 +289,7 @@ type Collected = (
 );
 
 /// Tallies events and measures each finalized transaction's latency from its submission.
-fn collect(events: &Receiver<Event>, submitted: &Receiver<Submitted>) -> Collected {
+fn collect(events: &Receiver<ExecutionEvent>, submitted: &Receiver<Submitted>) -> Collected {
     let mut tally = Tally::default();
     let mut waiting: HashMap<Signature, Instant, KeyHasherBuilder> =
         HashMap::with_hasher(KeyHasherBuilder::new());
@@ -310,12 +311,12 @@ fn collect(events: &Receiver<Event>, submitted: &Receiver<Submitted>) -> Collect
     for event in events.iter() {
         drain(&mut waiting);
         match event {
-            Event::Processed { status, .. } => tally.processed(&status),
-            Event::Rejected { signature, error } => {
+            ExecutionEvent::Processed { status, .. } => tally.processed(&status),
+            ExecutionEvent::Rejected { signature, error } => {
                 waiting.remove(&signature);
                 tally.reject(error.reason());
             }
-            Event::SlotCommitted(commit) => {
+            ExecutionEvent::SlotCommitted(commit) => {
                 let now = Instant::now();
                 for signature in &commit.signatures {
                     if let Some(at) = waiting.remove(signature) {

@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use braid_banking_stage::block_executor::{BlockExecutor, Diverged, Limits, Signatures};
+use braid_interfaces::{EngineFailure, ExecutionEvent, NodeState};
 use braid_ledger::bank::{Bank, OpenSlot, Refusal, SlotCommit};
 use braid_primitives::{Hash, Signature as TxSignature};
 use braid_runtime::sanitized::SanitizedTransaction;
@@ -38,7 +39,7 @@ use malachitebft_app::streaming::{StreamContent, StreamId, StreamMessage};
 use malachitebft_app::types::core::{CommitCertificate, Round, Validity};
 use malachitebft_app::types::sync::RawDecidedValue;
 use malachitebft_app::types::{LocallyProposedValue, ProposedValue};
-use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
+use malachitebft_app_channel::{AppMsg, NetworkMsg};
 use tokio::sync::mpsc;
 
 use crate::block::{BLOCK_BYTES_MAX, ProposedBlock, id_of_encoded};
@@ -211,7 +212,7 @@ pub struct App {
     pending: BTreeMap<(Height, Round), ProposalPart>,
     /// Decided blocks and their certificates, for peers that sync.
     history: DecidedHistory,
-    finalized: crossbeam_channel::Sender<Finalized>,
+    reports: Reports,
     next_stream: u64,
     slot_interval: Duration,
     /// When this node last committed a slot (or started).
@@ -237,10 +238,28 @@ pub struct AppCounters {
     pub first_round_executions: AtomicU64,
 }
 
+/// Where a validator reports the slots it commits.
+pub enum Reports {
+    /// Each slot whole, as a [`Finalized`]: what tests and tools that compare validators
+    /// read.
+    Slots(crossbeam_channel::Sender<Finalized>),
+    /// As the single node's pipeline reports its own slots, so JSON-RPC and PubSub serve a
+    /// validator unchanged: each decided transaction as an [`ExecutionEvent::Processed`]
+    /// (with the account keys its execution recorded, so nothing is parsed again), then
+    /// [`ExecutionEvent::SlotCommitted`], and the slot in `state`.
+    Events {
+        /// What readers see; told why if the validator stops on its own.
+        state: Arc<NodeState>,
+        /// Where the events go. A full channel holds the validator back, as a full event
+        /// queue holds back the pipeline.
+        events: crossbeam_channel::Sender<ExecutionEvent>,
+    },
+}
+
 /// What an [`App`] shares with its [`crate::Validator`] and whoever submits to it.
 pub struct AppLinks {
     /// Where each committed slot is reported.
-    pub finalized: crossbeam_channel::Sender<Finalized>,
+    pub reports: Reports,
     /// What it counts.
     pub counters: Arc<AppCounters>,
     /// The pool transactions are submitted to.
@@ -271,7 +290,7 @@ impl App {
             history,
         } = storage;
         let AppLinks {
-            finalized,
+            reports,
             counters,
             pool,
         } = links;
@@ -305,7 +324,7 @@ impl App {
             built: BTreeMap::new(),
             pending: BTreeMap::new(),
             history,
-            finalized,
+            reports,
             next_stream: 0,
             slot_interval,
             last_commit: Instant::now(),
@@ -345,23 +364,34 @@ impl App {
         Ok(())
     }
 
-    /// Serves the engine until it stops, taking transactions from `transactions` between
-    /// requests. Returns why it stopped.
-    pub async fn run(mut self, mut channels: Channels<BraidContext>) -> ConsensusError {
+    /// Serves the engine until `inbox` closes or this node fails, on the calling thread,
+    /// which should be the validator's own: blocks are built and judged here, on the block
+    /// executor's threads, never on the engine's async runtime. Returns why it stopped.
+    pub fn run(
+        mut self,
+        mut inbox: mpsc::Receiver<AppMsg<BraidContext>>,
+        network: &mpsc::Sender<NetworkMsg<BraidContext>>,
+    ) -> ConsensusError {
         let error = loop {
-            let Some(message) = channels.consensus.recv().await else {
+            let Some(message) = inbox.blocking_recv() else {
                 break ConsensusError::EngineStopped;
             };
-            if let Err(error) = self.handle(message, &channels.network).await {
+            if let Err(error) = self.handle(message, network) {
                 tracing::error!(%error, "consensus stopped");
                 break error;
             }
         };
         self.pool.stop();
+        if let Reports::Events { state, .. } = &self.reports {
+            state.stopped(EngineFailure {
+                reason: format!("the validator stopped: {error}"),
+                disk_full: false,
+            });
+        }
         error
     }
 
-    async fn handle(
+    fn handle(
         &mut self,
         message: AppMsg<BraidContext>,
         network: &mpsc::Sender<NetworkMsg<BraidContext>>,
@@ -402,12 +432,12 @@ impl App {
                             .slot_interval
                             .min(timeout.checked_div(2).unwrap_or_default())
                             .saturating_sub(self.last_commit.elapsed());
-                        tokio::time::sleep(wait).await;
+                        std::thread::sleep(wait);
                         self.build(height, round)?
                     }
                 };
                 let _ = reply.send(LocallyProposedValue::new(height, round, BlockValue(id)));
-                self.publish(network, height, round, Round::Nil, id).await?;
+                self.publish(network, height, round, Round::Nil, id)?;
             }
             AppMsg::ExtendVote { reply, .. } => {
                 let _ = reply.send(None);
@@ -423,8 +453,7 @@ impl App {
                 value_id,
             } => {
                 if address == self.address {
-                    self.publish(network, height, round, valid_round, value_id)
-                        .await?;
+                    self.publish(network, height, round, valid_round, value_id)?;
                 } else if let Some(part) = self.candidates.get(&value_id).and_then(|candidate| {
                     let part = candidate.part.as_ref()?;
                     Some(ProposalPart {
@@ -433,7 +462,7 @@ impl App {
                     })
                 }) {
                     // Another proposer's block, gossiped again as it signed it.
-                    self.publish_part(network, part).await?;
+                    self.publish_part(network, part)?;
                 }
             }
             AppMsg::GetHistoryMinHeight { reply } => {
@@ -510,23 +539,21 @@ impl App {
         let (engine, bank) = (&self.engine, &mut self.bank);
         let refused = if self.fault == Fault::IgnoreBlockLimits {
             let wires: Vec<&[u8]> = pairs.iter().map(|(wire, _)| *wire).collect();
-            let verdict = tokio::task::block_in_place(|| {
-                engine.execute_fixed(
-                    bank,
-                    &wires,
-                    None,
-                    Signatures::AlreadyVerified,
-                    Limits::Ignore,
-                )
-            })?;
+            let verdict = engine.execute_fixed(
+                bank,
+                &wires,
+                None,
+                Signatures::AlreadyVerified,
+                Limits::Ignore,
+            )?;
             if verdict.is_err() {
                 // Not what this fault is about: build as everyone does.
-                tokio::task::block_in_place(|| engine.produce(bank, &pairs))?
+                engine.produce(bank, &pairs)?
             } else {
                 Vec::new()
             }
         } else {
-            tokio::task::block_in_place(|| engine.produce(bank, &pairs))?
+            engine.produce(bank, &pairs)?
         };
         // What the bank refused now it will refuse in this slot's every round; what did not
         // fit this block waits for the next.
@@ -590,7 +617,7 @@ impl App {
     }
 
     /// Streams block `id` as this node's proposal for `height` and `round`.
-    async fn publish(
+    fn publish(
         &mut self,
         network: &mpsc::Sender<NetworkMsg<BraidContext>>,
         height: Height,
@@ -615,11 +642,11 @@ impl App {
                 id,
             )),
         };
-        self.publish_part(network, part).await
+        self.publish_part(network, part)
     }
 
     /// Streams `part` (a whole block and its proposer's signature) and an end marker.
-    async fn publish_part(
+    fn publish_part(
         &mut self,
         network: &mpsc::Sender<NetworkMsg<BraidContext>>,
         part: ProposalPart,
@@ -636,8 +663,7 @@ impl App {
         {
             let message = StreamMessage::new(stream_id.clone(), sequence as u64, content);
             network
-                .send(NetworkMsg::PublishProposalPart(message))
-                .await
+                .blocking_send(NetworkMsg::PublishProposalPart(message))
                 .map_err(|_| ConsensusError::EngineStopped)?;
         }
         Ok(())
@@ -846,15 +872,13 @@ impl App {
                 .map(|wire| pooled.holds(wire))
                 .collect()
         };
-        let verdict = tokio::task::block_in_place(|| {
-            engine.execute_fixed(
-                bank,
-                &block.transactions,
-                None,
-                Signatures::VerifyUnmarked(&verified),
-                Limits::Enforce,
-            )
-        })?;
+        let verdict = engine.execute_fixed(
+            bank,
+            &block.transactions,
+            None,
+            Signatures::VerifyUnmarked(&verified),
+            Limits::Enforce,
+        )?;
         if let Err(divergence) = verdict {
             let index = divergence.entry;
             return Ok(Err(match divergence.reason {
@@ -937,6 +961,7 @@ impl App {
             self.bank.restore_open_slot(parked)?;
         }
         self.active = None;
+        let account_keys = self.bank.take_account_keys();
         let commit: SlotCommit = self.bank.commit_replayed(&ledger)?;
         let recorded = self.bank.recorded_total();
         if certificate.round == Round::new(0) {
@@ -951,7 +976,6 @@ impl App {
             );
         }
         self.recorded_before_height = recorded;
-        let record = ledger;
         self.forget(&commit.signatures);
         self.evict_unlandable();
         tracing::info!(slot = commit.slot, bank_hash = %commit.bank_hash, block = %id, transactions = commit.signatures.len(), "finalized");
@@ -963,13 +987,48 @@ impl App {
         self.proposed.retain(|(h, _), _| *h > height);
         self.built.retain(|(h, _), _| *h > height);
         self.last_commit = Instant::now();
-        let _ = self.finalized.send(Finalized {
-            block: id,
-            commit,
-            latest_blockhash: self.bank.latest_blockhash(),
-            record,
-        });
+        self.report(id, commit, ledger, account_keys);
         Ok(())
+    }
+
+    /// Reports a committed slot as [`Reports`] asks.
+    fn report(
+        &self,
+        block: BlockId,
+        commit: SlotCommit,
+        record: braid_ledger::blockstore::Block,
+        account_keys: Vec<Vec<braid_primitives::Pubkey>>,
+    ) {
+        let latest_blockhash = self.bank.latest_blockhash();
+        match &self.reports {
+            Reports::Slots(finalized) => {
+                let _ = finalized.send(Finalized {
+                    block,
+                    commit,
+                    latest_blockhash,
+                    record,
+                });
+            }
+            Reports::Events { state, events } => {
+                state.committed(&commit, latest_blockhash);
+                let mut keys = account_keys.into_iter();
+                for (entry, signature) in record.entries.into_iter().zip(&commit.signatures) {
+                    let meta = entry.meta.map(|meta| *meta);
+                    let (status, logs) = match meta {
+                        Some(meta) => (meta.err.map_or(Ok(()), Err), meta.logs),
+                        None => (Ok(()), Vec::new()),
+                    };
+                    let _ = events.send(ExecutionEvent::Processed {
+                        signature: *signature,
+                        slot: commit.slot,
+                        status,
+                        logs,
+                        account_keys: keys.next().unwrap_or_default(),
+                    });
+                }
+                let _ = events.send(ExecutionEvent::SlotCommitted(commit));
+            }
+        }
     }
 
     fn remember(&mut self, value: ProposedValue<BraidContext>) {

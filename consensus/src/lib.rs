@@ -28,7 +28,7 @@ pub mod proposals;
 pub mod signing;
 pub mod validator;
 
-pub use app::{AppCounters, Fault, Finalized, Rejection};
+pub use app::{AppCounters, Fault, Finalized, Rejection, Reports};
 pub use context::{Address, BraidContext, Height, ValidatorSet};
 pub use error::ConsensusError;
 pub use pool::{POOL_PER_PAYER_MAX, POOL_TRANSACTIONS_MAX, SubmitError};

@@ -16,9 +16,9 @@ use malachitebft_app::events::{RxEvent, TxEvent};
 use malachitebft_app::node::{EngineHandle, Node, NodeConfig, NodeHandle};
 use malachitebft_app::types::Keypair;
 use serde::{Deserialize, Serialize};
-use tokio::task::JoinHandle;
+use tokio::sync::mpsc;
 
-use crate::app::{App, AppCounters, AppLinks, AppSettings, AppStorage, Fault, Finalized};
+use crate::app::{App, AppCounters, AppLinks, AppSettings, AppStorage, Fault, Finalized, Reports};
 use crate::block::BLOCK_BYTES_MAX;
 use crate::codec::BorshCodec;
 use crate::context::{Address, BraidContext, ValidatorSet};
@@ -197,24 +197,68 @@ impl Submitter {
     }
 }
 
+/// Engine requests queued for the application thread. The engine waits for most replies,
+/// so only a handful are ever in flight.
+const APP_INBOX_MAX: usize = 256;
+
 /// A running validator.
 pub struct Validator {
     pool: Arc<SharedPool>,
     finalized: crossbeam_channel::Receiver<Finalized>,
     engine: EngineHandle,
-    app: JoinHandle<ConsensusError>,
+    /// Hands the engine's requests to the application thread; aborted to stop it.
+    relay: tokio::task::JoinHandle<()>,
+    app: std::thread::JoinHandle<ConsensusError>,
     counters: Arc<AppCounters>,
 }
 
 impl Validator {
-    /// Starts the validator with `key` on `bank`, among `validators`. Must run inside a
-    /// multi-threaded Tokio runtime: the application replays blocks on the engine's thread
-    /// pool.
+    /// Starts the validator with `key` on `bank`, among `validators`, reporting each
+    /// committed slot whole through [`Validator::finalized`]. Must run inside a Tokio
+    /// runtime, which runs the engine (network, votes, sync); the application (building
+    /// and judging blocks) runs on a thread of its own.
     pub async fn start(
         config: ValidatorConfig,
         key: PrivateKey,
         validators: ValidatorSet,
         bank: Bank,
+    ) -> Result<Self, ConsensusError> {
+        let (finalized_tx, finalized) = crossbeam_channel::unbounded();
+        Self::launch(
+            config,
+            key,
+            validators,
+            bank,
+            Reports::Slots(finalized_tx),
+            finalized,
+        )
+        .await
+    }
+
+    /// [`Validator::start`], reporting each committed slot as the single node's pipeline
+    /// does ([`Reports::Events`]): readers see it in `state`, and its transactions and
+    /// commit arrive on `events`. [`Validator::finalized`] stays empty.
+    pub async fn start_reporting(
+        config: ValidatorConfig,
+        key: PrivateKey,
+        validators: ValidatorSet,
+        bank: Bank,
+        state: Arc<braid_interfaces::NodeState>,
+        events: crossbeam_channel::Sender<braid_interfaces::ExecutionEvent>,
+    ) -> Result<Self, ConsensusError> {
+        // Nothing is sent on it: its sender is dropped at once.
+        let (_, finalized) = crossbeam_channel::unbounded();
+        let reports = Reports::Events { state, events };
+        Self::launch(config, key, validators, bank, reports, finalized).await
+    }
+
+    async fn launch(
+        config: ValidatorConfig,
+        key: PrivateKey,
+        validators: ValidatorSet,
+        bank: Bank,
+        reports: Reports,
+        finalized: crossbeam_channel::Receiver<Finalized>,
     ) -> Result<Self, ConsensusError> {
         let tcp = |address: &SocketAddr| {
             TransportProtocol::Tcp.multiaddr(&address.ip().to_string(), usize::from(address.port()))
@@ -244,7 +288,6 @@ impl Validator {
             home: config.home.clone(),
             key: key.clone(),
         };
-        let (finalized_tx, finalized) = crossbeam_channel::unbounded();
         let counters = Arc::new(AppCounters::default());
         let verifiers = std::thread::available_parallelism().map_or(1, usize::from);
         let pool = SharedPool::new(Arc::clone(bank.accounts_db()), verifiers).map_err(|error| {
@@ -263,7 +306,7 @@ impl Validator {
                 slot_interval: config.slot_interval,
             },
             AppLinks {
-                finalized: finalized_tx,
+                reports,
                 counters: Arc::clone(&counters),
                 pool: Arc::clone(&pool),
             },
@@ -280,11 +323,27 @@ impl Validator {
         )
         .await
         .map_err(|error| ConsensusError::Engine(format!("{error:#}")))?;
-        let app = tokio::spawn(app.run(channels));
+        let (to_app, inbox) = mpsc::channel(APP_INBOX_MAX);
+        let mut requests = channels.consensus;
+        let relay = tokio::spawn(async move {
+            while let Some(request) = requests.recv().await {
+                if to_app.send(request).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let network = channels.network;
+        let app = std::thread::Builder::new()
+            .name("braid-consensus-app".into())
+            .spawn(move || app.run(inbox, &network))
+            .map_err(|error| {
+                ConsensusError::Engine(format!("cannot start the application thread: {error}"))
+            })?;
         Ok(Self {
             pool,
             finalized,
             engine,
+            relay,
             app,
             counters,
         })
@@ -332,13 +391,18 @@ impl Validator {
     /// Stops the engine and the application; returns why the application had already
     /// stopped, if it had.
     pub async fn stop(self) -> Option<ConsensusError> {
-        let stopped = if self.app.is_finished() {
-            self.app.await.ok()
-        } else {
-            self.app.abort();
-            // Wait for the abort, so the bank (and its ledger lock) is dropped on return.
-            let _ = self.app.await;
-            None
+        let had_stopped = self.app.is_finished();
+        // Without the relay the application's inbox closes: it finishes the request in hand
+        // and returns. Joined before returning, so the bank (and its ledger lock) is dropped.
+        self.relay.abort();
+        let app = self.app;
+        let joined = tokio::task::spawn_blocking(move || app.join()).await;
+        let stopped = match joined {
+            Ok(Ok(error)) if had_stopped => Some(error),
+            Ok(Ok(_)) => None,
+            Ok(Err(_)) | Err(_) => Some(ConsensusError::Engine(
+                "the application thread panicked".to_owned(),
+            )),
         };
         self.engine.actor.kill_and_wait(None).await.ok();
         self.engine.handle.abort();

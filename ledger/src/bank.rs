@@ -361,6 +361,9 @@ pub struct Bank {
     status_cache: StatusCache,
     entries: Vec<Entry>,
     signatures: Vec<Signature>,
+    /// Every account each transaction recorded with [`Bank::record`] named, in block order
+    /// (none for [`Bank::record_signed`]): what a validator reports for its decided blocks.
+    account_keys: Vec<Vec<Pubkey>>,
     transaction_count: u64,
     /// Transactions recorded since the bank was made, whether or not their slot commits.
     recorded: u64,
@@ -387,6 +390,7 @@ pub struct OpenSlot {
     writes: Vec<(Pubkey, Account)>,
     entries: Vec<Entry>,
     signatures: Vec<Signature>,
+    account_keys: Vec<Vec<Pubkey>>,
     admitted: Vec<(Hash, Hash)>,
 }
 
@@ -590,6 +594,7 @@ impl Bank {
             status_cache: StatusCache::new(),
             entries: Vec::new(),
             signatures: Vec::new(),
+            account_keys: Vec::new(),
             transaction_count: 0,
             recorded: 0,
         })
@@ -839,6 +844,15 @@ impl Bank {
         executed: &ExecutedTransaction,
     ) {
         self.record_signed(wire, *tx.signature(), executed);
+        self.account_keys.push(tx.account_keys().to_vec());
+    }
+
+    /// Takes the account keys of the open slot's transactions recorded with [`Bank::record`]
+    /// (static and loaded, fee payer first), in block order: what a validator reports with a
+    /// decided block's transactions, without parsing them again. Empty after this, and
+    /// emptied when the slot is sealed or discarded.
+    pub fn take_account_keys(&mut self) -> Vec<Vec<Pubkey>> {
+        std::mem::take(&mut self.account_keys)
     }
 
     /// [`Bank::record`] for a transaction already dropped: its wire bytes and signature.
@@ -915,6 +929,8 @@ impl Bank {
         // onto fresh pages the kernel zeroed (perf: `clear_page_erms`). Capacity rather than
         // length, so an empty slot does not start the growth over.
         let (entries, signatures) = (self.entries.capacity(), self.signatures.capacity());
+        // Whoever wanted the keys took them before sealing.
+        self.account_keys.clear();
         Ok(PendingCommit {
             db: Arc::clone(&self.db),
             sealed,
@@ -971,6 +987,7 @@ impl Bank {
             .saturating_sub(u64::try_from(self.entries.len()).unwrap_or(u64::MAX));
         self.entries.clear();
         self.signatures.clear();
+        self.account_keys.clear();
         self.db.discard(self.slot)?;
         Ok(())
     }
@@ -1003,6 +1020,7 @@ impl Bank {
             writes,
             entries: std::mem::take(&mut self.entries),
             signatures: std::mem::take(&mut self.signatures),
+            account_keys: std::mem::take(&mut self.account_keys),
             admitted,
         };
         self.transaction_count = self
@@ -1048,6 +1066,7 @@ impl Bank {
             .saturating_add(u64::try_from(open.entries.len()).unwrap_or(u64::MAX));
         self.entries = open.entries;
         self.signatures = open.signatures;
+        self.account_keys = open.account_keys;
         Ok(())
     }
 

@@ -24,8 +24,9 @@ use braid_runtime::program::ProgramRegistry;
 use braid_runtime::{Account, Pubkey, SYSTEM_PROGRAM_ID};
 
 use braid_banking_stage::pipeline::{
-    Pipeline, PipelineConfig, PipelineError, SLOT_DURATION_DEFAULT, Shared,
+    Pipeline, PipelineConfig, PipelineError, SLOT_DURATION_DEFAULT,
 };
+use braid_interfaces::NodeState;
 use braid_ledger::genesis::{GENESIS_FILE_NAME, Genesis, GenesisError};
 use braid_primitives::LAMPORTS_PER_SOL;
 use braid_rpc::blocks::BlockIndex;
@@ -165,7 +166,7 @@ pub enum NodeError {
 /// it stops serving but leaves the open slot uncommitted, as a crash would.
 pub struct Node {
     state: Option<Arc<RpcState>>,
-    shared: Arc<Shared>,
+    shared: Arc<NodeState>,
     rpc_addr: SocketAddr,
     pubsub_addr: SocketAddr,
     faucet: Option<Pubkey>,
@@ -179,7 +180,6 @@ pub struct Node {
 struct RunningValidator {
     runtime: tokio::runtime::Runtime,
     validator: braid_consensus::Validator,
-    bridge: JoinHandle<()>,
 }
 
 impl Node {
@@ -342,7 +342,7 @@ impl Node {
         // slow match (many subscriptions, large accounts) never holds up the event thread,
         // and so never the pipeline. If the queue fills, every subscription is ended.
         let (pubsub_tx, pubsub_rx) = std::sync::mpsc::sync_channel::<
-            braid_banking_stage::pipeline::Event,
+            braid_interfaces::ExecutionEvent,
         >(PUBSUB_EVENTS_QUEUED_MAX);
         let subscriptions = Arc::clone(&pubsub);
         let pubsub_thread = std::thread::Builder::new()
@@ -363,17 +363,16 @@ impl Node {
                     // index's lock, so readers never wait on the disk. Unreadable, it is
                     // indexed from the event alone (no address history for it).
                     let block = match (&event, &ledger_reader) {
-                        (
-                            braid_banking_stage::pipeline::Event::SlotCommitted(commit),
-                            Some(reader),
-                        ) => commit.ledger_offset.and_then(|offset| {
-                            reader
-                                .read(offset)
-                                .inspect_err(|error| {
-                                    tracing::warn!(%error, "reading a committed block back");
-                                })
-                                .ok()
-                        }),
+                        (braid_interfaces::ExecutionEvent::SlotCommitted(commit), Some(reader)) => {
+                            commit.ledger_offset.and_then(|offset| {
+                                reader
+                                    .read(offset)
+                                    .inspect_err(|error| {
+                                        tracing::warn!(%error, "reading a committed block back");
+                                    })
+                                    .ok()
+                            })
+                        }
                         _ => None,
                     };
                     // Blocks before statuses: a client that sees a status may ask for its
@@ -438,7 +437,7 @@ impl Node {
     }
 
     /// The pipeline's shared state: slot, transaction count, accounts.
-    pub fn shared(&self) -> &Arc<Shared> {
+    pub fn shared(&self) -> &Arc<NodeState> {
         &self.shared
     }
 
@@ -449,11 +448,10 @@ impl Node {
         // A validator stops first: its engine, then its bank; nothing uncommitted is lost,
         // since only decided slots were ever committed.
         let mut result = Ok(());
-        if let Some(running) = self.consensus.take() {
-            if let Some(error) = running.runtime.block_on(running.validator.stop()) {
-                result = Err(NodeError::Consensus(error));
-            }
-            let _ = running.bridge.join();
+        if let Some(running) = self.consensus.take()
+            && let Some(error) = running.runtime.block_on(running.validator.stop())
+        {
+            result = Err(NodeError::Consensus(error));
         }
         let result = match self.state.take().map(Arc::try_unwrap) {
             Some(Ok(state)) => match state.into_ingress() {
@@ -477,14 +475,14 @@ impl Node {
     }
 }
 
-/// Pipeline events the bridge from a validator queues for the event thread.
+/// Events a validator queues for the event thread.
 const VALIDATOR_EVENTS_QUEUED_MAX: usize = 65_536;
 /// How often a validator's peers exchange their heights for catching up.
 const SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Opens the bank on `dir` and starts a validator on it. Its decided slots reach the rest
-/// of the node as the pipeline's events would: each transaction `Processed`, then the slot
-/// `SlotCommitted`, so statuses, blocks and subscriptions work unchanged.
+/// Opens the bank on `dir` and starts a validator on it. It reports its decided slots as
+/// the pipeline reports its own ([`braid_consensus::Reports::Events`]), so statuses, blocks
+/// and subscriptions work unchanged.
 fn start_validator(
     dir: &Path,
     genesis: Option<&Genesis>,
@@ -493,12 +491,12 @@ fn start_validator(
 ) -> Result<
     (
         Ingress,
-        crossbeam_channel::Receiver<braid_banking_stage::pipeline::Event>,
+        crossbeam_channel::Receiver<braid_interfaces::ExecutionEvent>,
         RunningValidator,
     ),
     NodeError,
 > {
-    use braid_banking_stage::pipeline::{Event, Failure, Shared, SubmitError};
+    use braid_interfaces::SubmitError;
     let validators = braid_consensus::genesis::validator_set_of(&setup.genesis)?;
     let (mut bank, pending) = braid_ledger::Bank::open(dir, genesis, executor)?;
     if !pending.is_empty() {
@@ -511,7 +509,7 @@ fn start_validator(
             engine.replay_block(&mut bank, block)?;
         }
     }
-    let shared = Shared::for_bank(&bank);
+    let shared = NodeState::for_bank(&bank);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("braid-consensus")
@@ -531,53 +529,15 @@ fn start_validator(
         slot_interval: SLOT_DURATION_DEFAULT,
         fault: braid_consensus::Fault::None,
     };
-    let validator = runtime.block_on(braid_consensus::Validator::start(
+    let (events_tx, events_rx) = crossbeam_channel::bounded(VALIDATOR_EVENTS_QUEUED_MAX);
+    let validator = runtime.block_on(braid_consensus::Validator::start_reporting(
         config,
         braid_consensus::PrivateKey::from_seed(&seed),
         validators,
         bank,
+        Arc::clone(&shared),
+        events_tx,
     ))?;
-    let (events_tx, events_rx) = crossbeam_channel::bounded(VALIDATOR_EVENTS_QUEUED_MAX);
-    let finalized = validator.finalized().clone();
-    let bridge_shared = Arc::clone(&shared);
-    let bridge = std::thread::Builder::new()
-        .name("braid-validator-events".into())
-        // Ends when the validator stops, which drops the sender.
-        .spawn(move || {
-            for slot in finalized.iter() {
-                bridge_shared.committed(&slot.commit, slot.latest_blockhash);
-                for entry in &slot.record.entries {
-                    let Ok(tx) = braid_runtime::sanitized::SanitizedTransaction::try_from_bytes(
-                        &entry.transaction,
-                    ) else {
-                        continue;
-                    };
-                    let meta = entry.meta.as_deref();
-                    let mut account_keys = tx.account_keys().to_vec();
-                    if let Some(meta) = meta {
-                        account_keys.extend(meta.loaded_addresses.writable.iter().copied());
-                        account_keys.extend(meta.loaded_addresses.readonly.iter().copied());
-                    }
-                    let status = match meta.and_then(|meta| meta.err.clone()) {
-                        Some(error) => Err(error),
-                        None => Ok(()),
-                    };
-                    let _ = events_tx.send(Event::Processed {
-                        signature: *tx.signature(),
-                        slot: slot.commit.slot,
-                        status,
-                        logs: meta.map(|meta| meta.logs.clone()).unwrap_or_default(),
-                        account_keys,
-                    });
-                }
-                let _ = events_tx.send(Event::SlotCommitted(slot.commit));
-            }
-            bridge_shared.stopped(Failure {
-                reason: "the validator stopped".to_owned(),
-                disk_full: false,
-            });
-        })
-        .map_err(NodeError::Spawn)?;
     let submitter = validator.submitter();
     if let Some(forwarder) = start_forwarder(&setup.peer_rpc)? {
         submitter.set_forwarder(Box::new(move |wire| forwarder.forward(wire)));
@@ -607,15 +567,7 @@ fn start_validator(
             })
         }),
     };
-    Ok((
-        ingress,
-        events_rx,
-        RunningValidator {
-            runtime,
-            validator,
-            bridge,
-        },
-    ))
+    Ok((ingress, events_rx, RunningValidator { runtime, validator }))
 }
 
 /// Transactions queued for forwarding to one other validator; more are not forwarded to it

@@ -16,7 +16,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use braid_banking_stage::pipeline::Event;
+use braid_interfaces::ExecutionEvent;
 use braid_ledger::blockstore::{self, Block, LedgerError};
 use braid_runtime::transaction::Transaction;
 use braid_runtime::{Hash, Pubkey, Signature};
@@ -259,8 +259,8 @@ impl BlockIndex {
     /// caller could, else from the event alone (signatures, no addresses). A slot already
     /// indexed (read from the ledger at start while its event was on its way) is not
     /// recorded twice.
-    pub fn apply(&mut self, event: &Event, block: Option<&Block>) {
-        if let Event::SlotCommitted(commit) = event {
+    pub fn apply(&mut self, event: &ExecutionEvent, block: Option<&Block>) {
+        if let ExecutionEvent::SlotCommitted(commit) = event {
             if self
                 .blocks
                 .last_key_value()
@@ -352,8 +352,8 @@ mod tests {
     use super::*;
     use braid_ledger::bank::{CommitCost, SlotCommit};
 
-    fn commit(slot: u64, hash: u8) -> Event {
-        Event::SlotCommitted(SlotCommit {
+    fn commit(slot: u64, hash: u8) -> ExecutionEvent {
+        ExecutionEvent::SlotCommitted(SlotCommit {
             slot,
             bank_hash: Hash::new_from_array([hash; 32]),
             state_hash: Hash::default(),

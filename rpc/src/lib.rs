@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! HTTP POST ──► jsonrpsee ──► methods::call ──► sendTransaction ─► preflight ─► Pipeline::submit
-//!  (RPC port)     │              └─ reads: Shared (slot, blockhash, accounts)      │
+//!  (RPC port)     │              └─ reads: NodeState (slot, blockhash, accounts)      │
 //!                 │              └─ getSignatureStatuses ◄── StatusTracker ◄──┐    ▼ events
 //! WebSocket ─────►┘ subscriptions ◄── PubSub::on_event ◄── (the node's event thread)
 //!  (RPC port + 1)

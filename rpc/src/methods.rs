@@ -31,7 +31,8 @@ use crate::status::{BlockhashValidity, StatusTracker};
 use crate::types::{
     RpcAccount, RpcBlockhash, RpcContext, RpcErrorObject, RpcResponse, RpcSimulation, codes,
 };
-use braid_banking_stage::pipeline::{Pipeline, SubmitError};
+use braid_banking_stage::pipeline::Pipeline;
+use braid_interfaces::SubmitError;
 
 /// Most signatures one getSignatureStatuses call may ask about (Solana's limit).
 pub const SIGNATURE_STATUSES_MAX: usize = 256;
@@ -280,14 +281,14 @@ pub enum Ingress {
     /// validators), `shared` is what it reports each decided slot to.
     Consensus {
         /// The state reads see.
-        shared: Arc<braid_banking_stage::pipeline::Shared>,
+        shared: Arc<braid_interfaces::NodeState>,
         /// Hands a transaction over; `true`: forward it to the other validators too.
         submit: Box<dyn Fn(Vec<u8>, bool) -> Result<(), SubmitError> + Send + Sync>,
     },
 }
 
 impl Ingress {
-    fn shared(&self) -> &Arc<braid_banking_stage::pipeline::Shared> {
+    fn shared(&self) -> &Arc<braid_interfaces::NodeState> {
         match self {
             Ingress::Pipeline(pipeline) => pipeline.shared(),
             Ingress::Consensus { shared, .. } => shared,
@@ -317,7 +318,7 @@ impl From<Pipeline> for Ingress {
 pub struct RpcState {
     ingress: Ingress,
     executor: Arc<Executor>,
-    /// Shared with whoever applies the pipeline's events, which must not keep the pipeline
+    /// NodeState with whoever applies the pipeline's events, which must not keep the pipeline
     /// alive.
     tracker: Arc<Mutex<StatusTracker>>,
     faucet: Option<Faucet>,
@@ -430,7 +431,7 @@ impl RpcState {
     }
 
     /// The pipeline's shared state.
-    pub fn shared(&self) -> &Arc<braid_banking_stage::pipeline::Shared> {
+    pub fn shared(&self) -> &Arc<braid_interfaces::NodeState> {
         self.ingress.shared()
     }
 

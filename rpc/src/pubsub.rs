@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use braid_accounts_db::AccountsDb;
-use braid_banking_stage::pipeline::Event;
+use braid_interfaces::ExecutionEvent;
 use braid_primitives::KeyHasherBuilder;
 use braid_runtime::{Account, Pubkey, Signature};
 use jsonrpsee::core::SubscriptionError;
@@ -177,10 +177,10 @@ impl PubSub {
     }
 
     /// Feeds one pipeline event to the subscriptions it concerns. Never blocks.
-    pub fn on_event(&self, event: &Event) {
+    pub fn on_event(&self, event: &ExecutionEvent) {
         let mut registry = self.registry();
         match event {
-            Event::Processed {
+            ExecutionEvent::Processed {
                 signature,
                 slot,
                 status,
@@ -252,8 +252,8 @@ impl PubSub {
                     registry.signatures.remove(signature);
                 }
             }
-            Event::Rejected { .. } => {}
-            Event::SlotCommitted(commit) => {
+            ExecutionEvent::Rejected { .. } => {}
+            ExecutionEvent::SlotCommitted(commit) => {
                 let slot = commit.slot;
                 for signature in &commit.signatures {
                     let Some(watches) = registry.signatures.remove(signature) else {
@@ -750,8 +750,8 @@ mod tests {
         )
     }
 
-    fn committed(slot: u64) -> Event {
-        Event::SlotCommitted(SlotCommit {
+    fn committed(slot: u64) -> ExecutionEvent {
+        ExecutionEvent::SlotCommitted(SlotCommit {
             slot,
             bank_hash: Hash::default(),
             state_hash: Hash::default(),

@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use braid_banking_stage::pipeline::Event;
+use braid_interfaces::ExecutionEvent;
 
 /// How long one sample covers (Solana's 60 s).
 pub const SAMPLE_PERIOD: Duration = Duration::from_secs(60);
@@ -54,8 +54,8 @@ impl PerformanceSamples {
     }
 
     /// Counts a committed slot seen at `now`, closing the sample if its period is over.
-    pub fn apply(&mut self, event: &Event, now: Instant) {
-        let Event::SlotCommitted(commit) = event else {
+    pub fn apply(&mut self, event: &ExecutionEvent, now: Instant) {
+        let ExecutionEvent::SlotCommitted(commit) = event else {
             return;
         };
         self.transactions = self
@@ -88,8 +88,8 @@ mod tests {
     use braid_ledger::bank::SlotCommit;
     use braid_runtime::{Hash, Signature};
 
-    fn commit(slot: u64, transactions: usize) -> Event {
-        Event::SlotCommitted(SlotCommit {
+    fn commit(slot: u64, transactions: usize) -> ExecutionEvent {
+        ExecutionEvent::SlotCommitted(SlotCommit {
             slot,
             bank_hash: Hash::default(),
             state_hash: Hash::default(),
@@ -132,7 +132,7 @@ mod tests {
         assert_eq!(samples.recent(1).len(), 1);
         // Other events count nothing.
         samples.apply(
-            &Event::Rejected {
+            &ExecutionEvent::Rejected {
                 signature: Signature::default(),
                 error: braid_runtime::TransactionError::Busy,
             },

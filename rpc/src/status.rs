@@ -11,7 +11,7 @@ use braid_runtime::blockhash_queue::RECENT_BLOCKHASHES_MAX;
 use braid_runtime::{Hash, Signature, TransactionError};
 
 use crate::types::{ConfirmationStatus, RpcSignatureStatus};
-use braid_banking_stage::pipeline::Event;
+use braid_interfaces::ExecutionEvent;
 
 /// Signatures remembered by default (about 100 bytes each).
 pub const STATUS_CAPACITY_DEFAULT: usize = 1 << 18;
@@ -62,9 +62,9 @@ impl StatusTracker {
     }
 
     /// Applies one pipeline event.
-    pub fn apply(&mut self, event: &Event) {
+    pub fn apply(&mut self, event: &ExecutionEvent) {
         match event {
-            Event::Processed {
+            ExecutionEvent::Processed {
                 signature,
                 slot,
                 status,
@@ -87,8 +87,8 @@ impl StatusTracker {
             }
             // A refused transaction never reaches a block: like Solana, its status stays
             // unknown; sendTransaction's preflight reports most refusals synchronously.
-            Event::Rejected { .. } => {}
-            Event::SlotCommitted(commit) => {
+            ExecutionEvent::Rejected { .. } => {}
+            ExecutionEvent::SlotCommitted(commit) => {
                 for signature in &commit.signatures {
                     if let Some(status) = self.statuses.get_mut(signature) {
                         status.committed = true;
@@ -147,7 +147,7 @@ mod tests {
     fn processed_then_finalized_and_evicts_oldest() {
         let mut tracker = StatusTracker::new(2, Hash::default());
         for n in 1..=3 {
-            tracker.apply(&Event::Processed {
+            tracker.apply(&ExecutionEvent::Processed {
                 signature: signature(n),
                 slot: 7,
                 status: Ok(()),
@@ -169,14 +169,14 @@ mod tests {
             block_time: None,
             cost: Default::default(),
         };
-        tracker.apply(&Event::SlotCommitted(commit.clone()));
+        tracker.apply(&ExecutionEvent::SlotCommitted(commit.clone()));
         // As in the bank, a slot's hash is recent only once the next slot is sealed, which
         // the tracker learns when that slot commits.
         assert_eq!(
             tracker.blockhash_validity(&Hash::new_from_array([9; 32])),
             BlockhashValidity::Unknown
         );
-        tracker.apply(&Event::SlotCommitted(SlotCommit {
+        tracker.apply(&ExecutionEvent::SlotCommitted(SlotCommit {
             slot: 8,
             bank_hash: Hash::new_from_array([10; 32]),
             signatures: Vec::new(),

@@ -33,8 +33,9 @@ use braid_runtime::sigverify::BatchSizer;
 use braid_runtime::{Signature, TransactionError};
 use crossbeam_channel::{Receiver, Sender, select};
 
-use super::{Event, Shared, Verified, VerifiedBox, elapsed_ns};
-use crate::budget::Stage;
+use super::{Verified, VerifiedBox, elapsed_ns};
+use braid_interfaces::budget::Stage;
+use braid_interfaces::{ExecutionEvent, NodeState};
 use std::sync::atomic::Ordering;
 
 /// Transactions one worker takes from ingress at a time: two verification batches of
@@ -64,8 +65,8 @@ pub(crate) struct SigverifyStage {
     stopped: Receiver<()>,
     /// Most chunks taken and not yet delivered.
     in_flight_max: u64,
-    events: Sender<Event>,
-    shared: Arc<Shared>,
+    events: Sender<ExecutionEvent>,
+    shared: Arc<NodeState>,
     executor: Arc<Executor>,
     sigverify: bool,
 }
@@ -102,8 +103,8 @@ impl SigverifyStage {
         workers: usize,
         ingress: Receiver<Vec<u8>>,
         verified: Sender<Vec<VerifiedBox>>,
-        events: Sender<Event>,
-        shared: Arc<Shared>,
+        events: Sender<ExecutionEvent>,
+        shared: Arc<NodeState>,
         executor: Arc<Executor>,
         sigverify: bool,
     ) -> Self {
@@ -212,7 +213,7 @@ impl SigverifyStage {
                 Err(error) => Err((signature_of(&wire), error.into())),
             })
             .collect();
-        shared.budget.add(Stage::Parse, timer.elapsed_ns());
+        shared.budget().add(Stage::Parse, timer.elapsed_ns());
 
         let mut verdicts = Vec::new();
         if self.sigverify {
@@ -224,7 +225,7 @@ impl SigverifyStage {
                 .collect();
             // Batches cut by the sizer: full ones unless signatures have been failing.
             verdicts = sizer.verify(&txs);
-            shared.budget.add(Stage::Sigverify, timer.elapsed_ns());
+            shared.budget().add(Stage::Sigverify, timer.elapsed_ns());
         }
         let mut verdicts = verdicts.into_iter();
         let mut chunk = Chunk {
@@ -253,7 +254,7 @@ impl SigverifyStage {
             }
         }
         shared
-            .counters
+            .counters()
             .sigverify_ns
             .fetch_add(elapsed_ns(started), Ordering::Relaxed);
         chunk
@@ -267,7 +268,7 @@ impl SigverifyStage {
             return false;
         }
         reorder.parked.insert(sequence, chunk);
-        let counters = &self.shared.counters;
+        let counters = &self.shared.counters();
         loop {
             let next = reorder.next;
             let Some(chunk) = reorder.parked.remove(&next) else {
@@ -279,7 +280,9 @@ impl SigverifyStage {
                 .rejected
                 .fetch_add(chunk.rejected.len() as u64, Ordering::Relaxed);
             for (signature, error) in chunk.rejected {
-                let _ = self.events.send(Event::Rejected { signature, error });
+                let _ = self
+                    .events
+                    .send(ExecutionEvent::Rejected { signature, error });
             }
             counters
                 .verified
@@ -324,7 +327,7 @@ mod tests {
         stage: Arc<SigverifyStage>,
         ingress: Sender<Vec<u8>>,
         verified: Receiver<Vec<VerifiedBox>>,
-        events: Receiver<Event>,
+        events: Receiver<ExecutionEvent>,
         executor: Arc<Executor>,
     }
 
@@ -340,7 +343,7 @@ mod tests {
             ingress_rx,
             verified_tx,
             events_tx,
-            Shared::for_bank(&bank),
+            NodeState::for_bank(&bank),
             Arc::clone(&executor),
             true,
         ));
@@ -383,11 +386,11 @@ mod tests {
         }
     }
 
-    fn rejected_tags(events: &Receiver<Event>) -> Vec<u8> {
+    fn rejected_tags(events: &Receiver<ExecutionEvent>) -> Vec<u8> {
         events
             .try_iter()
             .map(|event| match event {
-                Event::Rejected { signature, .. } => signature.0[0],
+                ExecutionEvent::Rejected { signature, .. } => signature.0[0],
                 other => panic!("unexpected event {other:?}"),
             })
             .collect()
@@ -416,7 +419,7 @@ mod tests {
         assert_eq!(rejected_tags(&h.events), vec![0, 1, 2]);
         assert!(h.stage.deliver(3, rejection(3)));
         assert_eq!(rejected_tags(&h.events), vec![3]);
-        let counters = &h.stage.shared.counters;
+        let counters = &h.stage.shared.counters();
         assert_eq!(counters.rejected.load(Ordering::Relaxed), 4);
         assert_eq!(counters.verified.load(Ordering::Relaxed), 0);
     }
