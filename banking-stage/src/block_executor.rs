@@ -217,6 +217,20 @@ impl BlockExecutor {
         }
     }
 
+    /// Whether each of `wires` parses and its signatures verify, checked in batches on
+    /// this executor's threads: what a replica does with a proposal's transactions as they
+    /// arrive, before the block is complete. A `true` here may be passed on as
+    /// [`Signatures::VerifyUnmarked`]; a `false` is checked again, and judged, in block
+    /// order.
+    pub fn verify_signatures<W: AsRef<[u8]> + Sync>(&self, wires: &[W]) -> Vec<bool> {
+        self.pool.install(|| {
+            parse(wires, Signatures::Verify)
+                .iter()
+                .map(|parsed| matches!(parsed, Ok((_, Ok(())))))
+                .collect()
+        })
+    }
+
     /// Executes `wires` in this order on `bank`'s open slot, which must be empty, and
     /// records them there, unsealed. With `recorded`, each outcome must be what its entry
     /// records. `Ok(Err(_))` is the block's fault, at its first divergent entry; the open

@@ -32,29 +32,28 @@ use braid_banking_stage::block_executor::{BlockExecutor, Diverged, Limits, Signa
 use braid_interfaces::{EngineFailure, ExecutionEvent, NodeState};
 use braid_ledger::bank::{Bank, OpenSlot, Refusal, SlotCommit};
 use braid_primitives::{Hash, Signature as TxSignature};
-use braid_runtime::sanitized::SanitizedTransaction;
-use bytes::Bytes;
 use malachitebft_app::engine::host::Next;
-use malachitebft_app::streaming::{StreamContent, StreamId, StreamMessage};
+use malachitebft_app::streaming::{StreamContent, StreamMessage};
 use malachitebft_app::types::core::{CommitCertificate, Round, Validity};
 use malachitebft_app::types::sync::RawDecidedValue;
 use malachitebft_app::types::{LocallyProposedValue, ProposedValue};
 use malachitebft_app_channel::{AppMsg, NetworkMsg};
 use tokio::sync::mpsc;
 
-use crate::block::{BLOCK_BYTES_MAX, ProposedBlock, id_of_encoded};
+use crate::block::{ProposedBlock, id_of_encoded};
 use crate::context::{
-    Address, BlockId, BlockValue, BraidContext, Height, ProposalPart, ValidatorSet, proposer_of,
+    Address, BlockId, BlockValue, BraidContext, Height, PartContent, ProposalPart, ValidatorSet,
+    proposer_of,
 };
 use crate::error::ConsensusError;
 use crate::history::DecidedHistory;
 use crate::pool::SharedPool;
 use crate::proposals::{ProposalStore, SavedProposal};
 use crate::signing::{PrivateKey, part_sign_bytes, verify};
+use crate::stream::{Assembled, Assembler};
 
-/// Bytes a block's encoding spends beyond its transactions' own, at most (the fixed fields
-/// take 116).
-const BLOCK_HEADER_SLACK_BYTES: usize = 1_024;
+mod propose;
+
 /// Rounds past the current one (or past round 0 of the next height) a proposal may be for;
 /// later ones are dropped, so a faulty proposer cannot make this node judge or keep blocks
 /// for rounds that may never come.
@@ -73,6 +72,10 @@ pub enum Fault {
     /// This validator builds its blocks from its whole pool, in pool order, without the
     /// block limits (`braid_runtime::cost_model`): a proposer that ignores them.
     IgnoreBlockLimits,
+    /// The first time this validator has sent a transactions part of its block with more
+    /// of the block's transactions behind it, it stops, as if killed in the middle of
+    /// streaming: its application returns [`ConsensusError::FaultInjected`].
+    StopMidStream,
 }
 
 /// How an [`App`] paces and behaves.
@@ -82,6 +85,9 @@ pub struct AppSettings {
     pub fault: Fault,
     /// The least time between this node's last commit and the block it builds next.
     pub slot_interval: Duration,
+    /// Most transactions in one part of this node's proposal streams
+    /// ([`crate::stream::PART_TRANSACTIONS_DEFAULT`] unless a test wants many parts).
+    pub part_transactions: usize,
 }
 
 /// Why a proposed block was judged invalid: logged, and the validator prevotes nil.
@@ -176,10 +182,18 @@ struct Candidate {
     ledger: braid_ledger::blockstore::Block,
     /// Its execution, when another candidate's holds the bank's open slot.
     parked: Option<OpenSlot>,
-    /// The signed part it arrived in, its block left out (that is `encoded`), to gossip
-    /// again unchanged if the engine asks (none for this node's own blocks, which it signs
-    /// afresh, and for synced ones).
-    part: Option<ProposalPart>,
+    /// The signed parts it arrived in, to gossip again unchanged if the engine asks (none
+    /// for this node's own blocks, which it signs afresh, and for synced ones).
+    parts: Vec<ProposalPart>,
+}
+
+/// What came with a block besides its bytes.
+#[derive(Default)]
+struct Arrival {
+    /// The signed parts it streamed in (none when synced or restored).
+    parts: Vec<ProposalPart>,
+    /// One mark per transaction: its signatures were verified as its part arrived.
+    verified: Vec<bool>,
 }
 
 /// One validator's application state. See the module documentation.
@@ -208,8 +222,13 @@ pub struct App {
     proposed: BTreeMap<(Height, Round), Vec<ProposedValue<BraidContext>>>,
     /// The block this node built per (height, round): the same block again if asked again.
     built: BTreeMap<(Height, Round), BlockId>,
-    /// Proposals for the next height, signed by their round's proposer, one per round.
-    pending: BTreeMap<(Height, Round), ProposalPart>,
+    /// Proposals for the next height, streamed whole by their round's proposer, one per
+    /// round.
+    pending: BTreeMap<(Height, Round), Assembled>,
+    /// Proposal streams still arriving.
+    streams: Assembler,
+    /// Most transactions in one part of this node's streams.
+    part_transactions: usize,
     /// Decided blocks and their certificates, for peers that sync.
     history: DecidedHistory,
     reports: Reports,
@@ -236,6 +255,17 @@ pub struct AppCounters {
     /// decided in the first round, building, judging and committing blocks: equal to
     /// `first_round_transactions` when every transaction is executed exactly once.
     pub first_round_executions: AtomicU64,
+    /// Proposal parts received and found signed by their round's proposer.
+    pub proposal_parts: AtomicU64,
+    /// Transactions whose signatures this node verified as their proposal part arrived
+    /// (those its pool had verified already are not verified again).
+    pub verified_on_arrival: AtomicU64,
+    /// Proposal streams that never completed before their height was decided (their
+    /// proposer stopped, or was too slow).
+    pub abandoned_streams: AtomicU64,
+    /// Proposal streams dropped as they arrived: over a bound, or malformed
+    /// ([`crate::stream::StreamError`], logged).
+    pub refused_streams: AtomicU64,
 }
 
 /// Where a validator reports the slots it commits.
@@ -297,6 +327,7 @@ impl App {
         let AppSettings {
             fault,
             slot_interval,
+            part_transactions,
         } = settings;
         let address = Address(key.public_key().0);
         let height = Height(bank.slot());
@@ -323,6 +354,8 @@ impl App {
             proposed: BTreeMap::new(),
             built: BTreeMap::new(),
             pending: BTreeMap::new(),
+            streams: Assembler::new(),
+            part_transactions,
             history,
             reports,
             next_stream: 0,
@@ -350,7 +383,7 @@ impl App {
                 saved.valid_round,
                 saved.proposer,
                 &saved.block,
-                None,
+                Arrival::default(),
                 false,
             )?;
             if saved.own
@@ -424,20 +457,20 @@ impl App {
                 timeout,
                 reply,
             } => {
-                let id = match self.built.get(&(height, round)) {
-                    Some(id) => *id,
-                    None => {
-                        // Pace the slots, well within the engine's patience.
-                        let wait = self
-                            .slot_interval
-                            .min(timeout.checked_div(2).unwrap_or_default())
-                            .saturating_sub(self.last_commit.elapsed());
-                        std::thread::sleep(wait);
-                        self.build(height, round)?
-                    }
-                };
-                let _ = reply.send(LocallyProposedValue::new(height, round, BlockValue(id)));
-                self.publish(network, height, round, Round::Nil, id)?;
+                if let Some(id) = self.built.get(&(height, round)).copied() {
+                    let _ = reply.send(LocallyProposedValue::new(height, round, BlockValue(id)));
+                    self.publish(network, height, round, Round::Nil, id)?;
+                } else {
+                    // Pace the slots, well within the engine's patience.
+                    let wait = self
+                        .slot_interval
+                        .min(timeout.checked_div(2).unwrap_or_default())
+                        .saturating_sub(self.last_commit.elapsed());
+                    std::thread::sleep(wait);
+                    // Streamed to the others while it executes.
+                    let id = self.build(network, height, round)?;
+                    let _ = reply.send(LocallyProposedValue::new(height, round, BlockValue(id)));
+                }
             }
             AppMsg::ExtendVote { reply, .. } => {
                 let _ = reply.send(None);
@@ -454,15 +487,12 @@ impl App {
             } => {
                 if address == self.address {
                     self.publish(network, height, round, valid_round, value_id)?;
-                } else if let Some(part) = self.candidates.get(&value_id).and_then(|candidate| {
-                    let part = candidate.part.as_ref()?;
-                    Some(ProposalPart {
-                        block: candidate.encoded.clone(),
-                        ..part.clone()
-                    })
-                }) {
+                } else if let Some(candidate) = self.candidates.get(&value_id)
+                    && !candidate.parts.is_empty()
+                {
                     // Another proposer's block, gossiped again as it signed it.
-                    self.publish_part(network, part)?;
+                    let parts = candidate.parts.clone();
+                    self.publish_parts(network, height, round, parts)?;
                 }
             }
             AppMsg::GetHistoryMinHeight { reply } => {
@@ -508,7 +538,7 @@ impl App {
                     Round::Nil,
                     proposer,
                     &value_bytes,
-                    None,
+                    Arrival::default(),
                     true,
                 )?;
                 let _ = reply.send(value);
@@ -517,161 +547,10 @@ impl App {
         Ok(())
     }
 
-    /// Builds this node's block for `height` from its pool, and keeps it.
-    fn build(&mut self, height: Height, round: Round) -> Result<BlockId, ConsensusError> {
-        // Borsh spends a 4-byte length per transaction; the header is far below the slack.
-        let mut bytes = BLOCK_HEADER_SLACK_BYTES;
-        let mut wires = Vec::new();
-        for (wire, tx) in self.pool.lock().ordered() {
-            let next = bytes.saturating_add(wire.len()).saturating_add(4);
-            if next > BLOCK_BYTES_MAX {
-                break;
-            }
-            bytes = next;
-            wires.push((wire.to_vec(), tx.clone()));
-        }
-        let pairs: Vec<(&[u8], &SanitizedTransaction)> = wires
-            .iter()
-            .map(|(wire, tx)| (wire.as_slice(), tx))
-            .collect();
-        let block_time = unix_seconds();
-        self.park_active()?;
-        let (engine, bank) = (&self.engine, &mut self.bank);
-        let refused = if self.fault == Fault::IgnoreBlockLimits {
-            let wires: Vec<&[u8]> = pairs.iter().map(|(wire, _)| *wire).collect();
-            let verdict = engine.execute_fixed(
-                bank,
-                &wires,
-                None,
-                Signatures::AlreadyVerified,
-                Limits::Ignore,
-            )?;
-            if verdict.is_err() {
-                // Not what this fault is about: build as everyone does.
-                engine.produce(bank, &pairs)?
-            } else {
-                Vec::new()
-            }
-        } else {
-            engine.produce(bank, &pairs)?
-        };
-        // What the bank refused now it will refuse in this slot's every round; what did not
-        // fit this block waits for the next.
-        let refused: Vec<TxSignature> = refused
-            .iter()
-            .filter(|(_, refusal)| !matches!(refusal, Refusal::OverLimit(_)))
-            .map(|(index, _)| *wires[*index].1.signature())
-            .collect();
-        self.forget(&refused);
-        let ledger = self.bank.open_block_at(Some(block_time))?;
-        let mut block = ProposedBlock {
-            slot: height.0,
-            parent_bank_hash: ledger.parent_bank_hash.to_bytes(),
-            bank_hash: ledger.bank_hash.to_bytes(),
-            state_hash: ledger.state_hash.to_bytes(),
-            block_time,
-            transactions: ledger
-                .entries
-                .iter()
-                .map(|entry| entry.transaction.clone())
-                .collect(),
-        };
-        if self.fault == Fault::FlipBankHash {
-            block.bank_hash[0] ^= 1;
-        }
-        let encoded = block.encode();
-        let id = id_of_encoded(&encoded);
-        // On disk before the engine hears of it: see `proposals`.
-        self.store.save(
-            &SavedProposal {
-                height,
-                round,
-                valid_round: Round::Nil,
-                proposer: self.address,
-                own: true,
-                block: encoded.clone(),
-            },
-            id,
-        )?;
-        tracing::info!(%height, %round, %id, transactions = block.transactions.len(), "built a block");
-        self.candidates.insert(
-            id,
-            Candidate {
-                encoded,
-                ledger,
-                parked: None,
-                part: None,
-            },
-        );
-        self.active = Some(id);
-        self.built.insert((height, round), id);
-        self.remember(ProposedValue {
-            height,
-            round,
-            valid_round: Round::Nil,
-            proposer: self.address,
-            value: BlockValue(id),
-            validity: Validity::Valid,
-        });
-        Ok(id)
-    }
-
-    /// Streams block `id` as this node's proposal for `height` and `round`.
-    fn publish(
-        &mut self,
-        network: &mpsc::Sender<NetworkMsg<BraidContext>>,
-        height: Height,
-        round: Round,
-        pol_round: Round,
-        id: BlockId,
-    ) -> Result<(), ConsensusError> {
-        let Some(candidate) = self.candidates.get(&id) else {
-            return Ok(());
-        };
-        let part = ProposalPart {
-            height,
-            round,
-            pol_round,
-            proposer: self.address,
-            block: candidate.encoded.clone(),
-            signature: self.key.sign(&part_sign_bytes(
-                height,
-                round,
-                pol_round,
-                &self.address,
-                id,
-            )),
-        };
-        self.publish_part(network, part)
-    }
-
-    /// Streams `part` (a whole block and its proposer's signature) and an end marker.
-    fn publish_part(
-        &mut self,
-        network: &mpsc::Sender<NetworkMsg<BraidContext>>,
-        part: ProposalPart,
-    ) -> Result<(), ConsensusError> {
-        self.next_stream = self.next_stream.wrapping_add(1);
-        let mut stream = Vec::with_capacity(24);
-        stream.extend_from_slice(&part.height.0.to_be_bytes());
-        stream.extend_from_slice(&part.round.as_i64().to_be_bytes());
-        stream.extend_from_slice(&self.next_stream.to_be_bytes());
-        let stream_id = StreamId::new(Bytes::from(stream));
-        for (sequence, content) in [StreamContent::Data(part), StreamContent::Fin]
-            .into_iter()
-            .enumerate()
-        {
-            let message = StreamMessage::new(stream_id.clone(), sequence as u64, content);
-            network
-                .blocking_send(NetworkMsg::PublishProposalPart(message))
-                .map_err(|_| ConsensusError::EngineStopped)?;
-        }
-        Ok(())
-    }
-
-    /// Judges the block a proposal part carries. A Braid stream is one self-contained,
-    /// signed part and an end marker, so the part is checked as soon as it arrives and
-    /// nothing is buffered per stream; a part for the next height waits, one per round.
+    /// Checks a proposal part on arrival (its round's proposer signed it), verifies the
+    /// signatures of the transactions it carries at once, and adds it to its stream; judges
+    /// the block when the stream is complete, or keeps it for the next height, one per
+    /// round.
     fn receive_part(
         &mut self,
         message: StreamMessage<ProposalPart>,
@@ -691,9 +570,9 @@ impl App {
         let Some(round) = part.round.as_u32() else {
             return Ok(None);
         };
-        if round > current.saturating_add(ROUNDS_AHEAD_MAX)
-            || part.pol_round.as_i64() >= part.round.as_i64()
-        {
+        let pol_round_later = matches!(part.content, PartContent::Init { pol_round, .. }
+            if pol_round.as_i64() >= part.round.as_i64());
+        if round > current.saturating_add(ROUNDS_AHEAD_MAX) || pol_round_later {
             return Ok(None);
         }
         let expected = proposer_of(&self.validators, part.height, part.round);
@@ -705,31 +584,83 @@ impl App {
         else {
             return Ok(None);
         };
-        let id = id_of_encoded(&part.block);
-        let signed = part_sign_bytes(part.height, part.round, part.pol_round, &expected, id);
+        let signed = part_sign_bytes(
+            part.height,
+            part.round,
+            &expected,
+            part.index,
+            &part.content,
+        );
         if part.proposer != expected || !verify(&validator.public_key, &signed, &part.signature) {
             tracing::warn!(height = %part.height, round = %part.round, "proposal part not signed by the round's proposer");
             return Ok(None);
         }
-        if part.height == next {
-            self.pending
-                .entry((part.height, part.round))
-                .or_insert(part);
-            return Ok(None);
+        self.counters.proposal_parts.fetch_add(1, Ordering::Relaxed);
+        // The costly half of judging a block, done while its proposer still executes it.
+        let verified = match &part.content {
+            PartContent::Transactions(wires) => self.verify_on_arrival(wires),
+            PartContent::Init { .. } | PartContent::Fin { .. } => Vec::new(),
+        };
+        let (height, round) = (part.height, part.round);
+        match self.streams.add(message.stream_id, part, verified) {
+            Ok(None) => Ok(None),
+            Ok(Some(assembled)) if assembled.height == next => {
+                self.pending
+                    .entry((assembled.height, assembled.round))
+                    .or_insert(assembled);
+                Ok(None)
+            }
+            Ok(Some(assembled)) => self.receive_assembled(assembled),
+            Err(error) => {
+                tracing::warn!(%height, %round, %error, "proposal stream dropped");
+                self.counters
+                    .refused_streams
+                    .fetch_add(1, Ordering::Relaxed);
+                Ok(None)
+            }
         }
-        self.receive_signed(part)
     }
 
-    /// Judges the block of a part signed by its round's proposer, keeping the part (without
-    /// its block, which the candidate holds) to gossip it again.
-    fn receive_signed(
+    /// Which of `wires` have verified signatures: those the pool verified on entry, and the
+    /// rest verified now, in batches.
+    fn verify_on_arrival(&self, wires: &[Vec<u8>]) -> Vec<bool> {
+        let held: Vec<bool> = {
+            let pooled = self.pool.lock();
+            wires.iter().map(|wire| pooled.holds(wire)).collect()
+        };
+        let unheld: Vec<&Vec<u8>> = wires
+            .iter()
+            .zip(&held)
+            .filter(|(_, held)| !**held)
+            .map(|(wire, _)| wire)
+            .collect();
+        let checked = self.engine.verify_signatures(&unheld);
+        self.counters.verified_on_arrival.fetch_add(
+            checked.iter().filter(|ok| **ok).count() as u64,
+            Ordering::Relaxed,
+        );
+        let mut checked = checked.into_iter();
+        held.iter()
+            .map(|&held| held || checked.next().unwrap_or(false))
+            .collect()
+    }
+
+    /// Judges the block of a complete stream.
+    fn receive_assembled(
         &mut self,
-        mut part: ProposalPart,
+        assembled: Assembled,
     ) -> Result<Option<ProposedValue<BraidContext>>, ConsensusError> {
-        let block = std::mem::take(&mut part.block);
-        let (height, round, pol_round, proposer) =
-            (part.height, part.round, part.pol_round, part.proposer);
-        self.receive_block(height, round, pol_round, proposer, &block, Some(part), true)
+        let Assembled {
+            height,
+            round,
+            pol_round,
+            proposer,
+            encoded,
+            verified,
+            parts,
+        } = assembled;
+        let arrival = Arrival { parts, verified };
+        self.receive_block(height, round, pol_round, proposer, &encoded, arrival, true)
     }
 
     /// Judges proposals for `height` that arrived before this node got there.
@@ -741,8 +672,8 @@ impl App {
             .map(|(key, _)| *key)
             .collect();
         for key in ready {
-            if let Some(part) = self.pending.remove(&key) {
-                self.receive_signed(part)?;
+            if let Some(assembled) = self.pending.remove(&key) {
+                self.receive_assembled(assembled)?;
             }
         }
         self.pending.retain(|(h, _), _| *h > height);
@@ -761,7 +692,7 @@ impl App {
         valid_round: Round,
         proposer: Address,
         bytes: &[u8],
-        part: Option<ProposalPart>,
+        arrival: Arrival,
         persist: bool,
     ) -> Result<Option<ProposedValue<BraidContext>>, ConsensusError> {
         if height != Height(self.bank.slot()) {
@@ -777,15 +708,15 @@ impl App {
             return Ok(None);
         }
         let validity = if let Some(candidate) = self.candidates.get_mut(&id) {
-            if candidate.part.is_none() {
-                candidate.part = part;
+            if candidate.parts.is_empty() {
+                candidate.parts = arrival.parts;
             }
             Validity::Valid
         } else if self.rejected.contains(&id) {
             Validity::Invalid
         } else {
             let verdict = match ProposedBlock::decode(bytes) {
-                Ok(block) => self.judge(height, &block)?,
+                Ok(block) => self.judge(height, &block, &arrival.verified)?,
                 Err(error) => Err(Rejection::Block(error)),
             };
             match verdict {
@@ -809,7 +740,7 @@ impl App {
                             encoded: bytes.to_vec(),
                             ledger,
                             parked: None,
-                            part,
+                            parts: arrival.parts,
                         },
                     );
                     self.active = Some(id);
@@ -846,6 +777,7 @@ impl App {
         &mut self,
         height: Height,
         block: &ProposedBlock,
+        verified_on_arrival: &[bool],
     ) -> Result<Result<braid_ledger::blockstore::Block, Rejection>, ConsensusError> {
         if block.slot != height.0 {
             return Ok(Err(Rejection::WrongSlot {
@@ -862,14 +794,18 @@ impl App {
         }
         self.park_active()?;
         let (engine, bank) = (&self.engine, &mut self.bank);
-        // Transactions this node verified when they entered its pool are not verified
-        // again. Marked before executing, so the pool is locked only for the lookups.
+        // Transactions this node verified when they entered its pool, or as their part
+        // arrived, are not verified again. Marked before executing, so the pool is locked
+        // only for the lookups.
         let verified: Vec<bool> = {
             let pooled = self.pool.lock();
             block
                 .transactions
                 .iter()
-                .map(|wire| pooled.holds(wire))
+                .enumerate()
+                .map(|(i, wire)| {
+                    verified_on_arrival.get(i).copied().unwrap_or(false) || pooled.holds(wire)
+                })
                 .collect()
         };
         let verdict = engine.execute_fixed(
@@ -980,6 +916,13 @@ impl App {
         self.evict_unlandable();
         tracing::info!(slot = commit.slot, bank_hash = %commit.bank_hash, block = %id, transactions = commit.signatures.len(), "finalized");
         self.history.append(height, &certificate, &encoded)?;
+        let abandoned = self.streams.drop_below(Height(height.0.saturating_add(1)));
+        if abandoned > 0 {
+            tracing::info!(%height, streams = abandoned, "proposal streams that never completed dropped");
+            self.counters
+                .abandoned_streams
+                .fetch_add(abandoned as u64, Ordering::Relaxed);
+        }
         // Everything proposed at this height or below is moot now.
         self.candidates.clear();
         self.rejected.clear();

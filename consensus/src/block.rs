@@ -10,8 +10,8 @@ use crate::context::{BlockId, Height};
 
 /// Prefix of the bytes a block id hashes.
 pub const BLOCK_DOMAIN: &[u8] = b"braid-consensus-block-v1";
-/// Most bytes an encoded block may have: under the network's gossip limit, as a block
-/// travels in one proposal part. What a block may cost is bounded by
+/// Most bytes an encoded block may have (it streams in parts of at most
+/// [`crate::stream::PART_BYTES_MAX`], and syncs whole). What a block may cost is bounded by
 /// `braid_runtime::cost_model`; for the smallest transactions (transfers, about 215 bytes)
 /// this byte limit binds first, at about 29,000 a block (the cost limit allows 39,000).
 pub const BLOCK_BYTES_MAX: usize = 6 * 1024 * 1024;

@@ -272,31 +272,60 @@ impl core::Proposal<BraidContext> for Proposal {
     }
 }
 
-/// The one part a proposal streams: the whole encoded block, signed by its proposer over
-/// (height, round, polka round, block id) so a replica knows who built it before replaying it.
+/// One part of a proposal's stream, signed by its proposer
+/// ([`crate::signing::part_sign_bytes`]: height, round, proposer, index and a hash of the
+/// content), so a replica checks every part on arrival and acts on it before the rest
+/// comes. A stream is an [`PartContent::Init`], transactions parts in block order, and a
+/// [`PartContent::Fin`] with the hashes the proposer got; [`crate::stream`] builds and
+/// assembles them.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ProposalPart {
     /// The slot.
     pub height: Height,
     /// The round.
     pub round: Round,
-    /// The round the proposer saw a polka for this block in, or nil.
-    pub pol_round: Round,
     /// The proposer.
     pub proposer: Address,
-    /// The block, encoded ([`crate::block::ProposedBlock::encode`]).
-    pub block: Vec<u8>,
-    /// The proposer's signature ([`crate::signing::part_sign_bytes`]).
+    /// Its position in the stream, from 0 (the `Init`).
+    pub index: u32,
+    /// What it carries.
+    pub content: PartContent,
+    /// The proposer's signature.
     pub signature: Signature,
+}
+
+/// What a [`ProposalPart`] carries.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum PartContent {
+    /// The first part: what the proposer knows before executing anything.
+    Init {
+        /// The round the proposer saw a polka for this block in, or nil.
+        pol_round: Round,
+        /// The bank hash of the slot before, which the block runs on.
+        parent_bank_hash: [u8; 32],
+        /// The block's time, in Unix seconds.
+        block_time: i64,
+    },
+    /// The next transactions of the block, in block order, as wire bytes.
+    Transactions(Vec<Vec<u8>>),
+    /// The last part: what executing the block gave the proposer.
+    Fin {
+        /// The bank hash after the block.
+        bank_hash: [u8; 32],
+        /// The state hash after the block.
+        state_hash: [u8; 32],
+        /// Transactions in the block: the parts before this one carry exactly these.
+        transactions: u32,
+    },
 }
 
 impl core::ProposalPart<BraidContext> for ProposalPart {
     fn is_first(&self) -> bool {
-        true
+        matches!(self.content, PartContent::Init { .. })
     }
 
     fn is_last(&self) -> bool {
-        true
+        matches!(self.content, PartContent::Fin { .. })
     }
 }
 

@@ -45,6 +45,9 @@ pub enum ConsensusError {
     /// has no voting power.
     #[error("invalid validator set in the genesis")]
     InvalidValidatorSet,
+    /// A fault a test injected stopped this validator, as if it had been killed.
+    #[error("stopped by an injected fault: {0}")]
+    FaultInjected(&'static str),
     /// The genesis lists no validators: it was not made for a network of validators.
     #[error("the genesis lists no validators (make one with `braid genesis --validators N`)")]
     NoValidatorSet,

@@ -9,6 +9,7 @@
 //! - [`signing`]: ed25519 signatures over domain-separated encodings;
 //! - [`codec`]: Borsh for every network and WAL message;
 //! - [`block`]: the proposed block, its limits and its id;
+//! - [`stream`]: a proposal as a stream of signed parts, sent while the block executes;
 //! - [`genesis`]: the validator set as a genesis account;
 //! - [`app`]: the application loop, one bank per validator;
 //! - [`proposals`]: the blocks a validator built or accepted, on disk until decided;
@@ -26,6 +27,7 @@ pub mod history;
 pub mod pool;
 pub mod proposals;
 pub mod signing;
+pub mod stream;
 pub mod validator;
 
 pub use app::{AppCounters, Fault, Finalized, Rejection, Reports};

@@ -9,14 +9,14 @@ use malachitebft_core_types::{
     SignedVote,
 };
 
-use crate::context::{BlockId, BraidContext, Height, Proposal, ProposalPart, Vote};
+use crate::context::{BraidContext, Height, PartContent, Proposal, ProposalPart, Vote};
 
 /// Prefix of a vote's signed bytes.
 pub const VOTE_DOMAIN: &[u8] = b"braid-consensus-vote-v1";
 /// Prefix of a proposal's signed bytes.
 pub const PROPOSAL_DOMAIN: &[u8] = b"braid-consensus-proposal-v1";
 /// Prefix of a proposal part's signed bytes.
-pub const PART_DOMAIN: &[u8] = b"braid-consensus-part-v1";
+pub const PART_DOMAIN: &[u8] = b"braid-consensus-part-v2";
 
 /// The signing scheme: ed25519.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,16 +116,20 @@ pub fn proposal_sign_bytes(proposal: &Proposal) -> Vec<u8> {
     domain_bytes(PROPOSAL_DOMAIN, proposal)
 }
 
-/// The bytes a proposal part's signature covers: its height, round, polka round,
-/// proposer and block id.
+/// The bytes a proposal part's signature covers: its height, round, proposer, index, and
+/// blake3 over its content's encoding (so a megabyte of transactions is hashed once, not
+/// copied into the signed bytes).
 pub fn part_sign_bytes(
     height: Height,
     round: Round,
-    pol_round: Round,
     proposer: &crate::context::Address,
-    block: BlockId,
+    index: u32,
+    content: &PartContent,
 ) -> Vec<u8> {
-    domain_bytes(PART_DOMAIN, &(height, round, pol_round, *proposer, block))
+    let mut hasher = blake3::Hasher::new();
+    content.serialize(&mut hasher).expect("hashing cannot fail");
+    let digest: [u8; 32] = *hasher.finalize().as_bytes();
+    domain_bytes(PART_DOMAIN, &(height, round, *proposer, index, digest))
 }
 
 /// Signs and verifies for one validator.

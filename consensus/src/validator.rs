@@ -27,13 +27,16 @@ use crate::history::DecidedHistory;
 use crate::pool::{SharedPool, SubmitError};
 use crate::proposals::ProposalStore;
 use crate::signing::{PrivateKey, PublicKey, SigningProvider};
+use crate::stream::PART_BYTES_MAX;
 
-/// Largest gossip message: a proposal part carries a whole block.
-pub const GOSSIP_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// Largest gossip message: one proposal part (at most [`PART_BYTES_MAX`] of transactions)
+/// with room to spare; a block travels in many.
+pub const GOSSIP_BYTES_MAX: usize = 2 * 1024 * 1024;
 /// Largest sync response: one decided block and its certificate.
 pub const SYNC_RESPONSE_BYTES_MAX: usize = 12 * 1024 * 1024;
 
-const _: () = assert!(BLOCK_BYTES_MAX + 64 * 1024 <= GOSSIP_BYTES_MAX);
+const _: () = assert!(PART_BYTES_MAX + 64 * 1024 <= GOSSIP_BYTES_MAX);
+const _: () = assert!(BLOCK_BYTES_MAX + 64 * 1024 <= SYNC_RESPONSE_BYTES_MAX);
 const _: () = assert!(GOSSIP_BYTES_MAX <= SYNC_RESPONSE_BYTES_MAX);
 
 /// How to run one validator.
@@ -54,6 +57,9 @@ pub struct ValidatorConfig {
     /// The least time between two blocks this validator proposes: a proposer waits this
     /// long after its last commit before building, so an idle network does not spin.
     pub slot_interval: Duration,
+    /// Most transactions in one part of this validator's proposal streams:
+    /// [`crate::stream::PART_TRANSACTIONS_DEFAULT`] but in tests that want many parts.
+    pub part_transactions: usize,
     /// A fault to inject (tests only).
     pub fault: Fault,
 }
@@ -304,6 +310,7 @@ impl Validator {
             AppSettings {
                 fault: config.fault,
                 slot_interval: config.slot_interval,
+                part_transactions: config.part_transactions,
             },
             AppLinks {
                 reports,

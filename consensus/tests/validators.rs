@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use braid_accounts_db::AccountsDb;
 use braid_consensus::app::Finalized;
 use braid_consensus::context::Validator as ValidatorInfo;
-use braid_consensus::{Fault, PrivateKey, SubmitError, Validator, ValidatorConfig, ValidatorSet};
+use braid_consensus::{
+    ConsensusError, Fault, PrivateKey, SubmitError, Validator, ValidatorConfig, ValidatorSet,
+};
 use braid_ledger::bank::Bank;
 use braid_ledger::genesis::Genesis;
 use braid_program_system::instruction as system;
@@ -119,6 +121,8 @@ async fn start_one(
         timeouts,
         sync_interval: Duration::from_millis(500),
         slot_interval,
+        // Small parts, so even a test's few transactions stream in several.
+        part_transactions: 2,
         fault: faults.get(i).copied().unwrap_or_default(),
     };
     let validator = Validator::start(config, key, set.clone(), bank)
@@ -452,6 +456,103 @@ fn a_block_over_the_block_limits_is_refused_by_every_replica() {
             assert_eq!(balance(&net.dbs[i], &new.pubkey()), None);
         }
         assert!(seen[i].values().all(|f| f.commit.signatures.is_empty()));
+    }
+    runtime.block_on(async {
+        for validator in net.validators {
+            let _ = validator.stop().await;
+        }
+    });
+}
+
+#[test]
+fn a_proposer_killed_in_the_middle_of_streaming_leaves_the_network_finalizing() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let payers = payers();
+    let genesis = genesis(&payers);
+    let runtime = runtime();
+    let (mut net, faulty, _) = runtime.block_on(start_with_faulty_proposer(
+        dir.path(),
+        &genesis,
+        Fault::StopMidStream,
+    ));
+    // Eight transfers only the faulty proposer has: two a part, its block streams in four
+    // transactions parts, and it stops once one is out with more behind it.
+    for (n, payer) in payers.iter().enumerate() {
+        let wire = transfer(payer, 0xA0 + n as u8, 1_000, net.blockhash);
+        net.validators[faulty].submit(wire).unwrap();
+    }
+    let end = Instant::now() + Duration::from_secs(60);
+    while !net.validators[faulty].is_stopped() {
+        assert!(Instant::now() < end, "the faulty proposer never stopped");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Its init and first transactions part reach another validator, which verifies that
+    // part's signatures at once, before the proposer is killed whole.
+    let parts_seen = |net: &Net| -> u64 {
+        (0..net.validators.len())
+            .filter(|&i| i != faulty)
+            .map(|i| {
+                let counters = net.validators[i].counters();
+                counters
+                    .proposal_parts
+                    .load(Ordering::Relaxed)
+                    .min(counters.verified_on_arrival.load(Ordering::Relaxed))
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    while parts_seen(&net) < 2 {
+        assert!(Instant::now() < end, "no part of the faulty stream arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let dead = net.validators.swap_remove(faulty);
+    net.dbs.swap_remove(faulty);
+    let stopped = runtime.block_on(dead.stop());
+    assert!(
+        matches!(stopped, Some(ConsensusError::FaultInjected(_))),
+        "{stopped:?}"
+    );
+    // The other three time the round out and go on: finalizing, in agreement, without the
+    // half-streamed block's transactions.
+    let honest = [0, 1, 2];
+    let seen = collect(&net, &honest, 3, Duration::from_secs(90));
+    assert_agree(&seen, &honest);
+    let abandoned: u64 = honest
+        .iter()
+        .map(|&i| {
+            net.validators[i]
+                .counters()
+                .abandoned_streams
+                .load(Ordering::Relaxed)
+        })
+        .sum();
+    assert!(abandoned >= 1, "no validator dropped the unfinished stream");
+    for &i in &honest {
+        assert_eq!(net.validators[i].rejected_proposals(), 0);
+        assert!(seen[i].values().all(|f| f.commit.signatures.is_empty()));
+        for n in 0..payers.len() {
+            let to = Pubkey::new_from_array([0xA0 + n as u8; 32]);
+            assert_eq!(balance(&net.dbs[i], &to), None);
+        }
+    }
+    // And a transaction sent to a live validator lands on all three.
+    let to = Pubkey::new_from_array([0xEE; 32]);
+    net.validators[0]
+        .submit(transfer(&payers[0], 0xEE, 5_000, net.blockhash))
+        .unwrap();
+    let end = Instant::now() + Duration::from_secs(60);
+    while honest
+        .iter()
+        .any(|&i| balance(&net.dbs[i], &to) != Some(5_000))
+    {
+        assert!(
+            Instant::now() < end,
+            "the transfer did not land on every live validator"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
     runtime.block_on(async {
         for validator in net.validators {

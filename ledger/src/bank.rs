@@ -693,6 +693,12 @@ impl Bank {
         self.entries.len()
     }
 
+    /// The open slot's entries so far, in the order they were recorded: what a proposer
+    /// streams while it is still executing.
+    pub fn open_entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
     /// Whether `blockhash` is recent enough for a transaction to be admitted now.
     pub fn is_blockhash_valid(&self, blockhash: &Hash) -> bool {
         self.blockhashes.is_valid(blockhash)

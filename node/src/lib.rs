@@ -527,6 +527,7 @@ fn start_validator(
         timeouts: braid_consensus::ValidatorConfig::local_timeouts(),
         sync_interval: SYNC_INTERVAL,
         slot_interval: SLOT_DURATION_DEFAULT,
+        part_transactions: braid_consensus::stream::PART_TRANSACTIONS_DEFAULT,
         fault: braid_consensus::Fault::None,
     };
     let (events_tx, events_rx) = crossbeam_channel::bounded(VALIDATOR_EVENTS_QUEUED_MAX);

@@ -27,13 +27,27 @@ impl BlockExecutor {
         bank: &mut Bank,
         txs: &[(&[u8], &SanitizedTransaction)],
     ) -> Result<Vec<(usize, Refusal)>, BankError> {
-        self.pool.install(|| self.produce_on_pool(bank, txs))
+        self.produce_streaming(bank, txs, &mut |_| {})
+    }
+
+    /// [`BlockExecutor::produce`], calling `progress` with the bank each time more
+    /// transactions are recorded ([`Bank::open_entries`] grows; what is there stays), so a
+    /// proposer streams its block while it is still executing it.
+    pub fn produce_streaming(
+        &self,
+        bank: &mut Bank,
+        txs: &[(&[u8], &SanitizedTransaction)],
+        progress: &mut (dyn FnMut(&Bank) + Send),
+    ) -> Result<Vec<(usize, Refusal)>, BankError> {
+        self.pool
+            .install(|| self.produce_on_pool(bank, txs, progress))
     }
 
     fn produce_on_pool(
         &self,
         bank: &mut Bank,
         txs: &[(&[u8], &SanitizedTransaction)],
+        progress: &mut (dyn FnMut(&Bank) + Send),
     ) -> Result<Vec<(usize, Refusal)>, BankError> {
         let slot = bank.slot();
         if bank.open_slot_len() != 0 {
@@ -106,7 +120,7 @@ impl BlockExecutor {
         };
         let candidates = produce.candidates.clone();
         let outcome = self.with_banking_threads(&source, &candidates, |work, done| {
-            produce.run(bank, txs, self.threads, work, done)
+            produce.run(bank, txs, self.threads, (work, done), progress)
         });
         if let Err(error) = outcome {
             for &index in &produce.admitted {
@@ -145,8 +159,8 @@ impl Produce<'_> {
         bank: &mut Bank,
         txs: &[(&[u8], &SanitizedTransaction)],
         threads: usize,
-        work: &[Sender<Work>],
-        done: &Receiver<Done>,
+        (work, done): (&[Sender<Work>], &Receiver<Done>),
+        progress: &mut (dyn FnMut(&Bank) + Send),
     ) -> Result<(), Option<BankError>> {
         let config = SchedulerConfig::pipeline(threads);
         let mut scheduler = Scheduler::new(config).map_err(|_| None)?;
@@ -192,7 +206,9 @@ impl Produce<'_> {
             if outstanding == 0 {
                 return Ok(());
             }
-            for (index, result) in next_done(&mut scheduler, done).map_err(|()| None)? {
+            let completed = next_done(&mut scheduler, done).map_err(|()| None)?;
+            let recorded_before = bank.open_slot_len();
+            for (index, result) in completed {
                 outstanding = outstanding.saturating_sub(1);
                 let prepared = self.candidates.get(index).ok_or(None)?;
                 let writable = &prepared.locks[..prepared.write_len];
@@ -217,6 +233,9 @@ impl Produce<'_> {
                             .push((self.positions[index], Refusal::Rejected(error)));
                     }
                 }
+            }
+            if bank.open_slot_len() > recorded_before {
+                progress(bank);
             }
         }
     }
