@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use braid_accounts_db::AccountsDb;
 use braid_primitives::KeyHasherBuilder;
+use braid_runtime::cost_model::{CostTracker, TransactionCost};
 use braid_runtime::executor::{Executor, ProcessedTransaction};
 use braid_runtime::sanitized::SanitizedTransaction;
 use braid_runtime::{Hash, Pubkey, Signature, TransactionError};
@@ -164,6 +165,8 @@ pub(crate) struct Verified {
     locks: Vec<braid_runtime::Pubkey>,
     write_len: usize,
     priority: u64,
+    /// What it may cost a block, from what it asks for (also computed in parallel).
+    estimate: TransactionCost,
 }
 
 /// How a [`Verified`] travels: boxed, so that moving it moves a pointer. (Clippy's
@@ -177,12 +180,14 @@ impl Verified {
         // The executor's lock set: a registered program listed as writable is read-locked,
         // exactly as execution will treat it.
         let (locks, write_len) = executor.lock_list(&tx);
+        let estimate = TransactionCost::estimate(&tx, write_len);
         Box::new(Self {
             wire,
             tx,
             locks,
             write_len,
             priority,
+            estimate,
         })
     }
 }
@@ -196,6 +201,10 @@ struct Completed {
     blockhash: Hash,
     message_hash: Hash,
     processed: ProcessedTransaction,
+    /// What the slot reserved for it.
+    estimate: TransactionCost,
+    /// What it cost, once executed (its compute units consumed in place of its limit).
+    cost: TransactionCost,
 }
 
 struct Work {
@@ -355,6 +364,8 @@ impl Pipeline {
                     pending: HashMap::with_hasher(KeyHasherBuilder::new()),
                     next_id: 0,
                     admitted_in_slot: 0,
+                    slot_cost: CostTracker::new(),
+                    cost_full: false,
                     slot_started: Instant::now(),
                     metrics: SlotMetrics::default(),
                     commits: commits_tx,
@@ -503,7 +514,17 @@ fn banking_loop(
                 } else {
                     Vec::new()
                 };
+                let cost = match &processed {
+                    Ok(executed) => TransactionCost::new(
+                        &verified.tx,
+                        verified.write_len,
+                        executed.compute_units_consumed,
+                    ),
+                    Err(_) => verified.estimate,
+                };
                 results.push(Completed {
+                    estimate: verified.estimate,
+                    cost,
                     account_keys,
                     signature: *verified.tx.signature(),
                     blockhash: verified.tx.message().recent_blockhash,
@@ -554,6 +575,11 @@ struct SchedulerLoop {
     pending: HashMap<u64, VerifiedBox, KeyHasherBuilder>,
     next_id: u64,
     admitted_in_slot: usize,
+    /// The open slot's cost: what its executed transactions cost and what those in flight
+    /// may, against the block limits (`braid_runtime::cost_model`).
+    slot_cost: CostTracker,
+    /// A transaction did not fit the open slot: it waits at the backlog's head for the next.
+    cost_full: bool,
     slot_started: Instant,
     metrics: SlotMetrics,
     /// Sealed slots to the committer thread, and their commits back.
@@ -649,6 +675,9 @@ impl SchedulerLoop {
     }
 
     fn slot_full(&self) -> bool {
+        if self.cost_full {
+            return true;
+        }
         match self.policy {
             SlotPolicy::Duration(duration) => {
                 self.slot_started.elapsed() >= duration
@@ -741,8 +770,13 @@ impl SchedulerLoop {
         let slot = self.bank.slot();
         for completed in done.results {
             let signature = completed.signature;
+            // Block units and allocations only: one account's chain runs on one banking
+            // thread in order, so within a slot's time it cannot pass the per-account limit
+            // (a slot's worth of one core) by more than the batch in flight at the end.
+            self.slot_cost.remove(&completed.estimate, &[]);
             match completed.processed {
                 Ok(executed) => {
+                    self.slot_cost.add(&completed.cost, &[]);
                     self.bank
                         .record_signed(completed.wire, signature, &executed);
                     let counters = &self.shared.counters();
@@ -824,16 +858,19 @@ impl SchedulerLoop {
     }
 
     fn admit_one(&mut self, mut verified: VerifiedBox) {
+        if self.slot_cost.try_add(&verified.estimate, &[]).is_err() {
+            if verified.estimate.fits_an_empty_block().is_ok() {
+                // The slot is full: this one opens the next.
+                self.cost_full = true;
+                self.backlog.push_front(verified);
+                return;
+            }
+            self.reject(&verified, TransactionError::WouldExceedMaxBlockCostLimit);
+            return;
+        }
         if let Err(error) = self.bank.admit(&verified.tx) {
-            self.shared
-                .counters()
-                .rejected
-                .fetch_add(1, Ordering::Relaxed);
-            count(&mut self.metrics.rejected, &error);
-            let signature = *verified.tx.signature();
-            let _ = self
-                .events
-                .send(ExecutionEvent::Rejected { signature, error });
+            self.slot_cost.remove(&verified.estimate, &[]);
+            self.reject(&verified, error);
             return;
         }
         let id = self.next_id;
@@ -849,6 +886,7 @@ impl SchedulerLoop {
             // scheduler's limit, so this is unreachable; refuse rather than lose it.
             debug_assert!(false, "scheduler refused an admitted transaction: {error}");
             self.bank.forget(&verified.tx);
+            self.slot_cost.remove(&verified.estimate, &[]);
             self.shared
                 .counters()
                 .rejected
@@ -863,6 +901,19 @@ impl SchedulerLoop {
         self.pending.insert(id, verified);
         self.admitted_in_slot = self.admitted_in_slot.saturating_add(1);
         self.metrics.admitted = self.metrics.admitted.saturating_add(1);
+    }
+
+    /// Refuses `verified` before admission: it changed nothing.
+    fn reject(&mut self, verified: &Verified, error: TransactionError) {
+        self.shared
+            .counters()
+            .rejected
+            .fetch_add(1, Ordering::Relaxed);
+        count(&mut self.metrics.rejected, &error);
+        let signature = *verified.tx.signature();
+        let _ = self
+            .events
+            .send(ExecutionEvent::Rejected { signature, error });
     }
 
     fn dispatch(&mut self) {
@@ -918,6 +969,8 @@ impl SchedulerLoop {
         self.shared
             .sealed(self.bank.latest_blockhash(), self.bank.slot());
         self.admitted_in_slot = 0;
+        self.slot_cost = CostTracker::new();
+        self.cost_full = false;
         self.slot_started = Instant::now();
         Ok(())
     }

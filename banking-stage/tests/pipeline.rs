@@ -247,6 +247,60 @@ fn restart_resumes_state_and_replay_protection() {
 }
 
 #[test]
+fn a_slot_never_allocates_more_than_the_block_limit() {
+    // Twelve new accounts of 10 MiB each: 126 MB, over the 100 MB a block may allocate
+    // (`braid_runtime::cost_model`). The pipeline fills a slot with nine (94 MB), ends it,
+    // and puts the other three in the next, though its slots otherwise end only on a flush.
+    let users = users(12);
+    let genesis = genesis(&users);
+    let dir = tempfile::tempdir().unwrap();
+    let blockhash = genesis.hash();
+    let space = braid_runtime::primitives::ACCOUNT_DATA_BYTES_MAX as u64;
+    let txs: Vec<Vec<u8>> = users
+        .iter()
+        .enumerate()
+        .map(|(n, payer)| {
+            let new = Keypair::from_seed(&[0xA0 + n as u8; 32]);
+            Transaction::new_signed_with_payer(
+                &[system::create_account(
+                    &payer.pubkey(),
+                    &new.pubkey(),
+                    1,
+                    space,
+                    &SYSTEM_PROGRAM_ID,
+                )],
+                Some(&payer.pubkey()),
+                &[payer, &new],
+                blockhash,
+            )
+            .to_bytes()
+        })
+        .collect();
+    let config = PipelineConfig {
+        slot: SlotPolicy::Transactions(1_000),
+        ..PipelineConfig::default()
+    };
+    let events = run_pipeline(dir.path(), &genesis, &txs, config);
+    let per_slot: Vec<usize> = events
+        .iter()
+        .filter_map(|event| match event {
+            ExecutionEvent::SlotCommitted(commit) => Some(commit.signatures.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(per_slot, vec![9, 3]);
+    let processed = events
+        .iter()
+        .filter(|event| matches!(event, ExecutionEvent::Processed { .. }))
+        .count();
+    assert_eq!(processed, 12);
+    // Whatever each one's outcome (rent may refuse an account this poor), the ledger holds
+    // all twelve and replays.
+    let (slot, _) = verify_ledger(dir.path(), executor()).unwrap();
+    assert_eq!(slot, 2);
+}
+
+#[test]
 fn bad_transactions_are_rejected_with_reasons() {
     let users = users(2);
     let genesis = genesis(&users);

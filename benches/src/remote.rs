@@ -117,6 +117,86 @@ pub struct RemoteStats {
     /// CPU seconds this process used over the measured phase (senders, poller, signing of
     /// later segments).
     pub client_cpu_s: f64,
+    /// Each node's CPU over the measured phase by thread group (`braidGetThreadCpu`), per
+    /// transaction the run committed; empty for a node that does not answer it.
+    pub node_cpu: Vec<NodeCpu>,
+}
+
+/// One node's CPU over a remote run's measured phase: the validator path's CPU budget, by
+/// thread group rather than by stage (nothing on its hot path is timed).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NodeCpu {
+    /// The node's URL.
+    pub url: String,
+    /// CPU seconds the whole node used.
+    pub cpu_s: f64,
+    /// CPU microseconds per committed transaction, the whole node.
+    pub us_per_tx: f64,
+    /// By thread group, busiest first.
+    pub groups: Vec<GroupCpu>,
+}
+
+/// One thread group's share of a [`NodeCpu`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GroupCpu {
+    /// The threads' name without its index (see `braid_interfaces::threads`).
+    pub group: String,
+    /// CPU microseconds per committed transaction.
+    pub us_per_tx: f64,
+}
+
+/// A node's CPU nanoseconds by thread group now, or `None` if it does not say.
+fn read_node_cpu(client: &RpcClient) -> Option<BTreeMap<String, u64>> {
+    Some(client.get_thread_cpu().ok()?.into_iter().collect())
+}
+
+/// What each node spent between two readings, per committed transaction.
+fn node_cpu(
+    urls: &[String],
+    before: &[Option<BTreeMap<String, u64>>],
+    after: &[Option<BTreeMap<String, u64>>],
+    committed: u64,
+) -> Vec<NodeCpu> {
+    let per_tx = |ns: u64| {
+        if committed == 0 {
+            0.0
+        } else {
+            ns as f64 / committed as f64 / 1_000.0
+        }
+    };
+    urls.iter()
+        .zip(before.iter().zip(after))
+        .filter_map(|(url, pair)| {
+            let (Some(before), Some(after)) = pair else {
+                return None;
+            };
+            let mut groups: Vec<(String, u64)> = after
+                .iter()
+                .map(|(group, ns)| {
+                    let spent = ns.saturating_sub(before.get(group).copied().unwrap_or(0));
+                    (group.clone(), spent)
+                })
+                .filter(|(_, spent)| *spent > 0)
+                .collect();
+            groups.sort_by_key(|(_, spent)| std::cmp::Reverse(*spent));
+            let total: u64 = groups
+                .iter()
+                .map(|(_, ns)| *ns)
+                .fold(0, u64::saturating_add);
+            Some(NodeCpu {
+                url: url.clone(),
+                cpu_s: total as f64 / 1e9,
+                us_per_tx: per_tx(total),
+                groups: groups
+                    .into_iter()
+                    .map(|(group, ns)| GroupCpu {
+                        group,
+                        us_per_tx: per_tx(ns),
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
 }
 
 /// Runs `config`'s workload against `target`.
@@ -156,9 +236,16 @@ pub fn run(
     let count_before = control
         .get_transaction_count()
         .map_err(|source| remote("reading the transaction count", source))?;
+    let clients: Vec<RpcClient> = target
+        .urls
+        .iter()
+        .map(|url| RpcClient::new(url.clone()))
+        .collect();
+    let nodes_before: Vec<_> = clients.iter().map(read_node_cpu).collect();
     let cpu_before = process_cpu_ns();
     let measured = measure(&config, target, &plan, &segments, first, total, progress)?;
     let client_cpu_s = process_cpu_ns().saturating_sub(cpu_before) as f64 / 1e9;
+    let nodes_after: Vec<_> = clients.iter().map(read_node_cpu).collect();
     let count_after = control
         .get_transaction_count()
         .map_err(|source| remote("reading the transaction count", source))?;
@@ -214,6 +301,7 @@ pub fn run(
         sign_s,
         node_transactions: count_after.saturating_sub(count_before),
         client_cpu_s,
+        node_cpu: node_cpu(&target.urls, &nodes_before, &nodes_after, report.committed),
     });
     Ok(report)
 }
@@ -951,8 +1039,23 @@ impl BenchReport {
             self.latency_p99_ms,
             remote.latency_p999_ms,
             remote.sent_tps,
-        )
+        ) + &node_cpu_text(&remote.node_cpu)
     }
+}
+
+/// Each node's CPU per transaction, by thread group, one line per node.
+fn node_cpu_text(nodes: &[NodeCpu]) -> String {
+    let mut text = String::new();
+    for node in nodes {
+        text.push_str(&format!(
+            "\nnode {} CPU µs per transaction: {:.1} |",
+            node.url, node.us_per_tx
+        ));
+        for group in &node.groups {
+            text.push_str(&format!(" {} {:.1}", group.group, group.us_per_tx));
+        }
+    }
+    text
 }
 
 #[cfg(test)]

@@ -345,7 +345,7 @@ impl SharedPool {
         for index in 0..verifiers.max(1) {
             let (inner, queue) = (Arc::clone(&inner), queue.clone());
             std::thread::Builder::new()
-                .name(format!("braid-pool-verify-{index}"))
+                .name(format!("braid-verify-{index}"))
                 .spawn(move || verify_loop(&inner, &queue))?;
         }
         Ok(Arc::new(Self { inner, verify }))

@@ -341,7 +341,7 @@ impl Validator {
         });
         let network = channels.network;
         let app = std::thread::Builder::new()
-            .name("braid-consensus-app".into())
+            .name("braid-app".into())
             .spawn(move || app.run(inbox, &network))
             .map_err(|error| {
                 ConsensusError::Engine(format!("cannot start the application thread: {error}"))

@@ -7,7 +7,8 @@
 //! - [`state`]: [`NodeState`], what readers see of the engine while it runs (slot, latest
 //!   blockhash, accounts, counters, health), and [`EngineFailure`], why it stopped;
 //! - [`submit`]: [`SubmitError`], why a submitted transaction was not taken;
-//! - [`budget`]: CPU time per stage, as typed counters ([`budget::CpuBudget`]).
+//! - [`budget`]: CPU time per stage, as typed counters ([`budget::CpuBudget`]);
+//! - [`threads`]: CPU time by thread group, for any engine, from the kernel.
 //!
 //! It depends on the ledger and nothing above it, so the engines and the readers meet here
 //! without depending on each other.
@@ -16,6 +17,7 @@ pub mod budget;
 pub mod event;
 pub mod state;
 pub mod submit;
+pub mod threads;
 
 pub use event::ExecutionEvent;
 pub use state::{EngineCounters, EngineFailure, NodeState};

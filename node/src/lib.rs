@@ -512,7 +512,7 @@ fn start_validator(
     let shared = NodeState::for_bank(&bank);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
-        .thread_name("braid-consensus")
+        .thread_name("braid-engine")
         .enable_all()
         .build()
         .map_err(NodeError::Spawn)?;

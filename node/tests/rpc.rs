@@ -155,6 +155,32 @@ fn health_version_slot_and_count_answer() {
 }
 
 #[test]
+fn thread_cpu_names_the_node_threads_and_the_exited_ones() {
+    let fx = Fixture::new();
+    let reply = result(&fx.node, "braidGetThreadCpu", json!([]));
+    assert_eq!(reply["transactionCount"], 0);
+    let groups = reply["groups"].as_array().unwrap();
+    let names: Vec<&str> = groups
+        .iter()
+        .map(|group| group["group"].as_str().unwrap())
+        .collect();
+    // The pipeline's stages and the RPC server answering this, each a group of its own.
+    for expected in [
+        "braid-rpc",
+        "braid-scheduler",
+        "braid-sigverify",
+        "braid-banking",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    assert_eq!(names.last(), Some(&braid_interfaces::threads::EXITED_GROUP));
+    assert!(groups.iter().all(|group| group["cpuNs"].is_u64()));
+}
+
+#[test]
 fn performance_samples_start_empty_and_limits_are_checked() {
     let fx = Fixture::new();
     // The first sample closes after a minute.

@@ -373,6 +373,27 @@ impl RpcClient {
         serde_json::from_value(result).map_err(|error| self.invalid(format!("{method}: {error}")))
     }
 
+    /// `braidGetThreadCpu` (Braid's own): the node's CPU nanoseconds by thread group, in
+    /// the order it gives them.
+    pub fn get_thread_cpu(&self) -> Result<Vec<(String, u64)>, ClientError> {
+        let reply: Value = self.call("braidGetThreadCpu", json!([]))?;
+        let groups = reply
+            .get("groups")
+            .and_then(Value::as_array)
+            .ok_or_else(|| self.invalid("braidGetThreadCpu: no groups".to_owned()))?;
+        groups
+            .iter()
+            .map(|group| {
+                let name = group.get("group").and_then(Value::as_str);
+                let ns = group.get("cpuNs").and_then(Value::as_u64);
+                match (name, ns) {
+                    (Some(name), Some(ns)) => Ok((name.to_owned(), ns)),
+                    _ => Err(self.invalid(format!("braidGetThreadCpu: bad group {group}"))),
+                }
+            })
+            .collect()
+    }
+
     /// `getHealth`: `Ok` if the node answers "ok".
     pub fn get_health(&self) -> Result<(), ClientError> {
         let health: String = self.call("getHealth", json!([]))?;

@@ -158,7 +158,7 @@ pub use braid_runtime::rent::{
     ACCOUNT_STORAGE_OVERHEAD_BYTES, RENT_EXEMPTION_YEARS, RENT_LAMPORTS_PER_BYTE_YEAR,
 };
 
-/// The methods this node answers, by Solana's names.
+/// The methods this node answers, by Solana's names, and Braid's own.
 pub const METHODS: &[&str] = &[
     "getHealth",
     "getVersion",
@@ -197,6 +197,8 @@ pub const METHODS: &[&str] = &[
     "sendTransaction",
     "simulateTransaction",
     "requestAirdrop",
+    // Braid's own.
+    "braidGetThreadCpu",
 ];
 
 /// Solana's -32004 for a slot whose block this node does not hold.
@@ -692,6 +694,23 @@ impl Config {
     }
 }
 
+/// `braidGetThreadCpu` (Braid's own): the node's CPU time by thread group
+/// ([`braid_interfaces::threads`]) and its committed transactions, so a load generator
+/// turns two readings into CPU per transaction per group, for any engine.
+fn thread_cpu(shared: &braid_interfaces::NodeState) -> Result<Value, RpcError> {
+    let groups = braid_interfaces::threads::thread_cpu().map_err(|error| {
+        RpcError::new(
+            codes::INTERNAL_ERROR,
+            format!("reading thread CPU times: {error}"),
+        )
+    })?;
+    let groups: Vec<Value> = groups
+        .into_iter()
+        .map(|group| json!({"group": group.group, "threads": group.threads, "cpuNs": group.cpu_ns}))
+        .collect();
+    Ok(json!({"transactionCount": shared.transaction_count(), "groups": groups}))
+}
+
 fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, RpcError> {
     let shared = state.ingress.shared();
     match method {
@@ -708,6 +727,7 @@ fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, Rp
             json!({"solana-core": concat!("braid ", env!("CARGO_PKG_VERSION")), "feature-set": 0}),
         ),
         "getSlot" => Ok(json!(shared.slot())),
+        "braidGetThreadCpu" => thread_cpu(shared),
         "getTransactionCount" => Ok(json!(shared.transaction_count())),
         "getLatestBlockhash" => {
             let value = RpcBlockhash {

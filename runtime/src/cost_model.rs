@@ -62,7 +62,7 @@ const _: () = assert!(
 );
 
 /// A transaction's cost, before or after it executes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TransactionCost {
     /// Signatures × [`SIGNATURE_COST_UNITS`].
     pub signature_units: u64,
