@@ -912,7 +912,7 @@ impl App {
             );
         }
         self.recorded_before_height = recorded;
-        self.forget(&commit.signatures);
+        self.pool.lock().landed(&commit.signatures);
         self.evict_unlandable();
         tracing::info!(slot = commit.slot, bank_hash = %commit.bank_hash, block = %id, transactions = commit.signatures.len(), "finalized");
         self.history.append(height, &certificate, &encoded)?;

@@ -36,6 +36,11 @@ pub const POOL_TRANSACTIONS_MAX: usize = 65_536;
 /// Most transactions one fee payer may have in the pool: a payer cannot fill it alone.
 pub const POOL_PER_PAYER_MAX: usize = 256;
 
+/// Signatures of recently committed transactions the pool remembers, so a copy that
+/// arrives after its transaction landed (a forward, a client's retry) is answered at once
+/// instead of verified and held again: about two full blocks.
+pub const LANDED_REMEMBERED_MAX: usize = 65_536;
+
 const _: () = assert!(POOL_PER_PAYER_MAX < POOL_TRANSACTIONS_MAX);
 
 /// Why a transaction was not taken into the pool.
@@ -91,6 +96,9 @@ pub struct Pool {
     /// Room held by transactions whose signatures are being verified.
     reserved: usize,
     next_arrival: u64,
+    /// Recently committed signatures, oldest first, and the same as a set.
+    landed_order: std::collections::VecDeque<Signature>,
+    landed: std::collections::HashSet<Signature>,
 }
 
 /// A transaction's fee and priority, or why it could never land.
@@ -126,7 +134,7 @@ impl Pool {
         balance: impl FnOnce(&Pubkey) -> u64,
     ) -> Result<(), SubmitError> {
         let signature = *tx.signature();
-        if self.by_signature.contains_key(&signature) {
+        if self.by_signature.contains_key(&signature) || self.landed.contains(&signature) {
             return Ok(());
         }
         let (fee, priority) = price(&tx)?;
@@ -195,7 +203,7 @@ impl Pool {
             self.release(&payer);
             return false;
         };
-        if self.by_signature.contains_key(&signature) {
+        if self.by_signature.contains_key(&signature) || self.landed.contains(&signature) {
             self.release(&payer);
             return false;
         }
@@ -218,6 +226,27 @@ impl Pool {
     /// Whether it holds the transaction with `signature`.
     pub fn contains(&self, signature: &Signature) -> bool {
         self.by_signature.contains_key(signature)
+    }
+
+    /// Records that these transactions were committed: takes them out, and remembers the
+    /// newest [`LANDED_REMEMBERED_MAX`] so a late copy is not verified or held again.
+    pub fn landed(&mut self, signatures: &[Signature]) {
+        for signature in signatures {
+            self.remove(signature);
+            if self.landed.insert(*signature) {
+                self.landed_order.push_back(*signature);
+            }
+        }
+        while self.landed_order.len() > LANDED_REMEMBERED_MAX {
+            if let Some(oldest) = self.landed_order.pop_front() {
+                self.landed.remove(&oldest);
+            }
+        }
+    }
+
+    /// Whether this transaction was committed recently ([`Pool::landed`]).
+    pub fn has_landed(&self, signature: &Signature) -> bool {
+        self.landed.contains(signature)
     }
 
     fn uncount(&mut self, payer: &Pubkey) {
@@ -396,7 +425,8 @@ impl SharedPool {
             });
         }
         let mut pool = inner.lock();
-        if pool.contains(tx.signature()) {
+        // Held already, or landed: nothing to do, as for Solana's duplicate sends.
+        if pool.contains(tx.signature()) || pool.has_landed(tx.signature()) {
             return Ok(());
         }
         match pool.reserve(&payer) {

@@ -10,7 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use braid_ledger::bank::Bank;
 use malachitebft_app::config::{
-    ConsensusConfig, P2pConfig, TimeoutConfig, TransportProtocol, ValuePayload, ValueSyncConfig,
+    ConsensusConfig, P2pConfig, PubSubProtocol, TimeoutConfig, TransportProtocol, ValuePayload,
+    ValueSyncConfig,
 };
 use malachitebft_app::events::{RxEvent, TxEvent};
 use malachitebft_app::node::{EngineHandle, Node, NodeConfig, NodeHandle};
@@ -278,6 +279,10 @@ impl Validator {
                     persistent_peers: config.peers.iter().map(tcp).collect(),
                     pubsub_max_size: bytesize(GOSSIP_BYTES_MAX),
                     rpc_max_size: bytesize(SYNC_RESPONSE_BYTES_MAX),
+                    // Every validator dials every other (`peers` is the whole set), so
+                    // each message goes straight to each peer once; GossipSub's relaying
+                    // made every validator receive every proposal part three times.
+                    protocol: PubSubProtocol::Broadcast,
                     ..P2pConfig::default()
                 },
                 value_payload: ValuePayload::PartsOnly,

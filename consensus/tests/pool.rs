@@ -1,6 +1,8 @@
 //! The validator's pool: who may enter, who is evicted, and the order blocks take.
 
-use braid_consensus::pool::{POOL_PER_PAYER_MAX, POOL_TRANSACTIONS_MAX, Pool, SubmitError};
+use braid_consensus::pool::{
+    LANDED_REMEMBERED_MAX, POOL_PER_PAYER_MAX, POOL_TRANSACTIONS_MAX, Pool, SubmitError,
+};
 use braid_program_system::instruction as system;
 use braid_runtime::compute_budget::set_compute_unit_price;
 use braid_runtime::keypair::Keypair;
@@ -203,4 +205,29 @@ fn a_transaction_no_block_can_hold_is_refused_at_entry() {
         ))
     );
     assert!(pool.lock().is_empty());
+}
+
+#[test]
+fn a_transaction_that_landed_is_neither_held_nor_verified_again() {
+    let mut pool = Pool::new();
+    let sender = payer(20);
+    let (wire, tx) = transfer(&sender, 0, 0);
+    let signature = *tx.signature();
+    pool.insert(wire.clone(), tx.clone(), |_| RICH).unwrap();
+    pool.landed(&[signature]);
+    assert!(pool.is_empty());
+    assert!(pool.has_landed(&signature));
+    // A late copy (a forward, a retry) is answered and not held, whichever way it comes.
+    pool.insert(wire.clone(), tx.clone(), |_| RICH).unwrap();
+    assert!(pool.is_empty());
+    pool.reserve(&sender.pubkey()).unwrap();
+    assert!(!pool.fill(wire, tx));
+    assert!(pool.is_empty());
+    // Only the newest are remembered.
+    let later: Vec<braid_runtime::Signature> = (0..LANDED_REMEMBERED_MAX as u64)
+        .map(|n| *transfer(&sender, 0, n + 1).1.signature())
+        .collect();
+    pool.landed(&later);
+    assert!(!pool.has_landed(&signature));
+    assert!(pool.has_landed(&later[0]));
 }
