@@ -13,8 +13,9 @@
 //! otherwise the caller hears [`SubmitError::PoolFull`] (`Busy`).
 //!
 //! After every commit the pool drops what can no longer land, whoever leads: what the
-//! block included, what has a blockhash too old, and what a fee payer can no longer pay
-//! for. Every pooled transaction's exact bytes were verified on entry, so a block that
+//! block included (remembered, the newest [`LANDED_REMEMBERED_MAX`], so a late copy is
+//! answered without being verified or held again), what has a blockhash too old, and what
+//! a fee payer can no longer pay for. Every pooled transaction's exact bytes were verified on entry, so a block that
 //! carries them is not verified again ([`Pool::holds`]).
 
 use std::cmp::Reverse;
