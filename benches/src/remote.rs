@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 use braid_primitives::LAMPORTS_PER_SOL;
 use braid_primitives::cpu_time::process_cpu_ns;
 use braid_rpc::client::{ClientError, RpcClient};
+use braid_rpc::ingest::{IngestClient, Verdict};
 use braid_rpc::types::{ConfirmationStatus, codes};
 use braid_runtime::keypair::Keypair;
 use braid_runtime::{Hash, Signature, Transaction};
@@ -727,9 +728,7 @@ fn measure(
                 let batches = batch_rx.clone();
                 let accepted = accepted_tx.clone();
                 let sent = &sent;
-                scope.spawn(move || {
-                    send_loop(&target.urls, &batches, &accepted, sent, total, progress)
-                })
+                scope.spawn(move || send_loop(target, &batches, &accepted, sent, total, progress))
             })
             .collect();
         drop(batch_rx);
@@ -843,17 +842,46 @@ fn dispatch(
     Ok(())
 }
 
-/// One sender thread: posts batches round-robin over the URLs, counts refusals, and tells
-/// the poller what was accepted and when it was sent.
+/// Tells the poller what a batch sent at `at` got accepted, and the progress line how far
+/// the send phase is.
+fn report_sent(
+    sends: &mut Sends,
+    accepted: &Sender<Accepted>,
+    sent: &std::sync::atomic::AtomicU64,
+    (at, signatures, count): (Instant, Vec<Signature>, u64),
+    total: usize,
+    progress: Progress<'_>,
+) {
+    sends.accepted = sends.accepted.saturating_add(signatures.len() as u64);
+    let _ = accepted.send(Accepted { at, signatures });
+    let done = sent
+        .fetch_add(count, std::sync::atomic::Ordering::Relaxed)
+        .saturating_add(count);
+    progress("send", done, total as u64);
+}
+
+/// One sender thread: posts batches round-robin over the URLs (over a node's binary
+/// ingestion port where getClusterNodes names one, else as JSON-RPC batches), counts
+/// refusals, and tells the poller what was accepted and when it was sent.
 fn send_loop(
-    urls: &[String],
+    target: &RemoteTarget,
     batches: &Receiver<Batch>,
     accepted: &Sender<Accepted>,
     sent: &std::sync::atomic::AtomicU64,
     total: usize,
     progress: Progress<'_>,
 ) -> (Tally, Sends) {
+    let urls = &target.urls;
     let clients: Vec<RpcClient> = urls.iter().map(|url| RpcClient::new(url.clone())).collect();
+    // The binary port where a node serves one (found through getClusterNodes), one
+    // connection per node and sender; JSON-RPC batches elsewhere.
+    let mut ingest: Vec<Option<IngestClient>> = clients
+        .iter()
+        .map(|client| {
+            let addr = client.get_ingest_addr().ok().flatten()?;
+            IngestClient::connect(addr).ok()
+        })
+        .collect();
     let mut tally = Tally::default();
     let mut sends = Sends::default();
     for batch in batches {
@@ -867,6 +895,45 @@ fn send_loop(
         };
         let at = Instant::now();
         sends.first_at = earliest(sends.first_at, Some(at));
+        let binary = usize::try_from(batch.number)
+            .ok()
+            .and_then(|number| number.checked_rem(clients.len()))
+            .and_then(|at| ingest.get_mut(at))
+            .and_then(Option::as_mut);
+        if let Some(port) = binary {
+            let verdicts = port.send_batch(&batch.wires);
+            sends.last_at = Some(Instant::now());
+            sends.calls = sends.calls.saturating_add(count);
+            let mut signatures = Vec::with_capacity(batch.wires.len());
+            match verdicts {
+                Ok(verdicts) => {
+                    for (wire, verdict) in batch.wires.iter().zip(verdicts) {
+                        match verdict {
+                            Verdict::Accepted => signatures.push(
+                                braid_runtime::transaction::first_signature(wire)
+                                    .unwrap_or_default(),
+                            ),
+                            Verdict::Busy => sends.busy = sends.busy.saturating_add(1),
+                            other => tally.reject(format!("ingestion port: {other:?}")),
+                        }
+                    }
+                }
+                Err(error) => {
+                    for _ in 0..count {
+                        tally.reject(format!("ingestion port: {error}"));
+                    }
+                }
+            }
+            report_sent(
+                &mut sends,
+                accepted,
+                sent,
+                (at, signatures, count),
+                total,
+                progress,
+            );
+            continue;
+        }
         let replies = client.send_wire_batch(&batch.wires);
         sends.last_at = Some(Instant::now());
         sends.calls = sends.calls.saturating_add(count);
@@ -890,12 +957,14 @@ fn send_loop(
                 }
             }
         }
-        sends.accepted = sends.accepted.saturating_add(signatures.len() as u64);
-        let _ = accepted.send(Accepted { at, signatures });
-        let done = sent
-            .fetch_add(count, std::sync::atomic::Ordering::Relaxed)
-            .saturating_add(count);
-        progress("send", done, total as u64);
+        report_sent(
+            &mut sends,
+            accepted,
+            sent,
+            (at, signatures, count),
+            total,
+            progress,
+        );
     }
     (tally, sends)
 }

@@ -126,6 +126,11 @@ enum Command {
         /// forwarded to it.
         #[arg(long, requires = "genesis")]
         peer_rpc: Vec<String>,
+        /// Also take transactions on this TCP port, without JSON (length-prefixed wire
+        /// bytes, one verdict byte each; `braid bench --rpc-url` finds it through
+        /// getClusterNodes). 0 picks a free port.
+        #[arg(long)]
+        ingest_port: Option<u16>,
     },
     /// Write a new network's genesis and keys: genesis.bin, faucet.json and one
     /// validator-I.json identity per validator.
@@ -467,8 +472,10 @@ fn run(cli: Cli) -> Result<Output, String> {
             peer,
             faucet,
             peer_rpc,
+            ingest_port,
         } => {
             let mut config = NodeConfig::new(&ledger, rpc_port);
+            config.ingest_port = ingest_port;
             if let (Some(genesis), Some(identity), Some(p2p)) = (genesis, identity, p2p) {
                 config.consensus = Some(localnet::setup(
                     &genesis, &identity, p2p, peer, peer_rpc, faucet,
@@ -800,6 +807,9 @@ fn node(config: NodeConfig) -> Result<Output, String> {
         node.pubsub_url(),
         ledger.display()
     ));
+    if let Some(addr) = node.ingest_addr() {
+        print_line(&format!("ingestion port listening on {addr}"));
+    }
     let shared = Arc::clone(node.shared());
     let (mut last_count, mut last_time) = (shared.transaction_count(), Instant::now());
     let mut read_only = false;

@@ -69,6 +69,9 @@ pub struct NodeConfig {
     pub faucet_limits: FaucetLimits,
     /// Join a network of validators instead of committing slots alone.
     pub consensus: Option<ConsensusSetup>,
+    /// Serve the binary ingestion port ([`braid_rpc::ingest`]) on this port (0: a free one);
+    /// `None`: no port. getClusterNodes names it as the node's `tpu`.
+    pub ingest_port: Option<u16>,
 }
 
 /// How a node joins a network of validators: Malachite orders its slots, and a slot is
@@ -112,6 +115,7 @@ impl NodeConfig {
             status_capacity: STATUS_CAPACITY_DEFAULT,
             faucet_limits: FaucetLimits::default(),
             consensus: None,
+            ingest_port: None,
         }
     }
 }
@@ -130,6 +134,14 @@ pub enum NodeError {
     /// `--reset` was asked for a directory that is not a ledger.
     #[error("refusing to reset {0}: it is not empty and holds no {GENESIS_FILE_NAME}")]
     NotALedger(PathBuf),
+    /// The binary ingestion port could not be opened.
+    #[error("ingestion port {addr}: {source}")]
+    Ingest {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The faucet keypair could not be read or written.
     #[error("faucet keypair: {0}")]
     Faucet(#[from] KeypairError),
@@ -174,6 +186,8 @@ pub struct Node {
     events_thread: Option<JoinHandle<()>>,
     pubsub_thread: Option<JoinHandle<()>>,
     consensus: Option<RunningValidator>,
+    /// The binary ingestion port, if served.
+    ingest: Option<braid_rpc::ingest::IngestServer>,
 }
 
 /// A node's validator and the runtime its engine runs on.
@@ -205,6 +219,23 @@ impl Node {
             config.rpc_limits,
         )?;
         let (rpc_addr, pubsub_addr) = (server.local_addr(), server.pubsub_addr());
+        let ingest_listener = match config.ingest_port {
+            Some(port) => {
+                let addr = SocketAddr::new(config.bind_address, port);
+                Some(
+                    std::net::TcpListener::bind(addr)
+                        .map_err(|source| NodeError::Ingest { addr, source })?,
+                )
+            }
+            None => None,
+        };
+        let ingest_addr = match &ingest_listener {
+            Some(listener) => Some(listener.local_addr().map_err(|source| NodeError::Ingest {
+                addr: SocketAddr::new(config.bind_address, 0),
+                source,
+            })?),
+            None => None,
+        };
 
         let faucet_path = dir.join(FAUCET_FILE_NAME);
         let existing = Genesis::read(dir)?;
@@ -334,7 +365,11 @@ impl Node {
                 genesis_hash,
                 identity.pubkey(),
             )
-            .with_blocks(block_index),
+            .with_blocks(block_index)
+            .with_addresses(braid_rpc::methods::NodeAddresses {
+                rpc: Some(rpc_addr),
+                ingest: ingest_addr,
+            }),
         );
         let blocks = state.blocks();
         let samples = state.samples();
@@ -398,7 +433,25 @@ impl Node {
             })
             .map_err(NodeError::Spawn)?;
         let workers = server.serve(Arc::clone(&state), pubsub)?;
+        let ingest = match ingest_listener {
+            Some(listener) => {
+                // Weak: a connection that outlives the node must not keep its state alive.
+                let weak = Arc::downgrade(&state);
+                let submit: Arc<braid_rpc::ingest::Submit> =
+                    Arc::new(move |wire| match weak.upgrade() {
+                        Some(state) => state.submit(wire),
+                        None => Err(braid_interfaces::SubmitError::Stopped),
+                    });
+                let addr = listener.local_addr().unwrap_or(rpc_addr);
+                Some(
+                    braid_rpc::ingest::IngestServer::start(listener, submit)
+                        .map_err(|source| NodeError::Ingest { addr, source })?,
+                )
+            }
+            None => None,
+        };
         Ok(Self {
+            ingest,
             state: Some(state),
             shared,
             rpc_addr,
@@ -431,6 +484,13 @@ impl Node {
         format!("ws://{}", self.pubsub_addr)
     }
 
+    /// The binary ingestion port's address, if it serves one.
+    pub fn ingest_addr(&self) -> Option<SocketAddr> {
+        self.ingest
+            .as_ref()
+            .map(braid_rpc::ingest::IngestServer::addr)
+    }
+
     /// The faucet's address, if this node has a faucet keypair.
     pub fn faucet(&self) -> Option<Pubkey> {
         self.faucet
@@ -445,6 +505,9 @@ impl Node {
     /// every thread.
     pub fn shutdown(mut self) -> Result<(), NodeError> {
         self.workers.stop();
+        if let Some(mut ingest) = self.ingest.take() {
+            ingest.stop();
+        }
         // A validator stops first: its engine, then its bank; nothing uncommitted is lost,
         // since only decided slots were ever committed.
         let mut result = Ok(());

@@ -483,6 +483,54 @@ fn get_signature_statuses_refuses_bad_input() {
 }
 
 #[test]
+fn the_ingestion_port_takes_transactions_that_land_and_answers_each_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NodeConfig::new(dir.path(), 0);
+    config.ingest_port = Some(0);
+    let node = Node::start(config, programs()).expect("node starts");
+    let client = RpcClient::new(node.rpc_url());
+    let port = node.ingest_addr().expect("an ingestion port");
+    // getClusterNodes names it, which is how `braid bench` finds it.
+    assert_eq!(client.get_ingest_addr().unwrap(), Some(port));
+    let user = Keypair::from_seed(&[3; 32]);
+    confirm(
+        &client,
+        &client.request_airdrop(&user.pubkey(), AIRDROP).unwrap(),
+    );
+    let blockhash = client.get_latest_blockhash().unwrap();
+    let good = transfer(&user, &RECIPIENT, 1_000_000, blockhash);
+    let mut forged = transfer(&user, &RECIPIENT, 2_000_000, blockhash);
+    forged.signatures[0] = braid_runtime::Signature([7; 64]);
+    let mut ingest = braid_rpc::ingest::IngestClient::connect(port).unwrap();
+    let verdicts = ingest
+        .send_batch(&[good.to_bytes(), vec![0xFF; 10], forged.to_bytes()])
+        .unwrap();
+    use braid_rpc::ingest::Verdict;
+    // A single node queues the bytes as `sendTransaction` with skipPreflight does: its
+    // sigverify stage parses and verifies them, and drops the garbage and the forgery.
+    assert_eq!(verdicts, vec![Verdict::Accepted; 3]);
+    confirm(&client, &good.signatures[0]);
+    assert_eq!(client.get_balance(&RECIPIENT).unwrap(), 1_000_000);
+    let rejected = || {
+        node.shared()
+            .counters()
+            .rejected
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while rejected() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rejected {}",
+            rejected()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(rejected(), 2);
+    node.shutdown().unwrap();
+}
+
+#[test]
 fn send_transaction_refuses_a_replay() {
     let fx = Fixture::new();
     let user = fx.funded_user(1);

@@ -394,6 +394,17 @@ impl RpcClient {
             .collect()
     }
 
+    /// The node's binary ingestion port ([`crate::ingest`]): the `tpu` getClusterNodes gives
+    /// for the first node it lists, or `None` if it serves none (or is not a Braid node).
+    pub fn get_ingest_addr(&self) -> Result<Option<std::net::SocketAddr>, ClientError> {
+        let nodes: Value = self.call("getClusterNodes", json!([]))?;
+        Ok(nodes
+            .get(0)
+            .and_then(|node| node.get("tpu"))
+            .and_then(Value::as_str)
+            .and_then(|tpu| tpu.parse().ok()))
+    }
+
     /// `getHealth`: `Ok` if the node answers "ok".
     pub fn get_health(&self) -> Result<(), ClientError> {
         let health: String = self.call("getHealth", json!([]))?;

@@ -24,6 +24,7 @@
 //! - [`status`]: [`status::StatusTracker`], signature statuses built from pipeline events:
 //!   `processed` once executed, `finalized` once the slot's commit is durable.
 //! - [`client`]: [`client::RpcClient`], the blocking client the CLI uses.
+//! - [`ingest`]: the binary ingestion port (transactions over TCP, no JSON) and its client.
 //!
 //! Braid's differences from Solana: `sendTransaction` defaults to base64 (Solana's default
 //! is base58; both are accepted through `{"encoding": ...}`); `confirmed` and `finalized`
@@ -35,6 +36,7 @@
 pub mod blocks;
 pub mod client;
 pub mod history;
+pub mod ingest;
 pub mod methods;
 pub mod pubsub;
 pub mod samples;

@@ -197,6 +197,7 @@ pub const METHODS: &[&str] = &[
     "sendTransaction",
     "simulateTransaction",
     "requestAirdrop",
+    "getClusterNodes",
     // Braid's own.
     "braidGetThreadCpu",
 ];
@@ -334,6 +335,17 @@ pub struct RpcState {
     samples: Arc<Mutex<crate::samples::PerformanceSamples>>,
     /// The newest committed blocks.
     blocks: Arc<Mutex<crate::blocks::BlockIndex>>,
+    /// Where this node serves JSON-RPC and binary ingestion (getClusterNodes).
+    addresses: NodeAddresses,
+}
+
+/// The addresses a node serves on, as getClusterNodes reports them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NodeAddresses {
+    /// JSON-RPC.
+    pub rpc: Option<std::net::SocketAddr>,
+    /// The binary ingestion port ([`crate::ingest`]), Solana's `tpu`.
+    pub ingest: Option<std::net::SocketAddr>,
 }
 
 /// One running scan; released when dropped.
@@ -399,6 +411,7 @@ impl RpcState {
             airdrop_nonce: AtomicU64::new(airdrop_nonce_seed()),
             genesis_hash,
             identity,
+            addresses: NodeAddresses::default(),
             scans: std::sync::atomic::AtomicUsize::new(0),
             blocks: Arc::new(Mutex::new(crate::blocks::BlockIndex::new(genesis_hash))),
             samples: Arc::new(Mutex::new(crate::samples::PerformanceSamples::new(
@@ -413,6 +426,18 @@ impl RpcState {
     pub fn with_blocks(mut self, blocks: crate::blocks::BlockIndex) -> Self {
         self.blocks = Arc::new(Mutex::new(blocks));
         self
+    }
+
+    /// Reports `addresses` in getClusterNodes.
+    pub fn with_addresses(mut self, addresses: NodeAddresses) -> Self {
+        self.addresses = addresses;
+        self
+    }
+
+    /// Hands a transaction to the node as `sendTransaction` with `skipPreflight` does (and a
+    /// validator forwards it to its peers): what the binary ingestion port calls.
+    pub fn submit(&self, wire: Vec<u8>) -> Result<(), SubmitError> {
+        self.ingress.submit(wire, true)
     }
 
     /// The performance samples, for whoever applies the pipeline's events.
@@ -753,6 +778,15 @@ fn dispatch(method: &str, params: &Params, state: &RpcState) -> Result<Value, Rp
         }
         "getGenesisHash" => Ok(json!(state.genesis_hash.to_string())),
         "getIdentity" => Ok(json!({ "identity": state.identity.to_string() })),
+        "getClusterNodes" => Ok(json!([{
+            "pubkey": state.identity.to_string(),
+            "gossip": null,
+            "tpu": state.addresses.ingest.map(|addr| addr.to_string()),
+            "rpc": state.addresses.rpc.map(|addr| addr.to_string()),
+            "version": concat!("braid ", env!("CARGO_PKG_VERSION")),
+            "featureSet": 0,
+            "shredVersion": 0,
+        }])),
         "getEpochInfo" => {
             let slot = shared.slot();
             Ok(json!({
