@@ -770,9 +770,11 @@ impl SchedulerLoop {
         let slot = self.bank.slot();
         for completed in done.results {
             let signature = completed.signature;
-            // Block units and allocations only: one account's chain runs on one banking
-            // thread in order, so within a slot's time it cannot pass the per-account limit
-            // (a slot's worth of one core) by more than the batch in flight at the end.
+            // Block units and allocations only. One account's chain runs on one banking
+            // thread in order, so a slot that ends on time (a node's 400 ms) holds at most a
+            // slot of one core's work on it, which is the per-account limit on a machine like
+            // the one the limits were calibrated on; slots that end by count (the load
+            // generator's) are not held to it.
             self.slot_cost.remove(&completed.estimate, &[]);
             match completed.processed {
                 Ok(executed) => {

@@ -51,6 +51,8 @@ use crate::{
 
 /// Most calls in one JSON-RPC batch: Braid's limit ([`braid_rpc::RpcLimits`]).
 pub const BATCH_CALLS_MAX: usize = braid_rpc::server::BATCH_REQUESTS_MAX as usize;
+
+const _: () = assert!(BATCH_CALLS_MAX <= braid_rpc::ingest::INGEST_BATCH_MAX);
 /// Most bytes in one request body: Braid's limit.
 pub const BATCH_BODY_BYTES_MAX: usize = braid_rpc::REQUEST_BODY_BYTES_MAX as usize;
 /// Most signatures in one `getSignatureStatuses` call: Braid's (and Solana's) limit.
@@ -895,13 +897,18 @@ fn send_loop(
         };
         let at = Instant::now();
         sends.first_at = earliest(sends.first_at, Some(at));
-        let binary = usize::try_from(batch.number)
+        let slot = usize::try_from(batch.number)
             .ok()
             .and_then(|number| number.checked_rem(clients.len()))
-            .and_then(|at| ingest.get_mut(at))
-            .and_then(Option::as_mut);
-        if let Some(port) = binary {
+            .and_then(|at| ingest.get_mut(at));
+        if let Some(slot) = slot
+            && let Some(port) = slot.as_mut()
+        {
             let verdicts = port.send_batch(&batch.wires);
+            if verdicts.is_err() {
+                // Its verdicts are out of step now: JSON-RPC from here on.
+                *slot = None;
+            }
             sends.last_at = Some(Instant::now());
             sends.calls = sends.calls.saturating_add(count);
             let mut signatures = Vec::with_capacity(batch.wires.len());

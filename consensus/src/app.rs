@@ -58,6 +58,9 @@ mod propose;
 /// later ones are dropped, so a faulty proposer cannot make this node judge or keep blocks
 /// for rounds that may never come.
 pub const ROUNDS_AHEAD_MAX: u32 = 16;
+/// Blocks for the next height kept while this node finishes its current one: one per
+/// round, the earliest rounds.
+pub const PENDING_ROUNDS_MAX: usize = 4;
 
 /// Faults a test can inject to check that the network notices them. Never set in a node a
 /// user runs.
@@ -76,6 +79,9 @@ pub enum Fault {
     /// of the block's transactions behind it, it stops, as if killed in the middle of
     /// streaming: its application returns [`ConsensusError::FaultInjected`].
     StopMidStream,
+    /// The application panics when the network decides its first block: what any bug in
+    /// it would do.
+    PanicOnDecision,
 }
 
 /// How an [`App`] paces and behaves.
@@ -242,6 +248,29 @@ pub struct App {
     store: ProposalStore,
 }
 
+/// Stops the pool and tells readers why when the application's loop ends, however it ends.
+struct StopOnExit {
+    pool: Arc<SharedPool>,
+    state: Option<Arc<NodeState>>,
+    /// Why, when it returned; none when it panicked.
+    reason: Option<String>,
+}
+
+impl Drop for StopOnExit {
+    fn drop(&mut self) {
+        self.pool.stop();
+        if let Some(state) = &self.state {
+            state.stopped(EngineFailure {
+                reason: self
+                    .reason
+                    .take()
+                    .unwrap_or_else(|| "the validator's application panicked".to_owned()),
+                disk_full: false,
+            });
+        }
+    }
+}
+
 /// What an [`App`] counts, read through its [`crate::Validator`].
 #[derive(Debug, Default)]
 pub struct AppCounters {
@@ -405,6 +434,15 @@ impl App {
         mut inbox: mpsc::Receiver<AppMsg<BraidContext>>,
         network: &mpsc::Sender<NetworkMsg<BraidContext>>,
     ) -> ConsensusError {
+        // Told on any exit, a panic's included: the pool refuses more and readers see why.
+        let mut on_exit = StopOnExit {
+            pool: Arc::clone(&self.pool),
+            state: match &self.reports {
+                Reports::Events { state, .. } => Some(Arc::clone(state)),
+                Reports::Slots(_) => None,
+            },
+            reason: None,
+        };
         let error = loop {
             let Some(message) = inbox.blocking_recv() else {
                 break ConsensusError::EngineStopped;
@@ -414,13 +452,7 @@ impl App {
                 break error;
             }
         };
-        self.pool.stop();
-        if let Reports::Events { state, .. } = &self.reports {
-            state.stopped(EngineFailure {
-                reason: format!("the validator stopped: {error}"),
-                disk_full: false,
-            });
-        }
+        on_exit.reason = Some(format!("the validator stopped: {error}"));
         error
     }
 
@@ -509,6 +541,10 @@ impl App {
             AppMsg::Decided {
                 certificate, reply, ..
             } => {
+                assert!(
+                    self.fault != Fault::PanicOnDecision,
+                    "injected fault: panic on a decision"
+                );
                 self.commit(certificate)?;
                 let _ = reply.send(Next::Start(
                     Height(self.bank.slot()),
@@ -596,18 +632,30 @@ impl App {
             return Ok(None);
         }
         self.counters.proposal_parts.fetch_add(1, Ordering::Relaxed);
+        // A replay, or a part of a round already settled, costs nothing more.
+        if !self.streams.wants(part.height, part.round, part.index) {
+            return Ok(None);
+        }
         // The costly half of judging a block, done while its proposer still executes it.
         let verified = match &part.content {
-            PartContent::Transactions(wires) => self.verify_on_arrival(wires),
-            PartContent::Init { .. } | PartContent::Fin { .. } => Vec::new(),
+            PartContent::Transactions(wires) if crate::stream::transactions_well_formed(wires) => {
+                self.verify_on_arrival(wires)
+            }
+            PartContent::Transactions(_) | PartContent::Init { .. } | PartContent::Fin { .. } => {
+                Vec::new()
+            }
         };
         let (height, round) = (part.height, part.round);
-        match self.streams.add(message.stream_id, part, verified) {
+        match self.streams.add(part, verified) {
             Ok(None) => Ok(None),
             Ok(Some(assembled)) if assembled.height == next => {
                 self.pending
                     .entry((assembled.height, assembled.round))
                     .or_insert(assembled);
+                // Bounded: the earliest rounds are the ones the next height needs first.
+                while self.pending.len() > PENDING_ROUNDS_MAX {
+                    self.pending.pop_last();
+                }
                 Ok(None)
             }
             Ok(Some(assembled)) => self.receive_assembled(assembled),

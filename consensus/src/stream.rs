@@ -12,13 +12,19 @@
 //! hands over a block when every part up to the `Fin` is there. A stream that never ends
 //! (its proposer died) is dropped with its height.
 //!
-//! Memory is bounded whatever peers send: a stream holds at most [`STREAM_BYTES_MAX`], a
-//! round at most [`STREAMS_PER_ROUND_MAX`] streams, and the node at most [`STREAMS_MAX`],
-//! the latest (height, round) giving way to an earlier one.
+//! A stream is its round's: every part is signed for (height, round, index), so two parts
+//! with the same index are the same part (an equivocating proposer's second stream mixes
+//! with its first, and the mixture fails as a block). A part is checked before anything
+//! is spent on it ([`Assembler::wants`]): a replayed or duplicate part costs a lookup, and
+//! a round whose stream completed or was refused takes no more parts until its height is
+//! decided. Memory is bounded whatever peers send: a stream holds at most
+//! [`STREAM_BYTES_MAX`] as [`part_bytes`] counts it (each transaction's bytes and vector),
+//! a part at most [`PART_BYTES_MAX`] of transactions, and the node at most [`STREAMS_MAX`]
+//! streams, the latest (height, round) giving way to an earlier one. Assembled blocks
+//! waiting for the next height are the application's, one per round it accepts.
 
 use std::collections::BTreeMap;
 
-use malachitebft_app::streaming::StreamId;
 use malachitebft_app::types::core::Round;
 
 use crate::block::{BLOCK_BYTES_MAX, ProposedBlock};
@@ -33,15 +39,16 @@ pub const PART_BYTES_MAX: usize = 1024 * 1024;
 /// Bytes a part's encoding spends beyond its transactions: the fixed fields, the signature
 /// and a 4-byte length per transaction (counted apart).
 const PART_OVERHEAD_BYTES: usize = 256;
-/// Most bytes one stream's parts may hold: a whole block and the parts' overhead.
-pub const STREAM_BYTES_MAX: usize = BLOCK_BYTES_MAX + 64 * 1024;
-/// Streams one round may have: its proposer's, and one more if it equivocates.
-pub const STREAMS_PER_ROUND_MAX: usize = 2;
-/// Streams this node assembles at once.
+/// What holding one transaction costs beyond its bytes: its vector.
+const WIRE_OVERHEAD_BYTES: usize = std::mem::size_of::<Vec<u8>>();
+/// Most bytes one stream's parts may hold, as [`part_bytes`] counts them: a block of the
+/// smallest transactions with their vectors, and the parts' overhead.
+pub const STREAM_BYTES_MAX: usize =
+    BLOCK_BYTES_MAX + (BLOCK_BYTES_MAX / 128) * WIRE_OVERHEAD_BYTES + 64 * 1024;
+/// Streams this node assembles at once, one per (height, round).
 pub const STREAMS_MAX: usize = 8;
 
 const _: () = assert!(PART_BYTES_MAX <= BLOCK_BYTES_MAX);
-const _: () = assert!(STREAMS_PER_ROUND_MAX <= STREAMS_MAX);
 
 /// Signs and numbers the parts of one stream.
 pub struct PartSigner<'a> {
@@ -130,7 +137,7 @@ pub fn parts_of(
 }
 
 /// A complete stream: the block it carries and what came with it.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Assembled {
     /// The height it was proposed at.
     pub height: Height,
@@ -154,18 +161,19 @@ pub enum StreamError {
     /// More than [`STREAM_BYTES_MAX`].
     #[error("the stream passes {STREAM_BYTES_MAX} bytes")]
     TooLarge,
-    /// Its round has [`STREAMS_PER_ROUND_MAX`] streams already.
-    #[error("the round has {STREAMS_PER_ROUND_MAX} streams already")]
-    TooManyForRound,
     /// [`STREAMS_MAX`] streams for earlier (height, round)s are being assembled.
     #[error("{STREAMS_MAX} streams for earlier rounds are being assembled")]
     Full,
-    /// Its parts are not an `Init`, transactions and a `Fin` with their count.
+    /// Its parts are not an `Init`, transactions and a `Fin` with their count, or a part
+    /// carries an empty transaction, one over the packet size, or more than
+    /// [`PART_BYTES_MAX`].
     #[error("the stream is malformed: {0}")]
     Malformed(&'static str),
 }
 
-type StreamKey = (Height, Round, StreamId);
+/// A stream is its round's: the round's proposer signed every part for (height, round,
+/// index), so the network's stream id, which any peer chooses, does not name it.
+type StreamKey = (Height, Round);
 
 /// One stream's parts so far, by index, with their transactions' signature marks.
 #[derive(Default)]
@@ -180,6 +188,9 @@ struct Partial {
 #[derive(Default)]
 pub struct Assembler {
     streams: BTreeMap<StreamKey, Partial>,
+    /// Rounds whose stream completed or was dropped: later parts of theirs (a replay, a
+    /// peer gossiping it again) are ignored until the height is decided.
+    done: std::collections::BTreeSet<StreamKey>,
 }
 
 impl Assembler {
@@ -188,51 +199,78 @@ impl Assembler {
         Self::default()
     }
 
-    /// Adds a part of stream `id`, already checked to be signed by its round's proposer,
-    /// with its transactions' signature marks (empty for other parts). Returns the
-    /// assembled block when this part completes its stream.
+    /// Whether a part at `index` of the stream for `height` and `round` would be taken
+    /// now: what to ask before spending anything on it (its transactions' signatures).
+    pub fn wants(&self, height: Height, round: Round, index: u32) -> bool {
+        let key = (height, round);
+        if self.done.contains(&key) {
+            return false;
+        }
+        match self.streams.get(&key) {
+            Some(stream) => !stream.parts.contains_key(&index),
+            None => {
+                self.streams.len() < STREAMS_MAX
+                    || self
+                        .streams
+                        .keys()
+                        .next_back()
+                        .is_some_and(|last| *last > key)
+            }
+        }
+    }
+
+    /// Adds a part, already checked to be signed by its round's proposer, with its
+    /// transactions' signature marks (empty for other parts). Returns the assembled block
+    /// when this part completes its stream.
     pub fn add(
         &mut self,
-        id: StreamId,
         part: ProposalPart,
         verified: Vec<bool>,
     ) -> Result<Option<Assembled>, StreamError> {
-        let key = (part.height, part.round, id);
-        if !self.streams.contains_key(&key) {
-            self.make_room(&key)?;
-        }
-        let stream = self.streams.entry(key.clone()).or_default();
-        if stream.parts.contains_key(&part.index) {
-            // Gossip may deliver a part twice: the first is kept.
+        let key = (part.height, part.round);
+        if !self.wants(part.height, part.round, part.index) {
             return Ok(None);
         }
+        // What the part alone says, before it can cost another stream its room.
+        let alone = match &part.content {
+            PartContent::Init { .. } if part.index != 0 => Err("an init part after the first"),
+            PartContent::Transactions(_) | PartContent::Fin { .. } if part.index == 0 => {
+                Err("the first part is not an init part")
+            }
+            PartContent::Transactions(wires) => check_wires(wires),
+            _ => Ok(()),
+        };
+        if let Err(why) = alone {
+            self.refuse(key);
+            return Err(StreamError::Malformed(why));
+        }
+        if !self.streams.contains_key(&key) {
+            self.make_room(key)?;
+        }
+        let stream = self.streams.entry(key).or_default();
         let size = part_bytes(&part);
         let fits = stream
             .bytes
             .checked_add(size)
             .is_some_and(|bytes| bytes <= STREAM_BYTES_MAX);
         let order = match &part.content {
-            PartContent::Init { .. } if part.index != 0 => Err("an init part after the first"),
-            PartContent::Transactions(_) | PartContent::Fin { .. } if part.index == 0 => {
-                Err("the first part is not an init part")
-            }
             PartContent::Fin { .. } if stream.fin.is_some() => Err("two fin parts"),
+            PartContent::Fin { .. } if stream.parts.range(part.index..).next().is_some() => {
+                Err("a part after the fin")
+            }
             _ if stream.fin.is_some_and(|fin| part.index > fin) => Err("a part after the fin"),
             _ => Ok(()),
         };
-        if !fits || order.is_err() {
-            self.streams.remove(&key);
-            return Err(match order {
-                Err(why) => StreamError::Malformed(why),
-                Ok(()) => StreamError::TooLarge,
-            });
+        if let Err(why) = order {
+            self.refuse(key);
+            return Err(StreamError::Malformed(why));
+        }
+        if !fits {
+            self.refuse(key);
+            return Err(StreamError::TooLarge);
         }
         stream.bytes = stream.bytes.saturating_add(size);
         if matches!(part.content, PartContent::Fin { .. }) {
-            if stream.parts.range(part.index..).next().is_some() {
-                self.streams.remove(&key);
-                return Err(StreamError::Malformed("a part after the fin"));
-            }
             stream.fin = Some(part.index);
         }
         stream.parts.insert(part.index, (part, verified));
@@ -244,14 +282,16 @@ impl Assembler {
             return Ok(None);
         }
         let stream = self.streams.remove(&key).unwrap_or_default();
+        self.done.insert(key);
         assemble(key.0, key.1, stream).map(Some)
     }
 
     /// Drops every stream for a height below `height`; returns how many were dropped
-    /// (each never completed: its proposer stopped, or equivocated in a round that ended).
+    /// (each never completed: its proposer stopped, or was too slow).
     pub fn drop_below(&mut self, height: Height) -> usize {
         let before = self.streams.len();
-        self.streams.retain(|(h, _, _), _| *h >= height);
+        self.streams.retain(|(h, _), _| *h >= height);
+        self.done.retain(|(h, _)| *h >= height);
         before.saturating_sub(self.streams.len())
     }
 
@@ -265,24 +305,21 @@ impl Assembler {
         self.streams.is_empty()
     }
 
+    /// Drops the stream for `key` and ignores the rest of it.
+    fn refuse(&mut self, key: StreamKey) {
+        self.streams.remove(&key);
+        self.done.insert(key);
+    }
+
     /// Makes room for a new stream `key`, or says why there is none.
-    fn make_room(&mut self, key: &StreamKey) -> Result<(), StreamError> {
-        let (height, round, _) = key;
-        let in_round = self
-            .streams
-            .keys()
-            .filter(|(h, r, _)| h == height && r == round)
-            .count();
-        if in_round >= STREAMS_PER_ROUND_MAX {
-            return Err(StreamError::TooManyForRound);
-        }
+    fn make_room(&mut self, key: StreamKey) -> Result<(), StreamError> {
         if self.streams.len() < STREAMS_MAX {
             return Ok(());
         }
         // Full: the stream for the latest (height, round) gives way to an earlier one,
         // which consensus needs first.
-        match self.streams.keys().next_back().cloned() {
-            Some(last) if (last.0, last.1) > (*height, *round) => {
+        match self.streams.keys().next_back().copied() {
+            Some(last) if last > key => {
                 self.streams.remove(&last);
                 Ok(())
             }
@@ -291,12 +328,34 @@ impl Assembler {
     }
 }
 
-/// What a part costs to hold, in bytes.
+/// Whether a transactions part's wires are within bounds (none empty or over the packet
+/// size, at most [`PART_BYTES_MAX`] in all): what to check before verifying them.
+pub fn transactions_well_formed(wires: &[Vec<u8>]) -> bool {
+    check_wires(wires).is_ok()
+}
+
+/// Why a transactions part's wires are not acceptable, if they are not.
+fn check_wires(wires: &[Vec<u8>]) -> Result<(), &'static str> {
+    let mut bytes = 0usize;
+    for wire in wires {
+        if wire.is_empty() || wire.len() > braid_runtime::sanitized::PACKET_DATA_BYTES_MAX {
+            return Err("a transaction that is empty or over the packet size");
+        }
+        bytes = bytes.saturating_add(wire.len());
+    }
+    if bytes > PART_BYTES_MAX {
+        return Err("a part over its byte limit");
+    }
+    Ok(())
+}
+
+/// What a part costs to hold, in bytes: each transaction's bytes and its vector, and the
+/// part's fixed fields.
 fn part_bytes(part: &ProposalPart) -> usize {
     match &part.content {
         PartContent::Transactions(wires) => wires
             .iter()
-            .map(|wire| wire.len().saturating_add(4))
+            .map(|wire| wire.len().saturating_add(WIRE_OVERHEAD_BYTES))
             .fold(PART_OVERHEAD_BYTES, usize::saturating_add),
         PartContent::Init { .. } | PartContent::Fin { .. } => PART_OVERHEAD_BYTES,
     }
@@ -361,7 +420,6 @@ fn assemble(height: Height, round: Round, stream: Partial) -> Result<Assembled, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
 
     fn key() -> PrivateKey {
         PrivateKey::from_seed(&[7; 32])
@@ -385,10 +443,6 @@ mod tests {
         parts_of(&mut signer, block, Round::Nil, per_part)
     }
 
-    fn id(n: u8) -> StreamId {
-        StreamId::new(Bytes::from(vec![n]))
-    }
-
     #[test]
     fn parts_in_any_order_give_back_the_block_once_every_part_is_there() {
         let block = block(7);
@@ -403,9 +457,9 @@ mod tests {
                 PartContent::Transactions(wires) => vec![true; wires.len()],
                 _ => Vec::new(),
             };
-            assert!(assembler.add(id(1), part, marks).unwrap().is_none());
+            assert!(assembler.add(part, marks).unwrap().is_none());
         }
-        let assembled = assembler.add(id(1), last, Vec::new()).unwrap().unwrap();
+        let assembled = assembler.add(last, Vec::new()).unwrap().unwrap();
         assert_eq!(assembled.encoded, block.encode());
         assert_eq!(assembled.verified, vec![true; 7]);
         assert_eq!(assembled.parts.len(), 6);
@@ -417,7 +471,7 @@ mod tests {
         let parts = stream_of(&block(4), 2);
         let mut assembler = Assembler::new();
         for part in parts.into_iter().take(2) {
-            assert!(assembler.add(id(1), part, Vec::new()).unwrap().is_none());
+            assert!(assembler.add(part, Vec::new()).unwrap().is_none());
         }
         assert_eq!(assembler.len(), 1);
         assert_eq!(assembler.drop_below(Height(5)), 0);
@@ -426,7 +480,7 @@ mod tests {
     }
 
     #[test]
-    fn a_wrong_count_a_misplaced_init_and_a_third_stream_in_a_round_are_refused() {
+    fn a_wrong_count_and_a_misplaced_init_are_refused_and_end_their_round() {
         let mut parts = stream_of(&block(3), 2);
         let last = parts.len() - 1;
         if let PartContent::Fin { transactions, .. } = &mut parts[last].content {
@@ -434,56 +488,67 @@ mod tests {
         }
         let mut assembler = Assembler::new();
         let mut result = Ok(None);
-        for part in parts {
-            result = assembler.add(id(1), part, Vec::new());
+        for part in parts.clone() {
+            result = assembler.add(part, Vec::new());
         }
         assert!(matches!(result, Err(StreamError::Malformed(_))));
+        // The round is over for this node: the same parts again are not even looked at.
+        assert!(!assembler.wants(Height(5), Round::new(0), 0));
+        assert_eq!(assembler.add(parts[0].clone(), Vec::new()), Ok(None));
+        assert!(assembler.is_empty());
 
         let mut parts = stream_of(&block(3), 2);
         parts[1].index = 0;
         let mut assembler = Assembler::new();
         assert_eq!(
-            assembler
-                .add(id(1), parts[1].clone(), Vec::new())
-                .unwrap_err(),
+            assembler.add(parts[1].clone(), Vec::new()).unwrap_err(),
             StreamError::Malformed("the first part is not an init part")
-        );
-
-        let parts = stream_of(&block(3), 2);
-        let mut assembler = Assembler::new();
-        for n in 0..2 {
-            assert!(
-                assembler
-                    .add(id(n), parts[1].clone(), Vec::new())
-                    .unwrap()
-                    .is_none()
-            );
-        }
-        assert_eq!(
-            assembler
-                .add(id(2), parts[1].clone(), Vec::new())
-                .unwrap_err(),
-            StreamError::TooManyForRound
         );
     }
 
     #[test]
-    fn a_stream_over_the_byte_limit_is_dropped() {
+    fn a_replayed_part_and_a_finished_round_cost_nothing() {
+        let parts = stream_of(&block(3), 2);
+        let mut assembler = Assembler::new();
+        assembler.add(parts[1].clone(), Vec::new()).unwrap();
+        assert!(!assembler.wants(Height(5), Round::new(0), 1));
+        assert!(assembler.wants(Height(5), Round::new(0), 2));
+        let mut assembled = None;
+        for part in parts.iter().cloned() {
+            if let Some(done) = assembler.add(part, Vec::new()).unwrap() {
+                assembled = Some(done);
+            }
+        }
+        assert!(assembled.is_some());
+        // Gossiped again after it completed: ignored, and no partial stream is left.
+        assert_eq!(assembler.add(parts[2].clone(), Vec::new()), Ok(None));
+        assert!(assembler.is_empty());
+    }
+
+    #[test]
+    fn empty_and_oversized_transactions_and_a_stream_over_its_bytes_are_refused() {
         let key = key();
         let proposer = Address(key.public_key().0);
         let mut signer = PartSigner::new(&key, Height(5), Round::new(0), proposer);
+        let mut assembler = Assembler::new();
+        let empty = signer.sign(PartContent::Transactions(vec![Vec::new()]));
+        assert!(matches!(
+            assembler.add(empty, Vec::new()),
+            Err(StreamError::Malformed(_))
+        ));
+
+        let mut signer = PartSigner::new(&key, Height(5), Round::new(1), proposer);
         let init = signer.sign(PartContent::Init {
             pol_round: Round::Nil,
             parent_bank_hash: [0; 32],
             block_time: 0,
         });
-        let mut assembler = Assembler::new();
-        assembler.add(id(1), init, Vec::new()).unwrap();
-        let chunk = vec![vec![0u8; PART_BYTES_MAX - 4]];
+        assembler.add(init, Vec::new()).unwrap();
+        let wire = vec![0u8; braid_runtime::sanitized::PACKET_DATA_BYTES_MAX];
+        let chunk = vec![wire; PART_BYTES_MAX / braid_runtime::sanitized::PACKET_DATA_BYTES_MAX];
         let mut result = Ok(None);
-        for _ in 0..(STREAM_BYTES_MAX / PART_BYTES_MAX + 1) {
+        for _ in 0..(STREAM_BYTES_MAX / PART_BYTES_MAX + 2) {
             result = assembler.add(
-                id(1),
                 signer.sign(PartContent::Transactions(chunk.clone())),
                 Vec::new(),
             );
@@ -501,23 +566,22 @@ mod tests {
         let mut assembler = Assembler::new();
         for n in 0..STREAMS_MAX {
             let mut part = parts[1].clone();
-            part.round = Round::new(1 + (n / STREAMS_PER_ROUND_MAX) as u32);
-            assembler.add(id(n as u8), part, Vec::new()).unwrap();
+            part.round = Round::new(1 + n as u32);
+            assembler.add(part, Vec::new()).unwrap();
         }
         let mut later = parts[1].clone();
         later.round = Round::new(100);
-        assert_eq!(
-            assembler.add(id(99), later, Vec::new()).unwrap_err(),
-            StreamError::Full
-        );
+        assert!(!assembler.wants(Height(5), Round::new(100), 1));
+        assert_eq!(assembler.add(later, Vec::new()), Ok(None));
         // Round 0 is earlier than every stream held: the latest gives way.
         assert!(
             assembler
-                .add(id(98), parts[1].clone(), Vec::new())
+                .add(parts[1].clone(), Vec::new())
                 .unwrap()
                 .is_none()
         );
         assert_eq!(assembler.len(), STREAMS_MAX);
+        assert!(!assembler.wants(Height(5), Round::new(STREAMS_MAX as u32), 2));
     }
 
     #[test]

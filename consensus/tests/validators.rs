@@ -562,6 +562,65 @@ fn a_proposer_killed_in_the_middle_of_streaming_leaves_the_network_finalizing() 
 }
 
 #[test]
+fn a_panicking_application_stops_its_pool_and_says_why() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let payers = payers();
+    let genesis = genesis(&payers);
+    let runtime = runtime();
+    // One validator alone decides its first block at once, and its application panics.
+    let key = keys(1)[0].clone();
+    let set = ValidatorSet::new(vec![ValidatorInfo::new(key.public_key(), 1)]).unwrap();
+    let home = dir.path().join("v0");
+    std::fs::create_dir_all(&home).unwrap();
+    let (bank, _) = Bank::open(&home.join("ledger"), Some(&genesis), executor()).unwrap();
+    let blockhash = bank.latest_blockhash();
+    let state = braid_interfaces::NodeState::for_bank(&bank);
+    let (events, _events_rx) = crossbeam_channel::bounded(1024);
+    let config = ValidatorConfig {
+        moniker: "v0".into(),
+        home: home.join("consensus"),
+        listen: free_addresses(1)[0],
+        peers: Vec::new(),
+        timeouts: ValidatorConfig::local_timeouts(),
+        sync_interval: Duration::from_millis(500),
+        slot_interval: Duration::from_millis(100),
+        part_transactions: 2,
+        fault: Fault::PanicOnDecision,
+    };
+    let validator = runtime
+        .block_on(Validator::start_reporting(
+            config,
+            key,
+            set,
+            bank,
+            Arc::clone(&state),
+            events,
+        ))
+        .unwrap();
+    let end = Instant::now() + Duration::from_secs(60);
+    while state.health().is_ok() {
+        assert!(Instant::now() < end, "the panic was never reported");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        state.health().unwrap_err().reason,
+        "the validator's application panicked"
+    );
+    assert_eq!(
+        validator.submit(transfer(&payers[0], 0xA1, 1, blockhash)),
+        Err(SubmitError::Stopped)
+    );
+    let stopped = runtime.block_on(validator.stop());
+    assert!(
+        matches!(stopped, Some(ConsensusError::Engine(_))),
+        "{stopped:?}"
+    );
+}
+
+#[test]
 fn a_stopped_validator_restarts_catches_up_and_agrees() {
     let _serial = SERIAL
         .lock()

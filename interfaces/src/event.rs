@@ -18,8 +18,8 @@ pub enum ExecutionEvent {
         status: Result<(), TransactionError>,
         /// Its program logs (empty unless the executor records them).
         logs: Vec<String>,
-        /// Every account it named (empty unless the engine was asked for them: the pipeline's
-        /// `detailed_events`).
+        /// Every account it named: always from a validator; from the pipeline only with
+        /// its `detailed_events` (empty otherwise, so a load generator does not pay for them).
         account_keys: Vec<Pubkey>,
     },
     /// A transaction was refused and changed nothing.

@@ -24,7 +24,7 @@ pub struct EngineFailure {
 /// Counters, readable while the engine runs.
 #[derive(Debug, Default)]
 pub struct EngineCounters {
-    /// Transactions accepted by [`Pipeline::submit`].
+    /// Transactions accepted by the pipeline's `submit`.
     pub received: AtomicU64,
     /// Transactions that passed sanitize and sigverify.
     pub verified: AtomicU64,
@@ -68,7 +68,7 @@ pub struct NodeState {
 impl NodeState {
     /// The state readers see of `bank`, before its next slot. The pipeline makes one when
     /// it starts; a node whose slots consensus decides makes one too and reports each
-    /// commit with [`Shared::committed`].
+    /// commit with [`NodeState::committed`].
     pub fn for_bank(bank: &Bank) -> Arc<Self> {
         Arc::new(NodeState {
             latest_blockhash: std::sync::Mutex::new(bank.latest_blockhash()),

@@ -9,7 +9,10 @@
 //! [`Verdict::Malformed`] and ends the connection: the stream cannot be resynchronised.
 //!
 //! At most [`INGEST_CONNECTIONS_MAX`] connections are served at once, each on a thread of its
-//! own; one more is closed at once. A connection idle for [`INGEST_IDLE`] is closed.
+//! own; one more is closed at once. A connection whose client sends nothing, or reads none
+//! of its verdicts, for [`INGEST_IDLE`] is closed. (A client that trickles a byte now and
+//! then keeps its connection: the port is for trusted load generators and clients; there
+//! is no per-address cap yet.)
 
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -26,6 +29,9 @@ pub const INGEST_FRAME_BYTES_MAX: usize = braid_runtime::sanitized::PACKET_DATA_
 pub const INGEST_CONNECTIONS_MAX: usize = 16;
 /// How long a connection may stay silent before it is closed.
 pub const INGEST_IDLE: Duration = Duration::from_secs(30);
+
+/// Most transactions a client should send in one [`IngestClient::send_batch`].
+pub const INGEST_BATCH_MAX: usize = 1_024;
 
 const _: () = assert!(INGEST_FRAME_BYTES_MAX <= u16::MAX as usize);
 
@@ -142,7 +148,11 @@ impl IngestServer {
                     if stop.load(Ordering::Acquire) {
                         return;
                     }
-                    let Ok(stream) = stream else { continue };
+                    let Ok(stream) = stream else {
+                        // Out of descriptors, say: wait rather than spin.
+                        std::thread::sleep(Duration::from_millis(10));
+                        continue;
+                    };
                     if open.fetch_add(1, Ordering::AcqRel) >= INGEST_CONNECTIONS_MAX {
                         open.fetch_sub(1, Ordering::AcqRel);
                         continue;
@@ -212,6 +222,8 @@ impl Drop for IngestServer {
 
 fn serve_stream(stream: TcpStream, submit: &Submit) -> std::io::Result<u64> {
     stream.set_read_timeout(Some(INGEST_IDLE))?;
+    // A client that does not read its verdicts is dropped, not waited on.
+    stream.set_write_timeout(Some(INGEST_IDLE))?;
     stream.set_nodelay(true)?;
     let writer = stream.try_clone()?;
     serve_connection(stream, writer, submit)
@@ -236,8 +248,20 @@ impl IngestClient {
     }
 
     /// Sends `wires` and returns each one's verdict, in order. A wire out of the frame
-    /// bounds is an `InvalidInput` error before anything is sent.
+    /// bounds is an `InvalidInput` error before anything is sent. Every frame is written
+    /// before any verdict is read, so a batch must fit the sockets' buffers (a few thousand
+    /// transactions; `braid bench` sends at most [`INGEST_BATCH_MAX`]). After an error the
+    /// connection's verdicts are out of step: connect again.
     pub fn send_batch<W: AsRef<[u8]>>(&mut self, wires: &[W]) -> std::io::Result<Vec<Verdict>> {
+        if wires.len() > INGEST_BATCH_MAX {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "{} transactions, more than {INGEST_BATCH_MAX} a batch",
+                    wires.len()
+                ),
+            ));
+        }
         for wire in wires {
             let wire = wire.as_ref();
             if wire.is_empty() || wire.len() > INGEST_FRAME_BYTES_MAX {
