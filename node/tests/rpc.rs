@@ -483,6 +483,25 @@ fn get_signature_statuses_refuses_bad_input() {
 }
 
 #[test]
+fn a_node_on_every_address_names_its_ingestion_port_reachably() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NodeConfig::new(dir.path(), 0);
+    config.bind_address = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+    config.ingest_port = Some(0);
+    let node = Node::start(config, programs()).expect("node starts");
+    let port = node.ingest_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{}", node.rpc_addr().port());
+    let nodes = result(&node, "getClusterNodes", json!([]));
+    assert_eq!(nodes[0]["tpu"], format!("0.0.0.0:{port}"));
+    // The client reaches it where it reaches the node.
+    assert_eq!(
+        RpcClient::new(url).get_ingest_addr().unwrap(),
+        Some(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+    );
+    node.shutdown().unwrap();
+}
+
+#[test]
 fn the_ingestion_port_takes_transactions_that_land_and_answers_each_frame() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = NodeConfig::new(dir.path(), 0);

@@ -396,13 +396,26 @@ impl RpcClient {
 
     /// The node's binary ingestion port ([`crate::ingest`]): the `tpu` getClusterNodes gives
     /// for the first node it lists, or `None` if it serves none (or is not a Braid node).
+    /// A node listening on all addresses names its port with an unspecified IP; the host
+    /// this client reaches it by is then used.
     pub fn get_ingest_addr(&self) -> Result<Option<std::net::SocketAddr>, ClientError> {
         let nodes: Value = self.call("getClusterNodes", json!([]))?;
-        Ok(nodes
+        let tpu: Option<std::net::SocketAddr> = nodes
             .get(0)
             .and_then(|node| node.get("tpu"))
             .and_then(Value::as_str)
-            .and_then(|tpu| tpu.parse().ok()))
+            .and_then(|tpu| tpu.parse().ok());
+        Ok(tpu.and_then(|tpu| {
+            if !tpu.ip().is_unspecified() {
+                return Some(tpu);
+            }
+            let host = self.url.split("://").nth(1)?.split(['/', '?']).next()?;
+            // The URL's host:port, resolved; its port swapped for the ingestion port's.
+            let rpc = std::net::ToSocketAddrs::to_socket_addrs(host)
+                .ok()?
+                .next()?;
+            Some(std::net::SocketAddr::new(rpc.ip(), tpu.port()))
+        }))
     }
 
     /// `getHealth`: `Ok` if the node answers "ok".
