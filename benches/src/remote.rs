@@ -901,64 +901,41 @@ fn send_loop(
             .ok()
             .and_then(|number| number.checked_rem(clients.len()))
             .and_then(|at| ingest.get_mut(at));
-        if let Some(slot) = slot
-            && let Some(port) = slot.as_mut()
-        {
-            let verdicts = port.send_batch(&batch.wires);
-            if verdicts.is_err() {
-                // Its verdicts are out of step now: JSON-RPC from here on.
-                *slot = None;
-            }
-            sends.last_at = Some(Instant::now());
-            sends.calls = sends.calls.saturating_add(count);
-            let mut signatures = Vec::with_capacity(batch.wires.len());
-            match verdicts {
-                Ok(verdicts) => {
-                    for (wire, verdict) in batch.wires.iter().zip(verdicts) {
-                        match verdict {
-                            Verdict::Accepted => signatures.push(
-                                braid_runtime::transaction::first_signature(wire)
-                                    .unwrap_or_default(),
-                            ),
-                            Verdict::Busy => sends.busy = sends.busy.saturating_add(1),
-                            other => tally.reject(format!("ingestion port: {other:?}")),
-                        }
-                    }
+        let outcomes: Result<Vec<Outcome>, String> = match slot {
+            Some(slot) if slot.is_some() => {
+                let verdicts = slot
+                    .as_mut()
+                    .map(|port| port.send_batch(&batch.wires))
+                    .unwrap_or_else(|| Ok(Vec::new()));
+                if verdicts.is_err() {
+                    // Its verdicts are out of step now: JSON-RPC from here on.
+                    *slot = None;
                 }
-                Err(error) => {
-                    for _ in 0..count {
-                        tally.reject(format!("ingestion port: {error}"));
-                    }
-                }
+                verdicts
+                    .map(|verdicts| verdicts.into_iter().map(Outcome::of_verdict).collect())
+                    .map_err(|error| format!("ingestion port: {error}"))
             }
-            report_sent(
-                &mut sends,
-                accepted,
-                sent,
-                (at, signatures, count),
-                total,
-                progress,
-            );
-            continue;
-        }
-        let replies = client.send_wire_batch(&batch.wires);
+            _ => client
+                .send_wire_batch(&batch.wires)
+                .map(|replies| replies.into_iter().map(Outcome::of_reply).collect())
+                .map_err(|error| refusal(&error)),
+        };
         sends.last_at = Some(Instant::now());
         sends.calls = sends.calls.saturating_add(count);
         let mut signatures = Vec::with_capacity(batch.wires.len());
-        match replies {
-            Ok(replies) => {
-                for (wire, reply) in batch.wires.iter().zip(replies) {
-                    match reply {
-                        Ok(_) => signatures.push(
+        match outcomes {
+            Ok(outcomes) => {
+                for (wire, outcome) in batch.wires.iter().zip(outcomes) {
+                    match outcome {
+                        Outcome::Accepted => signatures.push(
                             braid_runtime::transaction::first_signature(wire).unwrap_or_default(),
                         ),
-                        Err(error) if is_busy(&error) => sends.busy = sends.busy.saturating_add(1),
-                        Err(error) => tally.reject(refusal(&error)),
+                        Outcome::Busy => sends.busy = sends.busy.saturating_add(1),
+                        Outcome::Refused(reason) => tally.reject(reason),
                     }
                 }
             }
-            Err(error) => {
-                let reason = refusal(&error);
+            Err(reason) => {
                 for _ in 0..count {
                     tally.reject(reason.clone());
                 }
@@ -974,6 +951,31 @@ fn send_loop(
         );
     }
     (tally, sends)
+}
+
+/// What became of one transaction a sender sent, over either path.
+enum Outcome {
+    Accepted,
+    Busy,
+    Refused(String),
+}
+
+impl Outcome {
+    fn of_verdict(verdict: Verdict) -> Self {
+        match verdict {
+            Verdict::Accepted => Self::Accepted,
+            Verdict::Busy => Self::Busy,
+            other => Self::Refused(format!("ingestion port: {other:?}")),
+        }
+    }
+
+    fn of_reply(reply: Result<Signature, ClientError>) -> Self {
+        match reply {
+            Ok(_) => Self::Accepted,
+            Err(error) if is_busy(&error) => Self::Busy,
+            Err(error) => Self::Refused(refusal(&error)),
+        }
+    }
 }
 
 /// A refusal's reason, as the report lists it: the transaction error the node named, else

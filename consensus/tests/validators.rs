@@ -239,6 +239,24 @@ fn balance(db: &AccountsDb, key: &Pubkey) -> Option<u64> {
     db.get(key).map(|account| account.lamports)
 }
 
+/// Stops every validator of `net`.
+fn stop_all(runtime: &tokio::runtime::Runtime, net: Net) {
+    runtime.block_on(async {
+        for validator in net.validators {
+            let _ = validator.stop().await;
+        }
+    });
+}
+
+/// Waits until `done`, failing with `what` after `deadline`.
+fn wait_until(deadline: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let end = Instant::now() + deadline;
+    while !done() {
+        assert!(Instant::now() < end, "{what} within {deadline:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// One network at a time: four validators per test already share two cores.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -457,11 +475,7 @@ fn a_block_over_the_block_limits_is_refused_by_every_replica() {
         }
         assert!(seen[i].values().all(|f| f.commit.signatures.is_empty()));
     }
-    runtime.block_on(async {
-        for validator in net.validators {
-            let _ = validator.stop().await;
-        }
-    });
+    stop_all(&runtime, net);
 }
 
 #[test]
@@ -484,11 +498,11 @@ fn a_proposer_killed_in_the_middle_of_streaming_leaves_the_network_finalizing() 
         let wire = transfer(payer, 0xA0 + n as u8, 1_000, net.blockhash);
         net.validators[faulty].submit(wire).unwrap();
     }
-    let end = Instant::now() + Duration::from_secs(60);
-    while !net.validators[faulty].is_stopped() {
-        assert!(Instant::now() < end, "the faulty proposer never stopped");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(
+        Duration::from_secs(60),
+        "the faulty proposer stopped",
+        || net.validators[faulty].is_stopped(),
+    );
     // Its init and first transactions part reach another validator, which verifies that
     // part's signatures at once, before the proposer is killed whole.
     let parts_seen = |net: &Net| -> u64 {
@@ -504,10 +518,11 @@ fn a_proposer_killed_in_the_middle_of_streaming_leaves_the_network_finalizing() 
             .max()
             .unwrap_or(0)
     };
-    while parts_seen(&net) < 2 {
-        assert!(Instant::now() < end, "no part of the faulty stream arrived");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(
+        Duration::from_secs(60),
+        "a part of the faulty stream arrived",
+        || parts_seen(&net) >= 2,
+    );
     let dead = net.validators.swap_remove(faulty);
     net.dbs.swap_remove(faulty);
     let stopped = runtime.block_on(dead.stop());
@@ -543,22 +558,16 @@ fn a_proposer_killed_in_the_middle_of_streaming_leaves_the_network_finalizing() 
     net.validators[0]
         .submit(transfer(&payers[0], 0xEE, 5_000, net.blockhash))
         .unwrap();
-    let end = Instant::now() + Duration::from_secs(60);
-    while honest
-        .iter()
-        .any(|&i| balance(&net.dbs[i], &to) != Some(5_000))
-    {
-        assert!(
-            Instant::now() < end,
-            "the transfer did not land on every live validator"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    runtime.block_on(async {
-        for validator in net.validators {
-            let _ = validator.stop().await;
-        }
-    });
+    wait_until(
+        Duration::from_secs(60),
+        "the transfer landed on every live validator",
+        || {
+            honest
+                .iter()
+                .all(|&i| balance(&net.dbs[i], &to) == Some(5_000))
+        },
+    );
+    stop_all(&runtime, net);
 }
 
 #[test]
@@ -600,11 +609,9 @@ fn a_panicking_application_stops_its_pool_and_says_why() {
             events,
         ))
         .unwrap();
-    let end = Instant::now() + Duration::from_secs(60);
-    while state.health().is_ok() {
-        assert!(Instant::now() < end, "the panic was never reported");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(Duration::from_secs(60), "the panic was reported", || {
+        state.health().is_err()
+    });
     assert_eq!(
         state.health().unwrap_err().reason,
         "the validator's application panicked"
