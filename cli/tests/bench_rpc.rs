@@ -10,8 +10,38 @@ use serde_json::Value;
 
 #[test]
 fn a_remote_bench_finalizes_every_transaction_the_node_counts() {
+    let report = remote_bench(&[]);
+    // JSON-RPC only: no ingestion port, so no ingestion threads spent anything.
+    assert!(
+        !groups(&report).contains(&"braid-ingest".to_owned()),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_remote_bench_sends_over_the_ingestion_port_where_the_node_serves_one() {
+    let report = remote_bench(&["--ingest-port", "0"]);
+    assert!(
+        groups(&report).contains(&"braid-ingest".to_owned()),
+        "{report}"
+    );
+}
+
+/// The thread groups the node spent CPU in over the measured phase.
+fn groups(report: &Value) -> Vec<String> {
+    report["node_cpu"][0]["groups"]
+        .as_array()
+        .unwrap_or_else(|| panic!("node_cpu in {report}"))
+        .iter()
+        .map(|group| group["group"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Runs 200 transfers through `braid bench --rpc-url` against a node started with
+/// `node_args`, checks every count, and returns the report.
+fn remote_bench(node_args: &[&str]) -> Value {
     let ledger = tempfile::tempdir().unwrap();
-    let node = Node::start(ledger.path(), &[]);
+    let node = Node::start(ledger.path(), node_args);
     let before = node.client.get_transaction_count().unwrap();
     let faucet = ledger.path().join("faucet.json");
     let output = Command::new(BRAID)
@@ -54,6 +84,7 @@ fn a_remote_bench_finalizes_every_transaction_the_node_counts() {
     assert_eq!(report["workload"], "transfer");
     // Setup progress went to stderr.
     assert!(stderr.contains("setup"), "{stderr}");
+    report
 }
 
 #[test]

@@ -163,7 +163,8 @@ impl IngestServer {
                     };
                     let (submit, count) = (Arc::clone(&submit), Arc::clone(&open));
                     let spawned = std::thread::Builder::new()
-                        .name("braid-ingest-conn".into())
+                        // Numbered like every pool's threads: one group, `braid-ingest`.
+                        .name(format!("braid-ingest-{}", open.load(Ordering::Acquire)))
                         .spawn(move || {
                             let _ = serve_stream(stream, &*submit);
                             count.fetch_sub(1, Ordering::AcqRel);
