@@ -54,9 +54,25 @@ struct Member {
     rpc_url: String,
 }
 
+/// The first validator's ports; validator I's are these plus 2·I (RPC, PubSub after it) and
+/// I (p2p, ingestion).
+pub struct Ports {
+    /// JSON-RPC.
+    pub rpc: u16,
+    /// Consensus p2p.
+    pub p2p: u16,
+    /// Binary ingestion, if served.
+    pub ingest: Option<u16>,
+}
+
 /// Runs `validators` validators from `dir` until Ctrl-C, writing the network there first
 /// if it holds none.
-pub fn run(validators: usize, dir: &Path, rpc_port: u16, p2p_port: u16) -> Result<Output, String> {
+pub fn run(validators: usize, dir: &Path, ports: Ports) -> Result<Output, String> {
+    let Ports {
+        rpc: rpc_port,
+        p2p: p2p_port,
+        ingest: ingest_port,
+    } = ports;
     if !dir.join(GENESIS_FILE_NAME).exists() {
         braid_node::create_network(
             dir,
@@ -117,6 +133,11 @@ pub fn run(validators: usize, dir: &Path, rpc_port: u16, p2p_port: u16) -> Resul
             .arg(dir.join(braid_node::FAUCET_FILE_NAME))
             .arg("--p2p")
             .arg(p2p[index].to_string());
+        if let Some(base) = ingest_port {
+            command
+                .arg("--ingest-port")
+                .arg(port(base, 1, index)?.to_string());
+        }
         for (other, address) in p2p.iter().enumerate() {
             if other != index {
                 command.arg("--peer").arg(address.to_string());

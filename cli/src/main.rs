@@ -159,6 +159,10 @@ enum Command {
         /// The first validator's p2p port; validator I listens on this + I.
         #[arg(long, default_value_t = localnet::P2P_PORT_DEFAULT)]
         p2p_port: u16,
+        /// Serve binary ingestion ports too (see `braid node --ingest-port`): validator I on
+        /// this + I.
+        #[arg(long)]
+        ingest_port: Option<u16>,
     },
     /// Print an account's balance in lamports.
     Balance {
@@ -523,7 +527,16 @@ fn run(cli: Cli) -> Result<Output, String> {
             dir,
             rpc_port,
             p2p_port,
-        } => localnet::run(validators, &dir, rpc_port, p2p_port),
+            ingest_port,
+        } => localnet::run(
+            validators,
+            &dir,
+            localnet::Ports {
+                rpc: rpc_port,
+                p2p: p2p_port,
+                ingest: ingest_port,
+            },
+        ),
         Command::Balance { pubkey } => {
             let pubkey = match pubkey {
                 Some(pubkey) => pubkey,
