@@ -89,18 +89,22 @@ fn remote_bench(node_args: &[&str]) -> Value {
 
 #[test]
 fn a_remote_bench_refuses_in_process_flags() {
-    let refused = |extra: &[&str]| {
-        let output = Command::new(BRAID)
+    // `braid bench` against a URL where nothing listens, with `faucet` and `extra`.
+    let bench = |faucet: &str, extra: &[&str]| {
+        Command::new(BRAID)
             .args([
                 "bench",
                 "--rpc-url",
                 "http://127.0.0.1:1",
                 "--faucet",
-                "f.json",
+                faucet,
             ])
             .args(extra)
             .output()
-            .unwrap();
+            .unwrap()
+    };
+    let refused = |extra: &[&str]| {
+        let output = bench("f.json", extra);
         assert_eq!(output.status.code(), Some(2), "{extra:?}");
         String::from_utf8(output.stderr).unwrap()
     };
@@ -138,16 +142,7 @@ fn a_remote_bench_refuses_in_process_flags() {
     );
     // Defaults (--threads has one) conflict with nothing: this gets as far as the faucet
     // file, which does not exist.
-    let output = Command::new(BRAID)
-        .args([
-            "bench",
-            "--rpc-url",
-            "http://127.0.0.1:1",
-            "--faucet",
-            "missing.json",
-        ])
-        .output()
-        .unwrap();
+    let output = bench("missing.json", &[]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(

@@ -260,6 +260,30 @@ fn wait_until(deadline: Duration, what: &str, mut done: impl FnMut() -> bool) {
 /// One network at a time: four validators per test already share two cores.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// What a test here starts from: its turn ([`SERIAL`], held while it lives), a directory,
+/// the funded payers, their genesis and a runtime for the engines.
+struct Setup {
+    _serial: std::sync::MutexGuard<'static, ()>,
+    dir: tempfile::TempDir,
+    payers: Vec<Keypair>,
+    genesis: Genesis,
+    runtime: tokio::runtime::Runtime,
+}
+
+fn setup() -> Setup {
+    let serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let payers = payers();
+    Setup {
+        _serial: serial,
+        dir: tempfile::tempdir().unwrap(),
+        genesis: genesis(&payers),
+        payers,
+        runtime: runtime(),
+    }
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -274,13 +298,13 @@ fn runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn four_validators_finalize_the_same_blocks_and_balances() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let payers = payers();
-    let genesis = genesis(&payers);
-    let runtime = runtime();
+    let Setup {
+        _serial,
+        dir,
+        payers,
+        genesis,
+        runtime,
+    } = setup();
     let net = runtime.block_on(start(
         dir.path(),
         &genesis,
@@ -317,10 +341,11 @@ fn four_validators_finalize_the_same_blocks_and_balances() {
     let mut forged = txs[0].clone();
     forged[1] ^= 1;
     assert_eq!(net.validators[0].submit(forged), Ok(()));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while net.validators[0].bad_signatures() == 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(
+        Duration::from_secs(30),
+        "the bad signature was found",
+        || net.validators[0].bad_signatures() > 0,
+    );
     assert_eq!(net.validators[0].bad_signatures(), 1);
     let seen = collect(&net, &[0, 1, 2, 3], 6, Duration::from_secs(60));
     assert_agree(&seen, &[0, 1, 2, 3]);
@@ -357,13 +382,13 @@ fn four_validators_finalize_the_same_blocks_and_balances() {
 
 #[test]
 fn a_validator_whose_bank_hashes_diverge_is_outvoted_and_commits_nothing() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let payers = payers();
-    let genesis = genesis(&payers);
-    let runtime = runtime();
+    let Setup {
+        _serial,
+        dir,
+        payers,
+        genesis,
+        runtime,
+    } = setup();
     let (net, faulty, honest) = runtime.block_on(start_with_faulty_proposer(
         dir.path(),
         &genesis,
@@ -408,13 +433,13 @@ fn a_validator_whose_bank_hashes_diverge_is_outvoted_and_commits_nothing() {
 
 #[test]
 fn a_block_over_the_block_limits_is_refused_by_every_replica() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let payers = payers();
-    let genesis = genesis(&payers);
-    let runtime = runtime();
+    let Setup {
+        _serial,
+        dir,
+        payers,
+        genesis,
+        runtime,
+    } = setup();
     // The faulty proposer builds its blocks without the limits.
     let (net, faulty, honest) = runtime.block_on(start_with_faulty_proposer(
         dir.path(),
@@ -480,13 +505,13 @@ fn a_block_over_the_block_limits_is_refused_by_every_replica() {
 
 #[test]
 fn a_proposer_killed_in_the_middle_of_streaming_leaves_the_network_finalizing() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let payers = payers();
-    let genesis = genesis(&payers);
-    let runtime = runtime();
+    let Setup {
+        _serial,
+        dir,
+        payers,
+        genesis,
+        runtime,
+    } = setup();
     let (mut net, faulty, _) = runtime.block_on(start_with_faulty_proposer(
         dir.path(),
         &genesis,
@@ -572,13 +597,13 @@ fn a_proposer_killed_in_the_middle_of_streaming_leaves_the_network_finalizing() 
 
 #[test]
 fn a_panicking_application_stops_its_pool_and_says_why() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let payers = payers();
-    let genesis = genesis(&payers);
-    let runtime = runtime();
+    let Setup {
+        _serial,
+        dir,
+        payers,
+        genesis,
+        runtime,
+    } = setup();
     // One validator alone decides its first block at once, and its application panics.
     let key = keys(1)[0].clone();
     let set = ValidatorSet::new(vec![ValidatorInfo::new(key.public_key(), 1)]).unwrap();
@@ -629,13 +654,13 @@ fn a_panicking_application_stops_its_pool_and_says_why() {
 
 #[test]
 fn a_stopped_validator_restarts_catches_up_and_agrees() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let payers = payers();
-    let genesis = genesis(&payers);
-    let runtime = runtime();
+    let Setup {
+        _serial,
+        dir,
+        payers,
+        genesis,
+        runtime,
+    } = setup();
     let mut net = runtime.block_on(start(
         dir.path(),
         &genesis,
